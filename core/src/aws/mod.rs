@@ -1,0 +1,36 @@
+//! AWS calls the fleet needs: the Auto Scaling group and its lifecycle hooks, protection and
+//! scheduled actions; EC2 instance addresses; Route53 A records; the Scalelite secret from SSM.
+//!
+//! [`AwsClients::new`] builds every client from one [`AwsConfig`] (the standard AWS credential and
+//! region chain, a profile, endpoint overrides for emulators, retries, a timeout). Each method is
+//! one typed operation that logs a single `tracing` event per API call (service, operation,
+//! resource, duration, outcome; never a secret) and counts the call in [`CallCounters`].
+//!
+//! Auto Scaling, Route53 and SSM go through the official AWS SDK for Rust, whose retry config
+//! retries throttling errors. EC2 `DescribeInstances` is a SigV4-signed Query API call of its own
+//! (see [`ec2_query`]): `aws-sdk-ec2` alone costs several minutes of cold build time.
+
+mod autoscaling;
+mod config;
+mod counters;
+pub mod ec2_query;
+mod error;
+mod instances;
+mod lifecycle;
+mod route53;
+mod scheduled;
+mod ssm;
+
+pub use autoscaling::{
+    AsgInstance, AutoScalingGroup, HealthStatus, LaunchTemplateRef, LifecycleState,
+};
+pub use config::{AwsClients, AwsConfig, AwsEndpoints, StaticCredentials};
+pub use counters::{CallCounters, CallCounts, Service};
+pub use error::AwsError;
+pub use instances::{Ec2Instance, DESCRIBE_INSTANCES_MAX_IDS};
+pub use lifecycle::{
+    LifecycleActionRef, LifecycleActionResult, LifecycleHook, LifecycleHookSpec,
+    LifecycleTransition,
+};
+pub use route53::{ARecordChange, ChangeAction, ChangeStatus, DnsRecord};
+pub use scheduled::{ScheduledAction, ScheduledActionSpec};

@@ -1,0 +1,12 @@
+//! The shared core of terraform-provider-bbb and bbb-hook.
+
+pub mod aws;
+pub mod bbb;
+pub mod checksum;
+mod http;
+pub mod scalelite;
+pub mod secret;
+pub mod server_url;
+
+pub use secret::Secret;
+pub use server_url::{normalize_bbb_api_url, ServerUrlError};

@@ -1,0 +1,114 @@
+//! Normalising a BBB server's API URL the way Scalelite expects it.
+
+use thiserror::Error;
+use url::Url;
+
+/// The path every BBB API URL ends with.
+pub const BBB_API_PATH: &str = "/bigbluebutton/api";
+
+/// Why a BBB server URL was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ServerUrlError {
+    #[error("BBB server URL {0:?} is not a valid absolute URL")]
+    Invalid(String),
+    #[error("BBB server URL {0:?} must use http or https")]
+    Scheme(String),
+    #[error("BBB server URL {0:?} has no host")]
+    NoHost(String),
+    #[error("BBB server URL {0:?} must not carry a query string, fragment or credentials")]
+    Extras(String),
+}
+
+/// Normalises a BBB server URL for Scalelite's `addServer`: it must be http(s) with a host and no
+/// query, fragment or credentials; a trailing slash is removed and `/bigbluebutton/api` is
+/// appended when missing (`/bigbluebutton` becomes `/bigbluebutton/api`).
+///
+/// `https://bbb1.example.com/` -> `https://bbb1.example.com/bigbluebutton/api`
+pub fn normalize_bbb_api_url(input: &str) -> Result<String, ServerUrlError> {
+    let trimmed = input.trim();
+    let url = Url::parse(trimmed).map_err(|_| ServerUrlError::Invalid(input.to_owned()))?;
+    if url.scheme() != "http" && url.scheme() != "https" {
+        return Err(ServerUrlError::Scheme(input.to_owned()));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(ServerUrlError::NoHost(input.to_owned()));
+    }
+    if url.query().is_some()
+        || url.fragment().is_some()
+        || !url.username().is_empty()
+        || url.password().is_some()
+    {
+        return Err(ServerUrlError::Extras(input.to_owned()));
+    }
+    let path = url.path().trim_end_matches('/');
+    let path = if path.ends_with(BBB_API_PATH) {
+        path.to_owned()
+    } else if path.ends_with("/bigbluebutton") {
+        format!("{path}/api")
+    } else {
+        format!("{path}{BBB_API_PATH}")
+    };
+    let mut origin = format!("{}://{}", url.scheme(), url.host_str().unwrap_or_default());
+    if let Some(port) = url.port() {
+        origin.push_str(&format!(":{port}"));
+    }
+    Ok(format!("{origin}{path}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalises() {
+        let ok = |i: &str| normalize_bbb_api_url(i).unwrap();
+        assert_eq!(
+            ok("https://bbb1.example.com"),
+            "https://bbb1.example.com/bigbluebutton/api"
+        );
+        assert_eq!(
+            ok("https://bbb1.example.com/"),
+            "https://bbb1.example.com/bigbluebutton/api"
+        );
+        assert_eq!(
+            ok("https://bbb1.example.com/bigbluebutton/api/"),
+            "https://bbb1.example.com/bigbluebutton/api"
+        );
+        assert_eq!(
+            ok("http://BBB1.example.com:8080/bigbluebutton"),
+            "http://bbb1.example.com:8080/bigbluebutton/api"
+        );
+        assert_eq!(
+            ok("https://h.example/prefix/"),
+            "https://h.example/prefix/bigbluebutton/api"
+        );
+        assert_eq!(
+            ok("https://h.example:443/"),
+            "https://h.example/bigbluebutton/api"
+        );
+    }
+
+    #[test]
+    fn refuses() {
+        assert!(matches!(
+            normalize_bbb_api_url("ftp://h/x"),
+            Err(ServerUrlError::Scheme(_))
+        ));
+        assert!(matches!(
+            normalize_bbb_api_url("bbb1.example.com"),
+            Err(ServerUrlError::Invalid(_))
+        ));
+        assert!(matches!(
+            normalize_bbb_api_url(""),
+            Err(ServerUrlError::Invalid(_))
+        ));
+        assert!(matches!(
+            normalize_bbb_api_url("https://h/bigbluebutton/api?x=1"),
+            Err(ServerUrlError::Extras(_))
+        ));
+        assert!(matches!(
+            normalize_bbb_api_url("https://u:p@h/"),
+            Err(ServerUrlError::Extras(_))
+        ));
+    }
+}

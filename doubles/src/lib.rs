@@ -1,0 +1,12 @@
+//! Test doubles of Scalelite and BBB.
+//!
+//! They serve the real APIs on 127.0.0.1 with ephemeral ports, verify checksums as the real
+//! servers do, and answer with the real status codes and bodies. Hooks on the handles change
+//! state directly (as operators or the Scalelite poller would), count calls and inject faults.
+
+pub mod bbb;
+mod common;
+pub mod scalelite;
+
+pub use bbb::{BbbDouble, DoubleMeeting};
+pub use scalelite::{DoubleServer, ScaleliteDouble};

@@ -1,0 +1,194 @@
+//! A Scalelite double: the six server-API calls under `/scalelite/api/`, with Scalelite's
+//! checksum verification, status codes and bodies, plus hooks to play the poller and operators.
+
+mod api;
+mod model;
+
+pub use model::DoubleServer;
+
+use crate::common::{lock, Instrumentation, Running, Shared};
+use axum::Router;
+use bbb_core::checksum::ChecksumAlgorithm;
+use bbb_core::scalelite::ServerState;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+#[derive(Debug)]
+pub(crate) struct State {
+    servers: Vec<DoubleServer>,
+    secrets: Vec<String>,
+    allowed_algorithms: Vec<ChecksumAlgorithm>,
+    instrumentation: Instrumentation,
+}
+
+/// A running Scalelite double on 127.0.0.1 (ephemeral port). Stops when dropped.
+#[derive(Debug)]
+pub struct ScaleliteDouble {
+    state: Shared<State>,
+    running: Running,
+}
+
+impl ScaleliteDouble {
+    /// Starts a double accepting `secret` (like `LOADBALANCER_SECRET`) with SHA-1, SHA-256 and
+    /// SHA-512 checksums.
+    pub async fn start(secret: impl Into<String>) -> std::io::Result<Self> {
+        let state = Arc::new(Mutex::new(State {
+            servers: Vec::new(),
+            secrets: vec![secret.into()],
+            allowed_algorithms: vec![
+                ChecksumAlgorithm::Sha1,
+                ChecksumAlgorithm::Sha256,
+                ChecksumAlgorithm::Sha512,
+            ],
+            instrumentation: Instrumentation::default(),
+        }));
+        let router = Router::new()
+            .fallback(api::handle)
+            .with_state(state.clone());
+        let running = Running::serve(router).await?;
+        Ok(Self { state, running })
+    }
+
+    /// Base URL (`http://127.0.0.1:<port>`), as `ScaleliteConfig::base_url` takes it.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.running.addr)
+    }
+
+    /// The first accepted secret.
+    pub fn secret(&self) -> String {
+        lock(&self.state)
+            .secrets
+            .first()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Accepts another secret too (Scalelite takes a list of load-balancer secrets).
+    pub fn add_secret(&self, secret: impl Into<String>) {
+        lock(&self.state).secrets.push(secret.into());
+    }
+
+    /// Restricts the accepted checksum algorithms (`LOADBALANCER_CHECKSUM_ALGORITHM`).
+    pub fn set_allowed_algorithms(&self, algorithms: &[ChecksumAlgorithm]) {
+        lock(&self.state).allowed_algorithms = algorithms.to_vec();
+    }
+
+    /// Stops serving; later requests fail to connect.
+    pub async fn stop(&mut self) {
+        self.running.stop().await;
+    }
+
+    // ---- direct state access (changes made outside Terraform) ----
+
+    /// Every server, in insertion order.
+    pub fn servers(&self) -> Vec<DoubleServer> {
+        lock(&self.state).servers.clone()
+    }
+
+    /// One server.
+    pub fn server(&self, id: &str) -> Option<DoubleServer> {
+        lock(&self.state)
+            .servers
+            .iter()
+            .find(|s| s.id == id)
+            .cloned()
+    }
+
+    /// Inserts (or replaces, by id) a server and returns its id.
+    pub fn insert_server(&self, server: DoubleServer) -> String {
+        let id = server.id.clone();
+        let mut st = lock(&self.state);
+        match st.servers.iter_mut().find(|s| s.id == id) {
+            Some(existing) => *existing = server,
+            None => st.servers.push(server),
+        }
+        id
+    }
+
+    /// Removes a server; `false` when there was none with that id.
+    pub fn remove_server(&self, id: &str) -> bool {
+        let mut st = lock(&self.state);
+        let before = st.servers.len();
+        st.servers.retain(|s| s.id != id);
+        st.servers.len() != before
+    }
+
+    /// Changes a server in place; `false` when there is none with that id.
+    pub fn modify_server(&self, id: &str, change: impl FnOnce(&mut DoubleServer)) -> bool {
+        let mut st = lock(&self.state);
+        match st.servers.iter_mut().find(|s| s.id == id) {
+            Some(s) => {
+                change(s);
+                true
+            }
+            None => false,
+        }
+    }
+
+    // ---- the poller ----
+
+    /// Marks a server online or offline, as the poller does after enough (un)healthy polls.
+    /// Going offline clears the load.
+    pub fn set_online(&self, id: &str, online: bool) -> bool {
+        self.modify_server(id, |s| {
+            s.online = online;
+            if !online {
+                s.load = None;
+            }
+        })
+    }
+
+    /// Sets the load figure as the poller computes it. A cordoned server whose load reads zero
+    /// becomes disabled (load can read zero while breakout rooms still run).
+    pub fn set_load(&self, id: &str, load: Option<f64>) -> bool {
+        self.modify_server(id, |s| {
+            s.load = load;
+            if s.state == ServerState::Cordoned && load == Some(0.0) {
+                s.state = ServerState::Disabled;
+                s.load = None;
+            }
+        })
+    }
+
+    /// One poller pass for one server: `Some(attendees)` when its BBB answered (online, load =
+    /// attendees x multiplier), `None` when it did not (offline, no load).
+    pub fn poll(&self, id: &str, attendees: Option<u32>) -> bool {
+        match attendees {
+            None => self.set_online(id, false),
+            Some(n) => {
+                let multiplier = match self.server(id) {
+                    Some(s) => s.load_multiplier,
+                    None => return false,
+                };
+                self.set_online(id, true) && self.set_load(id, Some(f64::from(n) * multiplier))
+            }
+        }
+    }
+
+    // ---- instrumentation ----
+
+    /// Requests received for `call` (`getServers`, `addServer`, ...), faulted ones included.
+    pub fn calls(&self, call: &str) -> u64 {
+        lock(&self.state).instrumentation.calls(call)
+    }
+
+    /// Requests received under `/scalelite/api/`.
+    pub fn total_calls(&self) -> u64 {
+        lock(&self.state).instrumentation.total_calls()
+    }
+
+    /// Zeroes the counters.
+    pub fn reset_calls(&self) {
+        lock(&self.state).instrumentation.reset_calls();
+    }
+
+    /// The next `n` requests answer HTTP `status` (500, 502, 503, ...) without doing anything.
+    pub fn fail_next(&self, n: u32, status: u16) {
+        lock(&self.state).instrumentation.fail_next(n, status);
+    }
+
+    /// The next `n` requests wait `delay` before being handled.
+    pub fn delay_next(&self, n: u32, delay: Duration) {
+        lock(&self.state).instrumentation.delay_next(n, delay);
+    }
+}

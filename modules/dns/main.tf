@@ -1,0 +1,39 @@
+data "aws_partition" "current" {}
+
+locals {
+  zone_id = var.create_zone ? aws_route53_zone.this[0].zone_id : var.zone_id
+}
+
+resource "aws_route53_zone" "this" {
+  #checkov:skip=CKV2_AWS_38:DNSSEC signing needs a KMS key in us-east-1 and a DS record at the parent zone's registrar; both live outside this module and are enabled per environment.
+  #checkov:skip=CKV2_AWS_39:Query logging of a public zone must go to a log group in us-east-1 (a second provider configuration); the per-instance records are changed by the fleet and audited in CloudTrail instead.
+  count = var.create_zone ? 1 : 0
+
+  name    = var.domain
+  comment = "BigBlueButton platform ${var.domain}"
+  tags    = var.tags
+}
+
+resource "aws_route53_record" "scalelite" {
+  count = var.create_scalelite_record ? 1 : 0
+
+  zone_id = local.zone_id
+  name    = "${var.scalelite_record_name}.${var.domain}"
+  type    = "A"
+
+  alias {
+    name                   = var.scalelite_target.dns_name
+    zone_id                = var.scalelite_target.zone_id
+    evaluate_target_health = true
+  }
+}
+
+resource "aws_route53_record" "extra" {
+  for_each = var.extra_records
+
+  zone_id = local.zone_id
+  name    = "${each.key}.${var.domain}"
+  type    = each.value.type
+  ttl     = each.value.ttl
+  records = each.value.records
+}

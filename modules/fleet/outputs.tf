@@ -1,0 +1,59 @@
+output "autoscaling_group_name" {
+  description = "Name of the Auto Scaling group."
+  value       = aws_autoscaling_group.this.name
+}
+
+output "autoscaling_group_arn" {
+  description = "ARN of the Auto Scaling group."
+  value       = aws_autoscaling_group.this.arn
+}
+
+output "launch_template_id" {
+  description = "ID of the launch template."
+  value       = aws_launch_template.this.id
+}
+
+output "launch_template_version" {
+  description = "Latest version of the launch template (a change starts an instance refresh)."
+  value       = aws_launch_template.this.latest_version
+}
+
+output "instance_role_name" {
+  description = "Name of the servers' IAM role (attach extra policies to it if the AMI needs more)."
+  value       = aws_iam_role.instance.name
+}
+
+output "instance_role_arn" {
+  description = "ARN of the servers' IAM role."
+  value       = aws_iam_role.instance.arn
+}
+
+output "fleet_name" {
+  description = "Name of the bbb_fleet (what bbb_schedule's fleet refers to)."
+  value       = bbb_fleet.this.name
+}
+
+output "hook_config" {
+  description = "bbb_fleet's hook configuration document (JSON, no secrets)."
+  value       = bbb_fleet.this.hook_config
+}
+
+output "hook_config_parameter_name" {
+  description = "SSM parameter the servers read the hook configuration from at boot."
+  value       = aws_ssm_parameter.hook_config.name
+}
+
+output "instances" {
+  description = "The fleet's instances as bbb_fleet reports them (records, Scalelite state)."
+  value       = bbb_fleet.this.instances
+}
+
+output "record_name_pattern" {
+  description = "Pattern of the per-instance record names the servers may change."
+  value       = local.record_name_pattern
+}
+
+output "scaling_alarm_names" {
+  description = "Names of the scale-out and scale-in CloudWatch alarms."
+  value       = [aws_cloudwatch_metric_alarm.cpu_min_high.alarm_name, aws_cloudwatch_metric_alarm.cpu_min_low.alarm_name]
+}

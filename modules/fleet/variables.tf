@@ -1,0 +1,360 @@
+variable "name" {
+  type        = string
+  description = "Name of the fleet: the Auto Scaling group, the bbb_fleet and the prefix of every resource of the module."
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,30}[a-z0-9]$", var.name))
+    error_message = "name must be 3-32 characters of lowercase letters, digits and hyphens, starting with a letter."
+  }
+}
+
+variable "ami_id" {
+  type        = string
+  description = "ID of the custom BigBlueButton AMI (BBB, coturn, the bbb_fleet hook, node-exporter, bbb-exporter and Promtail baked in)."
+
+  validation {
+    condition     = can(regex("^ami-[0-9a-f]{8,17}$", var.ami_id))
+    error_message = "ami_id must look like ami-0123456789abcdef0."
+  }
+}
+
+variable "instance_type" {
+  type        = string
+  description = "EC2 instance type of the BBB servers (BigBlueButton wants 8 vCPU / 16 GiB or more, e.g. c6i.2xlarge)."
+  default     = "c6i.2xlarge"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]*\\.[0-9]*(nano|micro|small|medium|large|xlarge|metal[a-z0-9-]*)$", var.instance_type))
+    error_message = "instance_type must be an EC2 instance type such as c6i.2xlarge."
+  }
+}
+
+variable "subnet_ids" {
+  type        = list(string)
+  description = "Public subnets to launch the servers in, one per availability zone (the servers need public IPs for WebRTC)."
+
+  validation {
+    condition     = length(var.subnet_ids) >= 2 && alltrue([for s in var.subnet_ids : can(regex("^subnet-[0-9a-f]{8,17}$", s))])
+    error_message = "Give at least two subnet IDs (two zones) like subnet-0123456789abcdef0."
+  }
+}
+
+variable "security_group_ids" {
+  type        = list(string)
+  description = "Security groups of the servers (the network module's bbb_security_group_id)."
+
+  validation {
+    condition     = length(var.security_group_ids) > 0 && alltrue([for s in var.security_group_ids : can(regex("^sg-[0-9a-f]{8,17}$", s))])
+    error_message = "Give at least one security group ID like sg-0123456789abcdef0."
+  }
+}
+
+variable "key_name" {
+  type        = string
+  description = "EC2 key pair for SSH, or null (recommended: use SSM Session Manager)."
+  default     = null
+}
+
+variable "root_volume" {
+  type = object({
+    size_gb    = number
+    type       = optional(string, "gp3")
+    iops       = optional(number)
+    throughput = optional(number)
+  })
+  description = "Root EBS volume of each server (always encrypted). Recordings are processed here before they go to EFS, so leave room."
+  default = {
+    size_gb = 100
+  }
+
+  validation {
+    condition     = floor(var.root_volume.size_gb) == var.root_volume.size_gb && var.root_volume.size_gb >= 30 && var.root_volume.size_gb <= 16384
+    error_message = "root_volume.size_gb must be a whole number between 30 and 16384."
+  }
+
+  validation {
+    condition     = contains(["gp3", "gp2", "io1", "io2"], var.root_volume.type)
+    error_message = "root_volume.type must be gp3, gp2, io1 or io2."
+  }
+}
+
+variable "ebs_kms_key_arn" {
+  type        = string
+  description = "KMS key encrypting the EBS volumes; null uses the account's default EBS key."
+  default     = null
+
+  validation {
+    condition     = var.ebs_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:", var.ebs_kms_key_arn))
+    error_message = "ebs_kms_key_arn must be a KMS key ARN."
+  }
+}
+
+variable "metadata_hop_limit" {
+  type        = number
+  description = "IMDSv2 PUT response hop limit: 1 keeps the credentials on the host; 2 only if a container on the server must reach the metadata service."
+  default     = 1
+
+  validation {
+    condition     = contains([1, 2], var.metadata_hop_limit)
+    error_message = "metadata_hop_limit must be 1 or 2."
+  }
+}
+
+variable "capacity" {
+  type = object({
+    min     = number
+    max     = number
+    desired = number
+  })
+  description = "Size of the Auto Scaling group. desired is used at creation only: afterwards scaling policies and bbb_schedule own it."
+  default = {
+    min     = 1
+    max     = 10
+    desired = 1
+  }
+
+  validation {
+    condition = alltrue([
+      floor(var.capacity.min) == var.capacity.min && var.capacity.min >= 0 && var.capacity.min <= 1000,
+      floor(var.capacity.max) == var.capacity.max && var.capacity.max >= var.capacity.min && var.capacity.max <= 1000,
+      floor(var.capacity.desired) == var.capacity.desired && var.capacity.desired >= var.capacity.min && var.capacity.desired <= var.capacity.max,
+    ])
+    error_message = "capacity needs whole numbers with 0 <= min <= desired <= max <= 1000."
+  }
+}
+
+variable "hosted_zone_id" {
+  type        = string
+  description = "Route53 hosted zone holding the per-instance records (the dns module's zone_id)."
+
+  validation {
+    condition     = can(regex("^Z[0-9A-Z]{1,31}$", var.hosted_zone_id))
+    error_message = "hosted_zone_id must be a Route53 hosted zone ID such as Z0123456789ABCDEFGHIJ."
+  }
+}
+
+variable "domain" {
+  type        = string
+  description = "Domain the per-instance records are created under (e.g. bbb.example.org gives bbb-i-0abc.bbb.example.org)."
+
+  validation {
+    condition     = can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$", var.domain))
+    error_message = "domain must be a lowercase DNS name without trailing dot."
+  }
+}
+
+variable "record_name_template" {
+  type        = string
+  description = "Template of each server's record name under domain; {instance_id} is replaced by the EC2 instance ID."
+  default     = "bbb-{instance_id}"
+
+  validation {
+    condition     = strcontains(var.record_name_template, "{instance_id}") && can(regex("^[a-z0-9-]*(\\{instance_id\\})[a-z0-9-]*$", var.record_name_template))
+    error_message = "record_name_template must be one DNS label containing {instance_id} once, e.g. bbb-{instance_id}."
+  }
+}
+
+variable "record_ttl" {
+  type        = number
+  description = "TTL in seconds of the per-instance records."
+  default     = 60
+
+  validation {
+    condition     = floor(var.record_ttl) == var.record_ttl && var.record_ttl >= 10 && var.record_ttl <= 86400
+    error_message = "record_ttl must be a whole number of seconds between 10 and 86400."
+  }
+}
+
+variable "scalelite_tag" {
+  type        = string
+  description = "Scalelite server tag of the fleet's servers (meetings requesting this tag land here); null for untagged servers."
+  default     = null
+
+  validation {
+    condition     = var.scalelite_tag == null || can(regex("^[A-Za-z0-9_.-]{1,64}!?$", var.scalelite_tag))
+    error_message = "scalelite_tag must be 1-64 letters, digits, dot, dash or underscore (optionally ending in ! for a strict tag)."
+  }
+}
+
+variable "load_multiplier" {
+  type        = number
+  description = "Scalelite load multiplier of the fleet's servers (larger instances: lower multiplier)."
+  default     = 1
+
+  validation {
+    condition     = var.load_multiplier >= 0.01 && var.load_multiplier <= 100
+    error_message = "load_multiplier must be between 0.01 and 100."
+  }
+}
+
+variable "scalelite_secret_parameter_name" {
+  type        = string
+  description = "Name of the SSM SecureString parameter holding the Scalelite secret, e.g. /bbb/prod/scalelite-secret. The hook reads it; it is never put in user data or state by this module."
+
+  validation {
+    condition     = can(regex("^/[A-Za-z0-9_./-]{1,1000}$", var.scalelite_secret_parameter_name))
+    error_message = "scalelite_secret_parameter_name must be a fully qualified SSM parameter name starting with /."
+  }
+}
+
+variable "scalelite_secret_kms_key_arn" {
+  type        = string
+  description = "Customer managed KMS key of the secret parameter, or null when it uses the AWS managed aws/ssm key."
+  default     = null
+
+  validation {
+    condition     = var.scalelite_secret_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:", var.scalelite_secret_kms_key_arn))
+    error_message = "scalelite_secret_kms_key_arn must be a KMS key ARN."
+  }
+}
+
+variable "protect_live_meetings" {
+  type        = bool
+  description = "Let the hook set scale-in protection on a server while it hosts meetings, so scale-in and instance refresh pick idle servers."
+  default     = true
+}
+
+variable "drain" {
+  type = object({
+    lifecycle_hook_name = optional(string, "bbb-drain")
+    heartbeat_timeout   = optional(number, 900)
+    max_wait            = optional(string, "4h")
+  })
+  description = "Draining on termination: the terminating lifecycle hook's name, its heartbeat timeout in seconds, and how long to wait at most for the last meeting to end (a duration such as 4h)."
+  default     = {}
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.-]{1,255}$", var.drain.lifecycle_hook_name))
+    error_message = "drain.lifecycle_hook_name must be 1-255 letters, digits, dot, dash or underscore."
+  }
+
+  validation {
+    condition     = floor(var.drain.heartbeat_timeout) == var.drain.heartbeat_timeout && var.drain.heartbeat_timeout >= 30 && var.drain.heartbeat_timeout <= 7200
+    error_message = "drain.heartbeat_timeout must be a whole number of seconds between 30 and 7200."
+  }
+
+  validation {
+    condition     = can(regex("^([0-9]+h)?([0-9]+m)?([0-9]+s)?$", var.drain.max_wait))
+    error_message = "drain.max_wait must be a duration such as 4h, 90m or 1h30m."
+  }
+}
+
+variable "scale_out_cpu_threshold" {
+  type        = number
+  description = "Scale out when the lowest CPU utilisation across the fleet (CloudWatch Minimum over the group) is above this percentage: even the least busy server is full."
+  default     = 80
+
+  validation {
+    condition     = var.scale_out_cpu_threshold >= 1 && var.scale_out_cpu_threshold <= 100
+    error_message = "scale_out_cpu_threshold must be a percentage between 1 and 100."
+  }
+}
+
+variable "scale_in_cpu_threshold" {
+  type        = number
+  description = "Scale in when the lowest CPU utilisation across the fleet is below this percentage: at least one server is idle (the hook protects servers with live meetings)."
+  default     = 6
+
+  validation {
+    condition     = var.scale_in_cpu_threshold >= 0 && var.scale_in_cpu_threshold <= var.scale_out_cpu_threshold
+    error_message = "scale_in_cpu_threshold must be a percentage below scale_out_cpu_threshold."
+  }
+}
+
+variable "scaling" {
+  type = object({
+    period_seconds    = optional(number, 60)
+    scale_out_periods = optional(number, 3)
+    scale_in_periods  = optional(number, 15)
+    scale_out_step    = optional(number, 1)
+    scale_in_step     = optional(number, 1)
+    cooldown_seconds  = optional(number, 600)
+  })
+  description = "Timing of the CPU scaling: alarm period, how many periods breach before acting, servers added or removed per step, cooldown between steps."
+  default     = {}
+
+  validation {
+    condition     = contains([10, 30, 60, 120, 300, 600, 900, 3600], var.scaling.period_seconds)
+    error_message = "scaling.period_seconds must be 10, 30, 60, 120, 300, 600, 900 or 3600."
+  }
+
+  validation {
+    condition     = alltrue([for n in [var.scaling.scale_out_periods, var.scaling.scale_in_periods, var.scaling.scale_out_step, var.scaling.scale_in_step] : floor(n) == n && n >= 1 && n <= 100])
+    error_message = "Periods and steps must be whole numbers between 1 and 100."
+  }
+
+  validation {
+    condition     = floor(var.scaling.cooldown_seconds) == var.scaling.cooldown_seconds && var.scaling.cooldown_seconds >= 0 && var.scaling.cooldown_seconds <= 86400
+    error_message = "scaling.cooldown_seconds must be between 0 and 86400."
+  }
+}
+
+variable "instance_warmup_seconds" {
+  type        = number
+  description = "Seconds a new server needs from launch until it serves meetings (boot, certificate, registration in Scalelite)."
+  default     = 600
+
+  validation {
+    condition     = floor(var.instance_warmup_seconds) == var.instance_warmup_seconds && var.instance_warmup_seconds >= 0 && var.instance_warmup_seconds <= 7200
+    error_message = "instance_warmup_seconds must be between 0 and 7200."
+  }
+}
+
+variable "wait_for_capacity_timeout" {
+  type        = string
+  description = "How long terraform apply waits for the desired number of healthy servers (a duration, \"0\" not to wait)."
+  default     = "20m"
+
+  validation {
+    condition     = can(regex("^(0|([0-9]+h)?([0-9]+m)?([0-9]+s)?)$", var.wait_for_capacity_timeout))
+    error_message = "wait_for_capacity_timeout must be a duration such as 20m, or 0."
+  }
+}
+
+variable "recordings" {
+  type = object({
+    file_system_id  = string
+    access_point_id = string
+    mount_point     = optional(string, "/mnt/scalelite-recordings")
+  })
+  description = "Recordings EFS the servers mount over TLS with IAM through the BBB access point (the recordings module's outputs); null mounts nothing."
+  default     = null
+
+  validation {
+    condition = var.recordings == null || alltrue([
+      can(regex("^fs-[0-9a-f]{8,17}$", var.recordings.file_system_id)),
+      can(regex("^fsap-[0-9a-f]{8,17}$", var.recordings.access_point_id)),
+      can(regex("^/[A-Za-z0-9_./-]+$", var.recordings.mount_point)),
+    ])
+    error_message = "recordings needs an fs- file system ID, an fsap- access point ID and an absolute mount_point."
+  }
+}
+
+variable "loki_push_url" {
+  type        = string
+  description = "Loki push URL Promtail on the servers sends logs to (the monitoring module's loki_push_url); null leaves Promtail's baked-in configuration."
+  default     = null
+
+  validation {
+    condition     = var.loki_push_url == null || can(regex("^https?://[^ ]+/loki/api/v1/push$", var.loki_push_url))
+    error_message = "loki_push_url must be an http(s) URL ending in /loki/api/v1/push."
+  }
+}
+
+variable "enable_ssm_session_manager" {
+  type        = bool
+  description = "Attach AmazonSSMManagedInstanceCore so operators reach the servers with Session Manager instead of SSH."
+  default     = true
+}
+
+variable "extra_user_data" {
+  type        = string
+  description = "Shell script appended to the cloud-init user data (runs once at first boot, as root, after the fleet configuration is in place)."
+  default     = ""
+}
+
+variable "tags" {
+  type        = map(string)
+  description = "Tags added to every resource, and propagated to the servers and their volumes."
+  default     = {}
+}

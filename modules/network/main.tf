@@ -1,0 +1,253 @@
+locals {
+  azs = var.availability_zones
+
+  # Two subnets per zone, carved contiguously: the public ones first, then the private ones.
+  subnet_cidrs    = cidrsubnets(var.vpc_cidr, [for az in concat(local.azs, local.azs) : var.subnet_newbits]...)
+  public_cidrs    = slice(local.subnet_cidrs, 0, length(local.azs))
+  private_cidrs   = slice(local.subnet_cidrs, length(local.azs), length(local.subnet_cidrs))
+  public_subnets  = { for i, az in local.azs : az => local.public_cidrs[i] }
+  private_subnets = var.create_private_subnets ? { for i, az in local.azs : az => local.private_cidrs[i] } : {}
+
+  nat_azs = var.create_private_subnets ? lookup({
+    none   = []
+    single = slice(local.azs, 0, 1)
+    per_az = local.azs
+  }, var.nat_gateway) : []
+  # Zone of the NAT gateway each private route table sends to: its own when there is one, else the first.
+  private_nat = { for az, cidr in local.private_subnets : az => contains(local.nat_azs, az) ? az : local.nat_azs[0] if length(local.nat_azs) > 0 }
+
+  anywhere_v4 = "0.0.0.0/0"
+
+  # Ingress BigBlueButton needs from participants, and nothing else.
+  public_ingress = merge(
+    {
+      https_v4 = { protocol = "tcp", from = 443, to = 443, cidr_ipv4 = local.anywhere_v4, description = "HTTPS: BBB web client, API and WebSocket signalling" }
+      http_v4  = { protocol = "tcp", from = 80, to = 80, cidr_ipv4 = local.anywhere_v4, description = "HTTP: certbot HTTP-01 challenges and the redirect to HTTPS" }
+      media_v4 = { protocol = "udp", from = var.media_port_range.from, to = var.media_port_range.to, cidr_ipv4 = local.anywhere_v4, description = "WebRTC media (UDP)" }
+    },
+    var.enable_turn ? {
+      turn_udp = { protocol = "udp", from = 3478, to = 3478, cidr_ipv4 = local.anywhere_v4, description = "TURN/STUN (UDP)" }
+      turn_tcp = { protocol = "tcp", from = 3478, to = 3478, cidr_ipv4 = local.anywhere_v4, description = "TURN (TCP)" }
+    } : {},
+    var.enable_turns_tls ? {
+      turns_tcp = { protocol = "tcp", from = 5349, to = 5349, cidr_ipv4 = local.anywhere_v4, description = "TURN over TLS" }
+    } : {},
+    { for i, cidr in var.ssh_ingress_cidrs : "ssh_${i}" => { protocol = "tcp", from = 22, to = 22, cidr_ipv4 = cidr, description = "SSH from an administration range" } },
+  )
+
+  tags = merge(var.tags, { "bbb:network" = var.name })
+}
+
+resource "aws_vpc" "this" {
+  cidr_block           = var.vpc_cidr
+  enable_dns_support   = true
+  enable_dns_hostnames = true
+
+  tags = merge(local.tags, { Name = var.name })
+}
+
+# The default security group allows traffic between its members: empty it so nothing relies on it.
+resource "aws_default_security_group" "this" {
+  vpc_id = aws_vpc.this.id
+  tags   = merge(local.tags, { Name = "${var.name}-default-unused" })
+}
+
+resource "aws_internet_gateway" "this" {
+  vpc_id = aws_vpc.this.id
+  tags   = merge(local.tags, { Name = var.name })
+}
+
+resource "aws_subnet" "public" {
+  for_each = local.public_subnets
+
+  vpc_id            = aws_vpc.this.id
+  availability_zone = each.key
+  cidr_block        = each.value
+  # Public IPs are given per instance by the fleet's launch template, not to everything in the subnet.
+  map_public_ip_on_launch = false
+
+  tags = merge(local.tags, { Name = "${var.name}-public-${each.key}", "bbb:tier" = "public", "kubernetes.io/role/elb" = "1" })
+}
+
+resource "aws_subnet" "private" {
+  for_each = local.private_subnets
+
+  vpc_id            = aws_vpc.this.id
+  availability_zone = each.key
+  cidr_block        = each.value
+
+  tags = merge(local.tags, { Name = "${var.name}-private-${each.key}", "bbb:tier" = "private", "kubernetes.io/role/internal-elb" = "1" })
+}
+
+resource "aws_route_table" "public" {
+  vpc_id = aws_vpc.this.id
+  tags   = merge(local.tags, { Name = "${var.name}-public" })
+}
+
+resource "aws_route" "public_internet_v4" {
+  route_table_id         = aws_route_table.public.id
+  destination_cidr_block = local.anywhere_v4
+  gateway_id             = aws_internet_gateway.this.id
+}
+
+resource "aws_route_table_association" "public" {
+  for_each = aws_subnet.public
+
+  subnet_id      = each.value.id
+  route_table_id = aws_route_table.public.id
+}
+
+resource "aws_eip" "nat" {
+  for_each = toset(local.nat_azs)
+
+  domain = "vpc"
+  tags   = merge(local.tags, { Name = "${var.name}-nat-${each.key}" })
+}
+
+resource "aws_nat_gateway" "this" {
+  for_each = toset(local.nat_azs)
+
+  allocation_id = aws_eip.nat[each.key].id
+  subnet_id     = aws_subnet.public[each.key].id
+  tags          = merge(local.tags, { Name = "${var.name}-${each.key}" })
+
+  depends_on = [aws_internet_gateway.this]
+}
+
+resource "aws_route_table" "private" {
+  for_each = local.private_subnets
+
+  vpc_id = aws_vpc.this.id
+  tags   = merge(local.tags, { Name = "${var.name}-private-${each.key}" })
+}
+
+resource "aws_route" "private_nat" {
+  for_each = local.private_nat
+
+  route_table_id         = aws_route_table.private[each.key].id
+  destination_cidr_block = local.anywhere_v4
+  nat_gateway_id         = aws_nat_gateway.this[each.value].id
+}
+
+resource "aws_route_table_association" "private" {
+  for_each = aws_subnet.private
+
+  subnet_id      = each.value.id
+  route_table_id = aws_route_table.private[each.key].id
+}
+
+# --- Security group of the BBB media servers -------------------------------------------------
+
+resource "aws_security_group" "bbb" {
+  #checkov:skip=CKV2_AWS_5:Attached to the BBB servers by the fleet module's launch template (output bbb_security_group_id), outside this module.
+  name        = "${var.name}-bbb"
+  description = "BigBlueButton media servers: HTTPS, certbot, TURN and WebRTC media only"
+  vpc_id      = aws_vpc.this.id
+
+  tags = merge(local.tags, { Name = "${var.name}-bbb" })
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_vpc_security_group_ingress_rule" "bbb" {
+  # Port 80 must be open to the internet for certbot's HTTP-01 challenge and the HTTP to HTTPS redirect of the BBB web client.
+  for_each = local.public_ingress
+
+  security_group_id = aws_security_group.bbb.id
+  ip_protocol       = each.value.protocol
+  from_port         = each.value.from
+  to_port           = each.value.to
+  cidr_ipv4         = each.value.cidr_ipv4
+  description       = each.value.description
+  tags              = local.tags
+}
+
+# Outbound: HTTPS (Scalelite API, AWS APIs, ACME), HTTP (package mirrors), NFS to EFS and Loki in the VPC.
+# WebRTC media answers need no egress rule: security groups are stateful.
+resource "aws_vpc_security_group_egress_rule" "bbb_https" {
+  security_group_id = aws_security_group.bbb.id
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  cidr_ipv4         = local.anywhere_v4
+  description       = "HTTPS to Scalelite, AWS APIs and ACME"
+  tags              = local.tags
+}
+
+resource "aws_vpc_security_group_egress_rule" "bbb_http" {
+  security_group_id = aws_security_group.bbb.id
+  ip_protocol       = "tcp"
+  from_port         = 80
+  to_port           = 80
+  cidr_ipv4         = local.anywhere_v4
+  description       = "HTTP to package mirrors"
+  tags              = local.tags
+}
+
+resource "aws_vpc_security_group_egress_rule" "bbb_vpc" {
+  for_each = {
+    nfs  = { port = 2049, description = "NFS to the recordings EFS" }
+    loki = { port = 3100, description = "Promtail to Loki's internal load balancer" }
+  }
+
+  security_group_id = aws_security_group.bbb.id
+  ip_protocol       = "tcp"
+  from_port         = each.value.port
+  to_port           = each.value.port
+  cidr_ipv4         = aws_vpc.this.cidr_block
+  description       = each.value.description
+  tags              = local.tags
+}
+
+# --- Flow logs -------------------------------------------------------------------------------
+
+resource "aws_cloudwatch_log_group" "flow_logs" {
+  # KMS encryption is the caller's choice through var.flow_log_kms_key_arn; without it CloudWatch Logs encrypts at rest with its own key.
+  name              = "/vpc/${var.name}/flow-logs"
+  retention_in_days = var.flow_log_retention_days
+  kms_key_id        = var.flow_log_kms_key_arn
+  tags              = local.tags
+}
+
+data "aws_iam_policy_document" "flow_logs_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["vpc-flow-logs.amazonaws.com"]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "flow_logs" {
+  statement {
+    actions = [
+      "logs:CreateLogStream",
+      "logs:PutLogEvents",
+      "logs:DescribeLogStreams",
+    ]
+    resources = ["${aws_cloudwatch_log_group.flow_logs.arn}:*"]
+  }
+}
+
+resource "aws_iam_role" "flow_logs" {
+  name_prefix        = "${var.name}-flow-logs-"
+  assume_role_policy = data.aws_iam_policy_document.flow_logs_assume.json
+  tags               = local.tags
+}
+
+resource "aws_iam_role_policy" "flow_logs" {
+  name   = "write-flow-logs"
+  role   = aws_iam_role.flow_logs.id
+  policy = data.aws_iam_policy_document.flow_logs.json
+}
+
+resource "aws_flow_log" "this" {
+  vpc_id          = aws_vpc.this.id
+  traffic_type    = "ALL"
+  log_destination = aws_cloudwatch_log_group.flow_logs.arn
+  iam_role_arn    = aws_iam_role.flow_logs.arn
+  tags            = local.tags
+}

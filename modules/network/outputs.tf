@@ -1,0 +1,34 @@
+output "vpc_id" {
+  description = "ID of the VPC."
+  value       = aws_vpc.this.id
+}
+
+output "vpc_cidr_block" {
+  description = "IPv4 CIDR block of the VPC."
+  value       = aws_vpc.this.cidr_block
+}
+
+output "availability_zones" {
+  description = "Availability zones the subnets are in."
+  value       = local.azs
+}
+
+output "public_subnet_ids" {
+  description = "IDs of the public subnets, one per zone, in the order of availability_zones."
+  value       = [for az in local.azs : aws_subnet.public[az].id]
+}
+
+output "private_subnet_ids" {
+  description = "IDs of the private subnets, one per zone (empty when create_private_subnets is false)."
+  value       = [for az in local.azs : aws_subnet.private[az].id if var.create_private_subnets]
+}
+
+output "bbb_security_group_id" {
+  description = "ID of the security group of the BBB media servers."
+  value       = aws_security_group.bbb.id
+}
+
+output "nat_public_ips" {
+  description = "Public IPs of the NAT gateways (allow-list them where the private side calls out)."
+  value       = [for az in local.nat_azs : aws_eip.nat[az].public_ip]
+}

@@ -1,0 +1,19 @@
+//! Compiles the protocol definitions with `protox` (a protobuf compiler written in Rust),
+//! so a fresh machine needs no system `protoc`.
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let files = [
+        "proto/tfplugin6.proto",
+        "proto/grpc_controller.proto",
+        "proto/grpc_stdio.proto",
+    ];
+    for file in files {
+        println!("cargo:rerun-if-changed={file}");
+    }
+    let descriptors = protox::compile(files, ["proto"])?;
+    tonic_prost_build::configure()
+        .build_client(true)
+        .build_server(true)
+        .compile_fds(descriptors)?;
+    Ok(())
+}

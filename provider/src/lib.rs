@@ -1,0 +1,19 @@
+//! terraform-provider-bbb: a Terraform/OpenTofu provider (plugin protocol 6) for
+//! BigBlueButton fleets behind Scalelite on AWS.
+//!
+//! - [`plugin`]: the go-plugin process: handshake, AutoMTLS, gRPC services, graceful stop.
+//! - [`framework`]: schema, values, planning and the protocol plumbing, written once.
+//! - [`config`]: the provider's own configuration.
+//! - [`provider`]: the `bbb` provider: its resources and data sources.
+//! - [`resources`]: one file per resource or data source.
+
+pub mod config;
+pub mod framework;
+pub mod plugin;
+pub mod provider;
+pub mod resources;
+
+/// Entry point of the provider binary.
+pub fn main() -> std::process::ExitCode {
+    plugin::run(provider::BbbProvider)
+}

@@ -1,0 +1,20 @@
+//! The provider's resources and data sources, one file each.
+
+use std::sync::Arc;
+
+use crate::framework::{DataSource, Resource};
+use crate::provider::ProviderData;
+
+#[cfg(feature = "test-resource")]
+pub mod test_item;
+
+pub fn all() -> Vec<Arc<dyn Resource<ProviderData>>> {
+    vec![
+        #[cfg(feature = "test-resource")]
+        Arc::new(test_item::TestItem),
+    ]
+}
+
+pub fn all_data_sources() -> Vec<Arc<dyn DataSource<ProviderData>>> {
+    Vec::new()
+}

@@ -1,0 +1,1 @@
+domain = "bbb.example.org"

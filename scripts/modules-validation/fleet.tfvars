@@ -1,0 +1,8 @@
+name                            = "bbb-dev"
+ami_id                          = "ami-0123456789abcdef0"
+subnet_ids                      = ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]
+security_group_ids              = ["sg-0123456789abcdef0"]
+hosted_zone_id                  = "Z0123456789ABCDEFGHIJ"
+domain                          = "bbb.example.org"
+scalelite_secret_parameter_name = "/bbb/dev/scalelite-secret"
+recordings                      = { file_system_id = "fs-0123456789abcdef0", access_point_id = "fsap-0123456789abcdef0" }

