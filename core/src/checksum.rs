@@ -258,25 +258,12 @@ mod tests {
         let secret = Secret::new("s3cr3t");
         let all = ChecksumAlgorithm::ALL;
         let q = "id=abc";
+        let secrets = std::slice::from_ref(&secret);
         for alg in ChecksumAlgorithm::ALL {
             let c = checksum(alg, "getServerInfo", q, &secret);
-            let sl = verify(
-                Flavor::Scalelite,
-                &all,
-                "getServerInfo",
-                q,
-                &c,
-                &[secret.clone()],
-            );
+            let sl = verify(Flavor::Scalelite, &all, "getServerInfo", q, &c, secrets);
             assert_eq!(sl, alg != ChecksumAlgorithm::Sha384, "{alg}");
-            assert!(verify(
-                Flavor::Bbb,
-                &all,
-                "getServerInfo",
-                q,
-                &c,
-                &[secret.clone()]
-            ));
+            assert!(verify(Flavor::Bbb, &all, "getServerInfo", q, &c, secrets));
             let upper = c.to_ascii_uppercase();
             assert!(!verify(
                 Flavor::Scalelite,
@@ -284,7 +271,7 @@ mod tests {
                 "getServerInfo",
                 q,
                 &upper,
-                &[secret.clone()]
+                secrets
             ));
             assert!(verify(
                 Flavor::Bbb,
@@ -292,7 +279,7 @@ mod tests {
                 "getServerInfo",
                 q,
                 &upper,
-                &[secret.clone()]
+                secrets
             ));
         }
         let c = checksum(ChecksumAlgorithm::Sha256, "getServers", "", &secret);

@@ -99,7 +99,8 @@ pub(crate) async fn send(
                 Err(_) => true,
             };
         match &result {
-            Ok(r) if r.status < 400 => tracing::info!(
+            // 4xx are answers (unknown id, empty pool, refused value), not outages.
+            Ok(r) if r.status < 500 => tracing::info!(
                 api,
                 call,
                 attempt,

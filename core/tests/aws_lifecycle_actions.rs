@@ -25,6 +25,7 @@ fn ok(action: &str) -> ResponseTemplate {
 fn error(status: u16, code: &str, message: &str) -> ResponseTemplate {
     ResponseTemplate::new(status)
         .insert_header("content-type", "text/xml")
+        .insert_header("x-amzn-requestid", "req-2")
         .set_body_string(format!(
             "<ErrorResponse xmlns=\"{NS}\"><Error><Type>Sender</Type><Code>{code}</Code>\
              <Message>{message}</Message></Error><RequestId>req-2</RequestId></ErrorResponse>"

@@ -6,12 +6,14 @@
 //! - [`config`]: the provider's own configuration.
 //! - [`provider`]: the `bbb` provider: its resources and data sources.
 //! - [`resources`]: one file per resource or data source.
+//! - [`scalelite_pool`]: the Scalelite client and the shared server list.
 
 pub mod config;
 pub mod framework;
 pub mod plugin;
 pub mod provider;
 pub mod resources;
+pub mod scalelite_pool;
 
 /// Entry point of the provider binary.
 pub fn main() -> std::process::ExitCode {

@@ -6,14 +6,27 @@ use async_trait::async_trait;
 
 use crate::config::{self, Settings};
 use crate::framework::{DataSource, Diagnostics, Provider, Resource, Schema, Value};
+use crate::scalelite_pool::ScalelitePool;
 
 pub struct BbbProvider;
 
 /// What every resource of this provider receives: the configured settings.
-#[derive(Debug)]
 pub struct ProviderData {
     pub settings: Settings,
     pub terraform_version: String,
+    /// Built on first use: plan-time configuration may leave Scalelite's URL unknown.
+    scalelite: tokio::sync::OnceCell<ScalelitePool>,
+}
+
+impl ProviderData {
+    pub fn new(settings: Settings, terraform_version: &str) -> Self {
+        Self { settings, terraform_version: terraform_version.to_string(), scalelite: tokio::sync::OnceCell::new() }
+    }
+
+    /// The Scalelite client and shared server list, or a diagnostic naming the missing setting.
+    pub async fn scalelite(&self) -> Result<&ScalelitePool, Diagnostics> {
+        self.scalelite.get_or_try_init(|| async { ScalelitePool::from_settings(&self.settings) }).await
+    }
 }
 
 #[async_trait]
@@ -26,7 +39,7 @@ impl Provider for BbbProvider {
 
     async fn configure(&self, config: &Value, terraform_version: &str) -> Result<ProviderData, Diagnostics> {
         let settings = Settings::from_config(config, |k| std::env::var(k).ok())?;
-        Ok(ProviderData { settings, terraform_version: terraform_version.to_string() })
+        Ok(ProviderData::new(settings, terraform_version))
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource<ProviderData>>> {

@@ -44,6 +44,12 @@ impl Run {
     pub fn text(&self) -> String {
         format!("{}\n{}", self.stdout, self.stderr)
     }
+
+    /// [`Run::text`] with every run of white space folded to one space: Terraform wraps
+    /// diagnostic text at its terminal width.
+    pub fn flat(&self) -> String {
+        self.text().split_whitespace().collect::<Vec<_>>().join(" ")
+    }
 }
 
 /// A temporary Terraform working directory wired to a provider binary.

@@ -23,6 +23,7 @@ mod ssm;
 
 pub use autoscaling::{
     AsgInstance, AutoScalingGroup, HealthStatus, LaunchTemplateRef, LifecycleState,
+    SET_INSTANCE_PROTECTION_MAX_IDS,
 };
 pub use config::{AwsClients, AwsConfig, AwsEndpoints, StaticCredentials};
 pub use counters::{CallCounters, CallCounts, Service};
@@ -32,5 +33,5 @@ pub use lifecycle::{
     LifecycleActionRef, LifecycleActionResult, LifecycleHook, LifecycleHookSpec,
     LifecycleTransition,
 };
-pub use route53::{ARecordChange, ChangeAction, ChangeStatus, DnsRecord};
+pub use route53::{ARecordChange, ChangeAction, ChangeStatus, DnsRecord, CHANGE_BATCH_MAX_RECORDS};
 pub use scheduled::{ScheduledAction, ScheduledActionSpec};

@@ -243,10 +243,11 @@ impl AwsClients {
                 .send()
                 .await
                 .map_err(|e| log.ctx.sdk_error(e))
-                .map(|out| {
+                .and_then(|out| {
                     out.change_info()
                         .map(|i| change_id(i.id()).to_owned())
-                        .unwrap_or_default()
+                        .filter(|id| !id.is_empty())
+                        .ok_or_else(|| log.ctx.invalid("no ChangeInfo id"))
                 });
             let id = log.finish(result)?;
             ids.push(id);

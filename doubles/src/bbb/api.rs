@@ -70,8 +70,8 @@ pub(super) async fn handle(
             ))
         }
         "getMeetings" | "create" | "end" => {
-            if let Err(resp) = verify(&state, call, raw_query) {
-                return resp;
+            if let Some(refusal) = verify(&state, call, raw_query) {
+                return refusal;
             }
             match call {
                 "getMeetings" => get_meetings(&state),
@@ -83,14 +83,15 @@ pub(super) async fn handle(
     }
 }
 
-fn verify(state: &Shared<State>, call: &str, raw_query: &str) -> Result<(), Response> {
+/// `None` when the checksum passes, else bbb-web's refusal.
+fn verify(state: &Shared<State>, call: &str, raw_query: &str) -> Option<Response> {
     let provided = checksum::parse_query(raw_query)
         .into_iter()
         .find(|(k, _)| k == "checksum")
         .map(|(_, v)| v)
         .filter(|v| !v.is_empty());
     let Some(provided) = provided else {
-        return Err(failed("checksumError", "You must provide the checksum"));
+        return Some(failed("checksumError", "You must provide the checksum"));
     };
     let (secret, allowed) = {
         let st = lock(state);
@@ -101,9 +102,9 @@ fn verify(state: &Shared<State>, call: &str, raw_query: &str) -> Result<(), Resp
     };
     let signed = checksum::bbb_signed_query(raw_query, &provided);
     if checksum::verify(Flavor::Bbb, &allowed, call, &signed, &provided, &[secret]) {
-        Ok(())
+        None
     } else {
-        Err(failed("checksumError", "Checksums do not match"))
+        Some(failed("checksumError", "Checksums do not match"))
     }
 }
 
@@ -187,7 +188,10 @@ fn end(state: &Shared<State>, raw_query: &str) -> Response {
     if !super::end_meeting_locked(&mut lock(state), &meeting_id) {
         return failed(
             "notFound",
-            "We could not find a meeting with that meeting ID - perhaps the meeting is not yet running?",
+            concat!(
+                "We could not find a meeting with that meeting ID - ",
+                "perhaps the meeting is not yet running?"
+            ),
         );
     }
     success(

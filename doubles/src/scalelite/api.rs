@@ -80,7 +80,8 @@ pub(super) async fn handle(
     if let Some(resp) = apply_fault(fault).await {
         return resp;
     }
-    // Rails routes: `get` routes also answer HEAD; anything else falls to `errors#unsupported_request`.
+    // Rails routes: `get` routes also answer HEAD; anything else falls through to
+    // `errors#unsupported_request`.
     let route_ok = CALLS.iter().any(|(name, m)| {
         *name == call && (*m == method || (*m == Method::GET && method == Method::HEAD))
     });
@@ -186,21 +187,22 @@ fn get_servers(state: &Shared<State>) -> Response {
 
 /// `params.require(:server)` outside any rescue: a missing or empty `server` is rendered by
 /// ApplicationController's ParameterMissing handler as an XML internalError.
-fn required_server<'a>(params: &'a Map<String, Value>) -> Result<&'a Map<String, Value>, Response> {
+fn required_server(params: &Map<String, Value>) -> Result<&Map<String, Value>, Box<Response>> {
     match params.get("server") {
         Some(Value::Object(o)) if !o.is_empty() => Ok(o),
-        Some(v) if present(Some(v)) => Err(error_page(StatusCode::INTERNAL_SERVER_ERROR)),
-        _ => Err(failed(
+        // `permit` on a non-hash value raises NoMethodError: a 500.
+        Some(v) if present(Some(v)) => Err(Box::new(error_page(StatusCode::INTERNAL_SERVER_ERROR))),
+        _ => Err(Box::new(failed(
             "internalError",
             "param is missing or the value is empty: server",
-        )),
+        ))),
     }
 }
 
 fn add_server(state: &Shared<State>, params: &Map<String, Value>) -> Response {
     let server = match required_server(params) {
         Ok(s) => s,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     if !present(server.get("url")) || !present(server.get("secret")) {
         return error(StatusCode::BAD_REQUEST, "Server needs a URL and a secret");

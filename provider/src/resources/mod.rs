@@ -5,16 +5,20 @@ use std::sync::Arc;
 use crate::framework::{DataSource, Resource};
 use crate::provider::ProviderData;
 
+pub mod scalelite_server;
+pub mod scalelite_servers;
+pub mod server_meetings;
 #[cfg(feature = "test-resource")]
 pub mod test_item;
 
 pub fn all() -> Vec<Arc<dyn Resource<ProviderData>>> {
     vec![
+        Arc::new(scalelite_server::ScaleliteServer),
         #[cfg(feature = "test-resource")]
         Arc::new(test_item::TestItem),
     ]
 }
 
 pub fn all_data_sources() -> Vec<Arc<dyn DataSource<ProviderData>>> {
-    Vec::new()
+    vec![Arc::new(scalelite_servers::ScaleliteServers), Arc::new(server_meetings::ServerMeetings)]
 }

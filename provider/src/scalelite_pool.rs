@@ -1,0 +1,61 @@
+//! The provider's access to Scalelite: one client per provider process, and one shared
+//! `getServers` answer for every refresh in a run, so refreshing N servers costs one call.
+
+use std::sync::Arc;
+
+use bbb_core::scalelite::{ScaleliteClient, ScaleliteConfig, ScaleliteError, Server};
+use tokio::sync::Mutex;
+
+use crate::config::Settings;
+use crate::framework::Diagnostics;
+
+pub struct ScalelitePool {
+    client: ScaleliteClient,
+    /// The last `getServers` answer; cleared by every write this process makes.
+    servers: Mutex<Option<Arc<Vec<Server>>>>,
+}
+
+impl ScalelitePool {
+    pub fn from_settings(settings: &Settings) -> Result<Self, Diagnostics> {
+        let (url, secret) = settings.scalelite()?;
+        let mut config = ScaleliteConfig::new(url, secret.expose());
+        config.timeout = settings.timeout;
+        config.max_retries = settings.max_retries;
+        let client = ScaleliteClient::new(config).map_err(|e| scalelite_error("configure the Scalelite client", &e))?;
+        Ok(Self { client, servers: Mutex::new(None) })
+    }
+
+    pub fn client(&self) -> &ScaleliteClient {
+        &self.client
+    }
+
+    /// Every server in the pool. Concurrent callers share one `getServers` call: the lock
+    /// is held while it runs.
+    pub async fn servers(&self) -> Result<Arc<Vec<Server>>, Diagnostics> {
+        let mut cached = self.servers.lock().await;
+        if let Some(servers) = cached.as_ref() {
+            return Ok(servers.clone());
+        }
+        let servers = Arc::new(self.client.get_servers().await.map_err(|e| scalelite_error("list servers", &e))?);
+        *cached = Some(servers.clone());
+        Ok(servers)
+    }
+
+    /// Forgets the shared answer after a write, so later reads see the change.
+    pub async fn invalidate(&self) {
+        *self.servers.lock().await = None;
+    }
+
+    pub async fn find_by_id(&self, id: &str) -> Result<Option<Server>, Diagnostics> {
+        Ok(self.servers().await?.iter().find(|s| s.id == id).cloned())
+    }
+
+    pub async fn find_by_url(&self, api_url: &str) -> Result<Option<Server>, Diagnostics> {
+        Ok(self.servers().await?.iter().find(|s| s.url.trim_end_matches('/') == api_url).cloned())
+    }
+}
+
+/// A Scalelite failure as a diagnostic. The core's errors never carry secrets.
+pub fn scalelite_error(action: &str, e: &ScaleliteError) -> Diagnostics {
+    Diagnostics::from_error(format!("Could not {action} in Scalelite"), e.to_string())
+}
