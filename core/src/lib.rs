@@ -7,6 +7,8 @@ mod http;
 pub mod scalelite;
 pub mod secret;
 pub mod server_url;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use secret::Secret;
 pub use server_url::{normalize_bbb_api_url, ServerUrlError};

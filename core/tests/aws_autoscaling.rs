@@ -1,7 +1,7 @@
 //! The Auto Scaling and EC2 operations against moto: group and instances, scale-in protection,
 //! lifecycle hooks, scheduled actions, DescribeInstances, call counters.
 
-mod support;
+use bbb_core::testing as support;
 
 use std::time::{Duration, SystemTime};
 

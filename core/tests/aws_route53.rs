@@ -1,6 +1,6 @@
 //! Route53 A records against moto: upsert, list by suffix (paginated), delete, INSYNC.
 
-mod support;
+use bbb_core::testing as support;
 
 use std::net::Ipv4Addr;
 use std::time::Duration;

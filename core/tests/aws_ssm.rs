@@ -1,6 +1,6 @@
 //! SSM SecureString read against moto.
 
-mod support;
+use bbb_core::testing as support;
 
 use aws_sdk_ssm::types::ParameterType;
 use bbb_core::aws::{AwsError, Service};

@@ -2,7 +2,7 @@
 //! binary: tracing's per-callsite interest cache makes scoped subscribers unreliable while other
 //! tests hit the same callsites from other threads.
 
-mod support;
+use bbb_core::testing as support;
 
 use aws_sdk_ssm::types::ParameterType;
 use support::{shared, unique};

@@ -25,7 +25,11 @@ fn client_identity() -> ClientIdentity {
     let mut params = rcgen::CertificateParams::new(vec!["localhost".into()]).expect("params");
     params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
     let cert = params.self_signed(&key).expect("cert");
-    ClientIdentity { pem: cert.pem(), der: cert.der().to_vec(), key: key.serialize_der() }
+    ClientIdentity {
+        pem: cert.pem(),
+        der: cert.der().to_vec(),
+        key: key.serialize_der(),
+    }
 }
 
 struct Plugin {
@@ -51,24 +55,87 @@ fn start_plugin(client_pem: &str) -> Plugin {
         .spawn()
         .expect("start provider");
     let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("handshake line");
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("handshake line");
     let fields: Vec<&str> = line.trim_end().split('|').collect();
     assert_eq!(&fields[..3], &["1", "6", "tcp"], "handshake line: {line}");
     assert_eq!(fields[4], "grpc");
-    assert!(fields[3].starts_with("127.0.0.1:"), "listens on loopback only: {line}");
-    let server_cert = base64::engine::general_purpose::STANDARD_NO_PAD.decode(fields[5]).expect("certificate in base64, no padding");
-    Plugin { child, addr: fields[3].to_string(), server_cert }
+    assert!(
+        fields[3].starts_with("127.0.0.1:"),
+        "listens on loopback only: {line}"
+    );
+    let server_cert = base64::engine::general_purpose::STANDARD_NO_PAD
+        .decode(fields[5])
+        .expect("certificate in base64, no padding");
+    Plugin {
+        child,
+        addr: fields[3].to_string(),
+        server_cert,
+    }
+}
+
+#[derive(Debug)]
+struct PinnedServer {
+    der: Vec<u8>,
+    algorithms: rustls::crypto::WebPkiSupportedAlgorithms,
+}
+
+impl rustls::client::danger::ServerCertVerifier for PinnedServer {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        _: &[u8],
+        _: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        assert_eq!(server_name.to_str(), "localhost");
+        if end_entity.as_ref() == self.der.as_slice() {
+            Ok(rustls::client::danger::ServerCertVerified::assertion())
+        } else {
+            Err(rustls::Error::General(
+                "not the announced server certificate".into(),
+            ))
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
 }
 
 /// Connects, sends the HTTP/2 preface, and reports whether the server answered with frames.
 async fn h2_answers(plugin: &Plugin, identity: Option<&ClientIdentity>) -> bool {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(CertificateDer::from(plugin.server_cert.clone())).expect("pin server certificate");
+    // Like Terraform, trust exactly the certificate from the handshake line.
+    let pinned = PinnedServer {
+        der: plugin.server_cert.clone(),
+        algorithms: provider.signature_verification_algorithms,
+    };
     let builder = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .expect("versions")
-        .with_root_certificates(roots);
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(pinned));
     let mut config = match identity {
         Some(id) => builder
             .with_client_auth_cert(
@@ -80,8 +147,13 @@ async fn h2_answers(plugin: &Plugin, identity: Option<&ClientIdentity>) -> bool 
     };
     config.alpn_protocols = vec![b"h2".to_vec()];
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
-    let tcp = tokio::net::TcpStream::connect(&plugin.addr).await.expect("connect");
-    let Ok(mut tls) = connector.connect(ServerName::try_from("localhost").expect("name"), tcp).await else {
+    let tcp = tokio::net::TcpStream::connect(&plugin.addr)
+        .await
+        .expect("connect");
+    let Ok(mut tls) = connector
+        .connect(ServerName::try_from("localhost").expect("name"), tcp)
+        .await
+    else {
         return false;
     };
     assert_eq!(tls.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
@@ -90,7 +162,11 @@ async fn h2_answers(plugin: &Plugin, identity: Option<&ClientIdentity>) -> bool 
         return false;
     }
     let mut buf = [0u8; 9];
-    let read = tokio::time::timeout(std::time::Duration::from_secs(5), tls.read_exact(&mut buf)).await;
+    let read =
+        tokio::time::timeout(std::time::Duration::from_secs(5), tls.read_exact(&mut buf)).await;
+    if !matches!(read, Ok(Ok(_))) {
+        eprintln!("no HTTP/2 answer: {read:?}");
+    }
     // The server's first frame is SETTINGS (type 4).
     matches!(read, Ok(Ok(_))) && buf[3] == 4
 }
@@ -100,8 +176,17 @@ async fn accepts_only_the_announced_client_certificate() {
     let announced = client_identity();
     let plugin = start_plugin(&announced.pem);
 
-    assert!(h2_answers(&plugin, Some(&announced)).await, "the announced client is served");
-    assert!(!h2_answers(&plugin, None).await, "a client without certificate is refused");
+    assert!(
+        h2_answers(&plugin, Some(&announced)).await,
+        "the announced client is served"
+    );
+    assert!(
+        !h2_answers(&plugin, None).await,
+        "a client without certificate is refused"
+    );
     let stranger = client_identity();
-    assert!(!h2_answers(&plugin, Some(&stranger)).await, "another certificate is refused");
+    assert!(
+        !h2_answers(&plugin, Some(&stranger)).await,
+        "another certificate is refused"
+    );
 }

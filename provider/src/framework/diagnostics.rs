@@ -35,7 +35,11 @@ impl Diagnostics {
     }
 
     /// A collection holding one error at an attribute.
-    pub fn from_error_at(path: AttrPath, summary: impl Into<String>, detail: impl Into<String>) -> Self {
+    pub fn from_error_at(
+        path: AttrPath,
+        summary: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> Self {
         let mut d = Self::new();
         d.error_at(path, summary, detail);
         d
@@ -45,7 +49,12 @@ impl Diagnostics {
         self.push(Severity::Error, None, summary.into(), detail.into());
     }
 
-    pub fn error_at(&mut self, path: AttrPath, summary: impl Into<String>, detail: impl Into<String>) {
+    pub fn error_at(
+        &mut self,
+        path: AttrPath,
+        summary: impl Into<String>,
+        detail: impl Into<String>,
+    ) {
         self.push(Severity::Error, Some(path), summary.into(), detail.into());
     }
 
@@ -53,12 +62,28 @@ impl Diagnostics {
         self.push(Severity::Warning, None, summary.into(), detail.into());
     }
 
-    pub fn warning_at(&mut self, path: AttrPath, summary: impl Into<String>, detail: impl Into<String>) {
+    pub fn warning_at(
+        &mut self,
+        path: AttrPath,
+        summary: impl Into<String>,
+        detail: impl Into<String>,
+    ) {
         self.push(Severity::Warning, Some(path), summary.into(), detail.into());
     }
 
-    fn push(&mut self, severity: Severity, path: Option<AttrPath>, summary: String, detail: String) {
-        self.0.push(Diagnostic { severity, summary, detail, path });
+    fn push(
+        &mut self,
+        severity: Severity,
+        path: Option<AttrPath>,
+        summary: String,
+        detail: String,
+    ) {
+        self.0.push(Diagnostic {
+            severity,
+            summary,
+            detail,
+            path,
+        });
     }
 
     pub fn extend(&mut self, other: Diagnostics) {

@@ -18,7 +18,11 @@ pub enum MsgpackError {
     #[error("malformed msgpack: {0}")]
     Malformed(String),
     #[error("{path}: expected {expected}, found {found}")]
-    Type { path: String, expected: String, found: String },
+    Type {
+        path: String,
+        expected: String,
+        found: String,
+    },
 }
 
 pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, MsgpackError> {
@@ -26,7 +30,8 @@ pub fn decode(bytes: &[u8], ty: &Type) -> Result<Value, MsgpackError> {
         return Ok(Value::Null);
     }
     let mut cursor = bytes;
-    let mp = rmpv::decode::read_value(&mut cursor).map_err(|e| MsgpackError::Malformed(e.to_string()))?;
+    let mp = rmpv::decode::read_value(&mut cursor)
+        .map_err(|e| MsgpackError::Malformed(e.to_string()))?;
     from_mp(&mp, ty, "value")
 }
 
@@ -38,7 +43,11 @@ pub fn encode(value: &Value, ty: &Type) -> Vec<u8> {
 }
 
 fn mismatch(path: &str, ty: &Type, found: &Mp) -> MsgpackError {
-    MsgpackError::Type { path: path.to_string(), expected: ty.friendly_name(), found: kind(found).to_string() }
+    MsgpackError::Type {
+        path: path.to_string(),
+        expected: ty.friendly_name(),
+        found: kind(found).to_string(),
+    }
 }
 
 fn kind(mp: &Mp) -> &'static str {
@@ -63,7 +72,11 @@ fn from_mp(mp: &Mp, ty: &Type, path: &str) -> Result<Value, MsgpackError> {
     Ok(match ty {
         Type::Bool => Value::Bool(mp.as_bool().ok_or_else(|| mismatch(path, ty, mp))?),
         Type::Number => Value::Number(number(mp).ok_or_else(|| mismatch(path, ty, mp))?),
-        Type::String => Value::String(mp.as_str().ok_or_else(|| mismatch(path, ty, mp))?.to_string()),
+        Type::String => Value::String(
+            mp.as_str()
+                .ok_or_else(|| mismatch(path, ty, mp))?
+                .to_string(),
+        ),
         Type::List(e) | Type::Set(e) => {
             let items = mp.as_array().ok_or_else(|| mismatch(path, ty, mp))?;
             Value::List(
@@ -84,7 +97,8 @@ fn from_mp(mp: &Mp, ty: &Type, path: &str) -> Result<Value, MsgpackError> {
         }
         Type::Object(attrs) => {
             let entries = mp.as_map().ok_or_else(|| mismatch(path, ty, mp))?;
-            let mut out: BTreeMap<String, Value> = attrs.keys().map(|k| (k.clone(), Value::Null)).collect();
+            let mut out: BTreeMap<String, Value> =
+                attrs.keys().map(|k| (k.clone(), Value::Null)).collect();
             for (k, v) in entries {
                 let Some(key) = k.as_str() else { continue };
                 if let Some(aty) = attrs.get(key) {
@@ -98,7 +112,10 @@ fn from_mp(mp: &Mp, ty: &Type, path: &str) -> Result<Value, MsgpackError> {
 
 fn number(mp: &Mp) -> Option<f64> {
     match mp {
-        Mp::Integer(i) => i.as_i64().map(|v| v as f64).or_else(|| i.as_u64().map(|v| v as f64)),
+        Mp::Integer(i) => i
+            .as_i64()
+            .map(|v| v as f64)
+            .or_else(|| i.as_u64().map(|v| v as f64)),
         Mp::F32(f) => Some(f64::from(*f)),
         Mp::F64(f) => Some(*f),
         // Numbers too precise for float64 travel as strings.
@@ -131,10 +148,20 @@ fn to_mp(value: &Value, ty: &Type) -> Mp {
             Type::Object(attrs) => Mp::Map(
                 attrs
                     .iter()
-                    .map(|(k, aty)| (Mp::from(k.as_str()), to_mp(items.get(k).unwrap_or(&Value::Null), aty)))
+                    .map(|(k, aty)| {
+                        (
+                            Mp::from(k.as_str()),
+                            to_mp(items.get(k).unwrap_or(&Value::Null), aty),
+                        )
+                    })
                     .collect(),
             ),
-            Type::Map(e) => Mp::Map(items.iter().map(|(k, v)| (Mp::from(k.as_str()), to_mp(v, e))).collect()),
+            Type::Map(e) => Mp::Map(
+                items
+                    .iter()
+                    .map(|(k, v)| (Mp::from(k.as_str()), to_mp(v, e)))
+                    .collect(),
+            ),
             _ => Mp::Nil,
         },
     }
@@ -163,7 +190,10 @@ mod tests {
     #[test]
     fn refined_unknown_decodes_as_unknown() {
         // fixext1, type 12, one payload byte, as Terraform sends refined unknowns.
-        assert_eq!(decode(&[0xd4, 0x0c, 0x01], &Type::String).ok(), Some(Value::Unknown));
+        assert_eq!(
+            decode(&[0xd4, 0x0c, 0x01], &Type::String).ok(),
+            Some(Value::Unknown)
+        );
     }
 
     #[test]
@@ -183,7 +213,8 @@ mod tests {
     #[test]
     fn type_mismatch_names_the_path() {
         let mut cursor = Vec::new();
-        let _ = rmpv::encode::write_value(&mut cursor, &Mp::Map(vec![(Mp::from("n"), Mp::from("x"))]));
+        let _ =
+            rmpv::encode::write_value(&mut cursor, &Mp::Map(vec![(Mp::from("n"), Mp::from("x"))]));
         let err = decode(&cursor, &obj()).expect_err("rejects");
         assert_eq!(err.to_string(), "value.n: expected number, found string");
     }
@@ -192,6 +223,9 @@ mod tests {
     fn big_numbers_arrive_as_strings() {
         let mut buf = Vec::new();
         let _ = rmpv::encode::write_value(&mut buf, &Mp::from("12345678901234567890"));
-        assert_eq!(decode(&buf, &Type::Number).ok(), Some(Value::Number(12_345_678_901_234_567_890.0)));
+        assert_eq!(
+            decode(&buf, &Type::Number).ok(),
+            Some(Value::Number(12_345_678_901_234_567_890.0))
+        );
     }
 }

@@ -88,7 +88,10 @@ mod tests {
     fn display_reads_like_hcl() {
         let p = AttrPath::attr("rule").index(2).join("port");
         assert_eq!(p.to_string(), "rule[2].port");
-        assert_eq!(AttrPath::attr("tags").key("env").to_string(), "tags[\"env\"]");
+        assert_eq!(
+            AttrPath::attr("tags").key("env").to_string(),
+            "tags[\"env\"]"
+        );
         assert_eq!(p.to_proto().steps.len(), 3);
     }
 }

@@ -23,7 +23,9 @@ pub fn validate_config(block: &Block, config: &Value, path: &AttrPath, diags: &m
         let value = config.get(&nested.type_name);
         let block_path = path.join(&nested.type_name);
         match (nested.nesting, value) {
-            (Nesting::Single, Value::Map(_)) => validate_config(&nested.block, value, &block_path, diags),
+            (Nesting::Single, Value::Map(_)) => {
+                validate_config(&nested.block, value, &block_path, diags)
+            }
             (Nesting::List, Value::List(items)) => {
                 for (i, item) in items.iter().enumerate() {
                     validate_config(&nested.block, item, &block_path.index(i), diags);
@@ -55,9 +57,13 @@ pub fn apply_defaults(block: &Block, config: &Value, planned: &mut Value) {
         }
     }
     for nested in &block.blocks {
-        for_each_instance(nested.nesting, config.get(&nested.type_name), planned, &nested.type_name, |c, p| {
-            apply_defaults(&nested.block, c, p)
-        });
+        for_each_instance(
+            nested.nesting,
+            config.get(&nested.type_name),
+            planned,
+            &nested.type_name,
+            |c, p| apply_defaults(&nested.block, c, p),
+        );
     }
 }
 
@@ -73,7 +79,14 @@ pub fn mark_computed_unknown(block: &Block, prior: &Value, config: &Value, plann
         }
         let prior_value = prior.get(&attr.name);
         let keep = attr.has(PlanModifier::UseStateForUnknown) && !prior_value.is_null();
-        planned.set(&attr.name, if keep { prior_value.clone() } else { Value::Unknown });
+        planned.set(
+            &attr.name,
+            if keep {
+                prior_value.clone()
+            } else {
+                Value::Unknown
+            },
+        );
     }
     for nested in &block.blocks {
         let prior_nested = prior.get(&nested.type_name);
@@ -87,8 +100,14 @@ pub fn mark_computed_unknown(block: &Block, prior: &Value, config: &Value, plann
                 .into_iter()
                 .enumerate()
                 .map(|(i, mut item)| {
-                    let p = prior_nested.as_list().and_then(|l| l.get(i)).unwrap_or(&Value::Null);
-                    let c = config_nested.as_list().and_then(|l| l.get(i)).unwrap_or(&Value::Null);
+                    let p = prior_nested
+                        .as_list()
+                        .and_then(|l| l.get(i))
+                        .unwrap_or(&Value::Null);
+                    let c = config_nested
+                        .as_list()
+                        .and_then(|l| l.get(i))
+                        .unwrap_or(&Value::Null);
                     mark_computed_unknown(&nested.block, p, c, &mut item);
                     item
                 })
@@ -99,31 +118,48 @@ pub fn mark_computed_unknown(block: &Block, prior: &Value, config: &Value, plann
 }
 
 /// Paths whose change forces replacement.
-pub fn requires_replace(block: &Block, prior: &Value, planned: &Value, path: &AttrPath) -> Vec<AttrPath> {
+pub fn requires_replace(
+    block: &Block,
+    prior: &Value,
+    planned: &Value,
+    path: &AttrPath,
+) -> Vec<AttrPath> {
     let mut out = Vec::new();
     if prior.is_null() {
         return out;
     }
     for attr in &block.attributes {
-        if attr.has(PlanModifier::RequiresReplace) && prior.get(&attr.name) != planned.get(&attr.name) {
+        if attr.has(PlanModifier::RequiresReplace)
+            && prior.get(&attr.name) != planned.get(&attr.name)
+        {
             out.push(path.join(&attr.name));
         }
     }
     for nested in &block.blocks {
-        if nested.requires_replace && prior.get(&nested.type_name) != planned.get(&nested.type_name) {
+        if nested.requires_replace && prior.get(&nested.type_name) != planned.get(&nested.type_name)
+        {
             out.push(path.join(&nested.type_name));
         }
     }
     out
 }
 
-fn for_each_instance(nesting: Nesting, config: &Value, planned: &mut Value, name: &str, mut f: impl FnMut(&Value, &mut Value)) {
+fn for_each_instance(
+    nesting: Nesting,
+    config: &Value,
+    planned: &mut Value,
+    name: &str,
+    mut f: impl FnMut(&Value, &mut Value),
+) {
     let mut value = planned.get(name).clone();
     match (nesting, &mut value) {
         (Nesting::Single, Value::Map(_)) => f(config, &mut value),
         (Nesting::List | Nesting::Set, Value::List(items)) => {
             for (i, item) in items.iter_mut().enumerate() {
-                let c = config.as_list().and_then(|l| l.get(i)).unwrap_or(&Value::Null);
+                let c = config
+                    .as_list()
+                    .and_then(|l| l.get(i))
+                    .unwrap_or(&Value::Null);
                 f(c, item);
             }
         }
@@ -184,7 +220,11 @@ mod tests {
             .block(NestedBlock::new(
                 "rule",
                 Nesting::List,
-                Block::new().attribute(Attribute::number("port").required().validate(validators::at_least(1.0))),
+                Block::new().attribute(
+                    Attribute::number("port")
+                        .required()
+                        .validate(validators::at_least(1.0)),
+                ),
             ))
     }
 
@@ -205,12 +245,20 @@ mod tests {
         assert_eq!(planned.get("size"), &Value::Number(1.0));
         assert!(planned.get("id").is_unknown());
         assert!(planned.get("revision").is_unknown());
-        assert!(planned.get("secret_wo").is_null(), "write-only never planned");
+        assert!(
+            planned.get("secret_wo").is_null(),
+            "write-only never planned"
+        );
     }
 
     #[test]
     fn update_keeps_state_for_unknown_and_flags_replacement() {
-        let prior = obj(&[("id", "x1".into()), ("name", "a".into()), ("size", 1.0.into()), ("revision", 3.0.into())]);
+        let prior = obj(&[
+            ("id", "x1".into()),
+            ("name", "a".into()),
+            ("size", 1.0.into()),
+            ("revision", 3.0.into()),
+        ]);
         let config = obj(&[("name", "b".into())]);
         let mut planned = prior.clone();
         planned.set("name", "b".into());
@@ -218,18 +266,27 @@ mod tests {
         mark_computed_unknown(&block(), &prior, &config, &mut planned);
         assert_eq!(planned.get("id"), &Value::from("x1"));
         assert!(planned.get("revision").is_unknown());
-        assert_eq!(requires_replace(&block(), &prior, &planned, &AttrPath::root()), vec![AttrPath::attr("name")]);
+        assert_eq!(
+            requires_replace(&block(), &prior, &planned, &AttrPath::root()),
+            vec![AttrPath::attr("name")]
+        );
     }
 
     #[test]
     fn validators_in_nested_blocks_get_indexed_paths() {
         let config = obj(&[(
             "rule",
-            Value::List(vec![obj(&[("port", 443.0.into())]), obj(&[("port", 0.0.into())])]),
+            Value::List(vec![
+                obj(&[("port", 443.0.into())]),
+                obj(&[("port", 0.0.into())]),
+            ]),
         )]);
         let mut diags = Diagnostics::new();
         validate_config(&block(), &config, &AttrPath::root(), &mut diags);
-        let paths: Vec<_> = diags.iter().filter_map(|d| d.path.as_ref().map(ToString::to_string)).collect();
+        let paths: Vec<_> = diags
+            .iter()
+            .filter_map(|d| d.path.as_ref().map(ToString::to_string))
+            .collect();
         assert_eq!(paths, vec!["rule[1].port"]);
     }
 

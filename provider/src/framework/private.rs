@@ -13,9 +13,12 @@ impl Private {
         if bytes.is_empty() {
             return Ok(Self::default());
         }
-        serde_json::from_slice(bytes)
-            .map(Self)
-            .map_err(|e| Diagnostics::from_error("Unreadable private state", format!("The provider's private data for this resource is not a JSON object: {e}.")))
+        serde_json::from_slice(bytes).map(Self).map_err(|e| {
+            Diagnostics::from_error(
+                "Unreadable private state",
+                format!("The provider's private data for this resource is not a JSON object: {e}."),
+            )
+        })
     }
 
     pub fn to_bytes(&self) -> Vec<u8> {

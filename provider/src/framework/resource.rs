@@ -28,7 +28,10 @@ pub struct Applied {
 
 impl Applied {
     pub fn new(state: Value) -> Self {
-        Self { state, private: Private::default() }
+        Self {
+            state,
+            private: Private::default(),
+        }
     }
 
     pub fn with_private(state: Value, private: Private) -> Self {
@@ -87,14 +90,21 @@ pub trait Resource<D: Send + Sync + 'static>: Send + Sync {
     }
 
     /// Upgrades JSON state written under schema `from_version` to the current schema.
-    fn upgrade_state(&self, from_version: i64, state: serde_json::Value) -> Result<serde_json::Value, Diagnostics> {
+    fn upgrade_state(
+        &self,
+        from_version: i64,
+        state: serde_json::Value,
+    ) -> Result<serde_json::Value, Diagnostics> {
         let current = self.schema().version;
         if from_version == current {
             Ok(state)
         } else {
             Err(Diagnostics::from_error(
                 "Unsupported state version",
-                format!("{} cannot upgrade state from schema version {from_version} to {current}.", self.type_name()),
+                format!(
+                    "{} cannot upgrade state from schema version {from_version} to {current}.",
+                    self.type_name()
+                ),
             ))
         }
     }
@@ -123,7 +133,11 @@ pub trait Provider: Send + Sync + 'static {
 
     /// Builds the provider's data. `config` may hold unknown values during plan: configure
     /// must then succeed and leave the affected clients unavailable until apply.
-    async fn configure(&self, config: &Value, terraform_version: &str) -> Result<Self::Data, Diagnostics>;
+    async fn configure(
+        &self,
+        config: &Value,
+        terraform_version: &str,
+    ) -> Result<Self::Data, Diagnostics>;
 
     fn resources(&self) -> Vec<std::sync::Arc<dyn Resource<Self::Data>>>;
 

@@ -37,7 +37,10 @@ pub struct Attribute {
 
 impl std::fmt::Debug for Attribute {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Attribute").field("name", &self.name).field("ty", &self.ty).finish_non_exhaustive()
+        f.debug_struct("Attribute")
+            .field("name", &self.name)
+            .field("ty", &self.ty)
+            .finish_non_exhaustive()
     }
 }
 
@@ -176,7 +179,14 @@ pub struct NestedBlock {
 
 impl NestedBlock {
     pub fn new(type_name: &str, nesting: Nesting, block: Block) -> Self {
-        Self { type_name: type_name.to_string(), nesting, block, min_items: 0, max_items: 0, requires_replace: false }
+        Self {
+            type_name: type_name.to_string(),
+            nesting,
+            block,
+            min_items: 0,
+            max_items: 0,
+            requires_replace: false,
+        }
     }
 
     pub fn max_items(mut self, n: i64) -> Self {
@@ -205,6 +215,12 @@ impl NestedBlock {
 
     fn to_proto(&self) -> pb::schema::NestedBlock {
         use pb::schema::nested_block::NestingMode;
+        // Terraform requires min = max for a single block: 1/1 when required, else 0/0.
+        let (min_items, max_items) = match self.nesting {
+            Nesting::Single if self.min_items > 0 => (1, 1),
+            Nesting::Single => (0, 0),
+            _ => (self.min_items, self.max_items),
+        };
         pb::schema::NestedBlock {
             type_name: self.type_name.clone(),
             block: Some(self.block.to_proto(0)),
@@ -213,8 +229,8 @@ impl NestedBlock {
                 Nesting::List => NestingMode::List,
                 Nesting::Set => NestingMode::Set,
             } as i32,
-            min_items: self.min_items,
-            max_items: self.max_items,
+            min_items,
+            max_items,
         }
     }
 }
@@ -298,6 +314,53 @@ impl Schema {
     }
 
     pub fn to_proto(&self) -> pb::Schema {
-        pb::Schema { version: self.version, block: Some(self.block.to_proto(self.version)) }
+        pb::Schema {
+            version: self.version,
+            block: Some(self.block.to_proto(self.version)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn single_blocks_get_matching_min_and_max() {
+        let optional = NestedBlock::new("b", Nesting::Single, Block::new()).max_items(1);
+        let p = optional.to_proto();
+        assert_eq!((p.min_items, p.max_items), (0, 0));
+        let required = NestedBlock::new("b", Nesting::Single, Block::new()).min_items(1);
+        let p = required.to_proto();
+        assert_eq!((p.min_items, p.max_items), (1, 1));
+        let list = NestedBlock::new("b", Nesting::List, Block::new()).max_items(3);
+        assert_eq!(list.to_proto().max_items, 3);
+    }
+
+    #[test]
+    fn schema_carries_types_and_flags() {
+        let schema = Schema::new(
+            Block::new()
+                .attribute(
+                    Attribute::string("secret_wo")
+                        .optional()
+                        .sensitive()
+                        .write_only(),
+                )
+                .attribute(Attribute::number("size").default(1.0)),
+        )
+        .version(2);
+        let p = schema.to_proto();
+        assert_eq!(p.version, 2);
+        let block = p.block.expect("block");
+        assert_eq!(block.version, 2);
+        let wo = &block.attributes[0];
+        assert!(wo.write_only && wo.sensitive && wo.optional);
+        assert_eq!(wo.r#type, b"\"string\"".to_vec());
+        let size = &block.attributes[1];
+        assert!(
+            size.optional && size.computed,
+            "a default makes the attribute optional and computed"
+        );
     }
 }

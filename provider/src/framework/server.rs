@@ -12,7 +12,7 @@ use super::diagnostics::Diagnostics;
 use super::path::AttrPath;
 use super::plan;
 use super::private::Private;
-use super::resource::{ApplyRequest, Applied, DataSource, Plan, Provider, Resource};
+use super::resource::{Applied, ApplyRequest, DataSource, Plan, Provider, Resource};
 use super::schema::Schema;
 use super::types::Type;
 use super::value::Value;
@@ -57,19 +57,26 @@ impl<P: Provider> ProviderServer<P> {
             .into_iter()
             .map(|d| (d.type_name(), Entry::new(d.clone(), d.schema())))
             .collect();
-        Self { provider, provider_schema, provider_ty, resources, data_sources, data: RwLock::new(None) }
+        Self {
+            provider,
+            provider_schema,
+            provider_ty,
+            resources,
+            data_sources,
+            data: RwLock::new(None),
+        }
     }
 
     fn resource(&self, type_name: &str) -> Result<&Entry<dyn Resource<P::Data>>, Status> {
-        self.resources
-            .get(type_name)
-            .ok_or_else(|| Status::not_found(format!("this provider has no resource type {type_name:?}")))
+        self.resources.get(type_name).ok_or_else(|| {
+            Status::not_found(format!("this provider has no resource type {type_name:?}"))
+        })
     }
 
     fn data_source(&self, type_name: &str) -> Result<&Entry<dyn DataSource<P::Data>>, Status> {
-        self.data_sources
-            .get(type_name)
-            .ok_or_else(|| Status::not_found(format!("this provider has no data source {type_name:?}")))
+        self.data_sources.get(type_name).ok_or_else(|| {
+            Status::not_found(format!("this provider has no data source {type_name:?}"))
+        })
     }
 
     fn configured(&self) -> Result<Arc<P::Data>, Diagnostics> {
@@ -85,8 +92,16 @@ impl<P: Provider> ProviderServer<P> {
     pub fn schema_response(&self) -> pb::get_provider_schema::Response {
         pb::get_provider_schema::Response {
             provider: Some(self.provider_schema.to_proto()),
-            resource_schemas: self.resources.iter().map(|(k, e)| (k.to_string(), e.schema.to_proto())).collect(),
-            data_source_schemas: self.data_sources.iter().map(|(k, e)| (k.to_string(), e.schema.to_proto())).collect(),
+            resource_schemas: self
+                .resources
+                .iter()
+                .map(|(k, e)| (k.to_string(), e.schema.to_proto()))
+                .collect(),
+            data_source_schemas: self
+                .data_sources
+                .iter()
+                .map(|(k, e)| (k.to_string(), e.schema.to_proto()))
+                .collect(),
             diagnostics: Vec::new(),
             provider_meta: None,
             server_capabilities: Some(capabilities()),
@@ -96,15 +111,23 @@ impl<P: Provider> ProviderServer<P> {
 }
 
 fn capabilities() -> pb::ServerCapabilities {
-    pb::ServerCapabilities { plan_destroy: true, get_provider_schema_optional: false, move_resource_state: false }
+    pb::ServerCapabilities {
+        plan_destroy: true,
+        get_provider_schema_optional: false,
+        move_resource_state: false,
+    }
 }
 
 /// Decodes a DynamicValue of type `ty`: msgpack normally, JSON when that is what was sent.
 fn decode(dv: Option<&pb::DynamicValue>, ty: &Type) -> Result<Value, Diagnostics> {
     let Some(dv) = dv else { return Ok(Value::Null) };
     if !dv.msgpack.is_empty() {
-        msgpack::decode(&dv.msgpack, ty)
-            .map_err(|e| Diagnostics::from_error("Provider could not decode a value from Terraform", e.to_string()))
+        msgpack::decode(&dv.msgpack, ty).map_err(|e| {
+            Diagnostics::from_error(
+                "Provider could not decode a value from Terraform",
+                e.to_string(),
+            )
+        })
     } else if !dv.json.is_empty() {
         json_dynamic::decode(&dv.json, ty)
     } else {
@@ -112,8 +135,29 @@ fn decode(dv: Option<&pb::DynamicValue>, ty: &Type) -> Result<Value, Diagnostics
     }
 }
 
+/// Validation shared by provider, resource and data-source configurations: each attribute's
+/// validators, then the implementation's own cross-attribute checks.
+fn validate(
+    schema: &Schema,
+    ty: &Type,
+    config: Option<&pb::DynamicValue>,
+    own_checks: impl FnOnce(&Value, &mut Diagnostics),
+) -> Diagnostics {
+    let config = match decode(config, ty) {
+        Ok(c) => c,
+        Err(e) => return e,
+    };
+    let mut diags = Diagnostics::new();
+    plan::validate_config(&schema.block, &config, &AttrPath::root(), &mut diags);
+    own_checks(&config, &mut diags);
+    diags
+}
+
 fn encode(value: &Value, ty: &Type) -> Option<pb::DynamicValue> {
-    Some(pb::DynamicValue { msgpack: msgpack::encode(value, ty), json: Vec::new() })
+    Some(pb::DynamicValue {
+        msgpack: msgpack::encode(value, ty),
+        json: Vec::new(),
+    })
 }
 
 /// Unwraps `Result<T, Diagnostics>` inside an RPC: on error, answers with the diagnostics.
@@ -131,13 +175,28 @@ macro_rules! attempt {
 
 #[tonic::async_trait]
 impl<P: Provider> ProviderRpc for ProviderServer<P> {
-    async fn get_metadata(&self, _: Request<pb::get_metadata::Request>) -> RpcResult<pb::get_metadata::Response> {
+    async fn get_metadata(
+        &self,
+        _: Request<pb::get_metadata::Request>,
+    ) -> RpcResult<pb::get_metadata::Response> {
         use pb::get_metadata as m;
         Ok(Response::new(m::Response {
             server_capabilities: Some(capabilities()),
             diagnostics: Vec::new(),
-            data_sources: self.data_sources.keys().map(|k| m::DataSourceMetadata { type_name: k.to_string() }).collect(),
-            resources: self.resources.keys().map(|k| m::ResourceMetadata { type_name: k.to_string() }).collect(),
+            data_sources: self
+                .data_sources
+                .keys()
+                .map(|k| m::DataSourceMetadata {
+                    type_name: k.to_string(),
+                })
+                .collect(),
+            resources: self
+                .resources
+                .keys()
+                .map(|k| m::ResourceMetadata {
+                    type_name: k.to_string(),
+                })
+                .collect(),
             functions: Vec::new(),
             ephemeral_resources: Vec::new(),
         }))
@@ -154,16 +213,16 @@ impl<P: Provider> ProviderRpc for ProviderServer<P> {
         &self,
         req: Request<pb::validate_provider_config::Request>,
     ) -> RpcResult<pb::validate_provider_config::Response> {
-        let req = req.into_inner();
-        let mut diags = Diagnostics::new();
-        let respond = |d: &Diagnostics| pb::validate_provider_config::Response { diagnostics: d.to_proto() };
-        let config = match decode(req.config.as_ref(), &self.provider_ty) {
-            Ok(c) => c,
-            Err(e) => return Ok(Response::new(respond(&e))),
-        };
-        plan::validate_config(&self.provider_schema.block, &config, &AttrPath::root(), &mut diags);
-        self.provider.validate(&config, &mut diags);
-        Ok(Response::new(respond(&diags)))
+        let config = req.into_inner().config;
+        let diags = validate(
+            &self.provider_schema,
+            &self.provider_ty,
+            config.as_ref(),
+            |c, d| self.provider.validate(c, d),
+        );
+        Ok(Response::new(pb::validate_provider_config::Response {
+            diagnostics: diags.to_proto(),
+        }))
     }
 
     async fn validate_resource_config(
@@ -172,15 +231,12 @@ impl<P: Provider> ProviderRpc for ProviderServer<P> {
     ) -> RpcResult<pb::validate_resource_config::Response> {
         let req = req.into_inner();
         let entry = self.resource(&req.type_name)?;
-        let mut diags = Diagnostics::new();
-        let respond = |d: &Diagnostics| pb::validate_resource_config::Response { diagnostics: d.to_proto() };
-        let config = match decode(req.config.as_ref(), &entry.ty) {
-            Ok(c) => c,
-            Err(e) => return Ok(Response::new(respond(&e))),
-        };
-        plan::validate_config(&entry.schema.block, &config, &AttrPath::root(), &mut diags);
-        entry.imp.validate(&config, &mut diags);
-        Ok(Response::new(respond(&diags)))
+        let diags = validate(&entry.schema, &entry.ty, req.config.as_ref(), |c, d| {
+            entry.imp.validate(c, d)
+        });
+        Ok(Response::new(pb::validate_resource_config::Response {
+            diagnostics: diags.to_proto(),
+        }))
     }
 
     async fn validate_data_resource_config(
@@ -189,15 +245,12 @@ impl<P: Provider> ProviderRpc for ProviderServer<P> {
     ) -> RpcResult<pb::validate_data_resource_config::Response> {
         let req = req.into_inner();
         let entry = self.data_source(&req.type_name)?;
-        let mut diags = Diagnostics::new();
-        let respond = |d: &Diagnostics| pb::validate_data_resource_config::Response { diagnostics: d.to_proto() };
-        let config = match decode(req.config.as_ref(), &entry.ty) {
-            Ok(c) => c,
-            Err(e) => return Ok(Response::new(respond(&e))),
-        };
-        plan::validate_config(&entry.schema.block, &config, &AttrPath::root(), &mut diags);
-        entry.imp.validate(&config, &mut diags);
-        Ok(Response::new(respond(&diags)))
+        let diags = validate(&entry.schema, &entry.ty, req.config.as_ref(), |c, d| {
+            entry.imp.validate(c, d)
+        });
+        Ok(Response::new(pb::validate_data_resource_config::Response {
+            diagnostics: diags.to_proto(),
+        }))
     }
 
     async fn upgrade_resource_state(
@@ -207,9 +260,11 @@ impl<P: Provider> ProviderRpc for ProviderServer<P> {
         let req = req.into_inner();
         let entry = self.resource(&req.type_name)?;
         let mut diags = Diagnostics::new();
-        let respond = |d: &Diagnostics, state: Option<pb::DynamicValue>| pb::upgrade_resource_state::Response {
-            upgraded_state: state,
-            diagnostics: d.to_proto(),
+        let respond = |d: &Diagnostics, state: Option<pb::DynamicValue>| {
+            pb::upgrade_resource_state::Response {
+                upgraded_state: state,
+                diagnostics: d.to_proto(),
+            }
         };
         let raw = req.raw_state.unwrap_or_default();
         if raw.json.is_empty() {
@@ -219,16 +274,25 @@ impl<P: Provider> ProviderRpc for ProviderServer<P> {
             return Ok(Response::new(respond(&diags, None)));
         }
         let json: serde_json::Value = attempt!(
-            serde_json::from_slice(&raw.json)
-                .map_err(|e| Diagnostics::from_error("Unreadable state", format!("The stored state is not JSON: {e}."))),
+            serde_json::from_slice(&raw.json).map_err(|e| Diagnostics::from_error(
+                "Unreadable state",
+                format!("The stored state is not JSON: {e}.")
+            )),
             diags,
             respond(&diags, None)
         );
-        let upgraded = attempt!(entry.imp.upgrade_state(req.version, json), diags, respond(&diags, None));
+        let upgraded = attempt!(
+            entry.imp.upgrade_state(req.version, json),
+            diags,
+            respond(&diags, None)
+        );
         let value = attempt!(
             Value::from_json(&upgraded, &entry.ty).map_err(|e| Diagnostics::from_error(
                 "State does not match the schema",
-                format!("The stored state of {} does not fit its schema: {e}.", req.type_name)
+                format!(
+                    "The stored state of {} does not fit its schema: {e}.",
+                    req.type_name
+                )
             )),
             diags,
             respond(&diags, None)
@@ -240,7 +304,9 @@ impl<P: Provider> ProviderRpc for ProviderServer<P> {
         &self,
         _: Request<pb::get_resource_identity_schemas::Request>,
     ) -> RpcResult<pb::get_resource_identity_schemas::Response> {
-        Ok(Response::new(pb::get_resource_identity_schemas::Response::default()))
+        Ok(Response::new(
+            pb::get_resource_identity_schemas::Response::default(),
+        ))
     }
 
     async fn upgrade_resource_identity(
@@ -252,7 +318,10 @@ impl<P: Provider> ProviderRpc for ProviderServer<P> {
             "Resource identity not supported",
             format!("{type_name} has no resource identity to upgrade."),
         );
-        Ok(Response::new(pb::upgrade_resource_identity::Response { upgraded_identity: None, diagnostics: diags.to_proto() }))
+        Ok(Response::new(pb::upgrade_resource_identity::Response {
+            upgraded_identity: None,
+            diagnostics: diags.to_proto(),
+        }))
     }
 
     async fn configure_provider(
@@ -261,16 +330,31 @@ impl<P: Provider> ProviderRpc for ProviderServer<P> {
     ) -> RpcResult<pb::configure_provider::Response> {
         let req = req.into_inner();
         let mut diags = Diagnostics::new();
-        let respond = |d: &Diagnostics| pb::configure_provider::Response { diagnostics: d.to_proto() };
-        let config = attempt!(decode(req.config.as_ref(), &self.provider_ty), diags, respond(&diags));
-        let data = attempt!(self.provider.configure(&config, &req.terraform_version).await, diags, respond(&diags));
+        let respond = |d: &Diagnostics| pb::configure_provider::Response {
+            diagnostics: d.to_proto(),
+        };
+        let config = attempt!(
+            decode(req.config.as_ref(), &self.provider_ty),
+            diags,
+            respond(&diags)
+        );
+        let data = attempt!(
+            self.provider
+                .configure(&config, &req.terraform_version)
+                .await,
+            diags,
+            respond(&diags)
+        );
         if let Ok(mut slot) = self.data.write() {
             *slot = Some(Arc::new(data));
         }
         Ok(Response::new(respond(&diags)))
     }
 
-    async fn read_resource(&self, req: Request<pb::read_resource::Request>) -> RpcResult<pb::read_resource::Response> {
+    async fn read_resource(
+        &self,
+        req: Request<pb::read_resource::Request>,
+    ) -> RpcResult<pb::read_resource::Response> {
         let req = req.into_inner();
         let entry = self.resource(&req.type_name)?;
         let mut diags = Diagnostics::new();
@@ -280,8 +364,15 @@ impl<P: Provider> ProviderRpc for ProviderServer<P> {
             private: req.private.clone(),
             ..Default::default()
         };
-        let respond = |d: &Diagnostics| pb::read_resource::Response { diagnostics: d.to_proto(), ..keep.clone() };
-        let state = attempt!(decode(req.current_state.as_ref(), &entry.ty), diags, respond(&diags));
+        let respond = |d: &Diagnostics| pb::read_resource::Response {
+            diagnostics: d.to_proto(),
+            ..keep.clone()
+        };
+        let state = attempt!(
+            decode(req.current_state.as_ref(), &entry.ty),
+            diags,
+            respond(&diags)
+        );
         let private = attempt!(Private::from_bytes(&req.private), diags, respond(&diags));
         let data = attempt!(self.configured(), diags, respond(&diags));
         let current = Applied::with_private(state, private);
@@ -310,11 +401,30 @@ impl<P: Provider> ProviderRpc for ProviderServer<P> {
         let req = req.into_inner();
         let entry = self.resource(&req.type_name)?;
         let mut diags = Diagnostics::new();
-        let respond = |d: &Diagnostics| pb::plan_resource_change::Response { diagnostics: d.to_proto(), ..Default::default() };
-        let prior = attempt!(decode(req.prior_state.as_ref(), &entry.ty), diags, respond(&diags));
-        let proposed = attempt!(decode(req.proposed_new_state.as_ref(), &entry.ty), diags, respond(&diags));
-        let config = attempt!(decode(req.config.as_ref(), &entry.ty), diags, respond(&diags));
-        let private = attempt!(Private::from_bytes(&req.prior_private), diags, respond(&diags));
+        let respond = |d: &Diagnostics| pb::plan_resource_change::Response {
+            diagnostics: d.to_proto(),
+            ..Default::default()
+        };
+        let prior = attempt!(
+            decode(req.prior_state.as_ref(), &entry.ty),
+            diags,
+            respond(&diags)
+        );
+        let proposed = attempt!(
+            decode(req.proposed_new_state.as_ref(), &entry.ty),
+            diags,
+            respond(&diags)
+        );
+        let config = attempt!(
+            decode(req.config.as_ref(), &entry.ty),
+            diags,
+            respond(&diags)
+        );
+        let private = attempt!(
+            Private::from_bytes(&req.prior_private),
+            diags,
+            respond(&diags)
+        );
 
         if proposed.is_null() {
             // Destroy: nothing to plan beyond the removal itself.
@@ -331,12 +441,22 @@ impl<P: Provider> ProviderRpc for ProviderServer<P> {
             plan::mark_computed_unknown(block, &prior, &config, &mut planned);
         }
         let requires_replace = plan::requires_replace(block, &prior, &planned, &AttrPath::root());
-        let mut plan = Plan { prior, config, planned, requires_replace, private };
+        let mut plan = Plan {
+            prior,
+            config,
+            planned,
+            requires_replace,
+            private,
+        };
         let data = attempt!(self.configured(), diags, respond(&diags));
         entry.imp.modify_plan(&data, &mut plan, &mut diags).await;
         Ok(Response::new(pb::plan_resource_change::Response {
             planned_state: encode(&plan.planned, &entry.ty),
-            requires_replace: plan.requires_replace.iter().map(AttrPath::to_proto).collect(),
+            requires_replace: plan
+                .requires_replace
+                .iter()
+                .map(AttrPath::to_proto)
+                .collect(),
             planned_private: plan.private.to_bytes(),
             diagnostics: diags.to_proto(),
             ..Default::default()
@@ -357,12 +477,33 @@ impl<P: Provider> ProviderRpc for ProviderServer<P> {
             diagnostics: d.to_proto(),
             ..Default::default()
         };
-        let prior = attempt!(decode(req.prior_state.as_ref(), &entry.ty), diags, respond(&diags));
-        let planned = attempt!(decode(req.planned_state.as_ref(), &entry.ty), diags, respond(&diags));
-        let config = attempt!(decode(req.config.as_ref(), &entry.ty), diags, respond(&diags));
-        let private = attempt!(Private::from_bytes(&req.planned_private), diags, respond(&diags));
+        let prior = attempt!(
+            decode(req.prior_state.as_ref(), &entry.ty),
+            diags,
+            respond(&diags)
+        );
+        let planned = attempt!(
+            decode(req.planned_state.as_ref(), &entry.ty),
+            diags,
+            respond(&diags)
+        );
+        let config = attempt!(
+            decode(req.config.as_ref(), &entry.ty),
+            diags,
+            respond(&diags)
+        );
+        let private = attempt!(
+            Private::from_bytes(&req.planned_private),
+            diags,
+            respond(&diags)
+        );
         let data = attempt!(self.configured(), diags, respond(&diags));
-        let apply = ApplyRequest { prior: prior.clone(), planned: planned.clone(), config, private };
+        let apply = ApplyRequest {
+            prior: prior.clone(),
+            planned: planned.clone(),
+            config,
+            private,
+        };
 
         if planned.is_null() {
             attempt!(entry.imp.delete(&data, apply).await, diags, respond(&diags));
@@ -395,9 +536,16 @@ impl<P: Provider> ProviderRpc for ProviderServer<P> {
         let req = req.into_inner();
         let entry = self.resource(&req.type_name)?;
         let mut diags = Diagnostics::new();
-        let respond = |d: &Diagnostics| pb::import_resource_state::Response { diagnostics: d.to_proto(), ..Default::default() };
+        let respond = |d: &Diagnostics| pb::import_resource_state::Response {
+            diagnostics: d.to_proto(),
+            ..Default::default()
+        };
         let data = attempt!(self.configured(), diags, respond(&diags));
-        let mut imported = attempt!(entry.imp.import(&data, &req.id).await, diags, respond(&diags));
+        let mut imported = attempt!(
+            entry.imp.import(&data, &req.id).await,
+            diags,
+            respond(&diags)
+        );
         plan::clear_write_only(&entry.schema.block, &mut imported.state);
         Ok(Response::new(pb::import_resource_state::Response {
             imported_resources: vec![pb::import_resource_state::ImportedResource {
@@ -418,9 +566,15 @@ impl<P: Provider> ProviderRpc for ProviderServer<P> {
         let req = req.into_inner();
         let diags = Diagnostics::from_error(
             "Move not supported",
-            format!("{} cannot be moved from {}.", req.target_type_name, req.source_type_name),
+            format!(
+                "{} cannot be moved from {}.",
+                req.target_type_name, req.source_type_name
+            ),
         );
-        Ok(Response::new(pb::move_resource_state::Response { diagnostics: diags.to_proto(), ..Default::default() }))
+        Ok(Response::new(pb::move_resource_state::Response {
+            diagnostics: diags.to_proto(),
+            ..Default::default()
+        }))
     }
 
     async fn read_data_source(
@@ -430,8 +584,15 @@ impl<P: Provider> ProviderRpc for ProviderServer<P> {
         let req = req.into_inner();
         let entry = self.data_source(&req.type_name)?;
         let mut diags = Diagnostics::new();
-        let respond = |d: &Diagnostics| pb::read_data_source::Response { diagnostics: d.to_proto(), ..Default::default() };
-        let config = attempt!(decode(req.config.as_ref(), &entry.ty), diags, respond(&diags));
+        let respond = |d: &Diagnostics| pb::read_data_source::Response {
+            diagnostics: d.to_proto(),
+            ..Default::default()
+        };
+        let config = attempt!(
+            decode(req.config.as_ref(), &entry.ty),
+            diags,
+            respond(&diags)
+        );
         let data = attempt!(self.configured(), diags, respond(&diags));
         let mut state = attempt!(entry.imp.read(&data, config).await, diags, respond(&diags));
         plan::reject_unknowns(&mut state, &AttrPath::root(), &mut diags);
@@ -442,19 +603,31 @@ impl<P: Provider> ProviderRpc for ProviderServer<P> {
         }))
     }
 
-    async fn get_functions(&self, _: Request<pb::get_functions::Request>) -> RpcResult<pb::get_functions::Response> {
+    async fn get_functions(
+        &self,
+        _: Request<pb::get_functions::Request>,
+    ) -> RpcResult<pb::get_functions::Response> {
         Ok(Response::new(pb::get_functions::Response::default()))
     }
 
-    async fn call_function(&self, req: Request<pb::call_function::Request>) -> RpcResult<pb::call_function::Response> {
+    async fn call_function(
+        &self,
+        req: Request<pb::call_function::Request>,
+    ) -> RpcResult<pb::call_function::Response> {
         let name = req.into_inner().name;
         Ok(Response::new(pb::call_function::Response {
             result: None,
-            error: Some(pb::FunctionError { text: format!("this provider has no function {name:?}"), function_argument: None }),
+            error: Some(pb::FunctionError {
+                text: format!("this provider has no function {name:?}"),
+                function_argument: None,
+            }),
         }))
     }
 
-    async fn stop_provider(&self, _: Request<pb::stop_provider::Request>) -> RpcResult<pb::stop_provider::Response> {
+    async fn stop_provider(
+        &self,
+        _: Request<pb::stop_provider::Request>,
+    ) -> RpcResult<pb::stop_provider::Response> {
         Ok(Response::new(pb::stop_provider::Response::default()))
     }
 }

@@ -38,8 +38,10 @@ impl Type {
             Type::Set(e) => json!(["set", e.to_json()]),
             Type::Map(e) => json!(["map", e.to_json()]),
             Type::Object(attrs) => {
-                let attrs: serde_json::Map<String, serde_json::Value> =
-                    attrs.iter().map(|(k, t)| (k.clone(), t.to_json())).collect();
+                let attrs: serde_json::Map<String, serde_json::Value> = attrs
+                    .iter()
+                    .map(|(k, t)| (k.clone(), t.to_json()))
+                    .collect();
                 json!(["object", attrs])
             }
         }
@@ -73,7 +75,13 @@ mod tests {
             serde_json::to_string(&obj.to_json()).ok().as_deref(),
             Some(r#"["object",{"a":"string","b":["list","number"]}]"#)
         );
-        assert_eq!(Type::set(Type::Bool).to_json().to_string(), r#"["set","bool"]"#);
-        assert_eq!(Type::map(Type::String).to_json().to_string(), r#"["map","string"]"#);
+        assert_eq!(
+            Type::set(Type::Bool).to_json().to_string(),
+            r#"["set","bool"]"#
+        );
+        assert_eq!(
+            Type::map(Type::String).to_json().to_string(),
+            r#"["map","string"]"#
+        );
     }
 }

@@ -38,7 +38,11 @@ pub fn one_of(allowed: &'static [&'static str]) -> impl Validator {
 pub fn not_blank() -> impl Validator {
     |path: &AttrPath, value: &Value, diags: &mut Diagnostics| {
         if value.as_str().is_some_and(|s| s.trim().is_empty()) {
-            diags.error_at(path.clone(), format!("Empty value for {path}"), format!("{path} must not be empty."));
+            diags.error_at(
+                path.clone(),
+                format!("Empty value for {path}"),
+                format!("{path} must not be empty."),
+            );
         }
     }
 }
@@ -47,9 +51,15 @@ pub fn not_blank() -> impl Validator {
 pub fn matches(pattern: &'static str, what: &'static str) -> impl Validator {
     let re = regex::Regex::new(pattern);
     move |path: &AttrPath, value: &Value, diags: &mut Diagnostics| {
-        let (Some(s), Ok(re)) = (value.as_str(), re.as_ref()) else { return };
+        let (Some(s), Ok(re)) = (value.as_str(), re.as_ref()) else {
+            return;
+        };
         if !re.is_match(s) {
-            diags.error_at(path.clone(), format!("Invalid value for {path}"), format!("{path} must be {what}; got {s:?}."));
+            diags.error_at(
+                path.clone(),
+                format!("Invalid value for {path}"),
+                format!("{path} must be {what}; got {s:?}."),
+            );
         }
     }
 }
@@ -59,7 +69,11 @@ pub fn at_least(min: f64) -> impl Validator {
     move |path: &AttrPath, value: &Value, diags: &mut Diagnostics| {
         if let Some(n) = value.as_f64() {
             if n < min {
-                diags.error_at(path.clone(), format!("Value out of range for {path}"), format!("{path} must be at least {min}; got {n}."));
+                diags.error_at(
+                    path.clone(),
+                    format!("Value out of range for {path}"),
+                    format!("{path} must be at least {min}; got {n}."),
+                );
             }
         }
     }
@@ -70,7 +84,11 @@ pub fn greater_than(min: f64) -> impl Validator {
     move |path: &AttrPath, value: &Value, diags: &mut Diagnostics| {
         if let Some(n) = value.as_f64() {
             if n <= min {
-                diags.error_at(path.clone(), format!("Value out of range for {path}"), format!("{path} must be greater than {min}; got {n}."));
+                diags.error_at(
+                    path.clone(),
+                    format!("Value out of range for {path}"),
+                    format!("{path} must be greater than {min}; got {n}."),
+                );
             }
         }
     }
@@ -81,7 +99,11 @@ pub fn whole_number() -> impl Validator {
     |path: &AttrPath, value: &Value, diags: &mut Diagnostics| {
         if let Some(n) = value.as_f64() {
             if n.fract() != 0.0 {
-                diags.error_at(path.clone(), format!("Invalid value for {path}"), format!("{path} must be a whole number; got {n}."));
+                diags.error_at(
+                    path.clone(),
+                    format!("Invalid value for {path}"),
+                    format!("{path} must be a whole number; got {n}."),
+                );
             }
         }
     }
@@ -96,15 +118,26 @@ pub fn http_url() -> impl Validator {
             Ok(u) => diags.error_at(
                 path.clone(),
                 format!("Invalid URL in {path}"),
-                format!("{path} must be an http or https URL with a host; got scheme {:?}.", u.scheme()),
+                format!(
+                    "{path} must be an http or https URL with a host; got scheme {:?}.",
+                    u.scheme()
+                ),
             ),
-            Err(e) => diags.error_at(path.clone(), format!("Invalid URL in {path}"), format!("{path} is not a URL: {e}.")),
+            Err(e) => diags.error_at(
+                path.clone(),
+                format!("Invalid URL in {path}"),
+                format!("{path} is not a URL: {e}."),
+            ),
         }
     }
 }
 
 fn quoted(items: &[&str]) -> String {
-    items.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", ")
+    items
+        .iter()
+        .map(|s| format!("{s:?}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]
@@ -122,7 +155,10 @@ mod tests {
         let d = run(one_of(&["enabled", "cordoned"]), Value::from("on"));
         let diag = d.iter().next().expect("one diagnostic");
         assert_eq!(diag.path, Some(AttrPath::attr("state")));
-        assert_eq!(diag.detail, r#"state must be one of "enabled", "cordoned"; got "on"."#);
+        assert_eq!(
+            diag.detail,
+            r#"state must be one of "enabled", "cordoned"; got "on"."#
+        );
         assert!(!run(one_of(&["enabled"]), Value::from("enabled")).has_errors());
     }
 
@@ -138,7 +174,11 @@ mod tests {
     fn urls_and_patterns() {
         assert!(run(http_url(), Value::from("ftp://x")).has_errors());
         assert!(run(http_url(), Value::from("not a url")).has_errors());
-        assert!(!run(http_url(), Value::from("https://bbb.example.com/bigbluebutton/api")).has_errors());
+        assert!(!run(
+            http_url(),
+            Value::from("https://bbb.example.com/bigbluebutton/api")
+        )
+        .has_errors());
         assert!(run(matches("^[a-z]+$", "lower-case letters"), Value::from("A")).has_errors());
         assert!(run(not_blank(), Value::from("  ")).has_errors());
     }

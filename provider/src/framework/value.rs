@@ -100,7 +100,12 @@ impl Value {
             Value::Number(n) => number_to_json(*n),
             Value::String(s) => J::String(s.clone()),
             Value::List(items) => J::Array(items.iter().map(Value::to_json).collect()),
-            Value::Map(items) => J::Object(items.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
+            Value::Map(items) => J::Object(
+                items
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.to_json()))
+                    .collect(),
+            ),
         }
     }
 
@@ -116,13 +121,18 @@ impl Value {
                 _ => return Err(format!("{s:?} is not a bool")),
             },
             (J::Number(n), Type::Number) => Value::Number(n.as_f64().ok_or("number out of range")?),
-            (J::String(s), Type::Number) => Value::Number(s.parse().map_err(|_| format!("{s:?} is not a number"))?),
+            (J::String(s), Type::Number) => {
+                Value::Number(s.parse().map_err(|_| format!("{s:?} is not a number"))?)
+            }
             (J::String(s), Type::String) => Value::String(s.clone()),
             (J::Number(n), Type::String) => Value::String(n.to_string()),
             (J::Bool(b), Type::String) => Value::String(b.to_string()),
-            (J::Array(items), Type::List(e) | Type::Set(e)) => {
-                Value::List(items.iter().map(|i| Value::from_json(i, e)).collect::<Result<_, _>>()?)
-            }
+            (J::Array(items), Type::List(e) | Type::Set(e)) => Value::List(
+                items
+                    .iter()
+                    .map(|i| Value::from_json(i, e))
+                    .collect::<Result<_, _>>()?,
+            ),
             (J::Object(items), Type::Map(e)) => Value::Map(
                 items
                     .iter()
@@ -140,21 +150,30 @@ impl Value {
                 }
                 Value::Map(out)
             }
-            (other, ty) => return Err(format!("expected {}, found {}", ty.friendly_name(), json_kind(other))),
+            (other, ty) => {
+                return Err(format!(
+                    "expected {}, found {}",
+                    ty.friendly_name(),
+                    json_kind(other)
+                ))
+            }
         })
     }
 
     /// Decodes a typed model (serde) from this value; unknown values read as null.
     pub fn decode<T: serde::de::DeserializeOwned>(&self) -> Result<T, Diagnostics> {
-        serde_json::from_value(self.to_json())
-            .map_err(|e| Diagnostics::from_error("Provider could not read its own data", e.to_string()))
+        serde_json::from_value(self.to_json()).map_err(|e| {
+            Diagnostics::from_error("Provider could not read its own data", e.to_string())
+        })
     }
 
     /// Encodes a typed model (serde) as a value of type `ty`.
     pub fn encode<T: serde::Serialize>(model: &T, ty: &Type) -> Result<Value, Diagnostics> {
-        let json = serde_json::to_value(model)
-            .map_err(|e| Diagnostics::from_error("Provider could not encode its state", e.to_string()))?;
-        Value::from_json(&json, ty).map_err(|e| Diagnostics::from_error("Provider produced a value of the wrong type", e))
+        let json = serde_json::to_value(model).map_err(|e| {
+            Diagnostics::from_error("Provider could not encode its state", e.to_string())
+        })?;
+        Value::from_json(&json, ty)
+            .map_err(|e| Diagnostics::from_error("Provider produced a value of the wrong type", e))
     }
 }
 
@@ -218,7 +237,10 @@ mod tests {
         assert_eq!(v.get("n"), &Value::Number(3.0));
         assert_eq!(v.get("tags").get("a"), &Value::from("b"));
         assert!(v.get("missing").is_null());
-        assert_eq!(v.to_json(), serde_json::json!({"n": 3, "tags": {"a": "b"}, "missing": null}));
+        assert_eq!(
+            v.to_json(),
+            serde_json::json!({"n": 3, "tags": {"a": "b"}, "missing": null})
+        );
     }
 
     #[test]

@@ -1,12 +1,10 @@
-//! Test support for the AWS integration tests: a moto server (the AWS emulator from PyPI's
+//! Test support for AWS integration and acceptance tests (feature `testing`): a moto server (the AWS emulator from PyPI's
 //! `moto[server]`, pinned in scripts/requirements-tools.txt) on 127.0.0.1 on a free port.
 //!
 //! [`MotoServer::start`] runs `scripts/install-tools` and then `scripts/moto run`, which prints
 //! the URL once moto answers and stops moto when its standard input closes: on drop, or when the
 //! test process exits in any way (so a crashed test leaves no server behind).
 //! [`shared`] gives each test binary one server; tests keep apart by naming their own resources.
-
-#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -15,7 +13,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{mpsc, OnceLock};
 use std::time::{Duration, Instant};
 
-use bbb_core::aws::{AwsClients, AwsConfig};
+use crate::aws::{AwsClients, AwsConfig};
 use url::Url;
 
 /// The region every test uses.
@@ -24,7 +22,7 @@ pub const REGION: &str = "us-east-1";
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
-        .expect("core/ has a parent directory")
+        .unwrap_or(Path::new("."))
         .to_path_buf()
 }
 
@@ -55,7 +53,7 @@ impl MotoServer {
         }
 
         static SEQ: AtomicU32 = AtomicU32::new(0);
-        let log = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        let log = std::env::temp_dir().join(format!(
             "moto-{}-{}.log",
             std::process::id(),
             SEQ.fetch_add(1, Ordering::Relaxed)

@@ -1,0 +1,46 @@
+variable "servers" {
+  description = "BBB servers to register with Scalelite, by name: their URL, wanted state and load multiplier."
+  type = map(object({
+    url             = string
+    state           = optional(string, "enabled")
+    load_multiplier = optional(number, 1)
+  }))
+
+  validation {
+    condition     = alltrue([for s in values(var.servers) : contains(["enabled", "cordoned", "disabled"], s.state)])
+    error_message = "Each server's state must be enabled, cordoned or disabled."
+  }
+
+  validation {
+    condition     = alltrue([for s in values(var.servers) : s.load_multiplier > 0])
+    error_message = "Each server's load_multiplier must be greater than 0."
+  }
+}
+
+variable "server_secrets" {
+  description = "The BBB secret of each server in var.servers, by the same names."
+  type        = map(string)
+  sensitive   = true
+}
+
+variable "tag" {
+  description = "Scalelite tag for the demo's servers."
+  type        = string
+  default     = "demo"
+
+  validation {
+    condition     = length(var.tag) > 0
+    error_message = "The tag must not be empty."
+  }
+}
+
+variable "drain_timeout" {
+  description = "How long destroy waits for a server's meetings to end, e.g. \"2m\"."
+  type        = string
+  default     = "2m"
+
+  validation {
+    condition     = can(regex("^[0-9]+(s|m|h)$", var.drain_timeout))
+    error_message = "drain_timeout must be a number followed by s, m or h, e.g. \"2m\"."
+  }
+}
