@@ -122,7 +122,17 @@ def play(endpoints: dict) -> int:
 
     say("step 3: someone disables bbb-1 by hand in Scalelite; the plan shows the drift")
     scalelite_api(sl["url"], sl["secret"], "updateServer", {"server": {"state": "disable"}}, servers["bbb-1"]["id"])
-    tf.run("plan")
+    plan = tf.run("plan", show=False)
+    block = []
+    for line in plan.splitlines():
+        if line.lstrip().startswith("# bbb_scalelite_server"):
+            block = [line]
+        elif block:
+            block.append(line)
+            if line.startswith("    }"):
+                break
+    for line in block:
+        print(f"           | {line}")
     say("  terraform apply repairs it")
     tf.run("apply", "-auto-approve", show=False)
 

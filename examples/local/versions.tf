@@ -3,7 +3,8 @@ terraform {
 
   required_providers {
     bbb = {
-      source = "bbb-platform/bbb"
+      source  = "bbb-platform/bbb"
+      version = "~> 0.1"
     }
   }
 }

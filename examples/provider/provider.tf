@@ -17,8 +17,8 @@ variable "scalelite_secret" {
 }
 
 provider "bbb" {
-  # Scalelite's API (the BigBlueButton API base of the load balancer).
-  scalelite_url    = "https://scalelite.bbb.example.org/bigbluebutton/api"
+  # Scalelite's base URL: the provider calls its server API under /scalelite/api/.
+  scalelite_url    = "https://scalelite.bbb.example.org"
   scalelite_secret = var.scalelite_secret
 
   # AWS region of the fleets; credentials come from the usual AWS chain (environment, profile, instance role).

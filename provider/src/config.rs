@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use crate::framework::validators::{at_least, http_url, not_blank, whole_number};
-use crate::framework::{AttrPath, Attribute, Block, Diagnostics, NestedBlock, Nesting, Schema, Value};
+use crate::framework::{
+    AttrPath, Attribute, Block, Diagnostics, NestedBlock, Nesting, Schema, Value,
+};
 
 /// AWS services whose endpoints can be overridden (emulators such as moto, or VPC endpoints),
 /// with the standard AWS SDK environment variable for each.
@@ -19,13 +21,16 @@ pub const DEFAULT_MAX_RETRIES: u32 = 3;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub fn schema() -> Schema {
-    let mut endpoints = Block::new().description("Custom service endpoints, e.g. an AWS emulator or VPC endpoints.");
+    let mut endpoints = Block::new()
+        .description("Custom service endpoints, e.g. an AWS emulator or VPC endpoints.");
     for (service, env) in ENDPOINTS {
         endpoints = endpoints.attribute(
             Attribute::string(service)
                 .optional()
                 .validate(http_url())
-                .description(&format!("Endpoint URL for {service}. Also from `{env}` or `AWS_ENDPOINT_URL`.")),
+                .description(&format!(
+                    "Endpoint URL for {service}. Also from `{env}` or `AWS_ENDPOINT_URL`."
+                )),
         );
     }
     Schema::new(
@@ -35,7 +40,7 @@ pub fn schema() -> Schema {
                 Attribute::string("scalelite_url")
                     .optional()
                     .validate(http_url())
-                    .description("Base URL of Scalelite, e.g. `https://scalelite.example.com`. Also from `BBB_SCALELITE_URL`."),
+                    .description("Base URL of Scalelite, e.g. `https://scalelite.example.com` (a trailing `/bigbluebutton/api` or `/scalelite/api` is ignored). Also from `BBB_SCALELITE_URL`."),
             )
             .attribute(
                 Attribute::string("scalelite_secret")
@@ -51,13 +56,13 @@ pub fn schema() -> Schema {
                     .optional()
                     .validate(at_least(0.0))
                     .validate(whole_number())
-                    .description("Retries of a failed call where a retry is safe (default 3). Also from `BBB_MAX_RETRIES`."),
+                    .description("Retries of a failed call where a retry is safe (default `3`). Also from `BBB_MAX_RETRIES`."),
             )
             .attribute(
                 Attribute::string("request_timeout")
                     .optional()
                     .validate(duration())
-                    .description("Timeout of one API request, e.g. `30s` (default). Also from `BBB_REQUEST_TIMEOUT`."),
+                    .description("Timeout of one API request, as a duration (default `30s`). Also from `BBB_REQUEST_TIMEOUT`."),
             )
             .block(NestedBlock::new("endpoints", Nesting::Single, endpoints)),
     )
@@ -67,7 +72,11 @@ fn duration() -> impl crate::framework::validators::Validator {
     |path: &AttrPath, value: &Value, diags: &mut Diagnostics| {
         if let Some(s) = value.as_str() {
             if let Err(e) = humantime::parse_duration(s) {
-                diags.error_at(path.clone(), format!("Invalid duration in {path}"), format!("{path} must be a duration such as \"30s\" or \"2m\": {e}."));
+                diags.error_at(
+                    path.clone(),
+                    format!("Invalid duration in {path}"),
+                    format!("{path} must be a duration such as \"30s\" or \"2m\": {e}."),
+                );
             }
         }
     }
@@ -115,12 +124,18 @@ pub struct Settings {
 
 impl Settings {
     /// Reads the configuration, falling back to environment variables for values left out.
-    pub fn from_config(config: &Value, env: impl Fn(&str) -> Option<String>) -> Result<Self, Diagnostics> {
+    pub fn from_config(
+        config: &Value,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, Diagnostics> {
         let string = |v: &Value, vars: &[&str]| -> Setting<String> {
             match v {
                 Value::Unknown => Setting::Unknown,
                 Value::String(s) => Setting::Known(s.clone()),
-                _ => vars.iter().find_map(|k| env(k).filter(|s| !s.is_empty())).map_or(Setting::Unset, Setting::Known),
+                _ => vars
+                    .iter()
+                    .find_map(|k| env(k).filter(|s| !s.is_empty()))
+                    .map_or(Setting::Unset, Setting::Known),
             }
         };
         let mut diags = Diagnostics::new();
@@ -132,13 +147,21 @@ impl Settings {
         let endpoints_cfg = config.get("endpoints");
         let endpoints = ENDPOINTS
             .iter()
-            .map(|(service, var)| (service.to_string(), string(endpoints_cfg.get(service), &[var, "AWS_ENDPOINT_URL"])))
+            .map(|(service, var)| {
+                (
+                    service.to_string(),
+                    string(endpoints_cfg.get(service), &[var, "AWS_ENDPOINT_URL"]),
+                )
+            })
             .collect();
         let max_retries = match config.get("max_retries") {
             Value::Number(n) => *n as u32,
             _ => match env("BBB_MAX_RETRIES") {
                 Some(s) => s.parse().unwrap_or_else(|_| {
-                    diags.error("Invalid BBB_MAX_RETRIES", format!("BBB_MAX_RETRIES must be a whole number; got {s:?}."));
+                    diags.error(
+                        "Invalid BBB_MAX_RETRIES",
+                        format!("BBB_MAX_RETRIES must be a whole number; got {s:?}."),
+                    );
                     DEFAULT_MAX_RETRIES
                 }),
                 None => DEFAULT_MAX_RETRIES,
@@ -220,26 +243,38 @@ mod tests {
             "AWS_ENDPOINT_URL" => Some("http://127.0.0.1:5000".to_string()),
             _ => None,
         };
-        let s = Settings::from_config(&config(&[("region", "eu-central-1".into())]), env).expect("settings");
-        assert_eq!(s.region, Setting::Known("eu-central-1".into()), "configuration wins over environment");
+        let s = Settings::from_config(&config(&[("region", "eu-central-1".into())]), env)
+            .expect("settings");
+        assert_eq!(
+            s.region,
+            Setting::Known("eu-central-1".into()),
+            "configuration wins over environment"
+        );
         let (url, secret) = s.scalelite().expect("scalelite");
         assert_eq!(url, "https://sl.example");
         assert_eq!(secret.expose(), "s3cr3t");
         assert_eq!(format!("{secret:?}"), "[redacted]");
-        assert!(s.endpoints.iter().all(|(_, e)| e == &Setting::Known("http://127.0.0.1:5000".into())));
+        assert!(s
+            .endpoints
+            .iter()
+            .all(|(_, e)| e == &Setting::Known("http://127.0.0.1:5000".into())));
         assert_eq!(s.max_retries, DEFAULT_MAX_RETRIES);
     }
 
     #[test]
     fn unknown_configuration_is_allowed_until_used() {
-        let s = Settings::from_config(&config(&[("scalelite_url", Value::Unknown)]), |_| None).expect("settings");
+        let s = Settings::from_config(&config(&[("scalelite_url", Value::Unknown)]), |_| None)
+            .expect("settings");
         let err = s.scalelite().expect_err("unknown");
-        assert!(err.iter().any(|d| d.summary.contains("scalelite_url is not known yet")));
+        assert!(err
+            .iter()
+            .any(|d| d.summary.contains("scalelite_url is not known yet")));
     }
 
     #[test]
     fn missing_secret_names_attribute_and_variable() {
-        let s = Settings::from_config(&config(&[("scalelite_url", "https://x".into())]), |_| None).expect("settings");
+        let s = Settings::from_config(&config(&[("scalelite_url", "https://x".into())]), |_| None)
+            .expect("settings");
         let err = s.scalelite().expect_err("missing");
         let d = err.iter().next().expect("diag");
         assert_eq!(d.path, Some(AttrPath::attr("scalelite_secret")));
@@ -248,7 +283,8 @@ mod tests {
 
     #[test]
     fn bad_timeout_is_an_error() {
-        let err = Settings::from_config(&config(&[("request_timeout", "soon".into())]), |_| None).expect_err("bad");
+        let err = Settings::from_config(&config(&[("request_timeout", "soon".into())]), |_| None)
+            .expect_err("bad");
         assert!(err.has_errors());
     }
 }

@@ -6,8 +6,10 @@
 //! - [`config`]: the provider's own configuration.
 //! - [`provider`]: the `bbb` provider: its resources and data sources.
 //! - [`resources`]: one file per resource or data source.
+//! - [`aws_access`]: the AWS clients built from the provider's settings.
 //! - [`scalelite_pool`]: the Scalelite client and the shared server list.
 
+pub mod aws_access;
 pub mod config;
 pub mod framework;
 pub mod plugin;

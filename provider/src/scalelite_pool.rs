@@ -18,11 +18,15 @@ pub struct ScalelitePool {
 impl ScalelitePool {
     pub fn from_settings(settings: &Settings) -> Result<Self, Diagnostics> {
         let (url, secret) = settings.scalelite()?;
-        let mut config = ScaleliteConfig::new(url, secret.expose());
+        let mut config = ScaleliteConfig::new(scalelite_base_url(url), secret.expose());
         config.timeout = settings.timeout;
         config.max_retries = settings.max_retries;
-        let client = ScaleliteClient::new(config).map_err(|e| scalelite_error("configure the Scalelite client", &e))?;
-        Ok(Self { client, servers: Mutex::new(None) })
+        let client = ScaleliteClient::new(config)
+            .map_err(|e| scalelite_error("configure the Scalelite client", &e))?;
+        Ok(Self {
+            client,
+            servers: Mutex::new(None),
+        })
     }
 
     pub fn client(&self) -> &ScaleliteClient {
@@ -36,7 +40,12 @@ impl ScalelitePool {
         if let Some(servers) = cached.as_ref() {
             return Ok(servers.clone());
         }
-        let servers = Arc::new(self.client.get_servers().await.map_err(|e| scalelite_error("list servers", &e))?);
+        let servers = Arc::new(
+            self.client
+                .get_servers()
+                .await
+                .map_err(|e| scalelite_error("list servers", &e))?,
+        );
         *cached = Some(servers.clone());
         Ok(servers)
     }
@@ -51,11 +60,47 @@ impl ScalelitePool {
     }
 
     pub async fn find_by_url(&self, api_url: &str) -> Result<Option<Server>, Diagnostics> {
-        Ok(self.servers().await?.iter().find(|s| s.url.trim_end_matches('/') == api_url).cloned())
+        Ok(self
+            .servers()
+            .await?
+            .iter()
+            .find(|s| s.url.trim_end_matches('/') == api_url)
+            .cloned())
     }
+}
+
+/// Scalelite's base URL: users often give the URL BBB clients use (`.../bigbluebutton/api`)
+/// or the server API's (`.../scalelite/api`); the client appends the API path itself.
+pub fn scalelite_base_url(url: &str) -> &str {
+    let url = url.trim().trim_end_matches('/');
+    ["/bigbluebutton/api", "/scalelite/api"]
+        .iter()
+        .find_map(|suffix| url.strip_suffix(suffix))
+        .unwrap_or(url)
 }
 
 /// A Scalelite failure as a diagnostic. The core's errors never carry secrets.
 pub fn scalelite_error(action: &str, e: &ScaleliteError) -> Diagnostics {
     Diagnostics::from_error(format!("Could not {action} in Scalelite"), e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::scalelite_base_url;
+
+    #[test]
+    fn base_url_drops_api_paths() {
+        assert_eq!(
+            scalelite_base_url("https://sl.example.com/"),
+            "https://sl.example.com"
+        );
+        assert_eq!(
+            scalelite_base_url("https://sl.example.com/bigbluebutton/api/"),
+            "https://sl.example.com"
+        );
+        assert_eq!(
+            scalelite_base_url("https://sl.example.com/lb/scalelite/api"),
+            "https://sl.example.com/lb"
+        );
+    }
 }

@@ -20,7 +20,10 @@ pub const TERRAFORM_BLOCK: &str = r#"terraform {
 "#;
 
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
 }
 
 /// The result of one Terraform command.
@@ -63,11 +66,15 @@ impl Workspace {
     /// `provider_bin` is the provider executable (in tests:
     /// `env!("CARGO_BIN_EXE_terraform-provider-bbb-acc")`).
     pub fn new(provider_bin: &str) -> Self {
-        let dir = tempfile::Builder::new().prefix("bbb-acc-").tempdir().expect("temp dir");
+        let dir = tempfile::Builder::new()
+            .prefix("bbb-acc-")
+            .tempdir()
+            .expect("temp dir");
         let plugins = dir.path().join(".plugins");
         std::fs::create_dir_all(&plugins).expect("plugins dir");
         // dev_overrides wants a folder holding `terraform-provider-bbb`.
-        std::os::unix::fs::symlink(provider_bin, plugins.join("terraform-provider-bbb")).expect("link provider");
+        std::os::unix::fs::symlink(provider_bin, plugins.join("terraform-provider-bbb"))
+            .expect("link provider");
         let cli_config = dir.path().join(".terraformrc");
         std::fs::write(
             &cli_config,
@@ -79,7 +86,11 @@ impl Workspace {
         .expect("cli config");
         let store = dir.path().join(".items");
         std::fs::create_dir_all(&store).expect("item store");
-        let mut ws = Self { dir, cli_config, env: Vec::new() };
+        let mut ws = Self {
+            dir,
+            cli_config,
+            env: Vec::new(),
+        };
         ws.set_env("BBB_TEST_ITEM_DIR", &store.display().to_string());
         ws
     }
@@ -128,14 +139,26 @@ impl Workspace {
     /// Runs Terraform and panics, showing its output, unless it succeeds.
     pub fn ok(&self, args: &[&str]) -> Run {
         let run = self.terraform(args);
-        assert_eq!(run.code, 0, "terraform {} failed:\n{}", args.join(" "), run.text());
+        assert_eq!(
+            run.code,
+            0,
+            "terraform {} failed:\n{}",
+            args.join(" "),
+            run.text()
+        );
         run
     }
 
     /// Runs Terraform and panics unless it fails.
     pub fn fails(&self, args: &[&str]) -> Run {
         let run = self.terraform(args);
-        assert_ne!(run.code, 0, "terraform {} should have failed:\n{}", args.join(" "), run.text());
+        assert_ne!(
+            run.code,
+            0,
+            "terraform {} should have failed:\n{}",
+            args.join(" "),
+            run.text()
+        );
         run
     }
 

@@ -67,7 +67,10 @@ fn full_lifecycle_plan_apply_refresh_drift_import_destroy() {
     let stored = stored_items(&ws);
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0]["secret_wo"], json!("never-in-state"));
-    assert!(!ws.raw_state().contains("never-in-state"), "write-only value leaked into state");
+    assert!(
+        !ws.raw_state().contains("never-in-state"),
+        "write-only value leaked into state"
+    );
     ws.assert_no_changes();
 
     // In-place update: id kept (use-state-for-unknown), revision recomputed.
@@ -78,16 +81,23 @@ fn full_lifecycle_plan_apply_refresh_drift_import_destroy() {
     assert_eq!(change["change"]["after_unknown"]["revision"], json!(true));
     ws.apply();
     let values = ws.resource_values("bbb_test_item.a");
-    assert_eq!((values["id"].as_str(), values["revision"].as_f64()), (Some(id.as_str()), Some(2.0)));
+    assert_eq!(
+        (values["id"].as_str(), values["revision"].as_f64()),
+        (Some(id.as_str()), Some(2.0))
+    );
 
     // Drift: a change outside Terraform shows in the next plan and apply reverts it.
     let path = ws.item_store().join(format!("{id}.json"));
-    let mut outside: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
+    let mut outside: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
     outside["value"] = json!("changed-outside");
     std::fs::write(&path, outside.to_string()).expect("write");
     let change = ws.planned_change("bbb_test_item.a");
     assert_eq!(change["change"]["actions"], json!(["update"]));
-    assert_eq!(change["change"]["before"]["value"], json!("changed-outside"));
+    assert_eq!(
+        change["change"]["before"]["value"],
+        json!("changed-outside")
+    );
     assert_eq!(change["change"]["after"]["value"], json!("two"));
     ws.apply();
     ws.assert_no_changes();
@@ -98,7 +108,10 @@ fn full_lifecycle_plan_apply_refresh_drift_import_destroy() {
     assert_eq!(change["change"]["actions"], json!(["delete", "create"]));
     assert_eq!(change["change"]["replace_paths"], json!([["name"]]));
     ws.apply();
-    let new_id = ws.resource_values("bbb_test_item.a")["id"].as_str().expect("id").to_string();
+    let new_id = ws.resource_values("bbb_test_item.a")["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
     assert_ne!(new_id, id);
     assert_eq!(stored_items(&ws).len(), 1, "the replaced item is gone");
 
@@ -127,12 +140,22 @@ fn import_block_and_missing_object() {
     let ws = Workspace::new(PROVIDER);
     ws.write_config(&item("gamma", "x"));
     ws.apply();
-    let id = ws.resource_values("bbb_test_item.a")["id"].as_str().expect("id").to_string();
+    let id = ws.resource_values("bbb_test_item.a")["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
 
     // A second working directory adopts the same object with an import block.
     let other = Workspace::new(PROVIDER);
-    std::fs::copy(ws.item_store().join(format!("{id}.json")), other.item_store().join(format!("{id}.json"))).expect("copy");
-    other.write_config(&format!("{}\nimport {{\n  to = bbb_test_item.a\n  id = \"{id}\"\n}}\n", item("gamma", "x")));
+    std::fs::copy(
+        ws.item_store().join(format!("{id}.json")),
+        other.item_store().join(format!("{id}.json")),
+    )
+    .expect("copy");
+    other.write_config(&format!(
+        "{}\nimport {{\n  to = bbb_test_item.a\n  id = \"{id}\"\n}}\n",
+        item("gamma", "x")
+    ));
     let change = other.planned_change("bbb_test_item.a");
     assert_eq!(change["change"]["importing"]["id"], json!(id));
     other.apply();
@@ -140,11 +163,21 @@ fn import_block_and_missing_object() {
 
     let run = other.fails(&["import", "-no-color", "bbb_test_item.b", "does-not-exist"]);
     // An import target missing from the configuration is Terraform's own error.
-    assert!(run.flat().contains("resource address \"bbb_test_item.b\" does not exist in the configuration"), "{}", run.text());
+    assert!(
+        run.flat()
+            .contains("resource address \"bbb_test_item.b\" does not exist in the configuration"),
+        "{}",
+        run.text()
+    );
     let missing = Workspace::new(PROVIDER);
     missing.write_config(&item("delta", "x"));
     let run = missing.fails(&["import", "-no-color", "bbb_test_item.a", "0123abcd"]);
-    assert!(run.flat().contains("There is no bbb_test_item with ID \"0123abcd\""), "{}", run.text());
+    assert!(
+        run.flat()
+            .contains("There is no bbb_test_item with ID \"0123abcd\""),
+        "{}",
+        run.text()
+    );
 }
 
 #[test]
@@ -187,7 +220,11 @@ resource "bbb_test_item" "bad" {
     // Terraform points at the offending lines of the configuration.
     assert!(text.contains(r#"name      = "Not Valid""#), "{text}");
     // The write-only value is never echoed.
-    assert!(!ws.item_store().read_dir().map(|mut d| d.next().is_some()).unwrap_or(false));
+    assert!(!ws
+        .item_store()
+        .read_dir()
+        .map(|mut d| d.next().is_some())
+        .unwrap_or(false));
 }
 
 #[test]
@@ -196,7 +233,11 @@ fn state_written_by_schema_version_0_is_upgraded() {
     let id = "00aa11bb22cc33dd";
     let stored = json!({"id": id, "name": "old", "value": "from-v0", "size": 1.0, "labels": null, "secret": null,
         "secret_wo_version": null, "revision": 7.0, "settings": null, "rule": [], "secret_wo": null});
-    std::fs::write(ws.item_store().join(format!("{id}.json")), stored.to_string()).expect("store");
+    std::fs::write(
+        ws.item_store().join(format!("{id}.json")),
+        stored.to_string(),
+    )
+    .expect("store");
     let state = json!({
         "version": 4, "terraform_version": "1.5.0", "serial": 1, "lineage": "9b1e6bd2-0000-4000-8000-000000000000",
         "outputs": {},
@@ -208,11 +249,20 @@ fn state_written_by_schema_version_0_is_upgraded() {
         }]
     });
     ws.write_file("terraform.tfstate", &state.to_string());
-    ws.write_config("resource \"bbb_test_item\" \"a\" {\n  name  = \"old\"\n  value = \"from-v0\"\n}\n");
+    ws.write_config(
+        "resource \"bbb_test_item\" \"a\" {\n  name  = \"old\"\n  value = \"from-v0\"\n}\n",
+    );
     ws.assert_no_changes();
     ws.ok(&["apply", "-refresh-only", "-auto-approve", "-no-color"]);
-    assert_eq!(ws.resource_values("bbb_test_item.a")["value"], json!("from-v0"));
-    assert!(ws.raw_state().contains("\"schema_version\": 1"), "{}", ws.raw_state());
+    assert_eq!(
+        ws.resource_values("bbb_test_item.a")["value"],
+        json!("from-v0")
+    );
+    assert!(
+        ws.raw_state().contains("\"schema_version\": 1"),
+        "{}",
+        ws.raw_state()
+    );
 }
 
 #[test]
@@ -278,9 +328,15 @@ fn providers_schema_json_lists_the_schema() {
     assert!(provider["provider"]["block"]["block_types"]["endpoints"].is_object());
     let item = &provider["resource_schemas"]["bbb_test_item"];
     assert_eq!(item["version"], json!(1));
-    assert_eq!(item["block"]["attributes"]["secret_wo"]["write_only"], json!(true));
+    assert_eq!(
+        item["block"]["attributes"]["secret_wo"]["write_only"],
+        json!(true)
+    );
     assert_eq!(item["block"]["attributes"]["name"]["required"], json!(true));
-    assert_eq!(item["block"]["block_types"]["rule"]["nesting_mode"], json!("list"));
+    assert_eq!(
+        item["block"]["block_types"]["rule"]["nesting_mode"],
+        json!("list")
+    );
 }
 
 #[test]
@@ -292,10 +348,16 @@ fn hand_started_binary_explains_itself() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("This binary is a plugin for Terraform and OpenTofu. It is not meant to be run by hand."), "{stderr}");
-    assert!(out.stdout.is_empty(), "nothing on stdout, where Terraform reads the handshake");
+    assert!(
+        out.stdout.is_empty(),
+        "nothing on stdout, where Terraform reads the handshake"
+    );
 
     let out = std::process::Command::new(PROVIDER)
-        .env("TF_PLUGIN_MAGIC_COOKIE", "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2")
+        .env(
+            "TF_PLUGIN_MAGIC_COOKIE",
+            "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2",
+        )
         .env("PLUGIN_PROTOCOL_VERSIONS", "4,5")
         .output()
         .expect("run provider");

@@ -17,13 +17,21 @@ struct Env {
 
 impl Env {
     fn new() -> Self {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
-        let scalelite = rt.block_on(ScaleliteDouble::start(LB_SECRET)).expect("scalelite double");
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let scalelite = rt
+            .block_on(ScaleliteDouble::start(LB_SECRET))
+            .expect("scalelite double");
         Self { rt, scalelite }
     }
 
     fn bbb(&self, secret: &str) -> BbbDouble {
-        self.rt.block_on(BbbDouble::start(secret)).expect("bbb double")
+        self.rt
+            .block_on(BbbDouble::start(secret))
+            .expect("bbb double")
     }
 
     /// A workspace whose provider reaches the Scalelite double through the environment.
@@ -55,35 +63,65 @@ resource "bbb_scalelite_server" "s" {{
 fn lifecycle_create_update_drift_replace_remove_destroy() {
     let env = Env::new();
     let ws = env.workspace();
-    ws.write_config(&server_config("https://bbb1.example.com", "enabled", 2.0, "exam"));
+    ws.write_config(&server_config(
+        "https://bbb1.example.com",
+        "enabled",
+        2.0,
+        "exam",
+    ));
 
     let change = ws.planned_change("bbb_scalelite_server.s");
     assert_eq!(change["change"]["actions"], json!(["create"]));
-    assert_eq!(change["change"]["after"]["api_url"], json!("https://bbb1.example.com/bigbluebutton/api"));
+    assert_eq!(
+        change["change"]["after"]["api_url"],
+        json!("https://bbb1.example.com/bigbluebutton/api")
+    );
     ws.apply();
 
     let servers = env.scalelite.servers();
     assert_eq!(servers.len(), 1);
     let server = &servers[0];
     assert_eq!(server.url, "https://bbb1.example.com/bigbluebutton/api");
-    assert_eq!(server.secret, "bbb-secret-one", "the write-only secret reached Scalelite");
-    assert_eq!((server.state, server.load_multiplier, server.tag.as_deref()), (ServerState::Enabled, 2.0, Some("exam")));
+    assert_eq!(
+        server.secret, "bbb-secret-one",
+        "the write-only secret reached Scalelite"
+    );
+    assert_eq!(
+        (server.state, server.load_multiplier, server.tag.as_deref()),
+        (ServerState::Enabled, 2.0, Some("exam"))
+    );
     let values = ws.resource_values("bbb_scalelite_server.s");
     assert_eq!(values["id"], json!(server.id));
-    assert_eq!(values["url"], json!("https://bbb1.example.com"), "the configuration's spelling is kept");
+    assert_eq!(
+        values["url"],
+        json!("https://bbb1.example.com"),
+        "the configuration's spelling is kept"
+    );
     assert_eq!(values["online"], json!(false));
-    assert!(!ws.raw_state().contains("bbb-secret-one"), "write-only secret leaked into state");
+    assert!(
+        !ws.raw_state().contains("bbb-secret-one"),
+        "write-only secret leaked into state"
+    );
     ws.assert_no_changes();
 
     // In-place update of state and multiplier.
-    ws.write_config(&server_config("https://bbb1.example.com", "cordoned", 3.0, "exam"));
+    ws.write_config(&server_config(
+        "https://bbb1.example.com",
+        "cordoned",
+        3.0,
+        "exam",
+    ));
     let change = ws.planned_change("bbb_scalelite_server.s");
     assert_eq!(change["change"]["actions"], json!(["update"]));
     ws.apply();
     let now = env.scalelite.server(&server.id).expect("still there");
-    assert_eq!((now.state, now.load_multiplier), (ServerState::Cordoned, 3.0));
+    assert_eq!(
+        (now.state, now.load_multiplier),
+        (ServerState::Cordoned, 3.0)
+    );
     // Scalelite's poller disables a cordoned server with no load: not drift.
-    env.scalelite.modify_server(&server.id, |s| s.state = ServerState::Disabled);
+    env.scalelite
+        .modify_server(&server.id, |s| s.state = ServerState::Disabled);
     ws.assert_no_changes();
 
     // Drift: changed outside Terraform, shown in the plan, repaired by apply.
@@ -97,10 +135,18 @@ fn lifecycle_create_update_drift_replace_remove_destroy() {
     assert_eq!(change["change"]["after"]["load_multiplier"], json!(3));
     ws.apply();
     let now = env.scalelite.server(&server.id).expect("still there");
-    assert_eq!((now.tag.as_deref(), now.load_multiplier), (Some("exam"), 3.0));
+    assert_eq!(
+        (now.tag.as_deref(), now.load_multiplier),
+        (Some("exam"), 3.0)
+    );
 
     // A new URL replaces the server.
-    ws.write_config(&server_config("https://bbb2.example.com/bigbluebutton/api", "enabled", 3.0, "exam"));
+    ws.write_config(&server_config(
+        "https://bbb2.example.com/bigbluebutton/api",
+        "enabled",
+        3.0,
+        "exam",
+    ));
     let change = ws.planned_change("bbb_scalelite_server.s");
     assert_eq!(change["change"]["actions"], json!(["delete", "create"]));
     assert_eq!(change["change"]["replace_paths"], json!([["url"]]));
@@ -114,7 +160,10 @@ fn lifecycle_create_update_drift_replace_remove_destroy() {
     assert!(env.scalelite.remove_server(&servers[0].id));
     ws.ok(&["apply", "-refresh-only", "-auto-approve", "-no-color"]);
     assert_eq!(ws.resource_values("bbb_scalelite_server.s"), json!(null));
-    assert_eq!(ws.planned_change("bbb_scalelite_server.s")["change"]["actions"], json!(["create"]));
+    assert_eq!(
+        ws.planned_change("bbb_scalelite_server.s")["change"]["actions"],
+        json!(["create"])
+    );
     ws.apply();
     assert_eq!(env.scalelite.servers().len(), 1);
 
@@ -125,7 +174,10 @@ fn lifecycle_create_update_drift_replace_remove_destroy() {
 #[test]
 fn import_by_id_and_by_url_then_nothing_to_change() {
     let env = Env::new();
-    let mut existing = bbb_doubles::scalelite::DoubleServer::new("https://bbb7.example.com/bigbluebutton/api", "s7");
+    let mut existing = bbb_doubles::scalelite::DoubleServer::new(
+        "https://bbb7.example.com/bigbluebutton/api",
+        "s7",
+    );
     existing.state = ServerState::Enabled;
     existing.tag = Some("lecture".into());
     let id = env.scalelite.insert_server(existing);
@@ -147,13 +199,30 @@ resource "bbb_scalelite_server" "s" {
     }
     let ws = env.workspace();
     ws.write_config(config);
-    let text = ws.fails(&["import", "-no-color", "bbb_scalelite_server.s", "no-such-server"]).flat();
-    assert!(text.contains("Scalelite has no server with ID or URL \"no-such-server\""), "{text}");
+    let text = ws
+        .fails(&[
+            "import",
+            "-no-color",
+            "bbb_scalelite_server.s",
+            "no-such-server",
+        ])
+        .flat();
+    assert!(
+        text.contains("Scalelite has no server with ID or URL \"no-such-server\""),
+        "{text}"
+    );
 
     // Creating a server whose URL is already registered points at import instead of duplicating.
     let text = ws.fails(&["apply", "-auto-approve", "-no-color"]).flat();
-    assert!(text.contains(&format!("is already registered as server {id}")), "{text}");
-    assert_eq!(env.scalelite.servers().len(), 1, "no duplicate registration");
+    assert!(
+        text.contains(&format!("is already registered as server {id}")),
+        "{text}"
+    );
+    assert_eq!(
+        env.scalelite.servers().len(),
+        1,
+        "no duplicate registration"
+    );
 }
 
 #[test]
@@ -184,16 +253,25 @@ resource "bbb_scalelite_server" "s" {{
     // While meetings run, the server is cordoned and stays registered.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while env.scalelite.server(&id).map(|s| s.state) != Some(ServerState::Cordoned) {
-        assert!(std::time::Instant::now() < deadline, "server was never cordoned");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "server was never cordoned"
+        );
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
     std::thread::sleep(std::time::Duration::from_secs(2));
-    assert!(env.scalelite.server(&id).is_some(), "removed while meetings ran");
+    assert!(
+        env.scalelite.server(&id).is_some(),
+        "removed while meetings ran"
+    );
     // Everyone moves to the breakout room: the parent reads zero participants (Scalelite's
     // load would read zero too), but BBB still lists meetings.
     assert!(bbb.set_participants("exam-1", 0, 0));
     std::thread::sleep(std::time::Duration::from_secs(6));
-    assert!(env.scalelite.server(&id).is_some(), "removed while a breakout room ran");
+    assert!(
+        env.scalelite.server(&id).is_some(),
+        "removed while a breakout room ran"
+    );
     // Ending the meeting ends its breakout rooms too, as in BBB.
     assert!(bbb.end_meeting("exam-1"));
     let (run, _ws) = destroyer.join().expect("destroy thread");
@@ -270,7 +348,11 @@ resource "bbb_scalelite_server" "s" {
     assert_eq!(env.scalelite.servers().len(), 12);
     env.scalelite.reset_calls();
     ws.assert_no_changes();
-    assert_eq!(env.scalelite.calls("getServers"), 1, "one shared getServers for 12 refreshes");
+    assert_eq!(
+        env.scalelite.calls("getServers"),
+        1,
+        "one shared getServers for 12 refreshes"
+    );
     assert_eq!(env.scalelite.total_calls(), 1);
 }
 
@@ -283,7 +365,11 @@ fn data_sources_list_the_pool_and_a_servers_meetings() {
     tagged.tag = Some("exam".into());
     tagged.state = ServerState::Enabled;
     let id = env.scalelite.insert_server(tagged);
-    env.scalelite.insert_server(bbb_doubles::scalelite::DoubleServer::new("https://other.example.com/bigbluebutton/api", "x"));
+    env.scalelite
+        .insert_server(bbb_doubles::scalelite::DoubleServer::new(
+            "https://other.example.com/bigbluebutton/api",
+            "x",
+        ));
     let ws = env.workspace();
     ws.write_config(
         r#"
@@ -305,13 +391,17 @@ output "first_state" { value = data.bbb_scalelite_servers.exam.servers[0].state 
 "#,
     );
     ws.apply();
-    let out: serde_json::Value = serde_json::from_str(&ws.ok(&["output", "-json"]).stdout).expect("outputs");
+    let out: serde_json::Value =
+        serde_json::from_str(&ws.ok(&["output", "-json"]).stdout).expect("outputs");
     assert_eq!(out["exam_ids"]["value"], json!([id]));
     assert_eq!(out["all_count"]["value"], json!(2));
     assert_eq!(out["meetings"]["value"], json!(1));
     assert_eq!(out["participants"]["value"], json!(5));
     assert_eq!(out["first_state"]["value"], json!("enabled"));
-    assert!(!ws.raw_state().contains("bbb-ds\""), "a server secret reached the state");
+    assert!(
+        !ws.raw_state().contains("bbb-ds\""),
+        "a server secret reached the state"
+    );
 }
 
 #[test]
@@ -322,7 +412,10 @@ fn scalelite_errors_are_clear_and_secret_free() {
     ws.write_config("resource \"bbb_scalelite_server\" \"s\" {\n  url = \"https://bbb.example.com\"\n  secret = \"abc\"\n}\n");
     let text = ws.fails(&["apply", "-auto-approve", "-no-color"]).flat();
     assert!(text.contains("checksumError"), "{text}");
-    assert!(!text.contains("wrong-secret-value"), "secret in error: {text}");
+    assert!(
+        !text.contains("wrong-secret-value"),
+        "secret in error: {text}"
+    );
     assert!(env.scalelite.servers().is_empty());
 
     let ws = {
@@ -332,6 +425,9 @@ fn scalelite_errors_are_clear_and_secret_free() {
     };
     ws.write_config("resource \"bbb_scalelite_server\" \"s\" {\n  url = \"https://bbb.example.com\"\n  secret = \"abc\"\n}\n");
     let text = ws.fails(&["apply", "-auto-approve", "-no-color"]).flat();
-    assert!(text.contains("Provider attribute scalelite_secret is not set"), "{text}");
+    assert!(
+        text.contains("Provider attribute scalelite_secret is not set"),
+        "{text}"
+    );
     assert!(text.contains("BBB_SCALELITE_SECRET"), "{text}");
 }

@@ -138,12 +138,24 @@ impl Attribute {
         self.modifiers.contains(&modifier)
     }
 
+    /// The description, with the default value spelled out (schemas have no field for it).
+    fn full_description(&self) -> String {
+        match &self.default {
+            Some(d) => {
+                let shown = d.to_json().to_string();
+                let sep = if self.description.is_empty() { "" } else { " " };
+                format!("{}{sep}Defaults to `{shown}`.", self.description)
+            }
+            None => self.description.clone(),
+        }
+    }
+
     fn to_proto(&self) -> pb::schema::Attribute {
         pb::schema::Attribute {
             name: self.name.clone(),
             r#type: self.ty.to_json().to_string().into_bytes(),
             nested_type: None,
-            description: self.description.clone(),
+            description: self.full_description(),
             required: self.required,
             optional: self.optional,
             computed: self.computed,

@@ -4,7 +4,8 @@ use base64::Engine;
 
 /// Terraform's magic cookie for provider plugins.
 pub const MAGIC_COOKIE_KEY: &str = "TF_PLUGIN_MAGIC_COOKIE";
-pub const MAGIC_COOKIE_VALUE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
+pub const MAGIC_COOKIE_VALUE: &str =
+    "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
 /// go-plugin's core protocol version.
 pub const CORE_PROTOCOL_VERSION: u32 = 1;
 /// The application (Terraform plugin) protocol version this provider speaks.
@@ -34,7 +35,9 @@ pub fn check_environment(get: impl Fn(&str) -> Option<String>) -> Result<(), Han
         return Err(HandshakeError::NotStartedByTerraform);
     }
     if let Some(offered) = get("PLUGIN_PROTOCOL_VERSIONS") {
-        let speaks_6 = offered.split(',').any(|v| v.trim() == APP_PROTOCOL_VERSION.to_string());
+        let speaks_6 = offered
+            .split(',')
+            .any(|v| v.trim() == APP_PROTOCOL_VERSION.to_string());
         if !speaks_6 {
             return Err(HandshakeError::UnsupportedProtocol { offered });
         }
@@ -56,22 +59,39 @@ mod tests {
     use super::*;
 
     fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |k| pairs.iter().find(|(key, _)| *key == k).map(|(_, v)| v.to_string())
+        move |k| {
+            pairs
+                .iter()
+                .find(|(key, _)| *key == k)
+                .map(|(_, v)| v.to_string())
+        }
     }
 
     #[test]
     fn rejects_a_hand_start() {
-        assert_eq!(check_environment(env(&[])), Err(HandshakeError::NotStartedByTerraform));
+        assert_eq!(
+            check_environment(env(&[])),
+            Err(HandshakeError::NotStartedByTerraform)
+        );
         let msg = HandshakeError::NotStartedByTerraform.to_string();
         assert!(msg.contains("not meant to be run by hand"), "{msg}");
     }
 
     #[test]
     fn requires_protocol_six() {
-        let ok = env(&[(MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE), ("PLUGIN_PROTOCOL_VERSIONS", "5,6")]);
+        let ok = env(&[
+            (MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE),
+            ("PLUGIN_PROTOCOL_VERSIONS", "5,6"),
+        ]);
         assert_eq!(check_environment(ok), Ok(()));
-        let old = env(&[(MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE), ("PLUGIN_PROTOCOL_VERSIONS", "4,5")]);
-        assert!(matches!(check_environment(old), Err(HandshakeError::UnsupportedProtocol { .. })));
+        let old = env(&[
+            (MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE),
+            ("PLUGIN_PROTOCOL_VERSIONS", "4,5"),
+        ]);
+        assert!(matches!(
+            check_environment(old),
+            Err(HandshakeError::UnsupportedProtocol { .. })
+        ));
     }
 
     #[test]
@@ -79,6 +99,9 @@ mod tests {
         let addr = "127.0.0.1:4242".parse().expect("addr");
         assert_eq!(handshake_line(addr, None), "1|6|tcp|127.0.0.1:4242|grpc|");
         // 0xfb 0xff -> "+/8" with padding in standard base64; no padding here.
-        assert_eq!(handshake_line(addr, Some(&[0xfb, 0xff])), "1|6|tcp|127.0.0.1:4242|grpc|+/8");
+        assert_eq!(
+            handshake_line(addr, Some(&[0xfb, 0xff])),
+            "1|6|tcp|127.0.0.1:4242|grpc|+/8"
+        );
     }
 }

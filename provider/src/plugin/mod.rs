@@ -78,7 +78,10 @@ impl tokio::io::AsyncWrite for Conn {
         }
     }
 
-    fn poll_flush(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<std::io::Result<()>> {
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
         match self.get_mut() {
             Conn::Plain(s) => std::pin::Pin::new(s).poll_flush(cx),
             Conn::Tls(s) => std::pin::Pin::new(s.as_mut()).poll_flush(cx),
@@ -103,30 +106,47 @@ pub async fn serve<P: Provider>(provider: P) -> Result<(), ServeError> {
         Ok(pem) if !pem.trim().is_empty() => Some(tls::server_tls(&pem)?),
         _ => None,
     };
-    let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.map_err(ServeError::Listen)?;
+    let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+        .await
+        .map_err(ServeError::Listen)?;
     let addr = listener.local_addr().map_err(ServeError::Listen)?;
 
     let shutdown = CancellationToken::new();
     let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Conn>>(16);
-    let acceptor = tls.as_ref().map(|t| tokio_rustls::TlsAcceptor::from(t.config.clone()));
+    let acceptor = tls
+        .as_ref()
+        .map(|t| tokio_rustls::TlsAcceptor::from(t.config.clone()));
     tokio::spawn(accept_loop(listener, acceptor, tx, shutdown.clone()));
 
     let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "{}", handshake::handshake_line(addr, tls.as_ref().map(|t| t.cert_der.as_slice())))
-        .and_then(|()| stdout.flush())
-        .map_err(ServeError::Stdout)?;
+    writeln!(
+        stdout,
+        "{}",
+        handshake::handshake_line(addr, tls.as_ref().map(|t| t.cert_der.as_slice()))
+    )
+    .and_then(|()| stdout.flush())
+    .map_err(ServeError::Stdout)?;
     drop(stdout);
     tracing::debug!(%addr, tls = tls.is_some(), "plugin serving");
 
     let (health_reporter, health) = tonic_health::server::health_reporter();
-    health_reporter.set_service_status("plugin", tonic_health::ServingStatus::Serving).await;
+    health_reporter
+        .set_service_status("plugin", tonic_health::ServingStatus::Serving)
+        .await;
 
     let server = tonic::transport::Server::builder()
         .add_service(health)
         .add_service(ProviderRpcServer::new(ProviderServer::new(provider)))
-        .add_service(GrpcControllerServer::new(services::Controller { shutdown: shutdown.clone() }))
-        .add_service(GrpcStdioServer::new(services::Stdio { shutdown: shutdown.clone() }))
-        .serve_with_incoming_shutdown(tokio_stream::wrappers::ReceiverStream::new(rx), stop_signal(shutdown.clone()));
+        .add_service(GrpcControllerServer::new(services::Controller {
+            shutdown: shutdown.clone(),
+        }))
+        .add_service(GrpcStdioServer::new(services::Stdio {
+            shutdown: shutdown.clone(),
+        }))
+        .serve_with_incoming_shutdown(
+            tokio_stream::wrappers::ReceiverStream::new(rx),
+            stop_signal(shutdown.clone()),
+        );
 
     // Graceful stop: in-flight RPCs finish; past the grace period the process exits anyway.
     let deadline = async {
@@ -153,7 +173,8 @@ async fn stop_signal(shutdown: CancellationToken) {
         }
     };
     let interrupts = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+        {
             while s.recv().await.is_some() {
                 tracing::debug!("interrupt received; waiting for Terraform to stop the provider");
             }
@@ -195,7 +216,10 @@ async fn accept_loop(
         tokio::spawn(async move {
             let conn = match acceptor {
                 None => Ok(Conn::Plain(stream)),
-                Some(acceptor) => acceptor.accept(stream).await.map(|s| Conn::Tls(Box::new(s))),
+                Some(acceptor) => acceptor
+                    .accept(stream)
+                    .await
+                    .map(|s| Conn::Tls(Box::new(s))),
             };
             match conn {
                 Ok(conn) => {
@@ -217,7 +241,11 @@ pub fn run<P: Provider>(provider: P) -> ExitCode {
     // Both ring and aws-lc-rs are compiled in (aws-lc-rs only verifies Terraform's P-521
     // certificate): rustls needs one chosen as the process default.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("terraform-provider-bbb: could not start the async runtime: {e}");

@@ -3,7 +3,9 @@
 use std::pin::Pin;
 
 use futures::Stream;
-use tfplugin_proto::plugin::{self as pb, grpc_controller_server::GrpcController, grpc_stdio_server::GrpcStdio};
+use tfplugin_proto::plugin::{
+    self as pb, grpc_controller_server::GrpcController, grpc_stdio_server::GrpcStdio,
+};
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status};
 
@@ -33,7 +35,10 @@ type StdioStream = Pin<Box<dyn Stream<Item = Result<pb::StdioData, Status>> + Se
 impl GrpcStdio for Stdio {
     type StreamStdioStream = StdioStream;
 
-    async fn stream_stdio(&self, _: Request<()>) -> Result<Response<Self::StreamStdioStream>, Status> {
+    async fn stream_stdio(
+        &self,
+        _: Request<()>,
+    ) -> Result<Response<Self::StreamStdioStream>, Status> {
         let shutdown = self.shutdown.clone();
         let stream = futures::stream::once(async move { shutdown.cancelled_owned().await })
             .filter_map(|()| async { None::<Result<pb::StdioData, Status>> });

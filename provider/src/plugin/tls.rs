@@ -38,16 +38,22 @@ pub fn server_tls(client_pem: &str) -> Result<ServerTls, TlsError> {
     let client_der = parse_pem_certificate(client_pem)?;
     let key_pair = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
     let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()])?;
-    params.distinguished_name.push(rcgen::DnType::CommonName, "localhost");
-    params.distinguished_name.push(rcgen::DnType::OrganizationName, "terraform-provider-bbb");
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "localhost");
+    params
+        .distinguished_name
+        .push(rcgen::DnType::OrganizationName, "terraform-provider-bbb");
     params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
     params.key_usages = vec![
         rcgen::KeyUsagePurpose::DigitalSignature,
         rcgen::KeyUsagePurpose::KeyEncipherment,
         rcgen::KeyUsagePurpose::KeyCertSign,
     ];
-    params.extended_key_usages =
-        vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth, rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+    params.extended_key_usages = vec![
+        rcgen::ExtendedKeyUsagePurpose::ServerAuth,
+        rcgen::ExtendedKeyUsagePurpose::ClientAuth,
+    ];
     let cert = params.self_signed(&key_pair)?;
     let cert_der = cert.der().to_vec();
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_pair.serialize_der()));
@@ -58,7 +64,10 @@ pub fn server_tls(client_pem: &str) -> Result<ServerTls, TlsError> {
         .with_client_cert_verifier(Arc::new(PinnedClientCert::new(client_der)))
         .with_single_cert(vec![CertificateDer::from(cert_der.clone())], key)?;
     config.alpn_protocols = vec![b"h2".to_vec()];
-    Ok(ServerTls { cert_der, config: Arc::new(config) })
+    Ok(ServerTls {
+        cert_der,
+        config: Arc::new(config),
+    })
 }
 
 fn parse_pem_certificate(pem: &str) -> Result<Vec<u8>, TlsError> {
@@ -81,7 +90,11 @@ struct PinnedClientCert {
 impl PinnedClientCert {
     fn new(der: Vec<u8>) -> Self {
         // aws-lc-rs verifies P-521 (Terraform's curve); ring does not.
-        Self { der, algorithms: rustls::crypto::aws_lc_rs::default_provider().signature_verification_algorithms }
+        Self {
+            der,
+            algorithms: rustls::crypto::aws_lc_rs::default_provider()
+                .signature_verification_algorithms,
+        }
     }
 }
 
@@ -99,7 +112,9 @@ impl ClientCertVerifier for PinnedClientCert {
         if end_entity.as_ref() == self.der.as_slice() {
             Ok(ClientCertVerified::assertion())
         } else {
-            Err(rustls::Error::General("client certificate is not the one Terraform announced".into()))
+            Err(rustls::Error::General(
+                "client certificate is not the one Terraform announced".into(),
+            ))
         }
     }
 
@@ -153,14 +168,23 @@ mod tests {
         let der = parse_pem_certificate(&pem).expect("der");
         let verifier = PinnedClientCert::new(der.clone());
         let now = UnixTime::now();
-        assert!(verifier.verify_client_cert(&CertificateDer::from(der), &[], now).is_ok());
+        assert!(verifier
+            .verify_client_cert(&CertificateDer::from(der), &[], now)
+            .is_ok());
         let other = parse_pem_certificate(&client_pem()).expect("der");
-        assert!(verifier.verify_client_cert(&CertificateDer::from(other), &[], now).is_err());
-        assert!(verifier.supported_verify_schemes().contains(&SignatureScheme::ECDSA_NISTP521_SHA512));
+        assert!(verifier
+            .verify_client_cert(&CertificateDer::from(other), &[], now)
+            .is_err());
+        assert!(verifier
+            .supported_verify_schemes()
+            .contains(&SignatureScheme::ECDSA_NISTP521_SHA512));
     }
 
     #[test]
     fn rejects_garbage() {
-        assert!(matches!(server_tls("nothing here"), Err(TlsError::NoClientCertificate)));
+        assert!(matches!(
+            server_tls("nothing here"),
+            Err(TlsError::NoClientCertificate)
+        ));
     }
 }

@@ -5,8 +5,10 @@ use std::sync::Arc;
 use crate::framework::{DataSource, Resource};
 use crate::provider::ProviderData;
 
+pub mod fleet;
 pub mod scalelite_server;
 pub mod scalelite_servers;
+pub mod schedule;
 pub mod server_meetings;
 #[cfg(feature = "test-resource")]
 pub mod test_item;
@@ -14,11 +16,16 @@ pub mod test_item;
 pub fn all() -> Vec<Arc<dyn Resource<ProviderData>>> {
     vec![
         Arc::new(scalelite_server::ScaleliteServer),
+        Arc::new(fleet::Fleet),
+        Arc::new(schedule::Schedule),
         #[cfg(feature = "test-resource")]
         Arc::new(test_item::TestItem),
     ]
 }
 
 pub fn all_data_sources() -> Vec<Arc<dyn DataSource<ProviderData>>> {
-    vec![Arc::new(scalelite_servers::ScaleliteServers), Arc::new(server_meetings::ServerMeetings)]
+    vec![
+        Arc::new(scalelite_servers::ScaleliteServers),
+        Arc::new(server_meetings::ServerMeetings),
+    ]
 }

@@ -11,7 +11,10 @@ use bbb_core::Secret;
 use serde::{Deserialize, Serialize};
 
 use crate::framework::validators::{greater_than, http_url, not_blank, one_of, Validator};
-use crate::framework::{ApplyRequest, Applied, AttrPath, Attribute, Block, Diagnostics, Private, Resource, Schema, Value};
+use crate::framework::{
+    Applied, ApplyRequest, AttrPath, Attribute, Block, Diagnostics, Private, Resource, Schema,
+    Value,
+};
 use crate::provider::ProviderData;
 use crate::scalelite_pool::scalelite_error;
 
@@ -84,7 +87,11 @@ fn bbb_url() -> impl Validator {
     |path: &AttrPath, value: &Value, diags: &mut Diagnostics| {
         if let Some(s) = value.as_str() {
             if let Err(e) = normalize_bbb_api_url(s) {
-                diags.error_at(path.clone(), format!("Invalid BBB server URL in {path}"), format!("{path}: {e}"));
+                diags.error_at(
+                    path.clone(),
+                    format!("Invalid BBB server URL in {path}"),
+                    format!("{path}: {e}"),
+                );
             }
         }
     }
@@ -94,7 +101,11 @@ fn duration() -> impl Validator {
     |path: &AttrPath, value: &Value, diags: &mut Diagnostics| {
         if let Some(s) = value.as_str() {
             if let Err(e) = humantime::parse_duration(s) {
-                diags.error_at(path.clone(), format!("Invalid duration in {path}"), format!("{path} must be a duration such as \"30m\" or \"2h\": {e}."));
+                diags.error_at(
+                    path.clone(),
+                    format!("Invalid duration in {path}"),
+                    format!("{path} must be a duration such as \"30m\" or \"2h\": {e}."),
+                );
             }
         }
     }
@@ -102,7 +113,11 @@ fn duration() -> impl Validator {
 
 /// The secret to send: the write-only one when given, else the stored one.
 fn secret_of(config: &Value, model: &Model) -> Option<Secret> {
-    config.get("secret_wo").as_str().or(model.secret.as_deref()).map(Secret::new)
+    config
+        .get("secret_wo")
+        .as_str()
+        .or(model.secret.as_deref())
+        .map(Secret::new)
 }
 
 impl ScaleliteServer {
@@ -110,25 +125,42 @@ impl ScaleliteServer {
         Value::encode(model, &self.schema().ty())
     }
 
-    async fn drain(&self, data: &ProviderData, server: &Server, timeout: Duration) -> Result<(), Diagnostics> {
+    async fn drain(
+        &self,
+        data: &ProviderData,
+        server: &Server,
+        timeout: Duration,
+    ) -> Result<(), Diagnostics> {
         let pool = data.scalelite().await?;
         if server.state == ServerState::Enabled {
-            let update = ServerUpdate { state: Some(StateChange::Cordon), ..Default::default() };
-            pool.client().update_server(&server.id, update).await.map_err(|e| scalelite_error("cordon the server", &e))?;
+            let update = ServerUpdate {
+                state: Some(StateChange::Cordon),
+                ..Default::default()
+            };
+            pool.client()
+                .update_server(&server.id, update)
+                .await
+                .map_err(|e| scalelite_error("cordon the server", &e))?;
             pool.invalidate().await;
         }
         // Meetings are judged from BBB itself: Scalelite's load reads zero while breakout
         // rooms still run.
         let mut config = BbbConfig::new(server.url.clone(), server.secret.clone());
         config.timeout = data.settings.timeout;
-        let bbb = BbbClient::new(config).map_err(|e| Diagnostics::from_error("Could not reach the BBB server", e.to_string()))?;
+        let bbb = BbbClient::new(config).map_err(|e| {
+            Diagnostics::from_error("Could not reach the BBB server", e.to_string())
+        })?;
         let deadline = Instant::now() + timeout;
         loop {
             let outcome = bbb.get_meetings().await;
             match &outcome {
                 Ok(meetings) if meetings.is_empty() => return Ok(()),
-                Ok(meetings) => tracing::info!(server = %server.id, meetings = meetings.len(), "draining: meetings still running"),
-                Err(e) => tracing::warn!(server = %server.id, error = %e, "draining: BBB did not answer getMeetings"),
+                Ok(meetings) => {
+                    tracing::info!(server = %server.id, meetings = meetings.len(), "draining: meetings still running")
+                }
+                Err(e) => {
+                    tracing::warn!(server = %server.id, error = %e, "draining: BBB did not answer getMeetings")
+                }
             }
             if Instant::now() >= deadline {
                 let why = match outcome {
@@ -139,12 +171,13 @@ impl ScaleliteServer {
                     "Server did not drain in time",
                     format!(
                         "Scalelite server {} ({}) is cordoned, but {why} after drain_timeout. It was not removed; \
-                         apply again to keep waiting, or set drain_on_destroy = false to remove it anyway.",
+                         apply again to keep waiting, or set drain_on_destroy = false and apply that before destroying to remove it anyway.",
                         server.id, server.url
                     ),
                 ));
             }
-            tokio::time::sleep(DRAIN_POLL.min(deadline.saturating_duration_since(Instant::now()))).await;
+            tokio::time::sleep(DRAIN_POLL.min(deadline.saturating_duration_since(Instant::now())))
+                .await;
         }
     }
 }
@@ -169,7 +202,7 @@ impl Resource<ProviderData> for ScaleliteServer {
                         .description("The BBB server's URL, e.g. `https://bbb1.example.com` (`/bigbluebutton/api` is appended when missing). Scalelite cannot change it: a new URL replaces the server."),
                 )
                 .attribute(Attribute::string("api_url").computed().use_state_for_unknown().description("The API URL Scalelite holds (`url` normalised)."))
-                .attribute(Attribute::string("secret").optional().sensitive().validate(not_blank()).description("The BBB server's shared secret (`securitySalt`). Stored in state; prefer `secret_wo`."))
+                .attribute(Attribute::string("secret").optional().sensitive().validate(not_blank()).description("The BBB server's shared secret (`securitySalt`), stored in state. Set exactly one of `secret` and `secret_wo` (preferred)."))
                 .attribute(
                     Attribute::string("secret_wo")
                         .optional()
@@ -178,12 +211,12 @@ impl Resource<ProviderData> for ScaleliteServer {
                         .validate(not_blank())
                         .description("The BBB server's shared secret, write-only: never stored in plan or state. Needs Terraform 1.11+; sent on create and whenever `secret_wo_version` changes."),
                 )
-                .attribute(Attribute::number("secret_wo_version").optional().description("Change to send `secret_wo` to Scalelite again."))
-                .attribute(Attribute::string("state").default("enabled").validate(one_of(STATES)).description("`enabled`, `cordoned` (no new meetings; Scalelite later disables it when idle) or `disabled`."))
+                .attribute(Attribute::number("secret_wo_version").optional().description("Required with `secret_wo`: change it to send `secret_wo` to Scalelite again."))
+                .attribute(Attribute::string("state").default("enabled").validate(one_of(STATES)).description("`enabled`, `cordoned` (no new meetings; Scalelite disables it once idle, which still counts as `cordoned`) or `disabled`."))
                 .attribute(Attribute::number("load_multiplier").default(1.0).validate(greater_than(0.0)).description("Weight of this server's load; higher takes fewer meetings."))
                 .attribute(Attribute::string("tag").optional().validate(not_blank()).description("Scalelite tag, to route tagged meetings to this server."))
                 .attribute(Attribute::bool("drain_on_destroy").default(false).description("On destroy, cordon the server and wait until BBB reports no meetings before removing it."))
-                .attribute(Attribute::string("drain_timeout").default("1h").validate(duration()).description("Longest wait for meetings to end when draining."))
+                .attribute(Attribute::string("drain_timeout").default("1h").validate(duration()).description("Longest wait for meetings to end when draining, as a duration such as `30m` or `2h`."))
                 .attribute(Attribute::bool("online").computed().description("Whether Scalelite's poller reaches the server."))
                 .attribute(Attribute::number("load").computed().description("Scalelite's load figure; null while unavailable."))
                 .attribute(Attribute::string("bbb_version").computed().description("BBB version reported to Scalelite.")),
@@ -193,7 +226,11 @@ impl Resource<ProviderData> for ScaleliteServer {
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
         let (secret, secret_wo) = (config.get("secret"), config.get("secret_wo"));
         if !secret.is_null() && !secret_wo.is_null() {
-            diags.error_at(AttrPath::attr("secret_wo"), "Conflicting secrets", "Set either secret or secret_wo, not both.");
+            diags.error_at(
+                AttrPath::attr("secret_wo"),
+                "Conflicting secrets",
+                "Set either secret or secret_wo, not both.",
+            );
         }
         if secret.is_null() && secret_wo.is_null() {
             diags.error_at(AttrPath::attr("secret"), "Missing secret", "Set secret_wo (write-only, recommended) or secret: Scalelite needs the BBB server's secret.");
@@ -203,7 +240,12 @@ impl Resource<ProviderData> for ScaleliteServer {
         }
     }
 
-    async fn modify_plan(&self, _: &ProviderData, plan: &mut crate::framework::Plan, _: &mut Diagnostics) {
+    async fn modify_plan(
+        &self,
+        _: &ProviderData,
+        plan: &mut crate::framework::Plan,
+        _: &mut Diagnostics,
+    ) {
         // The normalised URL is known at plan time.
         if let Some(url) = plan.planned.get("url").as_str() {
             if let Ok(api) = normalize_bbb_api_url(url) {
@@ -215,7 +257,9 @@ impl Resource<ProviderData> for ScaleliteServer {
     async fn create(&self, data: &ProviderData, req: ApplyRequest) -> Result<Applied, Diagnostics> {
         let pool = data.scalelite().await?;
         let mut model: Model = req.planned.decode()?;
-        let api_url = normalize_bbb_api_url(&model.url).map_err(|e| Diagnostics::from_error_at(AttrPath::attr("url"), "Invalid url", e.to_string()))?;
+        let api_url = normalize_bbb_api_url(&model.url).map_err(|e| {
+            Diagnostics::from_error_at(AttrPath::attr("url"), "Invalid url", e.to_string())
+        })?;
         // Scalelite accepts duplicates of one URL; a second registration would split load
         // accounting, so an existing one is reported for import instead.
         if let Some(existing) = pool.find_by_url(&api_url).await? {
@@ -225,20 +269,39 @@ impl Resource<ProviderData> for ScaleliteServer {
                 format!("{api_url} is already registered as server {}. Import it: terraform import <address> {}", existing.id, existing.id),
             ));
         }
-        let secret = secret_of(&req.config, &model).ok_or_else(|| Diagnostics::from_error_at(AttrPath::attr("secret"), "Missing secret", "No secret was given."))?;
-        let new = NewServer { url: api_url, secret, load_multiplier: model.load_multiplier, tag: model.tag.clone() };
-        let added = pool.client().add_server(new).await.map_err(|e| scalelite_error("add the server", &e))?;
+        let secret = secret_of(&req.config, &model).ok_or_else(|| {
+            Diagnostics::from_error_at(
+                AttrPath::attr("secret"),
+                "Missing secret",
+                "No secret was given.",
+            )
+        })?;
+        let new = NewServer {
+            url: api_url,
+            secret,
+            load_multiplier: model.load_multiplier,
+            tag: model.tag.clone(),
+        };
+        let added = pool
+            .client()
+            .add_server(new)
+            .await
+            .map_err(|e| scalelite_error("add the server", &e))?;
         pool.invalidate().await;
         // New servers start disabled; set the wanted state, or undo the registration.
         let wanted = model.state.clone().unwrap_or_else(|| "enabled".into());
         let server = match state_change(&wanted).filter(|c| c.resulting_state() != added.state) {
             None => added,
             Some(change) => {
-                let update = ServerUpdate { state: Some(change), ..Default::default() };
+                let update = ServerUpdate {
+                    state: Some(change),
+                    ..Default::default()
+                };
                 match pool.client().update_server(&added.id, update).await {
                     Ok(s) => s,
                     Err(e) => {
-                        let mut diags = scalelite_error(&format!("set the new server's state to {wanted}"), &e);
+                        let mut diags =
+                            scalelite_error(&format!("set the new server's state to {wanted}"), &e);
                         if let Err(undo) = pool.client().delete_server(&added.id).await {
                             diags.error("Could not undo the registration", format!("Server {} stays registered (disabled): {undo}. Import it or delete it with Scalelite's tools.", added.id));
                         }
@@ -251,15 +314,24 @@ impl Resource<ProviderData> for ScaleliteServer {
         Ok(Applied::new(self.encode(&model.with_defaults())?))
     }
 
-    async fn read(&self, data: &ProviderData, current: Applied) -> Result<Option<Applied>, Diagnostics> {
+    async fn read(
+        &self,
+        data: &ProviderData,
+        current: Applied,
+    ) -> Result<Option<Applied>, Diagnostics> {
         let pool = data.scalelite().await?;
         let mut model: Model = current.state.decode()?;
-        let Some(id) = model.id.clone() else { return Ok(None) };
+        let Some(id) = model.id.clone() else {
+            return Ok(None);
+        };
         match pool.find_by_id(&id).await? {
             None => Ok(None),
             Some(server) => {
                 model.refresh_from(&server, false);
-                Ok(Some(Applied::with_private(self.encode(&model.with_defaults())?, current.private)))
+                Ok(Some(Applied::with_private(
+                    self.encode(&model.with_defaults())?,
+                    current.private,
+                )))
             }
         }
     }
@@ -280,18 +352,28 @@ impl Resource<ProviderData> for ScaleliteServer {
             // An empty tag removes it.
             update.tag = Some(model.tag.clone().unwrap_or_default());
         }
-        let wo_sent = !req.config.get("secret_wo").is_null() && model.secret_wo_version != prior.secret_wo_version;
+        let wo_sent = !req.config.get("secret_wo").is_null()
+            && model.secret_wo_version != prior.secret_wo_version;
         if model.secret != prior.secret || wo_sent {
             update.secret = secret_of(&req.config, &model);
         }
         let server = if update.is_empty() {
             pool.find_by_id(&id).await?
         } else {
-            let s = pool.client().update_server(&id, update).await.map_err(|e| scalelite_error("update the server", &e))?;
+            let s = pool
+                .client()
+                .update_server(&id, update)
+                .await
+                .map_err(|e| scalelite_error("update the server", &e))?;
             pool.invalidate().await;
             Some(s)
         };
-        let server = server.ok_or_else(|| Diagnostics::from_error("Server disappeared", format!("Scalelite server {id} was removed outside Terraform during apply.")))?;
+        let server = server.ok_or_else(|| {
+            Diagnostics::from_error(
+                "Server disappeared",
+                format!("Scalelite server {id} was removed outside Terraform during apply."),
+            )
+        })?;
         model.refresh_from(&server, false);
         Ok(Applied::new(self.encode(&model.with_defaults())?))
     }
@@ -299,12 +381,23 @@ impl Resource<ProviderData> for ScaleliteServer {
     async fn delete(&self, data: &ProviderData, req: ApplyRequest) -> Result<(), Diagnostics> {
         let pool = data.scalelite().await?;
         let model: Model = req.prior.decode()?;
-        let Some(id) = model.id.clone() else { return Ok(()) };
-        let Some(server) = pool.client().get_server(&id).await.map_err(|e| scalelite_error("read the server", &e))? else {
+        let Some(id) = model.id.clone() else {
+            return Ok(());
+        };
+        let Some(server) = pool
+            .client()
+            .get_server(&id)
+            .await
+            .map_err(|e| scalelite_error("read the server", &e))?
+        else {
             return Ok(());
         };
         if model.drain_on_destroy == Some(true) {
-            let timeout = model.drain_timeout.as_deref().and_then(|t| humantime::parse_duration(t).ok()).unwrap_or(Duration::from_secs(3600));
+            let timeout = model
+                .drain_timeout
+                .as_deref()
+                .and_then(|t| humantime::parse_duration(t).ok())
+                .unwrap_or(Duration::from_secs(3600));
             self.drain(data, &server, timeout).await?;
         }
         match pool.client().delete_server(&id).await {
@@ -320,16 +413,26 @@ impl Resource<ProviderData> for ScaleliteServer {
     async fn import(&self, data: &ProviderData, id: &str) -> Result<Applied, Diagnostics> {
         let pool = data.scalelite().await?;
         let server = if id.starts_with("http://") || id.starts_with("https://") {
-            let api_url = normalize_bbb_api_url(id).map_err(|e| Diagnostics::from_error("Invalid import URL", e.to_string()))?;
+            let api_url = normalize_bbb_api_url(id)
+                .map_err(|e| Diagnostics::from_error("Invalid import URL", e.to_string()))?;
             pool.find_by_url(&api_url).await?
         } else {
             pool.find_by_id(id).await?
         };
         let server = server.ok_or_else(|| {
-            Diagnostics::from_error("Cannot import non-existent server", format!("Scalelite has no server with ID or URL {id:?}."))
+            Diagnostics::from_error(
+                "Cannot import non-existent server",
+                format!("Scalelite has no server with ID or URL {id:?}."),
+            )
         })?;
-        let mut model = Model { url: server.url.clone(), ..Default::default() };
+        let mut model = Model {
+            url: server.url.clone(),
+            ..Default::default()
+        };
         model.refresh_from(&server, true);
-        Ok(Applied::with_private(self.encode(&model.with_defaults())?, Private::default()))
+        Ok(Applied::with_private(
+            self.encode(&model.with_defaults())?,
+            Private::default(),
+        ))
     }
 }

@@ -47,10 +47,27 @@ impl DataSource<ProviderData> for ScaleliteServers {
         Schema::new(
             Block::new()
                 .description("The BBB servers in Scalelite's pool (without their secrets).")
-                .attribute(Attribute::string("tag").optional().description("Only servers with this tag."))
-                .attribute(Attribute::string("state").optional().validate(one_of(&["enabled", "cordoned", "disabled"])).description("Only servers in this state."))
-                .attribute(Attribute::new("servers", Type::list(server_type())).computed().description("The matching servers, by ID."))
-                .attribute(Attribute::new("ids", Type::list(Type::String)).computed().description("Their IDs.")),
+                .attribute(
+                    Attribute::string("tag")
+                        .optional()
+                        .description("Only servers with this tag."),
+                )
+                .attribute(
+                    Attribute::string("state")
+                        .optional()
+                        .validate(one_of(&["enabled", "cordoned", "disabled"]))
+                        .description("Only servers in this state."),
+                )
+                .attribute(
+                    Attribute::new("servers", Type::list(server_type()))
+                        .computed()
+                        .description("The matching servers (id, url, tag, state, online, load, load_multiplier, bbb_version), sorted by ID. Secrets are never listed."),
+                )
+                .attribute(
+                    Attribute::new("ids", Type::list(Type::String))
+                        .computed()
+                        .description("The IDs of the matching servers, sorted."),
+                ),
         )
     }
 
@@ -77,7 +94,10 @@ impl DataSource<ProviderData> for ScaleliteServers {
             .collect();
         listed.sort_by(|a, b| a.id.cmp(&b.id));
         let ids: Vec<Value> = listed.iter().map(|s| Value::from(s.id.as_str())).collect();
-        config.set("servers", Value::encode(&listed, &Type::list(server_type()))?);
+        config.set(
+            "servers",
+            Value::encode(&listed, &Type::list(server_type()))?,
+        );
         config.set("ids", Value::List(ids));
         Ok(config)
     }

@@ -49,9 +49,9 @@ impl DataSource<ProviderData> for ServerMeetings {
             Block::new()
                 .description("Live meetings of one BBB server. Name the server by `server_id` (its secret comes from Scalelite) or by `url` and `secret`.")
                 .attribute(Attribute::string("server_id").optional().validate(not_blank()).description("Scalelite ID of the server."))
-                .attribute(Attribute::string("url").optional().validate(http_url()).description("The BBB server's URL."))
+                .attribute(Attribute::string("url").optional().validate(http_url()).description("The BBB server's URL; needs `secret`, excludes `server_id`."))
                 .attribute(Attribute::string("secret").optional().sensitive().validate(not_blank()).description("The BBB server's secret, with `url`."))
-                .attribute(Attribute::new("meetings", Type::list(meeting_type())).computed().description("Meetings BBB lists, created-but-unjoined and breakout rooms included."))
+                .attribute(Attribute::new("meetings", Type::list(meeting_type())).computed().description("Meetings BBB lists, created-but-unjoined and breakout rooms included: meeting_id, name, running, is_breakout, participant_count, moderator_count, create_time (milliseconds since the epoch)."))
                 .attribute(Attribute::number("meeting_count").computed().description("Number of meetings."))
                 .attribute(Attribute::number("participant_count").computed().description("Participants over all meetings.")),
         )
@@ -61,10 +61,18 @@ impl DataSource<ProviderData> for ServerMeetings {
         let by_id = !config.get("server_id").is_null();
         let by_url = !config.get("url").is_null();
         if by_id == by_url {
-            diags.error_at(AttrPath::attr("server_id"), "Name one server", "Set either server_id, or url and secret.");
+            diags.error_at(
+                AttrPath::attr("server_id"),
+                "Name one server",
+                "Set either server_id, or url and secret.",
+            );
         }
         if by_url && config.get("secret").is_null() {
-            diags.error_at(AttrPath::attr("secret"), "Missing secret", "url needs the BBB server's secret.");
+            diags.error_at(
+                AttrPath::attr("secret"),
+                "Missing secret",
+                "url needs the BBB server's secret.",
+            );
         }
     }
 
@@ -77,7 +85,13 @@ impl DataSource<ProviderData> for ServerMeetings {
                     .get_server(id)
                     .await
                     .map_err(|e| scalelite_error("read the server", &e))?
-                    .ok_or_else(|| Diagnostics::from_error_at(AttrPath::attr("server_id"), "Unknown server", format!("Scalelite has no server {id:?}.")))?;
+                    .ok_or_else(|| {
+                        Diagnostics::from_error_at(
+                            AttrPath::attr("server_id"),
+                            "Unknown server",
+                            format!("Scalelite has no server {id:?}."),
+                        )
+                    })?;
                 (server.url, server.secret)
             }
             None => (
@@ -87,8 +101,11 @@ impl DataSource<ProviderData> for ServerMeetings {
         };
         let mut bbb_config = BbbConfig::new(url, secret);
         bbb_config.timeout = data.settings.timeout;
-        let client = BbbClient::new(bbb_config).map_err(|e| Diagnostics::from_error("Invalid BBB server", e.to_string()))?;
-        let meetings = client.get_meetings().await.map_err(|e| Diagnostics::from_error("Could not list the server's meetings", e.to_string()))?;
+        let client = BbbClient::new(bbb_config)
+            .map_err(|e| Diagnostics::from_error("Invalid BBB server", e.to_string()))?;
+        let meetings = client.get_meetings().await.map_err(|e| {
+            Diagnostics::from_error("Could not list the server's meetings", e.to_string())
+        })?;
         let participants: u32 = meetings.iter().map(|m| m.participant_count).sum();
         let listed: Vec<Listed> = meetings
             .iter()
@@ -104,7 +121,10 @@ impl DataSource<ProviderData> for ServerMeetings {
             .collect();
         config.set("meeting_count", Value::Number(listed.len() as f64));
         config.set("participant_count", Value::Number(f64::from(participants)));
-        config.set("meetings", Value::encode(&listed, &Type::list(meeting_type()))?);
+        config.set(
+            "meetings",
+            Value::encode(&listed, &Type::list(meeting_type()))?,
+        );
         Ok(config)
     }
 }

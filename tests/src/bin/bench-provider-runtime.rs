@@ -10,7 +10,9 @@ use bbb_acceptance_tests::Workspace;
 
 fn provider_bin() -> String {
     let exe = std::env::current_exe().unwrap_or_default();
-    exe.with_file_name("terraform-provider-bbb-acc").display().to_string()
+    exe.with_file_name("terraform-provider-bbb-acc")
+        .display()
+        .to_string()
 }
 
 fn timed(ws: &Workspace, args: &[&str]) -> Duration {
@@ -27,9 +29,18 @@ fn measure(body: &str, rounds: usize) -> [Duration; 4] {
         ws.write_config(body);
         ws.ok(&["version"]); // warm the page cache for Terraform itself
         samples[0].push(timed(&ws, &["plan", "-no-color", "-input=false"]));
-        samples[1].push(timed(&ws, &["apply", "-auto-approve", "-no-color", "-input=false"]));
-        samples[2].push(timed(&ws, &["plan", "-no-color", "-input=false", "-detailed-exitcode"]));
-        samples[3].push(timed(&ws, &["destroy", "-auto-approve", "-no-color", "-input=false"]));
+        samples[1].push(timed(
+            &ws,
+            &["apply", "-auto-approve", "-no-color", "-input=false"],
+        ));
+        samples[2].push(timed(
+            &ws,
+            &["plan", "-no-color", "-input=false", "-detailed-exitcode"],
+        ));
+        samples[3].push(timed(
+            &ws,
+            &["destroy", "-auto-approve", "-no-color", "-input=false"],
+        ));
     }
     samples.map(|mut s| {
         s.sort();
@@ -49,9 +60,15 @@ fn main() {
     println!("provider runtime benchmark: {n} resources, median of {rounds} runs, Terraform via scripts/terraform");
     let theirs = measure(&builtin, rounds);
     let mine = measure(&ours, rounds);
-    println!("{:<22} {:>14} {:>16} {:>8} {:>8}", "step", "terraform_data", "bbb_test_item", "ratio", "target");
+    println!(
+        "{:<22} {:>14} {:>16} {:>8} {:>8}",
+        "step", "terraform_data", "bbb_test_item", "ratio", "target"
+    );
     let targets = ["<= 2.0", "<= 1.5", "", ""];
-    for (i, step) in ["plan (create)", "apply", "plan (no changes)", "destroy"].iter().enumerate() {
+    for (i, step) in ["plan (create)", "apply", "plan (no changes)", "destroy"]
+        .iter()
+        .enumerate()
+    {
         let ratio = mine[i].as_secs_f64() / theirs[i].as_secs_f64().max(1e-9);
         println!(
             "{step:<22} {:>13.3}s {:>15.3}s {ratio:>8.2} {:>8}",

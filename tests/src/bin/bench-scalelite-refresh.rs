@@ -8,14 +8,32 @@ use bbb_acceptance_tests::Workspace;
 use bbb_doubles::scalelite::ScaleliteDouble;
 
 fn main() {
-    let sizes: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
-    let sizes = if sizes.is_empty() { vec![1, 50, 500] } else { sizes };
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
-    let provider = std::env::current_exe().unwrap_or_default().with_file_name("terraform-provider-bbb-acc");
+    let sizes: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let sizes = if sizes.is_empty() {
+        vec![1, 50, 500]
+    } else {
+        sizes
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let provider = std::env::current_exe()
+        .unwrap_or_default()
+        .with_file_name("terraform-provider-bbb-acc");
     println!("refresh of N bbb_scalelite_server resources (terraform plan, no changes), Scalelite double on 127.0.0.1");
-    println!("{:>6} {:>14} {:>14} {:>12}", "N", "getServers", "all calls", "wall time");
+    println!(
+        "{:>6} {:>14} {:>14} {:>12}",
+        "N", "getServers", "all calls", "wall time"
+    );
     for n in sizes {
-        let scalelite = rt.block_on(ScaleliteDouble::start("bench-secret")).expect("double");
+        let scalelite = rt
+            .block_on(ScaleliteDouble::start("bench-secret"))
+            .expect("double");
         let mut ws = Workspace::new(&provider.display().to_string());
         ws.set_env("BBB_SCALELITE_URL", &scalelite.url());
         ws.set_env("BBB_SCALELITE_SECRET", "bench-secret");
