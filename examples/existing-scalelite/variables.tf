@@ -3,8 +3,8 @@ variable "scalelite_url" {
   description = "BigBlueButton API URL of the Scalelite you already run, e.g. https://scalelite.example.org/bigbluebutton/api."
 
   validation {
-    condition     = can(regex("^https://[^/ ]+(/.*)?$", var.scalelite_url))
-    error_message = "scalelite_url must be an https:// URL."
+    condition     = can(regex("^https?://[^/ ]+(/.*)?$", var.scalelite_url))
+    error_message = "scalelite_url must be an http(s):// URL (https outside a private network)."
   }
 }
 
@@ -36,8 +36,8 @@ variable "servers" {
   description = "BBB servers to register, keyed by a short name; each server's secret comes from server_secrets under the same key."
 
   validation {
-    condition     = alltrue([for k, s in var.servers : can(regex("^https://[^/ ]+/bigbluebutton/api/?$", s.url))])
-    error_message = "Each server url must be https://<host>/bigbluebutton/api."
+    condition     = alltrue([for k, s in var.servers : can(regex("^https?://[^/ ]+/bigbluebutton/api/?$", s.url))])
+    error_message = "Each server url must be http(s)://<host>/bigbluebutton/api."
   }
 
   validation {

@@ -214,3 +214,80 @@ impl Workspace {
         std::fs::read_to_string(self.path().join("terraform.tfstate")).unwrap_or_default()
     }
 }
+
+/// The Scalelite double (and BBB doubles on request) on one runtime, with workspaces whose
+/// provider reaches that Scalelite through `BBB_SCALELITE_URL` / `BBB_SCALELITE_SECRET`.
+pub struct Doubles {
+    pub rt: tokio::runtime::Runtime,
+    pub scalelite: bbb_doubles::scalelite::ScaleliteDouble,
+    provider_bin: String,
+    lb_secret: String,
+}
+
+impl Doubles {
+    pub fn start(provider_bin: &str, lb_secret: &str) -> Self {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let scalelite = rt
+            .block_on(bbb_doubles::scalelite::ScaleliteDouble::start(lb_secret))
+            .expect("scalelite double");
+        Self {
+            rt,
+            scalelite,
+            provider_bin: provider_bin.to_string(),
+            lb_secret: lb_secret.to_string(),
+        }
+    }
+
+    /// A BBB double with `secret`.
+    pub fn bbb(&self, secret: &str) -> bbb_doubles::bbb::BbbDouble {
+        self.rt
+            .block_on(bbb_doubles::bbb::BbbDouble::start(secret))
+            .expect("bbb double")
+    }
+
+    /// A server put straight into the Scalelite double (as if registered outside Terraform).
+    pub fn insert_server(
+        &self,
+        url: &str,
+        secret: &str,
+        state: bbb_core::scalelite::ServerState,
+        tag: Option<&str>,
+        online: bool,
+    ) -> String {
+        let mut s = bbb_doubles::scalelite::DoubleServer::new(url, secret);
+        s.state = state;
+        s.tag = tag.map(str::to_string);
+        s.online = online;
+        self.scalelite.insert_server(s)
+    }
+
+    /// An empty workspace whose provider talks to the Scalelite double, without retries.
+    pub fn workspace(&self) -> Workspace {
+        let mut ws = Workspace::new(&self.provider_bin);
+        ws.set_env("BBB_SCALELITE_URL", &self.scalelite.url());
+        ws.set_env("BBB_SCALELITE_SECRET", &self.lb_secret);
+        ws.set_env("BBB_MAX_RETRIES", "0");
+        ws
+    }
+
+    /// A workspace holding a copy of the files of `examples/<folder>`.
+    pub fn example(&self, folder: &str) -> Workspace {
+        let ws = self.workspace();
+        let src = repo_root().join("examples").join(folder);
+        let mut copied = 0;
+        for entry in std::fs::read_dir(&src).unwrap_or_else(|e| panic!("{}: {e}", src.display())) {
+            let path = entry.expect("dir entry").path();
+            if path.is_file() {
+                std::fs::copy(&path, ws.path().join(path.file_name().expect("file name")))
+                    .expect("copy example file");
+                copied += 1;
+            }
+        }
+        assert!(copied > 0, "{} is empty", src.display());
+        ws
+    }
+}

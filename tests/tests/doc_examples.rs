@@ -7,10 +7,9 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use bbb_acceptance_tests::{repo_root, Workspace};
+use bbb_acceptance_tests::{repo_root, Doubles, Workspace};
 use bbb_core::scalelite::ServerState;
-use bbb_doubles::bbb::{BbbDouble, DoubleMeeting};
-use bbb_doubles::scalelite::{DoubleServer, ScaleliteDouble};
+use bbb_doubles::bbb::DoubleMeeting;
 use serde_json::{json, Value};
 
 const PROVIDER: &str = env!("CARGO_BIN_EXE_terraform-provider-bbb-acc");
@@ -23,74 +22,21 @@ const COVERED: &[&str] = &[
     "data-sources/bbb_server_meetings",
 ];
 
-struct Env {
-    rt: tokio::runtime::Runtime,
-    scalelite: ScaleliteDouble,
-}
-
-impl Env {
-    fn new() -> Self {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let scalelite = rt
-            .block_on(ScaleliteDouble::start(LB_SECRET))
-            .expect("scalelite double");
-        Self { rt, scalelite }
-    }
-
-    fn bbb(&self, secret: &str) -> BbbDouble {
-        self.rt
-            .block_on(BbbDouble::start(secret))
-            .expect("bbb double")
-    }
-
-    fn server(
-        &self,
-        url: &str,
-        secret: &str,
-        state: ServerState,
-        tag: Option<&str>,
-        online: bool,
-    ) -> String {
-        let mut s = DoubleServer::new(url, secret);
-        s.state = state;
-        s.tag = tag.map(str::to_string);
-        s.online = online;
-        self.scalelite.insert_server(s)
-    }
-
-    /// A workspace holding a copy of `examples/<folder>`, its provider pointed at the double.
-    fn example(&self, folder: &str) -> Workspace {
-        let mut ws = Workspace::new(PROVIDER);
-        ws.set_env("BBB_SCALELITE_URL", &self.scalelite.url());
-        ws.set_env("BBB_SCALELITE_SECRET", LB_SECRET);
-        ws.set_env("BBB_MAX_RETRIES", "0");
-        let src = repo_root().join("examples").join(folder);
-        let mut copied = 0;
-        for entry in std::fs::read_dir(&src).unwrap_or_else(|e| panic!("{}: {e}", src.display())) {
-            let path = entry.expect("dir entry").path();
-            if path.is_file() {
-                std::fs::copy(&path, ws.path().join(path.file_name().expect("file name")))
-                    .expect("copy example file");
-                copied += 1;
-            }
-        }
-        assert!(copied > 0, "{} is empty", src.display());
-        let text = std::fs::read_to_string(src.join(if folder.starts_with("resources/") {
-            "resource.tf"
-        } else {
-            "data-source.tf"
-        }))
-        .expect("example file");
-        assert!(
-            !text.contains("provider \"bbb\""),
-            "{folder}: a provider block would override the doubles' settings"
-        );
-        ws
-    }
+/// A workspace holding a copy of `examples/<folder>`, its provider pointed at the double.
+fn example(env: &Doubles, folder: &str) -> Workspace {
+    let ws = Doubles::example(env, folder);
+    let src = repo_root().join("examples").join(folder);
+    let text = std::fs::read_to_string(src.join(if folder.starts_with("resources/") {
+        "resource.tf"
+    } else {
+        "data-source.tf"
+    }))
+    .expect("example file");
+    assert!(
+        !text.contains("provider \"bbb\""),
+        "{folder}: a provider block would override the doubles' settings"
+    );
+    ws
 }
 
 fn outputs(ws: &Workspace) -> Value {
@@ -142,16 +88,16 @@ fn example_folders_run_here_exist_and_others_are_named() {
 
 #[test]
 fn scalelite_server_example_imports_creates_and_converges() {
-    let env = Env::new();
+    let env = Doubles::start(PROVIDER, LB_SECRET);
     // import-by-string-id.tf imports the lecture-hall server, already registered by URL.
-    let lecture = env.server(
+    let lecture = env.insert_server(
         "https://bbb-lecture.example.org/bigbluebutton/api",
         "lecture-secret",
         ServerState::Disabled,
         None,
         false,
     );
-    let mut ws = env.example("resources/bbb_scalelite_server");
+    let mut ws = example(&env, "resources/bbb_scalelite_server");
     ws.set_env("TF_VAR_lecture_hall_secret", "lecture-secret");
     ws.set_env("TF_VAR_seminar_secret", "seminar-secret");
 
@@ -211,29 +157,29 @@ fn scalelite_server_example_imports_creates_and_converges() {
 
 #[test]
 fn scalelite_servers_example_lists_and_filters_the_pool() {
-    let env = Env::new();
-    let a = env.server(
+    let env = Doubles::start(PROVIDER, LB_SECRET);
+    let a = env.insert_server(
         "https://bbb1.example.org/bigbluebutton/api",
         "s1",
         ServerState::Enabled,
         Some("lecture"),
         true,
     );
-    env.server(
+    env.insert_server(
         "https://bbb2.example.org/bigbluebutton/api",
         "s2",
         ServerState::Cordoned,
         Some("lecture"),
         true,
     );
-    let c = env.server(
+    let c = env.insert_server(
         "https://bbb3.example.org/bigbluebutton/api",
         "s3",
         ServerState::Enabled,
         None,
         false,
     );
-    let ws = env.example("data-sources/bbb_scalelite_servers");
+    let ws = example(&env, "data-sources/bbb_scalelite_servers");
 
     let plan = ws.plan_json();
     assert_eq!(
@@ -260,11 +206,11 @@ fn scalelite_servers_example_lists_and_filters_the_pool() {
 
 #[test]
 fn server_meetings_example_reads_pool_and_standalone_servers() {
-    let env = Env::new();
+    let env = Doubles::start(PROVIDER, LB_SECRET);
     let pooled = env.bbb("pooled-secret");
     pooled.add_meeting(DoubleMeeting::new("lecture-1", "Lecture").with_participants(40, 2));
     pooled.add_meeting(DoubleMeeting::new("office-hours", "Office hours").with_participants(3, 1));
-    let id = env.server(
+    let id = env.insert_server(
         &pooled.url(),
         "pooled-secret",
         ServerState::Enabled,
@@ -272,9 +218,9 @@ fn server_meetings_example_reads_pool_and_standalone_servers() {
         true,
     );
     let idle = env.bbb("idle-secret");
-    let idle_id = env.server(&idle.url(), "idle-secret", ServerState::Enabled, None, true);
+    let idle_id = env.insert_server(&idle.url(), "idle-secret", ServerState::Enabled, None, true);
     // Not enabled: left out by the example's filter.
-    env.server(
+    env.insert_server(
         "https://bbb-off.example.org/bigbluebutton/api",
         "off",
         ServerState::Disabled,
@@ -286,7 +232,7 @@ fn server_meetings_example_reads_pool_and_standalone_servers() {
     standalone.add_meeting(DoubleMeeting::new("exam", "Exam").with_participants(10, 1));
     standalone.add_breakout("exam", 4).expect("breakout room");
 
-    let mut ws = env.example("data-sources/bbb_server_meetings");
+    let mut ws = example(&env, "data-sources/bbb_server_meetings");
     ws.set_env("TF_VAR_standalone_url", &standalone.url());
     ws.set_env("TF_VAR_standalone_secret", "standalone-secret");
     ws.plan_json();

@@ -1,48 +1,13 @@
 //! `bbb_scalelite_server` and the Scalelite data sources under the real Terraform CLI,
 //! against the Scalelite and BBB doubles (checksums, shapes and errors of the real APIs).
 
-use bbb_acceptance_tests::Workspace;
+use bbb_acceptance_tests::{Doubles, Workspace};
 use bbb_core::scalelite::ServerState;
-use bbb_doubles::bbb::{BbbDouble, DoubleMeeting};
-use bbb_doubles::scalelite::ScaleliteDouble;
+use bbb_doubles::bbb::DoubleMeeting;
 use serde_json::json;
 
 const PROVIDER: &str = env!("CARGO_BIN_EXE_terraform-provider-bbb-acc");
 const LB_SECRET: &str = "scalelite-lb-secret-0123456789";
-
-struct Env {
-    rt: tokio::runtime::Runtime,
-    scalelite: ScaleliteDouble,
-}
-
-impl Env {
-    fn new() -> Self {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let scalelite = rt
-            .block_on(ScaleliteDouble::start(LB_SECRET))
-            .expect("scalelite double");
-        Self { rt, scalelite }
-    }
-
-    fn bbb(&self, secret: &str) -> BbbDouble {
-        self.rt
-            .block_on(BbbDouble::start(secret))
-            .expect("bbb double")
-    }
-
-    /// A workspace whose provider reaches the Scalelite double through the environment.
-    fn workspace(&self) -> Workspace {
-        let mut ws = Workspace::new(PROVIDER);
-        ws.set_env("BBB_SCALELITE_URL", &self.scalelite.url());
-        ws.set_env("BBB_SCALELITE_SECRET", LB_SECRET);
-        ws.set_env("BBB_MAX_RETRIES", "0");
-        ws
-    }
-}
 
 fn server_config(url: &str, state: &str, multiplier: f64, tag: &str) -> String {
     format!(
@@ -61,7 +26,7 @@ resource "bbb_scalelite_server" "s" {{
 
 #[test]
 fn lifecycle_create_update_drift_replace_remove_destroy() {
-    let env = Env::new();
+    let env = Doubles::start(PROVIDER, LB_SECRET);
     let ws = env.workspace();
     ws.write_config(&server_config(
         "https://bbb1.example.com",
@@ -173,7 +138,7 @@ fn lifecycle_create_update_drift_replace_remove_destroy() {
 
 #[test]
 fn import_by_id_and_by_url_then_nothing_to_change() {
-    let env = Env::new();
+    let env = Doubles::start(PROVIDER, LB_SECRET);
     let mut existing = bbb_doubles::scalelite::DoubleServer::new(
         "https://bbb7.example.com/bigbluebutton/api",
         "s7",
@@ -227,7 +192,7 @@ resource "bbb_scalelite_server" "s" {
 
 #[test]
 fn destroy_drains_until_bbb_reports_no_meetings() {
-    let env = Env::new();
+    let env = Doubles::start(PROVIDER, LB_SECRET);
     let bbb = env.bbb("bbb-drain-secret");
     bbb.add_meeting(DoubleMeeting::new("exam-1", "Exam").with_participants(12, 1));
     bbb.add_breakout("exam-1", 3).expect("breakout room");
@@ -281,7 +246,7 @@ resource "bbb_scalelite_server" "s" {{
 
 #[test]
 fn drain_timeout_keeps_the_server_and_says_why() {
-    let env = Env::new();
+    let env = Doubles::start(PROVIDER, LB_SECRET);
     let bbb = env.bbb("bbb-busy");
     bbb.add_meeting(DoubleMeeting::new("never-ends", "Webinar").with_participants(40, 2));
     let ws = env.workspace();
@@ -301,7 +266,7 @@ fn drain_timeout_keeps_the_server_and_says_why() {
 
 #[test]
 fn bad_input_is_rejected_at_plan_naming_the_attribute() {
-    let env = Env::new();
+    let env = Doubles::start(PROVIDER, LB_SECRET);
     let ws = env.workspace();
     ws.write_config(
         r#"
@@ -333,7 +298,7 @@ resource "bbb_scalelite_server" "b" {
 
 #[test]
 fn refresh_of_many_servers_costs_one_get_servers_call() {
-    let env = Env::new();
+    let env = Doubles::start(PROVIDER, LB_SECRET);
     let ws = env.workspace();
     ws.write_config(
         r#"
@@ -358,7 +323,7 @@ resource "bbb_scalelite_server" "s" {
 
 #[test]
 fn data_sources_list_the_pool_and_a_servers_meetings() {
-    let env = Env::new();
+    let env = Doubles::start(PROVIDER, LB_SECRET);
     let bbb = env.bbb("bbb-ds");
     bbb.add_meeting(DoubleMeeting::new("m1", "Lecture").with_participants(5, 1));
     let mut tagged = bbb_doubles::scalelite::DoubleServer::new(bbb.url(), "bbb-ds");
@@ -406,7 +371,7 @@ output "first_state" { value = data.bbb_scalelite_servers.exam.servers[0].state 
 
 #[test]
 fn scalelite_errors_are_clear_and_secret_free() {
-    let env = Env::new();
+    let env = Doubles::start(PROVIDER, LB_SECRET);
     let mut ws = env.workspace();
     ws.set_env("BBB_SCALELITE_SECRET", "wrong-secret-value");
     ws.write_config("resource \"bbb_scalelite_server\" \"s\" {\n  url = \"https://bbb.example.com\"\n  secret = \"abc\"\n}\n");
