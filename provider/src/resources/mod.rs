@@ -11,6 +11,8 @@ pub mod scalelite_servers;
 pub mod schedule;
 pub mod server_meetings;
 #[cfg(feature = "test-resource")]
+pub mod test_echo;
+#[cfg(feature = "test-resource")]
 pub mod test_item;
 
 pub fn all() -> Vec<Arc<dyn Resource<ProviderData>>> {
@@ -20,6 +22,8 @@ pub fn all() -> Vec<Arc<dyn Resource<ProviderData>>> {
         Arc::new(schedule::Schedule),
         #[cfg(feature = "test-resource")]
         Arc::new(test_item::TestItem),
+        #[cfg(feature = "test-resource")]
+        Arc::new(test_echo::TestEcho),
     ]
 }
 
