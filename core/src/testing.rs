@@ -6,6 +6,9 @@
 //! test process exits in any way (so a crashed test leaves no server behind).
 //! [`shared`] gives each test binary one server; tests keep apart by naming their own resources.
 
+mod lifecycle;
+pub use lifecycle::{LifecycleCall, LifecycleStub};
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -250,4 +253,49 @@ impl TestGroup {
             vpc_id,
         }
     }
+}
+
+/// Creates a public hosted zone for `domain` in moto; returns its id (without `/hostedzone/`).
+pub async fn create_zone(clients: &AwsClients, domain: &str) -> String {
+    let out = clients
+        .route53_sdk()
+        .create_hosted_zone()
+        .name(domain)
+        .caller_reference(unique("ref"))
+        .send()
+        .await
+        .expect("CreateHostedZone");
+    out.hosted_zone()
+        .expect("zone")
+        .id()
+        .trim_start_matches("/hostedzone/")
+        .to_owned()
+}
+
+/// Creates or overwrites SSM parameter `name` (a SecureString when `secure`).
+pub async fn put_parameter(clients: &AwsClients, name: &str, value: &str, secure: bool) {
+    let kind = if secure {
+        aws_sdk_ssm::types::ParameterType::SecureString
+    } else {
+        aws_sdk_ssm::types::ParameterType::String
+    };
+    clients
+        .ssm_sdk()
+        .put_parameter()
+        .name(name)
+        .value(value)
+        .r#type(kind)
+        .overwrite(true)
+        .send()
+        .await
+        .expect("PutParameter");
+}
+
+/// The instance ids of Auto Scaling group `name`.
+pub async fn group_instances(clients: &AwsClients, name: &str) -> Vec<crate::aws::AsgInstance> {
+    clients
+        .describe_auto_scaling_group(name)
+        .await
+        .expect("DescribeAutoScalingGroups")
+        .instances
 }

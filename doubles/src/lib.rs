@@ -1,4 +1,4 @@
-//! Test doubles of Scalelite and BBB.
+//! Test doubles of Scalelite, BBB and the EC2 instance metadata service.
 //!
 //! They serve the real APIs on 127.0.0.1 with ephemeral ports, verify checksums as the real
 //! servers do, and answer with the real status codes and bodies. Hooks on the handles change
@@ -6,7 +6,9 @@
 
 pub mod bbb;
 mod common;
+pub mod imds;
 pub mod scalelite;
 
 pub use bbb::{BbbDouble, DoubleMeeting};
+pub use imds::{ImdsDouble, InstanceIdentity};
 pub use scalelite::{DoubleServer, ScaleliteDouble};

@@ -11,7 +11,7 @@ locals {
 
   # bbb_fleet's hook_config depends on the fleet, which depends on the Auto Scaling group, which depends on
   # the launch template: the document cannot be inlined in user data without a cycle. The launch template
-  # carries this parameter's name instead, and the boot script fetches the document from it.
+  # carries this parameter's name instead, and the hook fetches the document from it (and caches it).
   hook_config_parameter_name = "/bbb/fleets/${var.name}/hook-config"
   hook_config_parameter_arn  = "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${local.hook_config_parameter_name}"
   secret_parameter_arn       = "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${var.scalelite_secret_parameter_name}"
@@ -23,8 +23,8 @@ locals {
     "BBB_FLEET_NAME=${var.name}",
     "BBB_FLEET_REGION=${local.region}",
     "BBB_FLEET_HOOK_CONFIG_PARAMETER=${local.hook_config_parameter_name}",
-    "BBB_FLEET_HOOK_CONFIG_FILE=/etc/bbb-fleet/hook-config.json",
     var.loki_push_url != null ? "LOKI_PUSH_URL=${var.loki_push_url}" : "",
+    var.letsencrypt_email != null ? "LETSENCRYPT_EMAIL=${var.letsencrypt_email}" : "",
     var.recordings != null ? "SCALELITE_RECORDINGS_DIR=${var.recordings.mount_point}" : "",
   ]))
 

@@ -341,6 +341,17 @@ variable "loki_push_url" {
   }
 }
 
+variable "letsencrypt_email" {
+  type        = string
+  description = "Email address given to Let's Encrypt for each server's certificate (expiry notices); null registers without one."
+  default     = null
+
+  validation {
+    condition     = var.letsencrypt_email == null || can(regex("^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,}$", var.letsencrypt_email))
+    error_message = "letsencrypt_email must be an email address such as ops@example.org."
+  }
+}
+
 variable "enable_ssm_session_manager" {
   type        = bool
   description = "Attach AmazonSSMManagedInstanceCore so operators reach the servers with Session Manager instead of SSH."

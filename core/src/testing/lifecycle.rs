@@ -1,0 +1,167 @@
+//! An Auto Scaling endpoint for tests: moto, plus the two lifecycle-action calls moto lacks
+//! (`CompleteLifecycleAction`, `RecordLifecycleActionHeartbeat`), stubbed with wiremock. Every
+//! other request is forwarded to moto unchanged, so one endpoint serves the whole Auto Scaling
+//! API (`AWS_ENDPOINT_URL_AUTO_SCALING`).
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use url::Url;
+use wiremock::matchers::{body_string_contains, method};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+const NS: &str = "http://autoscaling.amazonaws.com/doc/2011-01-01/";
+
+/// One lifecycle call the stub received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LifecycleCall {
+    /// `CompleteLifecycleAction` or `RecordLifecycleActionHeartbeat`.
+    pub action: String,
+    pub hook_name: String,
+    pub instance_id: String,
+    /// `CONTINUE` / `ABANDON` for completions.
+    pub result: Option<String>,
+}
+
+/// The stub; stopped when dropped.
+pub struct LifecycleStub {
+    server: MockServer,
+}
+
+fn ok(action: &str) -> ResponseTemplate {
+    ResponseTemplate::new(200)
+        .insert_header("content-type", "text/xml")
+        .set_body_string(format!(
+            "<{action}Response xmlns=\"{NS}\"><{action}Result/>\
+             <ResponseMetadata><RequestId>stub</RequestId></ResponseMetadata></{action}Response>"
+        ))
+}
+
+/// Forwards a request to moto over a plain HTTP/1.0 connection (wiremock responders are
+/// synchronous).
+struct ForwardTo {
+    addr: String,
+}
+
+impl ForwardTo {
+    fn forward(&self, req: &Request) -> Result<ResponseTemplate, String> {
+        let mut stream = TcpStream::connect(&self.addr).map_err(|e| e.to_string())?;
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .map_err(|e| e.to_string())?;
+        let target = match req.url.query() {
+            Some(q) => format!("{}?{q}", req.url.path()),
+            None => req.url.path().to_owned(),
+        };
+        let mut head = format!(
+            "{} {target} HTTP/1.0\r\nHost: {}\r\n",
+            req.method, self.addr
+        );
+        for (name, value) in req.headers.iter() {
+            let n = name.as_str();
+            if matches!(
+                n,
+                "host" | "content-length" | "connection" | "transfer-encoding"
+            ) {
+                continue;
+            }
+            if let Ok(v) = value.to_str() {
+                head.push_str(&format!("{n}: {v}\r\n"));
+            }
+        }
+        head.push_str(&format!(
+            "Content-Length: {}\r\nConnection: close\r\n\r\n",
+            req.body.len()
+        ));
+        stream
+            .write_all(head.as_bytes())
+            .and_then(|()| stream.write_all(&req.body))
+            .map_err(|e| e.to_string())?;
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).map_err(|e| e.to_string())?;
+        let split = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .ok_or("no header end in moto's answer")?;
+        let head = String::from_utf8_lossy(&raw[..split]).to_string();
+        let body = raw[split + 4..].to_vec();
+        let status: u16 = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .ok_or("no status in moto's answer")?;
+        let mut resp = ResponseTemplate::new(status).set_body_bytes(body);
+        for line in head.lines().skip(1) {
+            if let Some((k, v)) = line.split_once(':') {
+                let k = k.trim().to_ascii_lowercase();
+                if matches!(k.as_str(), "content-type" | "x-amzn-requestid") {
+                    resp = resp.insert_header(k.as_str(), v.trim());
+                }
+            }
+        }
+        Ok(resp)
+    }
+}
+
+impl Respond for ForwardTo {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        self.forward(req).unwrap_or_else(|e| {
+            ResponseTemplate::new(502).set_body_string(format!("forward to moto failed: {e}"))
+        })
+    }
+}
+
+impl LifecycleStub {
+    /// Starts the stub in front of moto at `moto`.
+    pub async fn start(moto: &Url) -> Self {
+        let server = MockServer::start().await;
+        for action in ["CompleteLifecycleAction", "RecordLifecycleActionHeartbeat"] {
+            Mock::given(method("POST"))
+                .and(body_string_contains(format!("Action={action}")))
+                .respond_with(ok(action))
+                .with_priority(1)
+                .mount(&server)
+                .await;
+        }
+        let addr = format!(
+            "{}:{}",
+            moto.host_str().unwrap_or("127.0.0.1"),
+            moto.port_or_known_default().unwrap_or(80)
+        );
+        Mock::given(wiremock::matchers::any())
+            .respond_with(ForwardTo { addr })
+            .with_priority(10)
+            .mount(&server)
+            .await;
+        Self { server }
+    }
+
+    /// The endpoint URL.
+    pub fn url(&self) -> String {
+        self.server.uri()
+    }
+
+    /// The lifecycle calls received so far, oldest first.
+    pub async fn calls(&self) -> Vec<LifecycleCall> {
+        let requests = self.server.received_requests().await.unwrap_or_default();
+        requests
+            .iter()
+            .filter_map(|r| {
+                let form: std::collections::HashMap<String, String> =
+                    url::form_urlencoded::parse(&r.body).into_owned().collect();
+                let action = form.get("Action")?.clone();
+                if action != "CompleteLifecycleAction" && action != "RecordLifecycleActionHeartbeat"
+                {
+                    return None;
+                }
+                Some(LifecycleCall {
+                    action,
+                    hook_name: form.get("LifecycleHookName").cloned().unwrap_or_default(),
+                    instance_id: form.get("InstanceId").cloned().unwrap_or_default(),
+                    result: form.get("LifecycleActionResult").cloned(),
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,51 @@
+//! `bbb-hook launch`: DNS, Scalelite registration, then the launching lifecycle action.
+
+use std::time::Instant;
+
+use bbb_core::scalelite::StateChange;
+
+use super::{dns, lifecycle, registration};
+use crate::context::Context;
+use crate::error::HookError;
+use crate::local_bbb;
+
+/// Runs the launch. With `dns_only`, only the A record (first boot needs it before it asks
+/// for a certificate).
+pub async fn run(ctx: &Context, dns_only: bool) -> Result<(), HookError> {
+    let started = Instant::now();
+    let mut state = ctx.state.load();
+    if state.draining {
+        return Err(HookError::Config(
+            "this instance is draining (or drained): launch refused; a drained instance does not come back".into(),
+        ));
+    }
+    if dns_only {
+        dns::ensure(ctx).await?;
+        return Ok(());
+    }
+    let bbb_secret = local_bbb::read_secret(&ctx.settings.bbb_properties)?;
+
+    // The record and the (disabled) registration are independent; the server is enabled only
+    // once its name resolves, so Scalelite never places a meeting on an unreachable name.
+    let register = async {
+        let scalelite = ctx.scalelite().await?;
+        let server = registration::ensure(ctx, &scalelite, &bbb_secret).await?;
+        Ok::<_, HookError>((scalelite, server))
+    };
+    let ((), (scalelite, server)) = tokio::try_join!(dns::ensure(ctx), register)?;
+    state.server_id = Some(server.id.clone());
+    ctx.state.save(&state)?;
+    let server = registration::set_state(&scalelite, &server, StateChange::Enable).await?;
+
+    lifecycle::complete(ctx, &ctx.config.launching_hook_name).await?;
+    state.launched = true;
+    ctx.state.save(&state)?;
+    tracing::info!(
+        server_id = %server.id,
+        url = %server.url,
+        record = %ctx.record_name(),
+        duration_ms = started.elapsed().as_millis() as u64,
+        "launch complete"
+    );
+    Ok(())
+}

@@ -1,0 +1,69 @@
+//! The instance's lifecycle actions (launching and terminating hooks).
+
+use bbb_core::aws::{LifecycleActionRef, LifecycleActionResult};
+
+use crate::context::Context;
+use crate::error::HookError;
+
+fn action(ctx: &Context, hook_name: &str) -> LifecycleActionRef {
+    LifecycleActionRef {
+        asg_name: ctx.config.autoscaling_group_name.clone(),
+        hook_name: hook_name.to_owned(),
+        instance_id: Some(ctx.identity.instance_id.clone()),
+        token: None,
+    }
+}
+
+/// Auto Scaling answers ValidationError "No active Lifecycle Action found" when the instance
+/// is not waiting in this hook (already completed, timed out, or never paused).
+fn no_active_action(e: &bbb_core::aws::AwsError) -> bool {
+    e.code() == Some("ValidationError")
+        && e.to_string()
+            .to_ascii_lowercase()
+            .contains("no active lifecycle action")
+}
+
+/// Completes the instance's action of `hook_name` with CONTINUE. `Ok(false)` when there was
+/// none to complete.
+pub async fn complete(ctx: &Context, hook_name: &str) -> Result<bool, HookError> {
+    if hook_name.is_empty() {
+        return Ok(false);
+    }
+    match ctx
+        .aws
+        .complete_lifecycle_action(&action(ctx, hook_name), LifecycleActionResult::Continue)
+        .await
+    {
+        Ok(()) => {
+            tracing::info!(hook = hook_name, "lifecycle action completed");
+            Ok(true)
+        }
+        Err(e) if no_active_action(&e) => {
+            tracing::info!(hook = hook_name, "no lifecycle action waiting");
+            Ok(false)
+        }
+        Err(e) => Err(HookError::aws("complete the lifecycle action")(e)),
+    }
+}
+
+/// Extends the instance's action of `hook_name` by the hook's heartbeat timeout.
+pub async fn heartbeat(ctx: &Context, hook_name: &str) -> Result<(), HookError> {
+    if hook_name.is_empty() {
+        return Ok(());
+    }
+    match ctx
+        .aws
+        .record_lifecycle_action_heartbeat(&action(ctx, hook_name))
+        .await
+    {
+        Ok(()) => Ok(()),
+        Err(e) if no_active_action(&e) => {
+            tracing::warn!(
+                hook = hook_name,
+                "no lifecycle action waiting for a heartbeat"
+            );
+            Ok(())
+        }
+        Err(e) => Err(HookError::aws("record a lifecycle heartbeat")(e)),
+    }
+}

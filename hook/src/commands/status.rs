@@ -1,0 +1,110 @@
+//! `bbb-hook status`: what this instance is in the fleet, for a person or (`--json`) a script.
+//! Each part is read independently; a part that cannot be read says why.
+
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use super::{dns, registration};
+use crate::context::Context;
+use crate::error::HookError;
+use crate::local_bbb;
+
+#[derive(Serialize)]
+pub struct Status {
+    pub instance_id: String,
+    pub address: String,
+    pub fleet: String,
+    pub record_name: String,
+    pub server_url: String,
+    pub dns: Value,
+    pub scalelite: Value,
+    pub autoscaling: Value,
+    pub bbb: Value,
+    pub hook: Value,
+}
+
+fn part<T: Serialize>(r: Result<T, HookError>) -> Value {
+    match r {
+        Ok(v) => serde_json::to_value(v).unwrap_or(Value::Null),
+        Err(e) => json!({ "error": e.to_string() }),
+    }
+}
+
+pub async fn collect(ctx: &Context) -> Status {
+    let scalelite = async {
+        let client = ctx.scalelite().await?;
+        Ok(registration::find(ctx, &client).await?.map(|s| {
+            json!({ "id": s.id, "state": s.state.as_str(), "online": s.online, "load": s.load,
+                    "load_multiplier": s.load_multiplier, "tag": s.tag })
+        }))
+    };
+    let autoscaling = async {
+        let group = ctx
+            .aws
+            .describe_auto_scaling_group(&ctx.config.autoscaling_group_name)
+            .await
+            .map_err(HookError::aws("describe the Auto Scaling group"))?;
+        Ok(group.instance(&ctx.identity.instance_id).map(|i| {
+            json!({ "group": group.name, "lifecycle_state": i.lifecycle_state.as_str(),
+                    "protected_from_scale_in": i.protected_from_scale_in })
+        }))
+    };
+    let bbb = async {
+        let secret = local_bbb::read_secret(&ctx.settings.bbb_properties)?;
+        let client = local_bbb::client(&ctx.settings, secret)?;
+        local_bbb::activity(&client, &ctx.settings.recording_status_dir).await
+    };
+    let (dns, scalelite, autoscaling, bbb) =
+        tokio::join!(dns::describe(ctx), scalelite, autoscaling, bbb);
+    let state = ctx.state.load();
+    Status {
+        instance_id: ctx.identity.instance_id.clone(),
+        address: ctx.identity.address.to_string(),
+        fleet: ctx.config.fleet_name.clone(),
+        record_name: ctx.record_name(),
+        server_url: ctx.server_url(),
+        dns: part(dns),
+        scalelite: part(scalelite),
+        autoscaling: part(autoscaling),
+        bbb: part(bbb),
+        hook: serde_json::to_value(&state).unwrap_or(Value::Null),
+    }
+}
+
+fn show(v: &Value) -> String {
+    match v {
+        Value::Null => "none".into(),
+        Value::String(s) => s.clone(),
+        Value::Object(o) if o.contains_key("error") => {
+            format!(
+                "unknown ({})",
+                o.get("error").and_then(Value::as_str).unwrap_or("")
+            )
+        }
+        Value::Object(o) => o
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| match v {
+                Value::String(s) => format!("{k}={s}"),
+                Value::Array(a) => format!("{k}={}", a.len()),
+                other => format!("{k}={other}"),
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
+        other => other.to_string(),
+    }
+}
+
+/// The human form: one aligned line per part.
+pub fn render(s: &Status) -> String {
+    let rows = [
+        ("instance", format!("{} ({})", s.instance_id, s.address)),
+        ("fleet", s.fleet.clone()),
+        ("dns", format!("{} -> {}", s.record_name, show(&s.dns))),
+        ("scalelite", show(&s.scalelite)),
+        ("autoscaling", show(&s.autoscaling)),
+        ("bbb", show(&s.bbb)),
+        ("hook", show(&s.hook)),
+    ];
+    rows.iter().map(|(k, v)| format!("{k:<12} {v}\n")).collect()
+}

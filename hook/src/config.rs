@@ -1,0 +1,309 @@
+//! What the hook runs with: the fleet configuration document (`bbb_fleet`'s `hook_config`) and
+//! the instance-local settings from the environment (systemd's `EnvironmentFile=`).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::HookError;
+
+/// The version of the fleet configuration document this hook reads.
+pub const CONFIG_VERSION: u32 = 1;
+/// The placeholder of the record name template.
+pub const INSTANCE_ID_PLACEHOLDER: &str = "{instance_id}";
+
+/// `bbb_fleet`'s `hook_config`: every fleet setting the hook needs, and no secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FleetConfig {
+    pub version: u32,
+    pub fleet_name: String,
+    pub region: String,
+    pub autoscaling_group_name: String,
+    /// Empty: the fleet manages no DNS.
+    #[serde(default)]
+    pub hosted_zone_id: String,
+    #[serde(default)]
+    pub domain: String,
+    pub record_name_template: String,
+    pub record_ttl: u32,
+    pub scalelite_url: String,
+    #[serde(default)]
+    pub scalelite_tag: Option<String>,
+    pub load_multiplier: f64,
+    /// SSM parameter with Scalelite's secret (`/aws/reference/secretsmanager/<id>` reads a
+    /// Secrets Manager secret through SSM).
+    pub scalelite_secret_parameter: String,
+    pub protect_live_meetings: bool,
+    #[serde(default)]
+    pub launching_hook_name: String,
+    #[serde(default)]
+    pub launching_heartbeat_timeout: u64,
+    #[serde(default)]
+    pub terminating_hook_name: String,
+    pub heartbeat_timeout: u64,
+    #[serde(default)]
+    pub max_wait: String,
+    pub max_wait_seconds: u64,
+}
+
+impl FleetConfig {
+    /// Parses and checks a document; errors name the field.
+    pub fn parse(text: &str, source: &str) -> Result<Self, HookError> {
+        let cfg: FleetConfig = serde_json::from_str(text).map_err(|e| {
+            HookError::Config(format!(
+                "{source}: not a bbb_fleet hook_config document: {e}"
+            ))
+        })?;
+        cfg.check()
+            .map_err(|e| HookError::Config(format!("{source}: {e}")))?;
+        Ok(cfg)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        if self.version != CONFIG_VERSION {
+            return Err(format!(
+                "version is {}, this hook reads version {CONFIG_VERSION}",
+                self.version
+            ));
+        }
+        let required = [
+            ("fleet_name", &self.fleet_name),
+            ("region", &self.region),
+            ("autoscaling_group_name", &self.autoscaling_group_name),
+            ("scalelite_url", &self.scalelite_url),
+            (
+                "scalelite_secret_parameter",
+                &self.scalelite_secret_parameter,
+            ),
+        ];
+        for (name, value) in required {
+            if value.trim().is_empty() {
+                return Err(format!("{name} is empty"));
+            }
+        }
+        if self
+            .record_name_template
+            .matches(INSTANCE_ID_PLACEHOLDER)
+            .count()
+            != 1
+        {
+            return Err(format!(
+                "record_name_template must contain {INSTANCE_ID_PLACEHOLDER} exactly once"
+            ));
+        }
+        if self.domain.trim().is_empty() {
+            return Err("domain is empty: the server's URL is <record>.<domain>".into());
+        }
+        if !(self.load_multiplier.is_finite() && self.load_multiplier > 0.0) {
+            return Err("load_multiplier must be a positive number".into());
+        }
+        url::Url::parse(&self.scalelite_url)
+            .map_err(|e| format!("scalelite_url is not a URL: {e}"))?;
+        Ok(())
+    }
+
+    /// Whether the fleet manages the servers' DNS records.
+    pub fn manages_dns(&self) -> bool {
+        !self.hosted_zone_id.trim().is_empty()
+    }
+
+    /// The DNS name of instance `instance_id` (lower case, no trailing dot).
+    pub fn record_name(&self, instance_id: &str) -> String {
+        let host = self
+            .record_name_template
+            .replace(INSTANCE_ID_PLACEHOLDER, instance_id);
+        format!("{host}.{}", self.domain.trim_end_matches('.')).to_ascii_lowercase()
+    }
+
+    /// The BBB API URL the instance registers in Scalelite.
+    pub fn server_url(&self, instance_id: &str) -> String {
+        format!(
+            "https://{}/bigbluebutton/api",
+            self.record_name(instance_id)
+        )
+    }
+
+    pub fn max_wait(&self) -> Duration {
+        Duration::from_secs(self.max_wait_seconds)
+    }
+
+    pub fn heartbeat_timeout(&self) -> Duration {
+        Duration::from_secs(self.heartbeat_timeout.max(1))
+    }
+}
+
+/// Instance-local settings, from the environment.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// An explicit fleet configuration file (`BBB_FLEET_HOOK_CONFIG_FILE`).
+    pub config_file: Option<PathBuf>,
+    /// The SSM parameter holding the fleet configuration (`BBB_FLEET_HOOK_CONFIG_PARAMETER`).
+    pub config_parameter: Option<String>,
+    /// The region to read the parameter from before the document is known (`BBB_FLEET_REGION`).
+    pub region: Option<String>,
+    /// Where the hook keeps its state and the cached configuration (`STATE_DIRECTORY`, set by
+    /// systemd's `StateDirectory=`, else `BBB_HOOK_STATE_DIR`, else `/var/lib/bbb-hook`).
+    pub state_dir: PathBuf,
+    /// bbb-web's properties files, the override first (`BBB_WEB_PROPERTIES`).
+    pub bbb_properties: Vec<PathBuf>,
+    /// The local BBB API (`BBB_HOOK_BBB_API_URL`).
+    pub bbb_api_url: String,
+    /// BBB's recording status directory (`BBB_RECORDING_STATUS_DIR`).
+    pub recording_status_dir: PathBuf,
+    /// The instance metadata service (`AWS_EC2_METADATA_SERVICE_ENDPOINT`).
+    pub imds_endpoint: String,
+    /// How often drain re-checks meetings and the lifecycle signal (`BBB_HOOK_POLL_INTERVAL`,
+    /// seconds).
+    pub poll_interval: Duration,
+    /// How long launch waits for Route53 to report the record in sync
+    /// (`BBB_HOOK_DNS_TIMEOUT`, seconds).
+    pub dns_timeout: Duration,
+    /// Timeout of each Scalelite, BBB and metadata request (`BBB_HOOK_REQUEST_TIMEOUT`, seconds).
+    pub request_timeout: Duration,
+}
+
+pub const DEFAULT_STATE_DIR: &str = "/var/lib/bbb-hook";
+pub const DEFAULT_BBB_PROPERTIES: [&str; 2] = [
+    "/etc/bigbluebutton/bbb-web.properties",
+    "/usr/share/bbb-web/WEB-INF/classes/bigbluebutton.properties",
+];
+pub const DEFAULT_BBB_API_URL: &str = "http://127.0.0.1:8090/bigbluebutton/api";
+pub const DEFAULT_RECORDING_STATUS_DIR: &str = "/var/bigbluebutton/recording/status";
+pub const DEFAULT_IMDS_ENDPOINT: &str = "http://169.254.169.254";
+
+impl Settings {
+    /// Reads the settings through `var` (the process environment in production).
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, HookError> {
+        let get = |name: &str| var(name).filter(|v| !v.trim().is_empty());
+        let seconds = |name: &str, default: u64| -> Result<Duration, HookError> {
+            match get(name) {
+                None => Ok(Duration::from_secs(default)),
+                Some(v) => match v.trim().parse::<f64>() {
+                    Ok(s) if s.is_finite() && s > 0.0 => Ok(Duration::from_secs_f64(s)),
+                    _ => Err(HookError::Config(format!(
+                        "{name} must be a positive number of seconds, got {v:?}"
+                    ))),
+                },
+            }
+        };
+        let bbb_properties = match get("BBB_WEB_PROPERTIES") {
+            Some(p) => vec![PathBuf::from(p)],
+            None => DEFAULT_BBB_PROPERTIES.iter().map(PathBuf::from).collect(),
+        };
+        Ok(Self {
+            config_file: get("BBB_FLEET_HOOK_CONFIG_FILE").map(PathBuf::from),
+            config_parameter: get("BBB_FLEET_HOOK_CONFIG_PARAMETER"),
+            region: get("BBB_FLEET_REGION"),
+            state_dir: get("STATE_DIRECTORY")
+                // systemd passes a colon-separated list when several are configured.
+                .map(|s| s.split(':').next().unwrap_or_default().to_owned())
+                .or_else(|| get("BBB_HOOK_STATE_DIR"))
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_STATE_DIR)),
+            bbb_properties,
+            bbb_api_url: get("BBB_HOOK_BBB_API_URL").unwrap_or_else(|| DEFAULT_BBB_API_URL.into()),
+            recording_status_dir: get("BBB_RECORDING_STATUS_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_RECORDING_STATUS_DIR)),
+            imds_endpoint: get("AWS_EC2_METADATA_SERVICE_ENDPOINT")
+                .unwrap_or_else(|| DEFAULT_IMDS_ENDPOINT.into()),
+            poll_interval: seconds("BBB_HOOK_POLL_INTERVAL", 10)?,
+            dns_timeout: seconds("BBB_HOOK_DNS_TIMEOUT", 300)?,
+            request_timeout: seconds("BBB_HOOK_REQUEST_TIMEOUT", 10)?,
+        })
+    }
+
+    /// The cached copy of the fleet configuration.
+    pub fn cached_config(&self) -> PathBuf {
+        self.state_dir.join("hook-config.json")
+    }
+}
+
+/// Reads the fleet configuration without AWS: the explicit file, else the cached copy.
+/// `Ok(None)` when neither exists.
+pub fn read_local_config(settings: &Settings) -> Result<Option<FleetConfig>, HookError> {
+    for path in [settings.config_file.clone(), Some(settings.cached_config())]
+        .into_iter()
+        .flatten()
+    {
+        if let Some(cfg) = read_config_file(&path)? {
+            return Ok(Some(cfg));
+        }
+    }
+    Ok(None)
+}
+
+fn read_config_file(path: &Path) -> Result<Option<FleetConfig>, HookError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => FleetConfig::parse(&text, &path.display().to_string()).map(Some),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(HookError::Config(format!(
+            "cannot read {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn sample() -> String {
+        serde_json::json!({
+            "version": 1, "fleet_name": "main", "region": "eu-central-1",
+            "autoscaling_group_name": "bbb-main", "hosted_zone_id": "Z123", "domain": "bbb.example.org.",
+            "record_name_template": "bbb-{instance_id}", "record_ttl": 60,
+            "scalelite_url": "https://scalelite.example.org", "scalelite_tag": null,
+            "load_multiplier": 1.0, "scalelite_secret_parameter": "/bbb/scalelite-secret",
+            "protect_live_meetings": true, "launching_hook_name": "bbb-launching",
+            "launching_heartbeat_timeout": 900, "terminating_hook_name": "bbb-terminating",
+            "heartbeat_timeout": 900, "max_wait": "4h", "max_wait_seconds": 14400
+        })
+        .to_string()
+    }
+
+    #[test]
+    fn reads_the_fleet_document() {
+        let cfg = FleetConfig::parse(&sample(), "test").unwrap();
+        assert_eq!(cfg.record_name("i-0ABC"), "bbb-i-0abc.bbb.example.org");
+        assert_eq!(
+            cfg.server_url("i-0abc"),
+            "https://bbb-i-0abc.bbb.example.org/bigbluebutton/api"
+        );
+        assert_eq!(cfg.max_wait(), Duration::from_secs(14400));
+        assert!(cfg.manages_dns());
+    }
+
+    #[test]
+    fn bad_documents_name_the_field() {
+        let mut v: serde_json::Value = serde_json::from_str(&sample()).unwrap();
+        v["record_name_template"] = "bbb".into();
+        let e = FleetConfig::parse(&v.to_string(), "doc").unwrap_err();
+        assert!(e.to_string().contains("record_name_template"), "{e}");
+        v["record_name_template"] = "bbb-{instance_id}".into();
+        v["version"] = 2.into();
+        let e = FleetConfig::parse(&v.to_string(), "doc").unwrap_err();
+        assert!(e.to_string().contains("version is 2"), "{e}");
+        v["version"] = 1.into();
+        v["surprise"] = 1.into();
+        let e = FleetConfig::parse(&v.to_string(), "doc").unwrap_err();
+        assert!(e.to_string().contains("surprise"), "{e}");
+        let e = FleetConfig::parse("{", "doc").unwrap_err();
+        assert!(matches!(e, HookError::Config(_)));
+    }
+
+    #[test]
+    fn settings_defaults_and_errors() {
+        let s = Settings::from_vars(|_| None).unwrap();
+        assert_eq!(s.state_dir, PathBuf::from(DEFAULT_STATE_DIR));
+        assert_eq!(s.bbb_properties.len(), 2);
+        assert_eq!(s.poll_interval, Duration::from_secs(10));
+        let s = Settings::from_vars(|n| (n == "STATE_DIRECTORY").then(|| "/a:/b".into())).unwrap();
+        assert_eq!(s.state_dir, PathBuf::from("/a"));
+        let e = Settings::from_vars(|n| (n == "BBB_HOOK_POLL_INTERVAL").then(|| "soon".into()))
+            .unwrap_err();
+        assert!(e.to_string().contains("BBB_HOOK_POLL_INTERVAL"), "{e}");
+    }
+}

@@ -1,0 +1,169 @@
+//! Everything a command works with, built from the environment, the metadata service, the
+//! fleet configuration and the secrets.
+
+use std::time::Duration;
+
+use bbb_core::aws::{AwsClients, AwsConfig};
+use bbb_core::scalelite::{ScaleliteClient, ScaleliteConfig, Server};
+use bbb_core::{normalize_bbb_api_url, Secret};
+
+use crate::config::{read_local_config, FleetConfig, Settings};
+use crate::error::HookError;
+use crate::imds::{Identity, Imds};
+use crate::state::StateDir;
+
+/// Where the fleet configuration came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfigSource {
+    /// Read from SSM now (and cached).
+    Parameter,
+    /// The explicit file or the cached copy.
+    Local,
+}
+
+pub struct Context {
+    pub settings: Settings,
+    pub imds: Imds,
+    pub identity: Identity,
+    pub config: FleetConfig,
+    pub aws: AwsClients,
+    pub state: StateDir,
+}
+
+async fn aws_clients(region: &str, settings: &Settings) -> Result<AwsClients, HookError> {
+    AwsClients::new(&AwsConfig {
+        region: Some(region.to_owned()),
+        timeout: settings.request_timeout.max(Duration::from_secs(5)),
+        ..AwsConfig::default()
+    })
+    .await
+    .map_err(HookError::aws("set up the AWS clients"))
+}
+
+impl Context {
+    /// Builds the context. With `refresh_config` (launch) the fleet configuration is read from
+    /// its SSM parameter and cached, falling back to the cache when SSM fails; otherwise the
+    /// local copy is used and SSM only when there is none.
+    pub async fn build(settings: Settings, refresh_config: bool) -> Result<Self, HookError> {
+        let state = StateDir::open(&settings.state_dir)?;
+        let imds = Imds::connect(&settings.imds_endpoint, settings.request_timeout).await?;
+        // The identity and the configuration are independent when the region is known up front.
+        let (identity, loaded) = match settings.region.clone() {
+            Some(region) => tokio::try_join!(
+                imds.identity(),
+                load_config(&settings, &state, &region, refresh_config)
+            )?,
+            None => {
+                let identity = imds.identity().await?;
+                let loaded =
+                    load_config(&settings, &state, &identity.region, refresh_config).await?;
+                (identity, loaded)
+            }
+        };
+        let (config, aws, source) = loaded;
+        let aws = match aws {
+            Some(a) if a.region() == config.region => a,
+            _ => aws_clients(&config.region, &settings).await?,
+        };
+        tracing::info!(
+            instance_id = %identity.instance_id,
+            address = %identity.address,
+            fleet = %config.fleet_name,
+            config = ?source,
+            "identity"
+        );
+        Ok(Self {
+            settings,
+            imds,
+            identity,
+            config,
+            aws,
+            state,
+        })
+    }
+
+    pub fn record_name(&self) -> String {
+        self.config.record_name(&self.identity.instance_id)
+    }
+
+    pub fn server_url(&self) -> String {
+        self.config.server_url(&self.identity.instance_id)
+    }
+
+    /// Scalelite's secret, from its SSM parameter (or Secrets Manager through SSM).
+    pub async fn scalelite_secret(&self) -> Result<Secret, HookError> {
+        self.aws
+            .get_secure_parameter(&self.config.scalelite_secret_parameter)
+            .await
+            .map_err(HookError::aws("read Scalelite's secret"))
+    }
+
+    /// A Scalelite client.
+    pub async fn scalelite(&self) -> Result<ScaleliteClient, HookError> {
+        let secret = self.scalelite_secret().await?;
+        let mut cfg = ScaleliteConfig::new(self.config.scalelite_url.clone(), secret);
+        cfg.timeout = self.settings.request_timeout;
+        cfg.max_retries = 2;
+        ScaleliteClient::new(cfg).map_err(|e| HookError::Config(format!("scalelite_url: {e}")))
+    }
+}
+
+type Loaded = (FleetConfig, Option<AwsClients>, ConfigSource);
+
+async fn load_config(
+    settings: &Settings,
+    state: &StateDir,
+    region: &str,
+    refresh: bool,
+) -> Result<Loaded, HookError> {
+    if let Some(path) = &settings.config_file {
+        if let Some(cfg) = read_local_config(settings)? {
+            return Ok((cfg, None, ConfigSource::Local));
+        }
+        if settings.config_parameter.is_none() {
+            return Err(HookError::Config(format!(
+                "BBB_FLEET_HOOK_CONFIG_FILE {} does not exist and BBB_FLEET_HOOK_CONFIG_PARAMETER is not set",
+                path.display()
+            )));
+        }
+    }
+    let local = read_local_config(settings)?;
+    let Some(parameter) = settings.config_parameter.clone() else {
+        return local.map(|c| (c, None, ConfigSource::Local)).ok_or_else(|| {
+            HookError::Config(
+                "no fleet configuration: set BBB_FLEET_HOOK_CONFIG_PARAMETER (the SSM parameter bbb_fleet's hook_config is stored in) or BBB_FLEET_HOOK_CONFIG_FILE".into(),
+            )
+        });
+    };
+    if let (Some(cfg), false) = (&local, refresh) {
+        return Ok((cfg.clone(), None, ConfigSource::Local));
+    }
+    let aws = aws_clients(region, settings).await?;
+    match aws.get_secure_parameter(&parameter).await {
+        Ok(text) => {
+            let cfg = FleetConfig::parse(text.expose(), &format!("SSM parameter {parameter}"))?;
+            state.write("hook-config.json", text.expose().as_bytes())?;
+            Ok((cfg, Some(aws), ConfigSource::Parameter))
+        }
+        // A deleted parameter is a configuration error even with a cached copy: the fleet
+        // is gone or renamed.
+        Err(e) if e.is_not_found() => Err(HookError::Config(format!(
+            "BBB_FLEET_HOOK_CONFIG_PARAMETER: SSM parameter {parameter} does not exist"
+        ))),
+        Err(e) => match local {
+            Some(cfg) => {
+                tracing::warn!(parameter = %parameter, error = %e, "fleet configuration not refreshed, using the cached copy");
+                Ok((cfg, Some(aws), ConfigSource::Local))
+            }
+            None => Err(HookError::aws("read the fleet configuration")(e)),
+        },
+    }
+}
+
+/// The registration of `url` among `servers` (URLs compared normalised).
+pub fn find_server<'a>(servers: &'a [Server], url: &str) -> Option<&'a Server> {
+    let want = normalize_bbb_api_url(url).ok()?;
+    servers
+        .iter()
+        .find(|s| normalize_bbb_api_url(&s.url).is_ok_and(|u| u == want))
+}

@@ -1,0 +1,86 @@
+//! The hook's errors and the exit codes systemd sees (sysexits.h values).
+
+use bbb_core::aws::AwsError;
+use bbb_core::bbb::BbbError;
+use bbb_core::scalelite::ScaleliteError;
+use thiserror::Error;
+
+/// Exit code of a bad command line (`EX_USAGE`).
+pub const EXIT_USAGE: u8 = 64;
+/// Exit code of a temporary failure worth a restart (`EX_TEMPFAIL`).
+pub const EXIT_TEMPFAIL: u8 = 75;
+/// Exit code of a configuration error that a restart cannot fix (`EX_CONFIG`).
+pub const EXIT_CONFIG: u8 = 78;
+
+/// Why a command failed. The text never carries a secret.
+#[derive(Debug, Error)]
+pub enum HookError {
+    /// The fleet configuration, the environment or BBB's configuration is unusable.
+    #[error("configuration error: {0}")]
+    Config(String),
+
+    /// The instance metadata service failed.
+    #[error("instance metadata: {0}")]
+    Metadata(String),
+
+    #[error("{step}: {source}")]
+    Aws {
+        step: &'static str,
+        #[source]
+        source: Box<AwsError>,
+    },
+
+    #[error("{step}: {source}")]
+    Scalelite {
+        step: &'static str,
+        #[source]
+        source: Box<ScaleliteError>,
+    },
+
+    #[error("{step}: {source}")]
+    Bbb {
+        step: &'static str,
+        #[source]
+        source: Box<BbbError>,
+    },
+
+    /// Local files (the state directory, BBB's recording status).
+    #[error("{0}")]
+    Io(String),
+}
+
+impl HookError {
+    pub fn aws(step: &'static str) -> impl FnOnce(AwsError) -> Self {
+        move |source| Self::Aws {
+            step,
+            source: Box::new(source),
+        }
+    }
+
+    pub fn scalelite(step: &'static str) -> impl FnOnce(ScaleliteError) -> Self {
+        move |source| Self::Scalelite {
+            step,
+            source: Box::new(source),
+        }
+    }
+
+    pub fn bbb(step: &'static str) -> impl FnOnce(BbbError) -> Self {
+        move |source| Self::Bbb {
+            step,
+            source: Box::new(source),
+        }
+    }
+
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Config(_) => EXIT_CONFIG,
+            Self::Scalelite { source, .. } if source.is_checksum_error() => EXIT_CONFIG,
+            Self::Aws { source, .. } if matches!(**source, AwsError::Config(_)) => EXIT_CONFIG,
+            Self::Metadata(_) | Self::Aws { .. } | Self::Scalelite { .. } | Self::Bbb { .. } => {
+                EXIT_TEMPFAIL
+            }
+            Self::Io(_) => 1,
+        }
+    }
+}

@@ -1,0 +1,255 @@
+//! One simulated fleet instance for the hook's tests: moto (ASG with one instance, hosted zone,
+//! SSM parameters), the Auto Scaling lifecycle stub, Scalelite and BBB doubles, an IMDS double,
+//! BBB's properties file and recording status directory, and a state directory; and the real
+//! `bbb-hook` binary run against them.
+
+#![allow(dead_code)]
+
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::Duration;
+
+use bbb_core::aws::AwsClients;
+use bbb_core::testing::{
+    create_zone, group_instances, put_parameter, shared, unique, LifecycleStub, TestGroup, REGION,
+};
+use bbb_doubles::{BbbDouble, ImdsDouble, InstanceIdentity, ScaleliteDouble};
+use serde_json::{json, Value};
+use tempfile::TempDir;
+
+pub const BBB_SECRET: &str = "bbb-secret-0123456789abcdef";
+pub const SCALELITE_SECRET: &str = "scalelite-secret-fedcba9876543210";
+pub const LAUNCHING_HOOK: &str = "bbb-launching";
+pub const TERMINATING_HOOK: &str = "bbb-terminating";
+
+pub struct Instance {
+    pub aws: AwsClients,
+    pub group: String,
+    pub instance_id: String,
+    pub zone_id: String,
+    pub domain: String,
+    pub address: Ipv4Addr,
+    pub config_parameter: String,
+    pub config: Value,
+    pub scalelite: ScaleliteDouble,
+    pub bbb: BbbDouble,
+    pub imds: ImdsDouble,
+    pub lifecycle: LifecycleStub,
+    pub dir: TempDir,
+    pub moto_url: String,
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(out: Output) -> Self {
+        Self {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    pub fn ok(&self) -> &Self {
+        assert_eq!(self.code, 0, "bbb-hook failed:\n{}", self.stderr);
+        self
+    }
+}
+
+impl Instance {
+    /// A fleet with one instance, its record and registration not made yet.
+    pub async fn new(max_wait_seconds: u64) -> Self {
+        let moto = shared();
+        let aws = moto.clients().await;
+        let group = TestGroup::create(&aws, "hook", 1).await;
+        let instance_id = group_instances(&aws, &group.name).await[0]
+            .instance_id
+            .clone();
+        let domain = format!("{}.example.org", unique("hook"));
+        let zone_id = create_zone(&aws, &domain).await;
+        let secret_parameter = format!("/bbb/{}/scalelite-secret", group.name);
+        put_parameter(&aws, &secret_parameter, SCALELITE_SECRET, true).await;
+        let scalelite = ScaleliteDouble::start(SCALELITE_SECRET)
+            .await
+            .expect("scalelite double");
+        let bbb = BbbDouble::start(BBB_SECRET).await.expect("bbb double");
+        let address = Ipv4Addr::new(203, 0, 113, 10);
+        let imds = ImdsDouble::start(InstanceIdentity {
+            instance_id: instance_id.clone(),
+            region: REGION.into(),
+            availability_zone: format!("{REGION}a"),
+            local_ipv4: Ipv4Addr::new(10, 0, 1, 10),
+            public_ipv4: Some(address),
+            instance_type: "c5.xlarge".into(),
+        })
+        .await
+        .expect("imds double");
+        let lifecycle = LifecycleStub::start(moto.url()).await;
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join("bbb-web.properties"),
+            format!("# bbb-web overrides\nsecuritySalt={BBB_SECRET}\nbigbluebutton.web.serverURL=https://example\n"),
+        )
+        .expect("properties");
+        std::fs::create_dir_all(dir.path().join("status/recorded")).expect("status dir");
+        let config = json!({
+            "version": 1, "fleet_name": "test", "region": REGION,
+            "autoscaling_group_name": group.name, "hosted_zone_id": zone_id, "domain": domain,
+            "record_name_template": "bbb-{instance_id}", "record_ttl": 60,
+            "scalelite_url": scalelite.url(), "scalelite_tag": null, "load_multiplier": 2.0,
+            "scalelite_secret_parameter": secret_parameter, "protect_live_meetings": true,
+            "launching_hook_name": LAUNCHING_HOOK, "launching_heartbeat_timeout": 900,
+            "terminating_hook_name": TERMINATING_HOOK, "heartbeat_timeout": 1,
+            "max_wait": format!("{max_wait_seconds}s"), "max_wait_seconds": max_wait_seconds
+        });
+        let config_parameter = format!("/bbb/fleets/{}/hook-config", group.name);
+        put_parameter(&aws, &config_parameter, &config.to_string(), false).await;
+        Self {
+            aws,
+            group: group.name,
+            instance_id,
+            zone_id,
+            domain,
+            address,
+            config_parameter,
+            config,
+            scalelite,
+            bbb,
+            imds,
+            lifecycle,
+            dir,
+            moto_url: moto.url().as_str().trim_end_matches('/').to_owned(),
+        }
+    }
+
+    pub fn path(&self, p: &str) -> PathBuf {
+        self.dir.path().join(p)
+    }
+
+    pub fn record_name(&self) -> String {
+        format!("bbb-{}.{}", self.instance_id, self.domain).to_ascii_lowercase()
+    }
+
+    pub fn server_url(&self) -> String {
+        format!("https://{}/bigbluebutton/api", self.record_name())
+    }
+
+    pub fn env(&self) -> Vec<(String, String)> {
+        let dir = self.dir.path();
+        [
+            ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
+            ("AWS_REGION", REGION.to_owned()),
+            ("AWS_ENDPOINT_URL", self.moto_url.clone()),
+            ("AWS_ENDPOINT_URL_AUTO_SCALING", self.lifecycle.url()),
+            ("AWS_EC2_METADATA_SERVICE_ENDPOINT", self.imds.url()),
+            (
+                "AWS_CONFIG_FILE",
+                dir.join("no-aws-config").display().to_string(),
+            ),
+            (
+                "AWS_SHARED_CREDENTIALS_FILE",
+                dir.join("no-aws-credentials").display().to_string(),
+            ),
+            (
+                "BBB_FLEET_HOOK_CONFIG_PARAMETER",
+                self.config_parameter.clone(),
+            ),
+            ("BBB_FLEET_REGION", REGION.to_owned()),
+            ("STATE_DIRECTORY", dir.join("state").display().to_string()),
+            (
+                "BBB_WEB_PROPERTIES",
+                dir.join("bbb-web.properties").display().to_string(),
+            ),
+            ("BBB_HOOK_BBB_API_URL", self.bbb.url()),
+            (
+                "BBB_RECORDING_STATUS_DIR",
+                dir.join("status").display().to_string(),
+            ),
+            ("BBB_HOOK_POLL_INTERVAL", "0.2".to_owned()),
+            ("BBB_HOOK_DNS_TIMEOUT", "20".to_owned()),
+            ("BBB_HOOK_REQUEST_TIMEOUT", "3".to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
+    }
+
+    pub fn command(&self, args: &[&str]) -> tokio::process::Command {
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_bbb-hook"));
+        cmd.args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .envs(self.env())
+            .kill_on_drop(true)
+            .stdin(std::process::Stdio::null());
+        cmd
+    }
+
+    /// Runs `bbb-hook args...` to its end (at most 60 s); no secret may appear in its output.
+    pub async fn hook(&self, args: &[&str]) -> Run {
+        let out = tokio::time::timeout(Duration::from_secs(60), self.command(args).output())
+            .await
+            .expect("bbb-hook did not finish within 60 s")
+            .expect("run bbb-hook");
+        let run = Run::from(out);
+        for secret in [BBB_SECRET, SCALELITE_SECRET] {
+            assert!(
+                !run.stdout.contains(secret) && !run.stderr.contains(secret),
+                "a secret leaked into the output of bbb-hook {args:?}"
+            );
+        }
+        run
+    }
+
+    /// The instance's A record values, if any.
+    pub async fn record(&self) -> Option<Vec<String>> {
+        self.aws
+            .list_records(&self.zone_id, &self.record_name())
+            .await
+            .expect("list records")
+            .into_iter()
+            .find(|r| r.name == self.record_name() && r.record_type == "A")
+            .map(|r| r.values)
+    }
+
+    /// The instance's Scalelite registration, if any.
+    pub fn server(&self) -> Option<bbb_doubles::DoubleServer> {
+        self.scalelite
+            .servers()
+            .into_iter()
+            .find(|s| s.url == self.server_url())
+    }
+
+    pub async fn protected(&self) -> bool {
+        group_instances(&self.aws, &self.group)
+            .await
+            .into_iter()
+            .find(|i| i.instance_id == self.instance_id)
+            .expect("instance in group")
+            .protected_from_scale_in
+    }
+
+    pub fn touch(&self, rel: &str) {
+        let p = self.path("status").join(rel);
+        std::fs::create_dir_all(p.parent().unwrap_or(Path::new("."))).expect("mkdir");
+        std::fs::write(p, "").expect("touch");
+    }
+
+    /// Waits until `cond` holds (at most 20 s).
+    pub async fn eventually(&self, what: &str, mut cond: impl FnMut() -> bool) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while !cond() {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "timed out waiting for: {what}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
