@@ -28,3 +28,39 @@ data "bbb_server_meetings" "this" {
 
   server_id = each.value.id
 }
+
+# The sandbox's fleet (scripts/demo sets var.fleet): moto's Auto Scaling group, whose instances
+# run the real bbb-hook, a Route53 zone in moto, and the Scalelite double. The provider reaches
+# moto through AWS_ENDPOINT_URL (and the sandbox's Auto Scaling endpoint through
+# AWS_ENDPOINT_URL_AUTO_SCALING).
+resource "bbb_fleet" "sandbox" {
+  count = var.fleet == null ? 0 : 1
+
+  name                       = var.fleet.name
+  autoscaling_group_name     = var.fleet.autoscaling_group_name
+  hosted_zone_id             = var.fleet.hosted_zone_id
+  domain                     = var.fleet.domain
+  record_name_template       = "bbb-{instance_id}"
+  record_ttl                 = 60
+  scalelite_secret_parameter = var.fleet.scalelite_secret_parameter
+  protect_live_meetings      = true
+
+  drain {
+    lifecycle_hook_name = "${var.fleet.name}-drain"
+    heartbeat_timeout   = 60
+    max_wait            = var.fleet.max_wait
+  }
+}
+
+# Events that need capacity ahead of their start: the group scales up lead_time before.
+resource "bbb_schedule" "event" {
+  for_each = var.fleet == null ? {} : var.events
+
+  autoscaling_group_name = bbb_fleet.sandbox[0].autoscaling_group_name
+  name                   = each.key
+  start_time             = each.value.start_time
+  end_time               = each.value.end_time
+  capacity               = each.value.capacity
+  lead_time              = each.value.lead_time
+  raise_max_size         = true
+}

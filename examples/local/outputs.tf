@@ -23,3 +23,23 @@ output "meetings" {
     }
   }
 }
+
+output "hook_config" {
+  description = "bbb_fleet's hook configuration (no secret); the demo stores it where the instances read it."
+  value       = one(bbb_fleet.sandbox[*].hook_config)
+}
+
+output "fleet_instances" {
+  description = "The fleet's instances with their records and Scalelite registrations."
+  value       = one(bbb_fleet.sandbox[*].instances)
+}
+
+output "schedules" {
+  description = "Scale-up and scale-down times of each event."
+  value = {
+    for name, s in bbb_schedule.event : name => {
+      scale_up   = s.scale_up_time
+      scale_down = s.scale_down_time
+    }
+  }
+}

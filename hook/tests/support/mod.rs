@@ -148,14 +148,8 @@ impl Instance {
             ("AWS_ENDPOINT_URL", self.moto_url.clone()),
             ("AWS_ENDPOINT_URL_AUTO_SCALING", self.lifecycle.url()),
             ("AWS_EC2_METADATA_SERVICE_ENDPOINT", self.imds.url()),
-            (
-                "AWS_CONFIG_FILE",
-                dir.join("no-aws-config").display().to_string(),
-            ),
-            (
-                "AWS_SHARED_CREDENTIALS_FILE",
-                dir.join("no-aws-credentials").display().to_string(),
-            ),
+            ("AWS_CONFIG_FILE", "/dev/null".to_owned()),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null".to_owned()),
             (
                 "BBB_FLEET_HOOK_CONFIG_PARAMETER",
                 self.config_parameter.clone(),
@@ -181,7 +175,17 @@ impl Instance {
     }
 
     pub fn command(&self, args: &[&str]) -> tokio::process::Command {
-        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_bbb-hook"));
+        self.command_for(env!("CARGO_BIN_EXE_bbb-hook"), args)
+    }
+
+    /// `program args...` with the environment `bbb-hook` runs with (and this process's PATH):
+    /// the benchmark runs the legacy launch script this way.
+    pub fn command_for(
+        &self,
+        program: impl AsRef<std::ffi::OsStr>,
+        args: &[&str],
+    ) -> tokio::process::Command {
+        let mut cmd = tokio::process::Command::new(program);
         cmd.args(args)
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())

@@ -1,0 +1,141 @@
+//! The sandbox's Auto Scaling endpoint: moto behind it, plus what moto does not do. It answers
+//! `CompleteLifecycleAction` and `RecordLifecycleActionHeartbeat`, and takes
+//! `SetDesiredCapacity` itself so that a scale-in goes through the terminating lifecycle hook
+//! (moto would remove the instances at once). Everything else goes to moto unchanged.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+
+use crate::fleet::Fleet;
+
+const NS: &str = "http://autoscaling.amazonaws.com/doc/2011-01-01/";
+
+fn ok(action: &str) -> Response {
+    (
+        StatusCode::OK,
+        [("content-type", "text/xml")],
+        format!(
+            "<{action}Response xmlns=\"{NS}\"><{action}Result/><ResponseMetadata><RequestId>{}</RequestId></ResponseMetadata></{action}Response>",
+            uuid::Uuid::new_v4()
+        ),
+    )
+        .into_response()
+}
+
+fn validation_error(message: &str) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        [("content-type", "text/xml")],
+        format!(
+            "<ErrorResponse xmlns=\"{NS}\"><Error><Type>Sender</Type><Code>ValidationError</Code><Message>{message}</Message></Error><RequestId>{}</RequestId></ErrorResponse>",
+            uuid::Uuid::new_v4()
+        ),
+    )
+        .into_response()
+}
+
+fn throttled() -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        [("content-type", "text/xml")],
+        format!(
+            "<ErrorResponse xmlns=\"{NS}\"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>{}</RequestId></ErrorResponse>",
+            uuid::Uuid::new_v4()
+        ),
+    )
+        .into_response()
+}
+
+#[derive(Clone)]
+pub struct Front {
+    pub fleet: Fleet,
+    pub moto: String,
+    pub http: reqwest::Client,
+}
+
+pub fn router(front: Front) -> Router {
+    Router::new().fallback(handle).with_state(front)
+}
+
+async fn handle(
+    State(front): State<Front>,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
+    let get = |k: &str| form.get(k).cloned().unwrap_or_default();
+    if front.fleet.take_throttle() {
+        return throttled();
+    }
+    match form.get("Action").map(String::as_str) {
+        Some("CompleteLifecycleAction") => {
+            if front.fleet.complete_lifecycle_action(
+                &get("InstanceId"),
+                &get("LifecycleHookName"),
+                &get("LifecycleActionResult"),
+            ) {
+                ok("CompleteLifecycleAction")
+            } else {
+                validation_error("No active Lifecycle Action found with instance ID")
+            }
+        }
+        Some("RecordLifecycleActionHeartbeat") => {
+            if front
+                .fleet
+                .heartbeat(&get("InstanceId"), &get("LifecycleHookName"))
+            {
+                ok("RecordLifecycleActionHeartbeat")
+            } else {
+                validation_error("No active Lifecycle Action found with instance ID")
+            }
+        }
+        Some("SetDesiredCapacity") => match get("DesiredCapacity").parse::<i32>() {
+            Ok(n) if n >= 0 => {
+                front.fleet.set_desired(n);
+                ok("SetDesiredCapacity")
+            }
+            _ => validation_error("DesiredCapacity must be a non-negative integer"),
+        },
+        _ => forward(&front, method, uri, headers, body).await,
+    }
+}
+
+async fn forward(
+    front: &Front,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let target = format!(
+        "{}{}",
+        front.moto,
+        uri.path_and_query().map(|p| p.as_str()).unwrap_or("/")
+    );
+    let mut req = front.http.request(method, target).body(body);
+    for (name, value) in headers.iter() {
+        if !matches!(name.as_str(), "host" | "content-length" | "connection") {
+            req = req.header(name, value);
+        }
+    }
+    match req.send().await {
+        Ok(resp) => {
+            let status = resp.status();
+            let ct = resp
+                .headers()
+                .get("content-type")
+                .cloned()
+                .unwrap_or_else(|| axum::http::HeaderValue::from_static("text/xml"));
+            let bytes = resp.bytes().await.unwrap_or_default();
+            (status, [("content-type", ct)], bytes).into_response()
+        }
+        Err(e) => (StatusCode::BAD_GATEWAY, format!("moto: {e}")).into_response(),
+    }
+}

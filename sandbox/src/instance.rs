@@ -1,0 +1,294 @@
+//! One simulated fleet instance: its metadata service, its BBB server, its files, and the real
+//! `bbb-hook` run as systemd would run it (launch with restarts on failure, the protect timer,
+//! the lifecycle-signal drain).
+
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use bbb_doubles::{BbbDouble, DoubleMeeting, ImdsDouble, InstanceIdentity};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::Command;
+use tokio::task::JoinHandle;
+
+use crate::events::{Events, LaunchTiming};
+
+/// How the instances' hooks reach the sandbox.
+#[derive(Debug, Clone)]
+pub struct HookEnv {
+    pub hook_binary: PathBuf,
+    pub moto_url: String,
+    pub autoscaling_url: String,
+    pub region: String,
+    pub config_parameter: String,
+    /// The protect timer's period.
+    pub protect_every: Duration,
+    /// The drain's poll interval.
+    pub poll_interval: Duration,
+}
+
+pub struct SimInstance {
+    pub instance_id: String,
+    pub address: Ipv4Addr,
+    pub imds: ImdsDouble,
+    pub bbb: BbbDouble,
+    dir: tempfile::TempDir,
+    tasks: Vec<JoinHandle<()>>,
+    meetings_started: u32,
+}
+
+impl SimInstance {
+    pub async fn start(
+        instance_id: String,
+        address: Ipv4Addr,
+        env: &HookEnv,
+        events: Events,
+        interrupt_first_launch: Option<Duration>,
+    ) -> std::io::Result<Self> {
+        let imds = ImdsDouble::start(InstanceIdentity {
+            instance_id: instance_id.clone(),
+            region: env.region.clone(),
+            availability_zone: format!("{}a", env.region),
+            local_ipv4: Ipv4Addr::new(10, 0, 1, address.octets()[3]),
+            public_ipv4: Some(address),
+            instance_type: "c5.2xlarge".into(),
+        })
+        .await?;
+        let secret = uuid::Uuid::new_v4().simple().to_string();
+        let bbb = BbbDouble::start(secret.clone()).await?;
+        let dir = tempfile::Builder::new()
+            .prefix("bbb-sandbox-instance-")
+            .tempdir()?;
+        std::fs::write(
+            dir.path().join("bbb-web.properties"),
+            format!("securitySalt={secret}\n"),
+        )?;
+        std::fs::create_dir_all(dir.path().join("recording-status"))?;
+        let vars: Vec<(String, String)> = vec![
+            ("AWS_ACCESS_KEY_ID".into(), "testing".into()),
+            ("AWS_SECRET_ACCESS_KEY".into(), "testing".into()),
+            ("AWS_REGION".into(), env.region.clone()),
+            ("AWS_ENDPOINT_URL".into(), env.moto_url.clone()),
+            (
+                "AWS_ENDPOINT_URL_AUTO_SCALING".into(),
+                env.autoscaling_url.clone(),
+            ),
+            ("AWS_EC2_METADATA_SERVICE_ENDPOINT".into(), imds.url()),
+            ("AWS_CONFIG_FILE".into(), "/dev/null".into()),
+            ("AWS_SHARED_CREDENTIALS_FILE".into(), "/dev/null".into()),
+            (
+                "BBB_FLEET_HOOK_CONFIG_PARAMETER".into(),
+                env.config_parameter.clone(),
+            ),
+            ("BBB_FLEET_REGION".into(), env.region.clone()),
+            (
+                "STATE_DIRECTORY".into(),
+                dir.path().join("state").display().to_string(),
+            ),
+            (
+                "BBB_WEB_PROPERTIES".into(),
+                dir.path().join("bbb-web.properties").display().to_string(),
+            ),
+            ("BBB_HOOK_BBB_API_URL".into(), bbb.url()),
+            (
+                "BBB_RECORDING_STATUS_DIR".into(),
+                dir.path().join("recording-status").display().to_string(),
+            ),
+            (
+                "BBB_HOOK_POLL_INTERVAL".into(),
+                format!("{}", env.poll_interval.as_secs_f64()),
+            ),
+            ("BBB_HOOK_REQUEST_TIMEOUT".into(), "5".into()),
+            ("JOURNAL_STREAM".into(), "sandbox".into()),
+        ];
+        let runner = HookRunner {
+            binary: env.hook_binary.clone(),
+            vars,
+            instance_id: instance_id.clone(),
+            events,
+        };
+        let protect_every = env.protect_every;
+        let task = tokio::spawn(async move {
+            runner
+                .run_units(protect_every, interrupt_first_launch)
+                .await
+        });
+        Ok(Self {
+            instance_id,
+            address,
+            imds,
+            bbb,
+            dir,
+            tasks: vec![task],
+            meetings_started: 0,
+        })
+    }
+
+    /// Starts a meeting with `participants` people; returns its id.
+    pub fn start_meeting(&mut self, participants: u32) -> String {
+        self.meetings_started += 1;
+        let id = format!("{}-meeting-{}", self.instance_id, self.meetings_started);
+        self.bbb.add_meeting(
+            DoubleMeeting::new(id.clone(), "Sandbox meeting").with_participants(participants, 1),
+        );
+        id
+    }
+
+    pub fn live_meetings(&self) -> usize {
+        self.bbb.meetings().len()
+    }
+
+    /// Ends every meeting; returns how many ended.
+    pub fn end_meetings(&self) -> usize {
+        let ids: Vec<String> = self
+            .bbb
+            .meetings()
+            .into_iter()
+            .filter(|m| !m.is_breakout)
+            .map(|m| m.meeting_id)
+            .collect();
+        ids.iter().filter(|id| self.bbb.end_meeting(id)).count()
+    }
+
+    /// The instance's recording status directory.
+    pub fn recording_status_dir(&self) -> PathBuf {
+        self.dir.path().join("recording-status")
+    }
+
+    /// Stops the hook processes at once (a crash, or the instance's end).
+    pub fn kill(&mut self) {
+        for t in self.tasks.drain(..) {
+            t.abort();
+        }
+    }
+}
+
+impl Drop for SimInstance {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+struct HookRunner {
+    binary: PathBuf,
+    vars: Vec<(String, String)>,
+    instance_id: String,
+    events: Events,
+}
+
+impl HookRunner {
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(&self.binary);
+        cmd.args(args)
+            .env_clear()
+            .envs(self.vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        cmd
+    }
+
+    /// Runs one hook command to its end, passing its log lines on; returns its exit code.
+    async fn run(&self, args: &[&str]) -> i32 {
+        self.run_timed(args).await.0
+    }
+
+    /// Runs one hook command; returns its exit code and its timing: wall time, and the time its
+    /// log says it spent in calls to the doubles and moto (`duration_ms` of each API call).
+    async fn run_timed(&self, args: &[&str]) -> (i32, LaunchTiming) {
+        let started = std::time::Instant::now();
+        let mut calls_ms = 0u64;
+        let mut child = match self.command(args).spawn() {
+            Ok(c) => c,
+            Err(e) => {
+                self.events
+                    .push(&self.instance_id, format!("cannot start bbb-hook: {e}"));
+                return (-1, LaunchTiming::default());
+            }
+        };
+        if let Some(stderr) = child.stderr.take() {
+            let mut lines = BufReader::new(stderr).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                if line.contains("api request") || line.contains("aws call") {
+                    calls_ms += line
+                        .split_whitespace()
+                        .find_map(|w| w.strip_prefix("duration_ms="))
+                        .and_then(|v| v.parse::<u64>().ok())
+                        .unwrap_or(0);
+                }
+                self.events.hook_line(&self.instance_id, args[0], &line);
+            }
+        }
+        let code = child.wait().await.ok().and_then(|s| s.code()).unwrap_or(-1);
+        (
+            code,
+            LaunchTiming {
+                wall_ms: started.elapsed().as_secs_f64() * 1000.0,
+                calls_ms: calls_ms as f64,
+            },
+        )
+    }
+
+    /// What systemd does with the units: launch (restarted on failure, not on a configuration
+    /// error), then the lifecycle-signal drain and the protect timer side by side.
+    async fn run_units(self, protect_every: Duration, interrupt_first: Option<Duration>) {
+        let mut attempt = 0;
+        let since_start = std::time::Instant::now();
+        if let Some(after) = interrupt_first {
+            attempt += 1;
+            let _ = tokio::time::timeout(after, self.run(&["launch"])).await;
+            self.events.push(
+                &self.instance_id,
+                format!(
+                    "bbb-hook launch killed after {} ms (restarted, as systemd would)",
+                    after.as_millis()
+                ),
+            );
+        }
+        loop {
+            attempt += 1;
+            let (code, timing) = self.run_timed(&["launch"]).await;
+            match code {
+                0 => {
+                    self.events.launch_timing(
+                        LaunchTiming {
+                            wall_ms: since_start.elapsed().as_secs_f64() * 1000.0,
+                            ..timing
+                        },
+                        timing.wall_ms,
+                    );
+                    break;
+                }
+                code => {
+                    self.events.push(
+                        &self.instance_id,
+                        format!(
+                            "bbb-hook launch exited {code} (attempt {attempt}), restarting in 2 s"
+                        ),
+                    );
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                }
+            }
+        }
+        let protect = async {
+            let mut tick = tokio::time::interval(protect_every);
+            loop {
+                tick.tick().await;
+                self.run(&["protect"]).await;
+            }
+        };
+        let drain = async {
+            loop {
+                let code = self.run(&["drain", "--on-lifecycle-signal"]).await;
+                if code == 0 || code == 75 {
+                    // Drained: the instance waits for its termination.
+                    std::future::pending::<()>().await;
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        };
+        tokio::join!(protect, drain);
+    }
+}
