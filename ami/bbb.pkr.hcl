@@ -1,7 +1,7 @@
 # The BigBlueButton fleet AMI: Ubuntu 22.04 + BigBlueButton 3.0 + bbb-hook and its systemd units +
 # node_exporter and Promtail, with nothing instance-specific (see README.md).
 #
-#   cd ami && packer init . && packer build -var hook_binary=../target/release/bbb-hook .
+#   cd ami && packer init . && packer build -var hook_binary=../target/hook-release/bbb-hook .
 
 packer {
   required_version = ">= 1.10.0"

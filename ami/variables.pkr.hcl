@@ -50,8 +50,8 @@ variable "tags" {
 
 variable "hook_binary" {
   type        = string
-  description = "The bbb-hook binary to bake in (x86_64 Linux, built with cargo build --release -p bbb-hook)."
-  default     = "../target/release/bbb-hook"
+  description = "The bbb-hook binary to bake in (x86_64 Linux, built with cargo build --profile hook-release -p bbb-hook)."
+  default     = "../target/hook-release/bbb-hook"
 }
 
 variable "bbb_repository" {

@@ -21,7 +21,11 @@ use std::time::{Duration, Instant};
 use bbb_core::scalelite::ServerState;
 use support::{Instance, BBB_SECRET, LAUNCHING_HOOK, SCALELITE_SECRET};
 
-const HOOK: &str = env!("CARGO_BIN_EXE_bbb-hook");
+/// The binary measured: `BBB_HOOK_BINARY` (scripts/bench-hook passes the shipped
+/// `hook-release` build), else the bench profile's.
+fn hook() -> String {
+    std::env::var("BBB_HOOK_BINARY").unwrap_or_else(|_| env!("CARGO_BIN_EXE_bbb-hook").to_owned())
+}
 const LEGACY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/legacy-launch.sh");
 /// Target: the stripped binary under 8 MB.
 const SIZE_TARGET_BYTES: u64 = 8_000_000;
@@ -142,7 +146,7 @@ async fn run_once(way: Way) -> Result<Sample, String> {
         return Err("the fresh fixture is not fresh".into());
     }
     let mut cmd = match way {
-        Way::Hook => i.command(&["launch"]),
+        Way::Hook => i.command_for(hook(), &["launch"]),
         Way::Legacy => i.command_for("bash", &[LEGACY]),
     };
     let cpu_before = children_cpu_ticks();
@@ -303,9 +307,10 @@ async fn bench() -> Result<bool, String> {
     }
 
     // --- the binary ---------------------------------------------------------------------------
-    let binary = Path::new(HOOK);
+    let hook_path = hook();
+    let binary = Path::new(&hook_path);
     let size = std::fs::metadata(binary)
-        .map_err(|e| format!("{HOOK}: {e}"))?
+        .map_err(|e| format!("{hook_path}: {e}"))?
         .len();
     let sections = elf_sections(binary)?;
     let symtab = sections.iter().any(|s| s == ".symtab");
@@ -313,7 +318,7 @@ async fn bench() -> Result<bool, String> {
     let stripped_size = stripped_copy_size(binary);
 
     println!("bbb-hook benchmark (issue #7)");
-    println!("  binary            {HOOK}");
+    println!("  binary            {hook_path}");
     println!(
         "  size              {size} bytes ({:.2} MiB)",
         size as f64 / (1024.0 * 1024.0)

@@ -115,30 +115,14 @@ async fn until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
     true
 }
 
-fn terraform(ws: &Workspace, args: &[&str]) -> Run {
+pub fn terraform(ws: &Workspace, args: &[&str]) -> Run {
     tokio::task::block_in_place(|| ws.terraform(args))
 }
 
-/// Plays the scenario with `servers` (at least 3) fleet servers. `provider_bin` is the provider
-/// Terraform runs.
-pub async fn play(sb: &Sandbox, provider_bin: &str, servers: usize) -> Outcome {
-    let mut st = Step {
-        sb,
-        out: Outcome::default(),
-    };
-    let n = servers.max(3);
-    let limit = Duration::from_secs(120);
+/// A Terraform working directory holding `examples/local`, whose provider reaches the
+/// sandbox's moto, Auto Scaling endpoint and Scalelite double.
+pub fn workspace(sb: &Sandbox, provider_bin: &str) -> Result<Workspace, String> {
     let e = &sb.endpoints;
-
-    // A BBB server outside the group, registered by bbb_scalelite_server (say, a recording
-    // server), to show the three resources side by side.
-    let legacy = match BbbDouble::start("legacy-bbb-secret-0123456789").await {
-        Ok(b) => b,
-        Err(err) => {
-            st.check(false, &format!("start a BBB double: {err}"));
-            return st.out;
-        }
-    };
     let mut ws = Workspace::new(provider_bin);
     for (k, v) in [
         ("BBB_SCALELITE_URL", e.scalelite_url.as_str()),
@@ -154,27 +138,81 @@ pub async fn play(sb: &Sandbox, provider_bin: &str, servers: usize) -> Outcome {
     }
     let src = repo_root().join("examples/local");
     for f in ["main.tf", "variables.tf", "outputs.tf", "versions.tf"] {
-        if let Err(err) = std::fs::copy(src.join(f), ws.path().join(f)) {
-            st.check(false, &format!("copy examples/local/{f}: {err}"));
+        std::fs::copy(src.join(f), ws.path().join(f))
+            .map_err(|err| format!("copy examples/local/{f}: {err}"))?;
+    }
+    Ok(ws)
+}
+
+/// `terraform.tfvars.json` for `examples/local`: the BBB server `legacy` registered by
+/// bbb_scalelite_server, the sandbox's fleet, and `events` for bbb_schedule.
+pub fn tfvars(sb: &Sandbox, legacy: &BbbDouble, events: Value) -> String {
+    let e = &sb.endpoints;
+    json!({
+        "servers": { "recordings": { "url": legacy.url() } },
+        "server_secrets": { "recordings": legacy.secret() },
+        "tag": "sandbox",
+        "fleet": {
+            "name": "sandbox",
+            "autoscaling_group_name": e.autoscaling_group_name,
+            "hosted_zone_id": e.hosted_zone_id,
+            "domain": e.domain,
+            "scalelite_secret_parameter": e.scalelite_secret_parameter,
+        },
+        "events": events,
+    })
+    .to_string()
+}
+
+/// Applies the workspace and stores `bbb_fleet`'s hook_config where the instances read it.
+pub async fn apply_fleet(sb: &Sandbox, ws: &Workspace) -> Result<(), String> {
+    let run = terraform(ws, &["apply", "-auto-approve", "-no-color"]);
+    if run.code != 0 {
+        return Err(format!("terraform apply failed: {}", run.flat()));
+    }
+    let out = terraform(ws, &["output", "-raw", "hook_config"]);
+    if out.code != 0 {
+        return Err(format!(
+            "terraform output hook_config failed: {}",
+            out.flat()
+        ));
+    }
+    sb.publish_hook_config(out.stdout.trim()).await;
+    Ok(())
+}
+
+/// The fleet's servers in the Scalelite double (by their domain).
+pub fn fleet_servers_of(sb: &Sandbox) -> Vec<bbb_doubles::DoubleServer> {
+    fleet_servers(sb)
+}
+
+/// Plays the scenario with `servers` (at least 3) fleet servers. `provider_bin` is the provider
+/// Terraform runs.
+pub async fn play(sb: &Sandbox, provider_bin: &str, servers: usize) -> Outcome {
+    let mut st = Step {
+        sb,
+        out: Outcome::default(),
+    };
+    let n = servers.max(3);
+    let limit = Duration::from_secs(120);
+
+    // A BBB server outside the group, registered by bbb_scalelite_server (say, a recording
+    // server), to show the three resources side by side.
+    let legacy = match BbbDouble::start("legacy-bbb-secret-0123456789").await {
+        Ok(b) => b,
+        Err(err) => {
+            st.check(false, &format!("start a BBB double: {err}"));
             return st.out;
         }
-    }
-    let vars = |events: Value| {
-        json!({
-            "servers": { "recordings": { "url": legacy.url() } },
-            "server_secrets": { "recordings": legacy.secret() },
-            "tag": "sandbox",
-            "fleet": {
-                "name": "sandbox",
-                "autoscaling_group_name": e.autoscaling_group_name,
-                "hosted_zone_id": e.hosted_zone_id,
-                "domain": e.domain,
-                "scalelite_secret_parameter": e.scalelite_secret_parameter,
-            },
-            "events": events,
-        })
-        .to_string()
     };
+    let ws = match workspace(sb, provider_bin) {
+        Ok(ws) => ws,
+        Err(err) => {
+            st.check(false, &err);
+            return st.out;
+        }
+    };
+    let vars = |events: Value| tfvars(sb, &legacy, events);
     let apply = |st: &mut Step, ws: &Workspace, what: &str| {
         st.say(format!("terraform apply: {what}"));
         let run = terraform(ws, &["apply", "-auto-approve", "-no-color"]);
@@ -187,14 +225,11 @@ pub async fn play(sb: &Sandbox, provider_bin: &str, servers: usize) -> Outcome {
 
     // 1. Terraform sets up the fleet.
     ws.write_file("terraform.tfvars.json", &vars(json!({})));
-    if !apply(&mut st, &ws, "bbb_fleet, bbb_scalelite_server") {
+    st.say("terraform apply: bbb_fleet, bbb_scalelite_server");
+    if let Err(err) = apply_fleet(sb, &ws).await {
+        st.check(false, &err);
         return st.out;
     }
-    let hook_config = terraform(&ws, &["output", "-raw", "hook_config"]);
-    if !st.check(hook_config.code == 0, "terraform output hook_config") {
-        return st.out;
-    }
-    sb.publish_hook_config(hook_config.stdout.trim()).await;
     st.say("hook_config stored where the instances read it (the fleet module's SSM parameter)");
 
     // 2. Scale out: every server gets its record and joins Scalelite.
