@@ -30,6 +30,11 @@ pub struct HookState {
     /// A drain finished.
     #[serde(default)]
     pub drained: bool,
+    /// The drain was for the instance's termination (the terminating lifecycle hook): the
+    /// instance never comes back. A drain at shutdown without it (a reboot) lets the next boot
+    /// launch again.
+    #[serde(default)]
+    pub terminating: bool,
 }
 
 pub fn now_secs() -> u64 {

@@ -267,12 +267,7 @@ async fn drain_past_the_limit_leaves_anyway() {
     assert!(run.stderr.contains("max wait reached"), "{}", run.stderr);
     assert!(i.server().is_none());
     assert_eq!(i.record().await, None);
-    assert!(i
-        .lifecycle
-        .calls()
-        .await
-        .iter()
-        .any(|c| c.action == "CompleteLifecycleAction" && c.hook_name == TERMINATING_HOOK));
+    assert!(i.completed(TERMINATING_HOOK).await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -289,12 +284,7 @@ async fn drain_with_scalelite_down_still_removes_dns_and_completes() {
         run.stderr
     );
     assert_eq!(i.record().await, None, "record deleted");
-    assert!(i
-        .lifecycle
-        .calls()
-        .await
-        .iter()
-        .any(|c| c.action == "CompleteLifecycleAction" && c.hook_name == TERMINATING_HOOK));
+    assert!(i.completed(TERMINATING_HOOK).await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -27,28 +27,25 @@ fn ok(action: &str) -> Response {
         .into_response()
 }
 
-fn validation_error(message: &str) -> Response {
+/// An Auto Scaling error document, as AWS sends it.
+fn error(code: &str, message: &str) -> Response {
     (
         StatusCode::BAD_REQUEST,
         [("content-type", "text/xml")],
         format!(
-            "<ErrorResponse xmlns=\"{NS}\"><Error><Type>Sender</Type><Code>ValidationError</Code><Message>{message}</Message></Error><RequestId>{}</RequestId></ErrorResponse>",
+            "<ErrorResponse xmlns=\"{NS}\"><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>{}</RequestId></ErrorResponse>",
             uuid::Uuid::new_v4()
         ),
     )
         .into_response()
 }
 
+fn validation_error(message: &str) -> Response {
+    error("ValidationError", message)
+}
+
 fn throttled() -> Response {
-    (
-        StatusCode::BAD_REQUEST,
-        [("content-type", "text/xml")],
-        format!(
-            "<ErrorResponse xmlns=\"{NS}\"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>{}</RequestId></ErrorResponse>",
-            uuid::Uuid::new_v4()
-        ),
-    )
-        .into_response()
+    error("Throttling", "Rate exceeded")
 }
 
 #[derive(Clone)]

@@ -3,14 +3,14 @@
 //! healed by the next `terraform apply`, and a scheduled event that adds capacity ahead of its
 //! start. Played by `scripts/demo` (bin `fleet-demo`) and, shortened, by the acceptance tests.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use bbb_core::scalelite::ServerState;
 use bbb_doubles::BbbDouble;
 use bbb_sandbox::Sandbox;
 use serde_json::{json, Value};
 
-use crate::{repo_root, Run, Workspace};
+use crate::{repo_root, rfc3339, Run, Workspace};
 
 /// What the scenario saw. `failures` lists every step that did not turn out as expected.
 #[derive(Debug, Default, Clone, serde::Serialize)]
@@ -30,30 +30,6 @@ pub struct Outcome {
     /// Seconds between capacity being reached and the event's start (positive: ahead).
     pub event_ahead_seconds: i64,
     pub failures: Vec<String>,
-}
-
-fn rfc3339(t: SystemTime) -> String {
-    let secs = t
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    // Civil date from days since the epoch (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
 }
 
 struct Step<'a> {

@@ -48,11 +48,14 @@ pub async fn run(ctx: &Context, lifecycle: bool) -> Result<Outcome, HookError> {
     if state.drained {
         tracing::info!("already drained");
         if lifecycle {
+            state.terminating = true;
+            ctx.state.save(&state)?;
             lifecycle::complete(ctx, &ctx.config.terminating_hook_name).await?;
         }
         return Ok(outcome);
     }
     state.draining = true;
+    state.terminating |= lifecycle;
     ctx.state.save(&state)?;
     let started = Instant::now();
     tracing::info!(

@@ -14,10 +14,17 @@ use crate::local_bbb;
 pub async fn run(ctx: &Context, dns_only: bool) -> Result<(), HookError> {
     let started = Instant::now();
     let mut state = ctx.state.load();
-    if state.draining {
+    if state.terminating {
         return Err(HookError::Config(
-            "this instance is draining (or drained): launch refused; a drained instance does not come back".into(),
+            "this instance is being terminated (its terminating lifecycle action drained it): launch refused".into(),
         ));
+    }
+    if state.draining {
+        // Drained at a shutdown (a reboot): this boot joins the fleet again.
+        tracing::info!(
+            drained = state.drained,
+            "drained at the last shutdown, joining again"
+        );
     }
     if dns_only {
         dns::ensure(ctx).await?;
@@ -39,6 +46,8 @@ pub async fn run(ctx: &Context, dns_only: bool) -> Result<(), HookError> {
 
     lifecycle::complete(ctx, &ctx.config.launching_hook_name).await?;
     state.launched = true;
+    state.draining = false;
+    state.drained = false;
     ctx.state.save(&state)?;
     tracing::info!(
         server_id = %server.id,

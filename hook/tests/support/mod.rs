@@ -239,6 +239,15 @@ impl Instance {
             .protected_from_scale_in
     }
 
+    /// Whether the lifecycle stub received a CompleteLifecycleAction for `hook`.
+    pub async fn completed(&self, hook: &str) -> bool {
+        self.lifecycle
+            .calls()
+            .await
+            .iter()
+            .any(|c| c.action == "CompleteLifecycleAction" && c.hook_name == hook)
+    }
+
     pub fn touch(&self, rel: &str) {
         let p = self.path("status").join(rel);
         std::fs::create_dir_all(p.parent().unwrap_or(Path::new("."))).expect("mkdir");
