@@ -149,8 +149,8 @@ def main(argv: list[str]) -> int:
         if used not in declared:
             problems.append(f"var.{used} is used but not declared")
     hook = declared.get("hook_binary", {})
-    if one(hook.get("default")) != "../target/release/bbb-hook":
-        problems.append("variable hook_binary must default to ../target/release/bbb-hook")
+    if one(hook.get("default")) != "../target/hook-release/bbb-hook":
+        problems.append("variable hook_binary must default to ../target/hook-release/bbb-hook (cargo build --profile hook-release)")
 
     for p in problems:
         print(p)

@@ -261,6 +261,14 @@ impl HookRunner {
                     );
                     break;
                 }
+                // RestartPreventExitStatus=64 78: a usage or configuration error stays failed.
+                64 | 78 => {
+                    self.events.push(
+                        &self.instance_id,
+                        format!("bbb-hook launch exited {code}: not restarted (configuration)"),
+                    );
+                    return;
+                }
                 code => {
                     self.events.push(
                         &self.instance_id,
@@ -281,9 +289,11 @@ impl HookRunner {
         };
         let drain = async {
             loop {
+                // Restart=on-failure with RestartPreventExitStatus=64 78, as the unit: a drain
+                // that failed part-way runs again (and finds done what is done).
                 let code = self.run(&["drain", "--on-lifecycle-signal"]).await;
-                if code == 0 || code == 75 {
-                    // Drained: the instance waits for its termination.
+                if matches!(code, 0 | 64 | 78) {
+                    // Drained (or cannot be): the instance waits for its termination.
                     std::future::pending::<()>().await;
                 }
                 tokio::time::sleep(Duration::from_secs(1)).await;
