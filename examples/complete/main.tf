@@ -127,6 +127,21 @@ module "monitoring" {
   tags                      = local.tags
 }
 
+# TURN for participants whose networks block UDP: coturn on its own server with an Elastic IP, TURN over
+# TLS on 443. The BBB servers get its URIs and the secret's parameter through fleet.env.
+module "turn" {
+  source = "../../modules/turn"
+
+  create                     = var.enable_turn
+  name                       = local.name
+  vpc_id                     = module.network.vpc_id
+  subnet_id                  = module.network.public_subnet_ids[0]
+  hostname                   = "turn.${var.domain}"
+  zone_id                    = module.dns.zone_id
+  certificate_parameter_name = var.turn_certificate_parameter_name
+  tags                       = local.tags
+}
+
 module "fleet" {
   source = "../../modules/fleet"
 
@@ -155,7 +170,12 @@ module "fleet" {
     access_point_id = module.recordings.bbb_access_point_id
   }
   loki_push_url = module.monitoring.loki_push_url
-  tags          = local.tags
+  turn = var.enable_turn ? {
+    uris                  = module.turn.turn_uris
+    stun_uris             = module.turn.stun_uris
+    secret_parameter_name = module.turn.secret_parameter_name
+  } : null
+  tags = local.tags
 }
 
 # Scheduled capacity on top of the CPU scaling (lectures, exams).

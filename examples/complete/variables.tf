@@ -132,6 +132,23 @@ variable "scalelite_secret_parameter_name" {
   }
 }
 
+variable "enable_turn" {
+  type        = bool
+  description = "Run a TURN server (modules/turn) and hand it to the fleet, for participants whose networks block UDP."
+  default     = true
+}
+
+variable "turn_certificate_parameter_name" {
+  type        = string
+  description = "SSM parameter with a certificate document covering turn.<domain> (e.g. the fleet's wildcard); null: the TURN server gets its own Let's Encrypt certificate."
+  default     = null
+
+  validation {
+    condition     = var.turn_certificate_parameter_name == null || can(regex("^/[A-Za-z0-9_./-]+$", var.turn_certificate_parameter_name))
+    error_message = "turn_certificate_parameter_name must start with /."
+  }
+}
+
 variable "ssh_ingress_cidrs" {
   type        = list(string)
   description = "Administration ranges allowed to SSH to the servers (empty: Session Manager only)."

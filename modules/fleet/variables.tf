@@ -10,7 +10,7 @@ variable "name" {
 
 variable "ami_id" {
   type        = string
-  description = "ID of the custom BigBlueButton AMI (BBB, coturn, the bbb_fleet hook, node-exporter, bbb-exporter and Promtail baked in)."
+  description = "ID of the custom BigBlueButton AMI (BBB, the bbb_fleet hook, node-exporter, bbb-exporter and Promtail baked in; no coturn: TURN runs on its own server, see the turn variable)."
 
   validation {
     condition     = can(regex("^ami-[0-9a-f]{8,17}$", var.ami_id))
@@ -327,6 +327,30 @@ variable "recordings" {
       can(regex("^/[A-Za-z0-9_./-]+$", var.recordings.mount_point)),
     ])
     error_message = "recordings needs an fs- file system ID, an fsap- access point ID and an absolute mount_point."
+  }
+}
+
+variable "turn" {
+  type = object({
+    uris                  = list(string)
+    stun_uris             = optional(list(string), [])
+    secret_parameter_name = string
+  })
+  description = "TURN server the BBB servers hand to browsers (the turn module's turn_uris, stun_uris and secret_parameter_name), written to fleet.env as BBB_TURN_URIS, BBB_STUN_URIS and BBB_TURN_SECRET_PARAMETER; null: no TURN (users behind UDP-blocking firewalls get no media)."
+  default     = null
+
+  validation {
+    condition = var.turn == null || alltrue(concat(
+      [length(try(var.turn.uris, [])) > 0],
+      [for u in try(var.turn.uris, []) : can(regex("^turns?:[A-Za-z0-9.-]+(:[0-9]{1,5})?(\\?transport=(udp|tcp))?$", u))],
+      [for u in try(var.turn.stun_uris, []) : can(regex("^stun:[A-Za-z0-9.-]+(:[0-9]{1,5})?$", u))],
+    ))
+    error_message = "turn.uris must be one or more turn:/turns: URIs (host[:port][?transport=udp|tcp]) and turn.stun_uris stun: URIs (host[:port]), without spaces."
+  }
+
+  validation {
+    condition     = var.turn == null || can(regex("^/[A-Za-z0-9_./-]{1,1000}$", try(var.turn.secret_parameter_name, "")))
+    error_message = "turn.secret_parameter_name must be a fully qualified SSM parameter name starting with /."
   }
 }
 

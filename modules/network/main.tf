@@ -18,20 +18,14 @@ locals {
 
   anywhere_v4 = "0.0.0.0/0"
 
-  # Ingress BigBlueButton needs from participants, and nothing else.
+  # Ingress BigBlueButton needs from participants, and nothing else. No TURN port: coturn does not run on
+  # the BBB servers but on its own host (modules/turn), which has its own security group.
   public_ingress = merge(
     {
       https_v4 = { protocol = "tcp", from = 443, to = 443, cidr_ipv4 = local.anywhere_v4, description = "HTTPS: BBB web client, API and WebSocket signalling" }
       http_v4  = { protocol = "tcp", from = 80, to = 80, cidr_ipv4 = local.anywhere_v4, description = "HTTP: certbot HTTP-01 challenges and the redirect to HTTPS" }
       media_v4 = { protocol = "udp", from = var.media_port_range.from, to = var.media_port_range.to, cidr_ipv4 = local.anywhere_v4, description = "WebRTC media (UDP)" }
     },
-    var.enable_turn ? {
-      turn_udp = { protocol = "udp", from = 3478, to = 3478, cidr_ipv4 = local.anywhere_v4, description = "TURN/STUN (UDP)" }
-      turn_tcp = { protocol = "tcp", from = 3478, to = 3478, cidr_ipv4 = local.anywhere_v4, description = "TURN (TCP)" }
-    } : {},
-    var.enable_turns_tls ? {
-      turns_tcp = { protocol = "tcp", from = 5349, to = 5349, cidr_ipv4 = local.anywhere_v4, description = "TURN over TLS" }
-    } : {},
     { for i, cidr in var.ssh_ingress_cidrs : "ssh_${i}" => { protocol = "tcp", from = 22, to = 22, cidr_ipv4 = cidr, description = "SSH from an administration range" } },
   )
 
@@ -141,7 +135,7 @@ resource "aws_route_table_association" "private" {
 resource "aws_security_group" "bbb" {
   #checkov:skip=CKV2_AWS_5:Attached to the BBB servers by the fleet module's launch template (output bbb_security_group_id), outside this module.
   name        = "${var.name}-bbb"
-  description = "BigBlueButton media servers: HTTPS, certbot, TURN and WebRTC media only"
+  description = "BigBlueButton media servers: HTTPS, certbot and WebRTC media only"
   vpc_id      = aws_vpc.this.id
 
   tags = merge(local.tags, { Name = "${var.name}-bbb" })
@@ -164,8 +158,8 @@ resource "aws_vpc_security_group_ingress_rule" "bbb" {
   tags              = local.tags
 }
 
-# Outbound: HTTPS (Scalelite API, AWS APIs, ACME), HTTP (package mirrors), NFS to EFS and Loki in the VPC.
-# WebRTC media answers need no egress rule: security groups are stateful.
+# Outbound: HTTPS (Scalelite API, AWS APIs, ACME), HTTP (package mirrors), NFS to EFS and Loki in the VPC,
+# and WebRTC media over UDP.
 resource "aws_vpc_security_group_egress_rule" "bbb_https" {
   security_group_id = aws_security_group.bbb.id
   ip_protocol       = "tcp"
@@ -183,6 +177,21 @@ resource "aws_vpc_security_group_egress_rule" "bbb_http" {
   to_port           = 80
   cidr_ipv4         = local.anywhere_v4
   description       = "HTTP to package mirrors"
+  tags              = local.tags
+}
+
+# WebRTC media (UDP) from the media ports to participants and to TURN relays (modules/turn, relay ports
+# 32769-65535). The destination is the peer's port: a browser's ephemeral port or a relay port, so any UDP
+# port. With the ingress rule open to anywhere on the media ports, this rule for all UDP ports to anywhere
+# also makes the media flows untracked (EC2 security group connection tracking): a busy server does not
+# run into the instance's connection-tracking allowance with thousands of media flows.
+resource "aws_vpc_security_group_egress_rule" "bbb_media" {
+  security_group_id = aws_security_group.bbb.id
+  ip_protocol       = "udp"
+  from_port         = 0
+  to_port           = 65535
+  cidr_ipv4         = local.anywhere_v4
+  description       = "WebRTC media to participants and TURN relays (their ports are ephemeral)"
   tags              = local.tags
 }
 

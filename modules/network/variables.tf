@@ -62,18 +62,6 @@ variable "nat_gateway" {
   }
 }
 
-variable "enable_turn" {
-  type        = bool
-  description = "Open TURN/STUN 3478 tcp and udp to the BBB servers (coturn on the media servers)."
-  default     = true
-}
-
-variable "enable_turns_tls" {
-  type        = bool
-  description = "Also open TURN over TLS on 5349/tcp (only when coturn terminates TLS on the servers)."
-  default     = false
-}
-
 variable "media_port_range" {
   type = object({
     from = number
