@@ -14,9 +14,12 @@
 set -euo pipefail
 umask 077
 
-readonly ENV_FILE=/etc/bbb-turn/turn.env
-readonly CONF=/etc/turnserver.conf
-readonly CERT_DIR=/etc/turnserver
+# The paths and coturn's group can be moved for scripts/test-turn-configure only.
+readonly ENV_FILE=${BBB_TURN_ENV_FILE:-/etc/bbb-turn/turn.env}
+readonly CONF=${BBB_TURN_CONF:-/etc/turnserver.conf}
+readonly CERT_DIR=${BBB_TURN_CERT_DIR:-/etc/turnserver}
+readonly TURN_GROUP=${BBB_TURN_GROUP:-turnserver}
+readonly IMDS=${BBB_TURN_IMDS:-http://169.254.169.254}
 
 log() { printf 'bbb-turn-configure: %s\n' "$*" >&2; }
 die() {
@@ -42,9 +45,9 @@ load_env() {
 # IMDSv2 only (the instance requires tokens).
 imds() {
   local token
-  token=$(curl -fsS --retry 5 -X PUT http://169.254.169.254/latest/api/token \
+  token=$(curl -fsS --retry 5 -X PUT "$IMDS/latest/api/token" \
     -H 'X-aws-ec2-metadata-token-ttl-seconds: 300') || die "no IMDSv2 token"
-  curl -fsS --retry 5 -H "X-aws-ec2-metadata-token: $token" "http://169.254.169.254/latest/meta-data/$1" ||
+  curl -fsS --retry 5 -H "X-aws-ec2-metadata-token: $token" "$IMDS/latest/meta-data/$1" ||
     die "IMDS meta-data/$1 unavailable"
 }
 
@@ -83,7 +86,7 @@ write_config() {
   [ -n "$secret" ] || die "SSM parameter $TURN_SECRET_PARAMETER is empty"
   [[ $secret =~ ^[A-Za-z0-9+/=_.-]+$ ]] || die "the secret in $TURN_SECRET_PARAMETER has characters other than letters, digits and +/=_.- (not safe in turnserver.conf and turn-stun-servers.xml)"
 
-  tmp=$(mktemp /etc/.turnserver.conf.XXXXXX)
+  tmp=$(mktemp "$(dirname "$CONF")/.turnserver.conf.XXXXXX")
   cat >"$tmp" <<EOF
 # Written at boot by bbb-turn-configure (modules/turn); edits are lost at the next boot.
 listening-port=3478
@@ -144,7 +147,7 @@ denied-peer-ip=fc00::-fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff
 denied-peer-ip=fe80::-febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff
 EOF
   unset secret
-  chown root:turnserver "$tmp"
+  chown "root:$TURN_GROUP" "$tmp"
   chmod 0640 "$tmp"
   mv -f "$tmp" "$CONF"
   # coturn has one TLS port (443); the standard TURN-over-TLS port 5349 is redirected to it when enabled.
@@ -166,10 +169,10 @@ install_certificate() {
   [ "$(openssl x509 -in "$dir/fullchain.pem" -noout -pubkey)" = "$(openssl pkey -in "$dir/privkey.pem" -pubout)" ] ||
     die "the private key does not belong to the certificate"
   openssl x509 -in "$dir/fullchain.pem" -noout -checkend 0 >/dev/null || die "the certificate has expired"
-  install -d -m 0750 -o root -g turnserver "$CERT_DIR"
+  install -d -m 0750 -o root -g "$TURN_GROUP" "$CERT_DIR"
   for f in fullchain.pem privkey.pem; do
     if ! cmp -s "$dir/$f" "$CERT_DIR/$f"; then
-      install -m 0640 -o root -g turnserver "$dir/$f" "$CERT_DIR/.$f.new"
+      install -m 0640 -o root -g "$TURN_GROUP" "$dir/$f" "$CERT_DIR/.$f.new"
       mv -f "$CERT_DIR/.$f.new" "$CERT_DIR/$f"
       changed=true
     fi
