@@ -343,9 +343,9 @@ variable "turn" {
     condition = var.turn == null || alltrue(concat(
       [length(try(var.turn.uris, [])) > 0],
       [for u in try(var.turn.uris, []) : can(regex("^turns?:[A-Za-z0-9.-]+(:[0-9]{1,5})?(\\?transport=(udp|tcp))?$", u))],
-      [for u in try(var.turn.stun_uris, []) : can(regex("^stun:[A-Za-z0-9.-]+(:[0-9]{1,5})?$", u))],
+      [for u in try(var.turn.stun_uris, []) : can(regex("^stuns?:[A-Za-z0-9.-]+(:[0-9]{1,5})?$", u))],
     ))
-    error_message = "turn.uris must be one or more turn:/turns: URIs (host[:port][?transport=udp|tcp]) and turn.stun_uris stun: URIs (host[:port]), without spaces."
+    error_message = "turn.uris must be one or more turn:/turns: URIs (host[:port][?transport=udp|tcp]) and turn.stun_uris stun:/stuns: URIs (host[:port]), without spaces."
   }
 
   validation {

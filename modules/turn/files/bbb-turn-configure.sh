@@ -184,8 +184,9 @@ install_certificate() {
   fi
 }
 
-# The shared certificate document: a PEM bundle (private key and certificates, leaf first) or a JSON
-# object with "certificate" (leaf or full chain), optional "chain" and "private_key".
+# The shared certificate document, as the fleet's BBB_TLS_CERTIFICATE_PARAMETER holds it (modules/fleet,
+# bbb-hook's tls/cert.rs): a JSON object {"fullchain": PEM certificates leaf first, "private_key": PEM}, or
+# a PEM bundle (private key and certificates). "certificate" and "chain" are accepted in place of fullchain.
 shared_certificate() {
   local work
   work=$(mktemp -d)
@@ -207,7 +208,7 @@ try:
 except ValueError:
     obj = None
 if isinstance(obj, dict):
-    doc = "\n".join(str(obj.get(k) or "") for k in ("certificate", "chain", "private_key"))
+    doc = "\n".join(str(obj.get(k) or "") for k in ("fullchain", "certificate", "chain", "private_key"))
 certs, keys = [], []
 for m in PEM.finditer(doc):
     if m.group(1) == "CERTIFICATE" and m.group(0) not in certs:
