@@ -162,13 +162,14 @@ EOF
 # Installs fullchain.pem and privkey.pem from directory $1 for coturn if they differ from the current ones,
 # after checking that the key matches the certificate and the certificate covers the host name.
 install_certificate() {
-  local dir=$1 changed=false f
+  local dir=$1 changed=false had_certificate=false f
   [ -s "$dir/fullchain.pem" ] && [ -s "$dir/privkey.pem" ] || die "certificate or key missing"
   openssl x509 -in "$dir/fullchain.pem" -noout -checkhost "$TURN_HOSTNAME" | grep -q 'does match' ||
     die "the certificate does not cover $TURN_HOSTNAME"
   [ "$(openssl x509 -in "$dir/fullchain.pem" -noout -pubkey)" = "$(openssl pkey -in "$dir/privkey.pem" -pubout)" ] ||
     die "the private key does not belong to the certificate"
   openssl x509 -in "$dir/fullchain.pem" -noout -checkend 0 >/dev/null || die "the certificate has expired"
+  [ -s "$CERT_DIR/fullchain.pem" ] && had_certificate=true
   install -d -m 0750 -o root -g "$TURN_GROUP" "$CERT_DIR"
   for f in fullchain.pem privkey.pem; do
     if ! cmp -s "$dir/$f" "$CERT_DIR/$f"; then
@@ -179,8 +180,13 @@ install_certificate() {
   done
   if [ "$changed" = true ]; then
     log "installed the certificate for $TURN_HOSTNAME (expires $(openssl x509 -in "$CERT_DIR/fullchain.pem" -noout -enddate | cut -d= -f2))"
-    # coturn reloads its certificates on SIGUSR2 (mainrelay.c reload_ssl_certs).
-    if systemctl is-active --quiet coturn.service; then systemctl kill -s USR2 coturn.service; fi
+    # coturn reloads its certificates on SIGUSR2 (mainrelay.c reload_ssl_certs), but a coturn started without
+    # a certificate has no TLS listener to reload (openssl_setup turns TLS off): that one is restarted.
+    if [ "$had_certificate" = true ]; then
+      if systemctl is-active --quiet coturn.service; then systemctl kill -s USR2 coturn.service; fi
+    else
+      systemctl try-restart coturn.service
+    fi
   fi
 }
 
