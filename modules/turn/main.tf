@@ -258,7 +258,8 @@ resource "aws_instance" "this" {
   associate_public_ip_address = true
   monitoring                  = true
   ebs_optimized               = true
-  user_data                   = local.user_data
+  # gzip: the script and units are close to EC2's 16 KB user data limit; cloud-init unpacks gzip itself.
+  user_data_base64 = base64gzip(local.user_data)
   # cloud-init runs the user data once per instance: a changed configuration needs a new server.
   user_data_replace_on_change = true
 
