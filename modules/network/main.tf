@@ -134,7 +134,7 @@ resource "aws_route_table_association" "private" {
 
 resource "aws_security_group" "bbb" {
   #checkov:skip=CKV2_AWS_5:Attached to the BBB servers by the fleet module's launch template (output bbb_security_group_id), outside this module.
-  name        = "${var.name}-bbb"
+  name = "${var.name}-bbb"
   # The description is kept from when TURN ports were opened here: changing it replaces the group (and its
   # fixed name would collide with create_before_destroy). No TURN port is open any more.
   description = "BigBlueButton media servers: HTTPS, certbot, TURN and WebRTC media only"
