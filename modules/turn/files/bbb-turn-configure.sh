@@ -277,6 +277,7 @@ cmd_install() {
   export DEBIAN_FRONTEND=noninteractive
   local packages=(coturn python3-boto3 curl openssl) attempt
   [ "$TURN_CERTIFICATE_MODE" = letsencrypt ] && packages+=(certbot)
+  [ "$TURN_TLS_5349" = true ] && packages+=(iptables)
   # coturn must never run with the package's default configuration (no authentication: an open relay):
   # policy-rc.d keeps the package scripts from starting it; it starts after bbb-turn-configure.
   printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
