@@ -241,7 +241,7 @@ class Config:
     required_versions: list[str] = field(default_factory=list)
     providers: dict[str, dict] = field(default_factory=dict)  # local name -> {"source", "version"}
     module_calls: dict[str, str] = field(default_factory=dict)  # name -> source
-    resources: dict[str, str] = field(default_factory=dict)  # address -> "resource" | "data source"
+    resources: dict[str, str] = field(default_factory=dict)  # address -> "resource" | "data source" | "ephemeral resource"
     locals: set[str] = field(default_factory=set)
     expressions: list[tuple[str, str]] = field(default_factory=list)  # (file, text with "${")
 
@@ -301,7 +301,7 @@ def parse(path: Path) -> Config:
         for block in doc.get("module", []):
             for name, body in block.items():
                 cfg.module_calls[name] = str(_unwrap(body.get("source", [""])))
-        for kind, label, prefix in (("resource", "resource", ""), ("data", "data source", "data.")):
+        for kind, label, prefix in (("resource", "resource", ""), ("data", "data source", "data."), ("ephemeral", "ephemeral resource", "ephemeral.")):
             for block in doc.get(kind, []):
                 for rtype, named in block.items():
                     for name in named:
