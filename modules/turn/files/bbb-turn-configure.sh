@@ -29,9 +29,14 @@ die() {
 
 load_env() {
   [ -r "$ENV_FILE" ] || die "$ENV_FILE is missing (written by the turn module's user data)"
-  # shellcheck source=/dev/null
-  . "$ENV_FILE"
-  local v
+  # TURN_*=VALUE lines, read literally (not sourced: a value is data, never shell).
+  local line key v
+  while IFS= read -r line || [ -n "$line" ]; do
+    case $line in '' | '#'*) continue ;; esac
+    key=${line%%=*}
+    [[ $key =~ ^TURN_[A-Z0-9_]+$ ]] || die "unexpected line in $ENV_FILE: $line"
+    printf -v "$key" '%s' "${line#*=}"
+  done <"$ENV_FILE"
   for v in TURN_REGION TURN_HOSTNAME TURN_REALM TURN_PUBLIC_IP TURN_SECRET_PARAMETER TURN_CERTIFICATE_MODE \
     TURN_CERTIFICATE_PARAMETER TURN_LETSENCRYPT_EMAIL TURN_RELAY_MIN_PORT TURN_RELAY_MAX_PORT TURN_TLS_5349; do
     [ -n "${!v:-}" ] || die "$v is not set in $ENV_FILE"
@@ -45,9 +50,9 @@ load_env() {
 # IMDSv2 only (the instance requires tokens).
 imds() {
   local token
-  token=$(curl -fsS --retry 5 -X PUT "$IMDS/latest/api/token" \
+  token=$(curl -fsS --retry 5 --retry-connrefused -X PUT "$IMDS/latest/api/token" \
     -H 'X-aws-ec2-metadata-token-ttl-seconds: 300') || die "no IMDSv2 token"
-  curl -fsS --retry 5 -H "X-aws-ec2-metadata-token: $token" "$IMDS/latest/meta-data/$1" ||
+  curl -fsS --retry 5 --retry-connrefused -H "X-aws-ec2-metadata-token: $token" "$IMDS/latest/meta-data/$1" ||
     die "IMDS meta-data/$1 unavailable"
 }
 
