@@ -132,6 +132,23 @@ data "aws_iam_policy_document" "instance" {
     resources = compact([local.secret_parameter_arn, local.certificate_parameter_arn])
   }
 
+  # Session Manager only (AWS's minimal instance policy for it), not AmazonSSMManagedInstanceCore, whose
+  # ssm:GetParameter on * would let the server read every parameter of the account.
+  dynamic "statement" {
+    for_each = var.enable_ssm_session_manager ? [1] : []
+    content {
+      sid = "SessionManager"
+      actions = [
+        "ssm:UpdateInstanceInformation",
+        "ssmmessages:CreateControlChannel",
+        "ssmmessages:CreateDataChannel",
+        "ssmmessages:OpenControlChannel",
+        "ssmmessages:OpenDataChannel",
+      ]
+      resources = ["*"]
+    }
+  }
+
   dynamic "statement" {
     for_each = local.certificate_secret_arn_glob != null ? [local.certificate_secret_arn_glob] : []
     content {
@@ -164,12 +181,6 @@ resource "aws_iam_role_policy" "this" {
   policy = data.aws_iam_policy_document.instance.json
 }
 
-resource "aws_iam_role_policy_attachment" "ssm_core" {
-  count = var.create && var.enable_ssm_session_manager ? 1 : 0
-
-  role       = aws_iam_role.this[0].name
-  policy_arn = "arn:${local.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"
-}
 
 # --- Security group --------------------------------------------------------------------------
 

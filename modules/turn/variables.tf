@@ -236,7 +236,7 @@ variable "enable_turns_5349" {
 
 variable "enable_ssm_session_manager" {
   type        = bool
-  description = "Attach AmazonSSMManagedInstanceCore so operators reach the server with Session Manager (no SSH port is ever opened)."
+  description = "Allow Session Manager (the minimal ssm/ssmmessages actions, not AmazonSSMManagedInstanceCore) so operators reach the server without SSH (no SSH port is ever opened)."
   default     = true
 }
 
