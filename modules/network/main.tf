@@ -184,9 +184,12 @@ resource "aws_vpc_security_group_egress_rule" "bbb_http" {
 
 # WebRTC media (UDP) from the media ports to participants and to TURN relays (modules/turn, relay ports
 # 32769-65535). The destination is the peer's port: a browser's ephemeral port or a relay port, so any UDP
-# port. With the ingress rule open to anywhere on the media ports, this rule for all UDP ports to anywhere
-# also makes the media flows untracked (EC2 security group connection tracking): a busy server does not
-# run into the instance's connection-tracking allowance with thousands of media flows.
+# port. Connection tracking (EC2 "Security group connection tracking", untracked connections): a flow is
+# untracked when the rule admitting it is open to 0.0.0.0/0 and a rule in the other direction admits all
+# response traffic to 0.0.0.0/0 on all ports (0-65535). So UDP flows a peer starts on the media ports
+# (media_v4 ingress, anywhere) are untracked with this rule; flows the server starts stay tracked (the
+# ingress is not all ports), as does all TCP (HTTPS, WebSocket). Untracked responses pass only because
+# this rule admits them.
 resource "aws_vpc_security_group_egress_rule" "bbb_media" {
   security_group_id = aws_security_group.bbb.id
   ip_protocol       = "udp"

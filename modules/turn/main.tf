@@ -187,7 +187,8 @@ resource "aws_iam_role_policy" "this" {
 resource "aws_security_group" "this" {
   count = var.create ? 1 : 0
 
-  name        = "${var.name}-turn"
+  # name_prefix: with create_before_destroy a fixed name would collide with the group being replaced.
+  name_prefix = "${var.name}-turn-"
   description = "TURN server: STUN/TURN 3478, TURN over TLS 443, relay ports; relays only to BBB media ports"
   vpc_id      = var.vpc_id
   tags        = merge(local.tags, { Name = "${var.name}-turn" })
@@ -291,6 +292,10 @@ resource "aws_instance" "this" {
   tags        = merge(local.tags, { Name = "${var.name}-turn" })
   volume_tags = merge(local.tags, { Name = "${var.name}-turn" })
 
+  # The role's permissions exist before the first boot reads the secret (the instance profile alone does
+  # not order the inline policy).
+  depends_on = [aws_iam_role_policy.this]
+
   lifecycle {
     # A newer Ubuntu image must not replace a serving TURN server on the next apply; replace it on purpose
     # (terraform apply -replace=...). unattended-upgrades applies security updates in place.
@@ -306,7 +311,9 @@ resource "aws_eip_association" "this" {
 }
 
 resource "aws_route53_record" "this" {
-  count = var.create && var.zone_id != null ? 1 : 0
+  # A known boolean, not zone_id != null: a zone created in the same apply has an unknown zone_id at plan,
+  # which count cannot take ("Invalid count argument").
+  count = var.create && var.create_dns_record ? 1 : 0
 
   zone_id = var.zone_id
   name    = var.hostname

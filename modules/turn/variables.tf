@@ -44,9 +44,20 @@ variable "hostname" {
   }
 }
 
+variable "create_dns_record" {
+  type        = bool
+  description = "Create the A record of hostname in zone_id. false: DNS is managed elsewhere (point hostname at public_ip)."
+  default     = true
+
+  validation {
+    condition     = !var.create_dns_record || var.zone_id != null
+    error_message = "create_dns_record needs zone_id (or set create_dns_record = false when DNS is managed elsewhere)."
+  }
+}
+
 variable "zone_id" {
   type        = string
-  description = "Route53 hosted zone the A record of hostname is created in (the dns module's zone_id); null creates no record (DNS managed elsewhere)."
+  description = "Route53 hosted zone the A record of hostname is created in (the dns module's zone_id); may be unknown until apply. Required when create_dns_record is true."
   default     = null
 
   validation {
