@@ -123,20 +123,21 @@ fn entries(dir: &Path) -> Result<Vec<(String, Option<SystemTime>)>, HookError> {
     Ok(out)
 }
 
+/// One format's marks: `processed/<id>-<format>.*` and `published/<id>-<format>.*` (with its
+/// time).
+#[derive(Default, Debug)]
+struct FormatMarks {
+    processed: Option<&'static str>,
+    published: Option<(&'static str, Option<SystemTime>)>,
+}
+
 #[derive(Default, Debug)]
 struct Marks {
     recorded: bool,
     raw: bool,
     archived: Option<&'static str>,
     sanity: Option<&'static str>,
-    /// format -> (processed mark, published mark with its time)
-    formats: BTreeMap<
-        String,
-        (
-            Option<&'static str>,
-            Option<(&'static str, Option<SystemTime>)>,
-        ),
-    >,
+    formats: BTreeMap<String, FormatMarks>,
     sender: Option<Option<SystemTime>>,
 }
 
@@ -180,8 +181,8 @@ pub fn stages(src: &Sources) -> Result<BTreeMap<String, Stage>, HookError> {
         {
             let slot = &mut marks.entry(id.to_owned()).or_default().formats;
             let f = slot.entry(format.to_owned()).or_default();
-            if f.0.is_none() || k == "fail" {
-                f.0 = Some(k);
+            if f.processed.is_none() || k == "fail" {
+                f.processed = Some(k);
             }
         }
     }
@@ -198,8 +199,8 @@ pub fn stages(src: &Sources) -> Result<BTreeMap<String, Stage>, HookError> {
         }
         let m = marks.entry(id.to_owned()).or_default();
         let f = m.formats.entry(format.to_owned()).or_default();
-        if f.1.is_none() || k == "fail" {
-            f.1 = Some((k, mtime));
+        if f.published.is_none() || k == "fail" {
+            f.published = Some((k, mtime));
         }
     }
     Ok(marks
@@ -226,9 +227,9 @@ fn judge(m: &Marks, transfer_expected: bool) -> Stage {
     if !m.formats.is_empty() {
         let mut published = Vec::new();
         let mut failed = Vec::new();
-        for (format, (processed, publish)) in &m.formats {
-            match (processed, publish) {
-                (_, Some(("done", t))) => published.push(*t),
+        for (format, f) in &m.formats {
+            match (f.processed, f.published) {
+                (_, Some(("done", t))) => published.push(t),
                 (_, Some(("fail", _))) => failed.push(format!("publish {format}")),
                 (Some("fail"), _) => failed.push(format!("process {format}")),
                 (Some(_), _) => return Stage::Publishing(format.clone()),
