@@ -321,4 +321,28 @@ mod tests {
             .unwrap_err();
         assert!(e.to_string().contains("BBB_HOOK_POLL_INTERVAL"), "{e}");
     }
+
+    #[test]
+    fn recording_paths() {
+        let s = Settings::from_vars(|_| None).unwrap();
+        assert_eq!(
+            s.recording_raw_dir,
+            PathBuf::from("/var/bigbluebutton/recording/raw")
+        );
+        assert_eq!(
+            s.scalelite_post_publish,
+            PathBuf::from(DEFAULT_SCALELITE_POST_PUBLISH)
+        );
+        let s =
+            Settings::from_vars(|n| (n == "BBB_RECORDING_STATUS_DIR").then(|| "/r/status".into()))
+                .unwrap();
+        assert_eq!(s.recording_raw_dir, PathBuf::from("/r/raw"));
+        let s = Settings::from_vars(|n| match n {
+            "BBB_RECORDING_STATUS_DIR" => Some("/r/status".into()),
+            "BBB_RECORDING_RAW_DIR" => Some("/elsewhere".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(s.recording_raw_dir, PathBuf::from("/elsewhere"));
+    }
 }
