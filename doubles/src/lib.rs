@@ -9,6 +9,6 @@ mod common;
 pub mod imds;
 pub mod scalelite;
 
-pub use bbb::{BbbDouble, DoubleMeeting};
+pub use bbb::{BbbDouble, DoubleMeeting, Pace, PipelineStage, RecordingOutcome, RecordingPipeline};
 pub use imds::{ImdsDouble, InstanceIdentity};
 pub use scalelite::{DoubleServer, ScaleliteDouble};

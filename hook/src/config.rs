@@ -152,6 +152,12 @@ pub struct Settings {
     pub bbb_api_url: String,
     /// BBB's recording status directory (`BBB_RECORDING_STATUS_DIR`).
     pub recording_status_dir: PathBuf,
+    /// BBB's raw recording directory (`BBB_RECORDING_RAW_DIR`; default: `raw` next to the
+    /// status directory). rap-starter creates `raw/<id>/` before it queues the archive job.
+    pub recording_raw_dir: PathBuf,
+    /// Scalelite's post_publish script (`BBB_SCALELITE_POST_PUBLISH`). When it exists, a
+    /// recording is in the works until the script's `published/<id>-sender.done`.
+    pub scalelite_post_publish: PathBuf,
     /// The instance metadata service (`AWS_EC2_METADATA_SERVICE_ENDPOINT`).
     pub imds_endpoint: String,
     /// How often drain re-checks meetings and the lifecycle signal (`BBB_HOOK_POLL_INTERVAL`,
@@ -171,6 +177,8 @@ pub const DEFAULT_BBB_PROPERTIES: [&str; 2] = [
 ];
 pub const DEFAULT_BBB_API_URL: &str = "http://127.0.0.1:8090/bigbluebutton/api";
 pub const DEFAULT_RECORDING_STATUS_DIR: &str = "/var/bigbluebutton/recording/status";
+pub const DEFAULT_SCALELITE_POST_PUBLISH: &str =
+    "/usr/local/bigbluebutton/core/scripts/post_publish/scalelite_post_publish.rb";
 pub const DEFAULT_IMDS_ENDPOINT: &str = "http://169.254.169.254";
 
 impl Settings {
@@ -192,6 +200,9 @@ impl Settings {
             Some(p) => vec![PathBuf::from(p)],
             None => DEFAULT_BBB_PROPERTIES.iter().map(PathBuf::from).collect(),
         };
+        let recording_status_dir = get("BBB_RECORDING_STATUS_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_RECORDING_STATUS_DIR));
         Ok(Self {
             config_file: get("BBB_FLEET_HOOK_CONFIG_FILE").map(PathBuf::from),
             config_parameter: get("BBB_FLEET_HOOK_CONFIG_PARAMETER"),
@@ -204,9 +215,13 @@ impl Settings {
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_STATE_DIR)),
             bbb_properties,
             bbb_api_url: get("BBB_HOOK_BBB_API_URL").unwrap_or_else(|| DEFAULT_BBB_API_URL.into()),
-            recording_status_dir: get("BBB_RECORDING_STATUS_DIR")
+            recording_raw_dir: get("BBB_RECORDING_RAW_DIR")
                 .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from(DEFAULT_RECORDING_STATUS_DIR)),
+                .unwrap_or_else(|| crate::recordings::default_raw_dir(&recording_status_dir)),
+            recording_status_dir,
+            scalelite_post_publish: get("BBB_SCALELITE_POST_PUBLISH")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_SCALELITE_POST_PUBLISH)),
             imds_endpoint: get("AWS_EC2_METADATA_SERVICE_ENDPOINT")
                 .unwrap_or_else(|| DEFAULT_IMDS_ENDPOINT.into()),
             poll_interval: seconds("BBB_HOOK_POLL_INTERVAL", 10)?,
@@ -305,5 +320,29 @@ mod tests {
         let e = Settings::from_vars(|n| (n == "BBB_HOOK_POLL_INTERVAL").then(|| "soon".into()))
             .unwrap_err();
         assert!(e.to_string().contains("BBB_HOOK_POLL_INTERVAL"), "{e}");
+    }
+
+    #[test]
+    fn recording_paths() {
+        let s = Settings::from_vars(|_| None).unwrap();
+        assert_eq!(
+            s.recording_raw_dir,
+            PathBuf::from("/var/bigbluebutton/recording/raw")
+        );
+        assert_eq!(
+            s.scalelite_post_publish,
+            PathBuf::from(DEFAULT_SCALELITE_POST_PUBLISH)
+        );
+        let s =
+            Settings::from_vars(|n| (n == "BBB_RECORDING_STATUS_DIR").then(|| "/r/status".into()))
+                .unwrap();
+        assert_eq!(s.recording_raw_dir, PathBuf::from("/r/raw"));
+        let s = Settings::from_vars(|n| match n {
+            "BBB_RECORDING_STATUS_DIR" => Some("/r/status".into()),
+            "BBB_RECORDING_RAW_DIR" => Some("/elsewhere".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(s.recording_raw_dir, PathBuf::from("/elsewhere"));
     }
 }

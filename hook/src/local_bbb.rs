@@ -1,14 +1,16 @@
 //! The BBB server on this instance: its shared secret from bbb-web's properties, its live
-//! meetings from its own API, and its recording pipeline from the recording status directory.
+//! meetings from its own API, and its recording pipeline from the files BBB's recording workers
+//! and Scalelite's post_publish script write (see [`crate::recordings`]).
 
-use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use bbb_core::bbb::{BbbClient, BbbConfig};
 use bbb_core::Secret;
 
 use crate::config::Settings;
 use crate::error::HookError;
+use crate::recordings::{self, Sources, Stage};
 
 const SECRET_KEY: &str = "securitySalt";
 
@@ -82,9 +84,11 @@ pub struct Activity {
     /// Of those, breakout rooms.
     pub breakout_rooms: usize,
     pub participants: u64,
-    /// Recordings recorded here and not yet published (processing, or copying to the shared
-    /// recordings volume as part of publishing).
+    /// Recordings BBB's pipeline still works on here, from the meeting's end until Scalelite's
+    /// transfer marker (or until published, when this instance has no Scalelite transfer).
     pub recordings_in_progress: Vec<String>,
+    /// Where each of those stands (`archiving`, `publishing presentation`, ...).
+    pub recording_stages: BTreeMap<String, String>,
     /// Recordings whose processing failed (they will not progress; kept for the record).
     pub recordings_failed: Vec<String>,
 }
@@ -97,12 +101,11 @@ impl Activity {
 }
 
 /// Reads the meetings and the recording pipeline.
-pub async fn activity(bbb: &BbbClient, status_dir: &Path) -> Result<Activity, HookError> {
+pub async fn activity(bbb: &BbbClient, settings: &Settings) -> Result<Activity, HookError> {
     let meetings = bbb
         .get_meetings()
         .await
         .map_err(HookError::bbb("ask the local BBB for its meetings"))?;
-    let (in_progress, failed) = recordings(status_dir)?;
     Ok(Activity {
         meetings: meetings.len(),
         breakout_rooms: meetings.iter().filter(|m| m.is_breakout).count(),
@@ -110,61 +113,30 @@ pub async fn activity(bbb: &BbbClient, status_dir: &Path) -> Result<Activity, Ho
             .iter()
             .map(|m| u64::from(m.participant_count))
             .sum(),
-        recordings_in_progress: in_progress,
-        recordings_failed: failed,
+        ..recording_activity(settings)?
     })
 }
 
-fn names(dir: &Path, suffix: &str) -> Result<Vec<String>, HookError> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(HookError::Io(format!("cannot list {}: {e}", dir.display()))),
+/// The recording part of [`Activity`] alone (also used when BBB's API cannot be asked): every
+/// recording on disk judged by [`recordings::stages`].
+pub fn recording_activity(settings: &Settings) -> Result<Activity, HookError> {
+    let src = Sources {
+        status_dir: &settings.recording_status_dir,
+        raw_dir: &settings.recording_raw_dir,
+        transfer_expected: settings.scalelite_post_publish.exists(),
     };
-    let mut out = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| HookError::Io(format!("{}: {e}", dir.display())))?;
-        if let Some(stem) = entry
-            .file_name()
-            .to_str()
-            .and_then(|n| n.strip_suffix(suffix))
-        {
-            out.push(stem.to_owned());
+    let mut activity = Activity::default();
+    for (id, stage) in recordings::stages(&src)? {
+        if stage.in_progress() {
+            activity
+                .recording_stages
+                .insert(id.clone(), stage.describe());
+            activity.recordings_in_progress.push(id);
+        } else if let Stage::Failed(_) = stage {
+            activity.recordings_failed.push(id);
         }
     }
-    Ok(out)
-}
-
-/// BBB's record-and-playback pipeline marks each stage of a recording with a file:
-/// `recorded/<id>.done` when the meeting ended with a recording, `archived/`, `sanity/`,
-/// `processed/<id>-<format>.done`, `published/<id>-<format>.done`, and `<stage>/...fail` when a
-/// stage failed. A recording is in progress from `recorded` until a `published` mark (the
-/// Scalelite post-publish copy to the shared volume runs inside the publish stage).
-pub fn recordings(status_dir: &Path) -> Result<(Vec<String>, Vec<String>), HookError> {
-    let recorded: BTreeSet<String> = names(&status_dir.join("recorded"), ".done")?
-        .into_iter()
-        .collect();
-    let published: BTreeSet<String> = names(&status_dir.join("published"), ".done")?
-        .into_iter()
-        .filter_map(|n| n.rsplit_once('-').map(|(id, _format)| id.to_owned()))
-        .collect();
-    let mut failed = BTreeSet::new();
-    for stage in ["recorded", "archived", "sanity", "processed", "published"] {
-        for n in names(&status_dir.join(stage), ".fail")? {
-            let id = recorded
-                .iter()
-                .find(|id| n == **id || n.starts_with(&format!("{id}-")))
-                .cloned()
-                .unwrap_or(n);
-            failed.insert(id);
-        }
-    }
-    let in_progress = recorded
-        .iter()
-        .filter(|id| !published.contains(*id) && !failed.contains(*id))
-        .cloned()
-        .collect();
-    Ok((in_progress, failed.into_iter().collect()))
+    Ok(activity)
 }
 
 #[cfg(test)]
@@ -198,25 +170,5 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("none of BBB's properties files exists"), "{e}");
-    }
-
-    #[test]
-    fn recording_pipeline() {
-        let dir = tempfile::tempdir().unwrap();
-        let touch = |p: &str| {
-            let p = dir.path().join(p);
-            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-            std::fs::write(p, "").unwrap();
-        };
-        assert_eq!(recordings(dir.path()).unwrap(), (vec![], vec![]));
-        touch("recorded/m1-1700000000000.done");
-        touch("recorded/m2-1700000000001.done");
-        touch("recorded/m3-1700000000002.done");
-        touch("archived/m1-1700000000000.done");
-        touch("published/m2-1700000000001-presentation.done");
-        touch("processed/m3-1700000000002-presentation.fail");
-        let (busy, failed) = recordings(dir.path()).unwrap();
-        assert_eq!(busy, vec!["m1-1700000000000".to_string()]);
-        assert_eq!(failed, vec!["m3-1700000000002".to_string()]);
     }
 }

@@ -11,6 +11,7 @@ mod error;
 mod imds;
 mod local_bbb;
 mod logging;
+mod recordings;
 mod state;
 
 use std::process::ExitCode;

@@ -105,18 +105,6 @@ async fn protect_follows_live_meetings_and_calls_aws_only_on_change() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn protect_keeps_protection_while_a_recording_is_processed() {
-    let i = Instance::new(60).await;
-    i.hook(&["launch"]).await.ok();
-    i.touch("recorded/rec1-1700000000000.done");
-    i.hook(&["protect"]).await.ok();
-    assert!(i.protected().await);
-    i.touch("published/rec1-1700000000000-presentation.done");
-    i.hook(&["protect"]).await.ok();
-    assert!(!i.protected().await);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn protect_repairs_a_vanished_registration() {
     let i = Instance::new(60).await;
     i.hook(&["launch"]).await.ok();
@@ -211,49 +199,6 @@ async fn drain_on_the_lifecycle_signal_waits_for_meetings_and_heartbeats() {
     assert!(again.stderr.contains("already drained"), "{}", again.stderr);
     // And launch refuses to bring a drained instance back.
     assert_eq!(i.hook(&["launch"]).await.code, EX_CONFIG);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn drain_waits_for_a_recording_still_processing() {
-    let i = Instance::new(60).await;
-    i.hook(&["launch"]).await.ok();
-    i.touch("recorded/rec1-1700000000000.done");
-    i.touch("archived/rec1-1700000000000.done");
-    let child = i
-        .command(&["drain"])
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    i.eventually("cordoned", || {
-        i.server().is_some_and(|s| s.state == ServerState::Cordoned)
-    })
-    .await;
-    tokio::time::sleep(Duration::from_millis(800)).await;
-    assert!(
-        i.server().is_some(),
-        "still registered while the recording is processed"
-    );
-    assert!(i.record().await.is_some());
-    i.touch("published/rec1-1700000000000-presentation.done");
-    let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
-        .await
-        .expect("drain finishes")
-        .expect("output");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(i.server().is_none());
-    assert_eq!(i.record().await, None);
-    // Not terminating: no lifecycle action to complete.
-    assert!(i
-        .lifecycle
-        .calls()
-        .await
-        .iter()
-        .all(|c| c.hook_name != TERMINATING_HOOK));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -7,12 +7,18 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
-use bbb_doubles::{BbbDouble, DoubleMeeting, ImdsDouble, InstanceIdentity};
+use bbb_doubles::{
+    BbbDouble, DoubleMeeting, ImdsDouble, InstanceIdentity, Pace, RecordingPipeline,
+};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 use tokio::task::JoinHandle;
 
 use crate::events::{Events, LaunchTiming};
+
+/// How much faster than BBB the sandbox's recording pipeline runs (1/100: the ~3.5 minutes from
+/// a meeting's end to Scalelite's `sender.done` take about 2 s).
+pub const RECORDING_TIME_SCALE: f64 = 0.01;
 
 /// How the instances' hooks reach the sandbox.
 #[derive(Debug, Clone)]
@@ -64,7 +70,18 @@ impl SimInstance {
             dir.path().join("bbb-web.properties"),
             format!("securitySalt={secret}\n"),
         )?;
-        std::fs::create_dir_all(dir.path().join("recording-status"))?;
+        // BBB's recording_dir: the double plays BBB's recording pipeline there (status marks,
+        // raw/<id>/) for meetings started with `start_recorded_meeting`, in compressed time.
+        let recording_dir = dir.path().join("recording");
+        std::fs::create_dir_all(recording_dir.join("status/recorded"))?;
+        // Scalelite's post_publish script is installed, as on a fleet with a recordings volume.
+        std::fs::write(dir.path().join("scalelite_post_publish.rb"), "")?;
+        bbb.set_recording_pipeline(Some(RecordingPipeline::new(
+            recording_dir.clone(),
+            Pace::Timed {
+                scale: RECORDING_TIME_SCALE,
+            },
+        )));
         let vars: Vec<(String, String)> = vec![
             ("AWS_ACCESS_KEY_ID".into(), "testing".into()),
             ("AWS_SECRET_ACCESS_KEY".into(), "testing".into()),
@@ -93,7 +110,14 @@ impl SimInstance {
             ("BBB_HOOK_BBB_API_URL".into(), bbb.url()),
             (
                 "BBB_RECORDING_STATUS_DIR".into(),
-                dir.path().join("recording-status").display().to_string(),
+                recording_dir.join("status").display().to_string(),
+            ),
+            (
+                "BBB_SCALELITE_POST_PUBLISH".into(),
+                dir.path()
+                    .join("scalelite_post_publish.rb")
+                    .display()
+                    .to_string(),
             ),
             (
                 "BBB_HOOK_POLL_INTERVAL".into(),
@@ -135,6 +159,19 @@ impl SimInstance {
         id
     }
 
+    /// Starts a meeting created with `record=true`: when it ends, the BBB double plays BBB's
+    /// recording pipeline for it (about 2 s at [`RECORDING_TIME_SCALE`]). Returns its id.
+    pub fn start_recorded_meeting(&mut self, participants: u32) -> String {
+        self.meetings_started += 1;
+        let id = format!("{}-meeting-{}", self.instance_id, self.meetings_started);
+        self.bbb.add_meeting(
+            DoubleMeeting::new(id.clone(), "Sandbox recorded meeting")
+                .with_participants(participants, 1)
+                .recorded(),
+        );
+        id
+    }
+
     pub fn live_meetings(&self) -> usize {
         self.bbb.meetings().len()
     }
@@ -151,9 +188,9 @@ impl SimInstance {
         ids.iter().filter(|id| self.bbb.end_meeting(id)).count()
     }
 
-    /// The instance's recording status directory.
+    /// The instance's recording status directory (BBB's `recording_dir/status`).
     pub fn recording_status_dir(&self) -> PathBuf {
-        self.dir.path().join("recording-status")
+        self.dir.path().join("recording/status")
     }
 
     /// Stops the hook processes at once (a crash, or the instance's end).

@@ -147,6 +147,8 @@ fn create(state: &Shared<State>, raw_query: &str) -> Response {
             if let Some(pw) = param(raw_query, "moderatorPW") {
                 m.moderator_pw = pw;
             }
+            // bbb-web's `record` create parameter (ApiParams.RECORD): "true" records.
+            m.record = param(raw_query, "record").is_some_and(|v| v.eq_ignore_ascii_case("true"));
             st.meetings.push(m.clone());
             (m, false)
         }

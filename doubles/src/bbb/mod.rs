@@ -1,14 +1,18 @@
 //! A BBB double: the API root, `getMeetings`, `create` and `end` with bbb-web's checksum rules
-//! (SHA-1/256/384/512 by length, case-insensitive), plus hooks to start and end meetings.
+//! (SHA-1/256/384/512 by length, case-insensitive), plus hooks to start and end meetings, and
+//! BBB's recording pipeline (status files) for meetings created with `record=true`.
 
 mod api;
 mod model;
+mod recording;
 
 pub use model::DoubleMeeting;
+pub use recording::{Pace, PipelineStage, RecordingOutcome, RecordingPipeline};
 
 use crate::common::{lock, Instrumentation, Running, Shared};
 use axum::Router;
 use bbb_core::checksum::ChecksumAlgorithm;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -19,6 +23,9 @@ pub(crate) struct State {
     allowed_algorithms: Vec<ChecksumAlgorithm>,
     bbb_version: String,
     instrumentation: Instrumentation,
+    pipeline: Option<RecordingPipeline>,
+    /// Stepped pace: the steps still to play, by internal meeting id.
+    pending: BTreeMap<String, VecDeque<recording::Step>>,
 }
 
 /// Removes a meeting and its breakout rooms; `false` when there is no such meeting.
@@ -30,11 +37,35 @@ pub(crate) fn end_meeting_locked(state: &mut State, meeting_id: &str) -> bool {
     else {
         return false;
     };
+    // bbb-web writes the recorded mark before it drops the meeting from its list.
+    if state.meetings[idx].record {
+        let id = state.meetings[idx].internal_meeting_id.clone();
+        start_recording(state, &id);
+    }
     let ended = state.meetings.remove(idx);
     state
         .meetings
         .retain(|m| m.parent_internal_id.as_deref() != Some(ended.internal_meeting_id.as_str()));
     true
+}
+
+/// Runs the recording pipeline for a recorded meeting that just ended (none configured: the
+/// recording goes nowhere, as on a BBB whose recording directory nobody watches).
+fn start_recording(state: &mut State, id: &str) {
+    let Some(p) = state.pipeline.clone() else {
+        return;
+    };
+    if let Err(e) = recording::apply(&p.recording_dir, &recording::recorded_mark(id)) {
+        eprintln!("bbb double: cannot write the recorded mark of {id}: {e}");
+        return;
+    }
+    let steps = recording::steps(&p, id);
+    match p.pace {
+        Pace::Timed { scale } => recording::play_timed(p.recording_dir.clone(), steps, scale),
+        Pace::Stepped => {
+            state.pending.insert(id.to_owned(), steps);
+        }
+    }
 }
 
 /// A running BBB double on 127.0.0.1 (ephemeral port). Stops when dropped.
@@ -53,6 +84,8 @@ impl BbbDouble {
             allowed_algorithms: ChecksumAlgorithm::ALL.to_vec(),
             bbb_version: "3.0.4".to_owned(),
             instrumentation: Instrumentation::default(),
+            pipeline: None,
+            pending: BTreeMap::new(),
         }));
         let router = Router::new()
             .fallback(api::handle)
@@ -159,6 +192,35 @@ impl BbbDouble {
             .iter()
             .map(|m| m.participant_count + m.moderator_count)
             .sum()
+    }
+
+    // ---- recordings ----
+
+    /// Plays BBB's recording pipeline for every meeting created with `record=true` that ends
+    /// from now on (`None`: no pipeline).
+    pub fn set_recording_pipeline(&self, pipeline: Option<RecordingPipeline>) {
+        lock(&self.state).pipeline = pipeline;
+    }
+
+    /// Stepped pace: applies the next step of the recording `internal_id` and says what it was;
+    /// `None` when its pipeline is over (or it has none).
+    pub fn advance_recording(&self, internal_id: &str) -> Option<String> {
+        let mut st = lock(&self.state);
+        let root = st.pipeline.as_ref()?.recording_dir.clone();
+        let queue = st.pending.get_mut(internal_id)?;
+        let step = queue.pop_front()?;
+        if let Err(e) = recording::apply(&root, &step.op) {
+            eprintln!("bbb double: recording step {} failed: {e}", step.what);
+        }
+        Some(step.what)
+    }
+
+    /// Stepped pace: how many steps of the recording `internal_id` are still to play.
+    pub fn recording_steps_left(&self, internal_id: &str) -> usize {
+        lock(&self.state)
+            .pending
+            .get(internal_id)
+            .map_or(0, VecDeque::len)
     }
 
     // ---- instrumentation ----

@@ -22,6 +22,8 @@ pub struct DoubleMeeting {
     /// For a breakout room: the parent's internal meeting id.
     pub parent_internal_id: Option<String>,
     pub sequence: u32,
+    /// Created with `record=true`: when it ends, BBB's recording pipeline runs for it.
+    pub record: bool,
 }
 
 pub(crate) fn now_ms() -> u64 {
@@ -57,12 +59,19 @@ impl DoubleMeeting {
             is_breakout: false,
             parent_internal_id: None,
             sequence: 0,
+            record: false,
         }
     }
 
     /// Sets who is in the meeting; a meeting with people in it is running.
     pub fn with_participants(mut self, participants: u32, moderators: u32) -> Self {
         self.set_participants(participants, moderators);
+        self
+    }
+
+    /// Created with `record=true`.
+    pub fn recorded(mut self) -> Self {
+        self.record = true;
         self
     }
 

@@ -141,7 +141,7 @@ async fn wait_until_idle(ctx: &Context, lifecycle: bool) -> Result<bool, HookErr
     let mut last_logged: Option<Activity> = None;
     loop {
         let activity = match &bbb {
-            Ok(client) => local_bbb::activity(client, &ctx.settings.recording_status_dir).await,
+            Ok(client) => local_bbb::activity(client, &ctx.settings).await,
             Err(e) => Err(HookError::Config(e.to_string())),
         };
         let activity = match activity {
@@ -150,13 +150,7 @@ async fn wait_until_idle(ctx: &Context, lifecycle: bool) -> Result<bool, HookErr
                 // BBB that cannot be asked hosts no meeting anyone can use; recordings on disk
                 // still count.
                 tracing::warn!(error = %e, "local BBB unreachable, judging from recordings only");
-                let (in_progress, failed) =
-                    local_bbb::recordings(&ctx.settings.recording_status_dir)?;
-                Activity {
-                    recordings_in_progress: in_progress,
-                    recordings_failed: failed,
-                    ..Activity::default()
-                }
+                local_bbb::recording_activity(&ctx.settings)?
             }
         };
         if !activity.is_busy() {
@@ -171,7 +165,7 @@ async fn wait_until_idle(ctx: &Context, lifecycle: bool) -> Result<bool, HookErr
                 meetings = activity.meetings,
                 breakout_rooms = activity.breakout_rooms,
                 participants = activity.participants,
-                recordings = activity.recordings_in_progress.len(),
+                recordings = ?activity.recording_stages,
                 "waiting for meetings and recordings"
             );
             last_logged = Some(activity.clone());

@@ -36,7 +36,7 @@ pub async fn run(ctx: &Context) -> Result<(), HookError> {
     let bbb = local_bbb::client(&ctx.settings, secret.clone())?;
     // When BBB cannot be asked, keep whatever protection is set: dropping it could let a
     // scale-in take live meetings.
-    let activity = local_bbb::activity(&bbb, &ctx.settings.recording_status_dir).await?;
+    let activity = local_bbb::activity(&bbb, &ctx.settings).await?;
     let wanted = ctx.config.protect_live_meetings && activity.is_busy();
     if state.protected != Some(wanted) {
         ctx.aws
@@ -50,7 +50,7 @@ pub async fn run(ctx: &Context) -> Result<(), HookError> {
         tracing::info!(
             protected = wanted,
             meetings = activity.meetings,
-            recordings = activity.recordings_in_progress.len(),
+            recordings = ?activity.recording_stages,
             "scale-in protection set"
         );
         state.protected = Some(wanted);

@@ -52,7 +52,7 @@ pub async fn collect(ctx: &Context) -> Status {
     let bbb = async {
         let secret = local_bbb::read_secret(&ctx.settings.bbb_properties)?;
         let client = local_bbb::client(&ctx.settings, secret)?;
-        local_bbb::activity(&client, &ctx.settings.recording_status_dir).await
+        local_bbb::activity(&client, &ctx.settings).await
     };
     let (dns, scalelite, autoscaling, bbb) =
         tokio::join!(dns::describe(ctx), scalelite, autoscaling, bbb);

@@ -97,6 +97,8 @@ impl Instance {
         )
         .expect("properties");
         std::fs::create_dir_all(dir.path().join("status/recorded")).expect("status dir");
+        // Scalelite's post_publish script is installed (a fleet with a recordings volume).
+        std::fs::write(dir.path().join("scalelite_post_publish.rb"), "").expect("post_publish");
         let config = json!({
             "version": 1, "fleet_name": "test", "region": REGION,
             "autoscaling_group_name": group.name, "hosted_zone_id": zone_id, "domain": domain,
@@ -164,6 +166,10 @@ impl Instance {
             (
                 "BBB_RECORDING_STATUS_DIR",
                 dir.join("status").display().to_string(),
+            ),
+            (
+                "BBB_SCALELITE_POST_PUBLISH",
+                dir.join("scalelite_post_publish.rb").display().to_string(),
             ),
             ("BBB_HOOK_POLL_INTERVAL", "0.2".to_owned()),
             ("BBB_HOOK_DNS_TIMEOUT", "20".to_owned()),
@@ -246,6 +252,11 @@ impl Instance {
             .await
             .iter()
             .any(|c| c.action == "CompleteLifecycleAction" && c.hook_name == hook)
+    }
+
+    /// BBB's `recording_dir` (`status/`, `raw/`), where the BBB double's pipeline writes.
+    pub fn recording_dir(&self) -> PathBuf {
+        self.dir.path().to_path_buf()
     }
 
     pub fn touch(&self, rel: &str) {
