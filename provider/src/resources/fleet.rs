@@ -842,6 +842,11 @@ impl Resource<ProviderData> for Fleet {
         )
     }
 
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        // drain.max_wait must fit the terminating hook's global timeout.
+        super::drain_limits::validate(config, DEFAULT_HEARTBEAT, DEFAULT_MAX_WAIT, diags);
+    }
+
     async fn modify_plan(&self, data: &ProviderData, plan: &mut Plan, diags: &mut Diagnostics) {
         let planned = &mut plan.planned;
         let name_known = planned.get("name").as_str().map(str::to_string);
