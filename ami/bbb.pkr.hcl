@@ -1,7 +1,7 @@
 # The BigBlueButton fleet AMI: Ubuntu 22.04 + BigBlueButton 3.0 + bbb-hook and its systemd units +
-# node_exporter and Promtail, with nothing instance-specific (see README.md).
+# node_exporter, bbb-exporter and Grafana Alloy, with nothing instance-specific (see README.md).
 #
-#   cd ami && packer init . && packer build -var hook_binary=../target/hook-release/bbb-hook .
+#   cd ami && packer init . && packer build -var bbb_version=<version> -var bbb_exporter_sha256=<sha256> .
 
 packer {
   required_version = ">= 1.10.0"
@@ -19,6 +19,8 @@ locals {
   tags = merge(var.tags, {
     "bbb:image"       = "bbb-fleet"
     "bbb:bbb-release" = "jammy-300"
+    "bbb:bbb-version" = var.bbb_version
+    "bbb:source-ami"  = "{{ .SourceAMI }}"
     "bbb:built"       = local.timestamp
   })
 }
@@ -29,13 +31,19 @@ source "amazon-ebs" "bbb" {
   instance_type = var.instance_type
   subnet_id     = var.subnet_id
   ssh_username  = "ubuntu"
+  # Packer's temporary key leaves the image: removed from authorized_keys before the snapshot
+  # (and cleanup.sh removes every authorized_keys of the build).
+  ssh_clear_authorized_keys = true
 
   ami_name        = "${var.ami_name_prefix}-${local.timestamp}"
   ami_description = "BigBlueButton 3.0 fleet server (Ubuntu 22.04, bbb-hook)"
   encrypt_boot    = true
   kms_key_id      = var.kms_key_id
+  # A copy in another region is encrypted with that region's key (required with kms_key_id).
+  region_kms_key_ids = var.region_kms_key_ids
 
-  # The newest Ubuntu 22.04 (jammy) amd64 server image published by Canonical.
+  # The newest Ubuntu 22.04 (jammy) amd64 server image published by Canonical; the one used is
+  # recorded in the tag bbb:source-ami.
   source_ami_filter {
     filters = {
       name                = "ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-*"
@@ -103,6 +111,7 @@ build {
     execute_command = "sudo env {{ .Vars }} bash '{{ .Path }}'"
     environment_vars = [
       "BBB_REPOSITORY=${var.bbb_repository}",
+      "BBB_VERSION=${var.bbb_version}",
       "NODE_MAJOR=${var.node_major}",
       "MONGODB_VERSION=${var.mongodb_version}",
       "EFS_UTILS_VERSION=${var.efs_utils_version}",
@@ -122,8 +131,10 @@ build {
     environment_vars = [
       "NODE_EXPORTER_VERSION=${var.node_exporter_version}",
       "NODE_EXPORTER_SHA256=${var.node_exporter_sha256}",
-      "PROMTAIL_VERSION=${var.promtail_version}",
-      "PROMTAIL_SHA256=${var.promtail_sha256}",
+      "BBB_EXPORTER_VERSION=${var.bbb_exporter_version}",
+      "BBB_EXPORTER_SHA256=${var.bbb_exporter_sha256}",
+      "ALLOY_VERSION=${var.alloy_version}",
+      "ALLOY_SHA256=${var.alloy_sha256}",
     ]
     script = "${path.root}/scripts/install-agents.sh"
   }

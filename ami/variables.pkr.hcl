@@ -36,6 +36,12 @@ variable "kms_key_id" {
   default     = null
 }
 
+variable "region_kms_key_ids" {
+  type        = map(string)
+  description = "KMS key per region of ami_regions for the copies' snapshots (region => key ARN or alias); Packer needs one for every copy region when kms_key_id is set."
+  default     = {}
+}
+
 variable "ami_name_prefix" {
   type        = string
   description = "Prefix of the AMI name; a UTC timestamp is appended."
@@ -52,6 +58,15 @@ variable "hook_binary" {
   type        = string
   description = "The bbb-hook binary to bake in (x86_64 Linux, built with cargo build --profile hook-release -p bbb-hook)."
   default     = "../target/hook-release/bbb-hook"
+}
+
+variable "bbb_version" {
+  type        = string
+  description = "Version of the bigbluebutton package to install, exactly as `apt-cache policy bigbluebutton` lists it on the jammy-300 repository (required: the image records it in the tag bbb:bbb-version)."
+  validation {
+    condition     = can(regex("^[0-9A-Za-z.:~+-]+$", var.bbb_version))
+    error_message = "The bbb_version must be a Debian package version such as 1:3.0-20."
+  }
 }
 
 variable "bbb_repository" {
@@ -92,18 +107,29 @@ variable "node_exporter_version" {
 
 variable "node_exporter_sha256" {
   type        = string
-  description = "sha256 of node_exporter-<version>.linux-amd64.tar.gz (from the release's sha256sums.txt); empty skips the check."
-  default     = ""
+  description = "sha256 of node_exporter-<version>.linux-amd64.tar.gz (the release's sha256sums.txt); the build fails without it."
+  default     = "6809dd0b3ec45fd6e992c19071d6b5253aed3ead7bf0686885a51d85c6643c66"
 }
 
-variable "promtail_version" {
+variable "bbb_exporter_version" {
   type        = string
-  description = "Grafana Loki release whose Promtail is installed (without the v)."
-  default     = "3.2.1"
+  description = "greenstatic/bigbluebutton-exporter release (without the v) installed as bbb-exporter."
+  default     = "0.6.0"
 }
 
-variable "promtail_sha256" {
+variable "bbb_exporter_sha256" {
   type        = string
-  description = "sha256 of promtail-linux-amd64.zip (from the release's SHA256SUMS); empty skips the check."
-  default     = ""
+  description = "sha256 of the bigbluebutton-exporter release's source archive (https://github.com/greenstatic/bigbluebutton-exporter/archive/refs/tags/v<version>.tar.gz; the project publishes no checksum file). Required: no value was available to pin here."
+}
+
+variable "alloy_version" {
+  type        = string
+  description = "Grafana Alloy release (without the v), Promtail's successor, that ships logs to LOKI_PUSH_URL."
+  default     = "1.18.1"
+}
+
+variable "alloy_sha256" {
+  type        = string
+  description = "sha256 of alloy-linux-amd64.zip of that release (its SHA256SUMS); the build fails without it."
+  default     = "fac853cbc3983a50a2368f9a685b31f74392ae86dd6155461b11a911c07b483c"
 }

@@ -102,6 +102,10 @@ def main(argv: list[str]) -> int:
         for t in ("tags", "snapshot_tags", "run_tags"):
             if t not in b:
                 problems.append(f"{name}: {t} missing")
+        if one(b.get("ssh_clear_authorized_keys")) is not True:
+            problems.append(f"{name}: ssh_clear_authorized_keys must be true (Packer's temporary key leaves the image)")
+        if "region_kms_key_ids" not in b:
+            problems.append(f"{name}: region_kms_key_ids missing (copies to ami_regions with kms_key_id need a key per region)")
 
     # build { sources, provisioners }
     builds = blocks(merged, "build")
@@ -148,6 +152,17 @@ def main(argv: list[str]) -> int:
     for used in sorted(set(re.findall(r"\bvar\.([A-Za-z_][A-Za-z0-9_-]*)", text))):
         if used not in declared:
             problems.append(f"var.{used} is used but not declared")
+    # Every download is checked: a *_sha256 variable is either required (no default) or pins a
+    # real sha256; an empty default would let the build skip the check.
+    for name, body in declared.items():
+        if name.endswith("_sha256") and "default" in body:
+            if not re.fullmatch(r"[0-9a-f]{64}", str(one(body["default"]))):
+                problems.append(f"variable {name} must default to a sha256 (64 hex digits) or have no default (required)")
+    for name in ("bbb_version",):
+        if name not in declared or "default" in declared[name]:
+            problems.append(f"variable {name} must be declared without a default: the BBB version is pinned per build")
+    if 'var.bbb_version' not in text or '"bbb:bbb-version"' not in text:
+        problems.append("the AMI must carry the tag bbb:bbb-version = var.bbb_version")
     hook = declared.get("hook_binary", {})
     if one(hook.get("default")) != "../target/hook-release/bbb-hook":
         problems.append("variable hook_binary must default to ../target/hook-release/bbb-hook (cargo build --profile hook-release)")

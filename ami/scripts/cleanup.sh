@@ -14,6 +14,9 @@ rm -rf "${BBB_AMI_UPLOAD:-/tmp/bbb-ami}"
 
 cloud-init clean --logs --seed
 rm -f /etc/ssh/ssh_host_*
+# No SSH key of the build stays: Packer's temporary key (also removed by ssh_clear_authorized_keys)
+# and any other. cloud-init installs the instance's own key pair, if the launch template has one.
+find /root /home -maxdepth 3 -path '*/.ssh/authorized_keys' -type f -delete
 # Empty, not removed: systemd then creates a new ID at first boot (and treats it as first boot).
 truncate -s 0 /etc/machine-id
 rm -f /var/lib/dbus/machine-id

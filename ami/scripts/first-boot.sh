@@ -5,12 +5,17 @@
 # identity are here; everything else is baked into the image (ami/scripts/install-*.sh).
 #
 #   1. the instance's DNS name from bbb-hook (IMDS + the fleet's hook configuration), set as hostname
-#   2. a fresh BBB shared secret (every server of the image would otherwise share the build's one)
+#      (and in /etc/hosts); the systemd drop-ins that follow from the fleet (drain time limits from
+#      drain.max_wait, RequiresMountsFor= the recordings EFS); the lifecycle watcher started
+#   2. fresh per-instance secrets for BBB (every server of the image would otherwise share the
+#      build's): the API shared secret, FreeSWITCH's event socket password, Etherpad's API key, the
+#      GraphQL (Hasura) admin secret
 #   3. the Route53 A record, in sync, before anything asks for a certificate
 #   4. BBB's hostname (bbb-conf --setip) and a Let's Encrypt certificate (HTTP-01)
 #   5. the recordings EFS: checked mounted, Scalelite's post_publish configuration pointing at it
-#   6. monitoring agents' configuration (Promtail's push URL; node_exporter needs none and runs already)
-#   7. the bbb-hook units: launch (DNS, Scalelite, lifecycle action), protect timer, lifecycle watcher
+#   6. monitoring agents: node_exporter and bbb-exporter bound to the private IP, Grafana Alloy's
+#      push URL (LOKI_PUSH_URL)
+#   7. the bbb-hook units: launch (DNS, Scalelite, lifecycle action), protect timer
 #
 # Safe to run again (each step checks what is already done). Exits non-zero on the first failure:
 # the instance then never completes its launching lifecycle action and the Auto Scaling group replaces it.
@@ -71,12 +76,97 @@ fi
 # cloud-init would set the EC2 name (ip-10-...) back at the next boot.
 printf '%s\n' '# Written by bbb-fleet first boot: the hostname is the fleet DNS name.' 'preserve_hostname: true' \
   >/etc/cloud/cloud.cfg.d/99-bbb-fleet-hostname.cfg
+# The name resolves locally without DNS (sudo, Java's InetAddress.getLocalHost, bbb-conf). cloud-init
+# leaves /etc/hosts alone when manage_etc_hosts is off (Ubuntu's default), so an own line is kept.
+if ! grep -q "^127\.0\.1\.1[[:space:]]\+$fqdn\([[:space:]]\|\$\)" /etc/hosts; then
+  sed -i '/# bbb-fleet hostname$/d' /etc/hosts
+  printf '127.0.1.1 %s %s # bbb-fleet hostname\n' "$fqdn" "${fqdn%%.*}" >>/etc/hosts
+fi
 
-# --- 2. BBB secret ----------------------------------------------------------------------------
+# The drain's time limits from the fleet's drain.max_wait (bbb-hook timeouts), and the recordings
+# EFS required by the recording workers and the launch unit: drop-ins, before anything restarts BBB.
+timeouts=$(hook_retry timeouts)
+unit_stop=$(printf '%s\n' "$timeouts" | sed -n 's/^UNIT_TIMEOUT_STOP_SEC=\([0-9]*\)$/\1/p')
+job_timeout=$(printf '%s\n' "$timeouts" | sed -n 's/^SHUTDOWN_JOB_TIMEOUT_SEC=\([0-9]*\)$/\1/p')
+[ -n "$unit_stop" ] && [ -n "$job_timeout" ] || die "bbb-hook timeouts printed no time limits: '$timeouts'"
+/usr/local/lib/bbb-fleet/write-dropins --stop-timeout "$unit_stop" --job-timeout "$job_timeout" \
+  --recordings-dir "${SCALELITE_RECORDINGS_DIR:-}"
+systemctl daemon-reload
+
+# The lifecycle watcher first, before anything this instance changes outside itself (the A record,
+# the registration): if the launch is abandoned, the watcher drains what was done.
+systemctl enable --now --no-block bbb-hook-lifecycle.service
+
+# --- 2. BBB's per-instance secrets -------------------------------------------------------------
+# Each once (a marker in $state), before bbb-conf --setip restarts BBB in step 4. Values are written by
+# shell builtins or through awk's environment, never passed on a command line (argv is world-readable
+# in /proc), except where bbb-conf takes the value as its argument. ami/README.md ("Secrets") says what
+# is and is not rotated.
+new_secret() { openssl rand -hex 32; }
+# file.tmp takes file's place with file's owner and mode.
+replace_file() {
+  chmod --reference="$1" "$1.tmp"
+  chown --reference="$1" "$1.tmp"
+  mv -f "$1.tmp" "$1"
+}
+
+# The API shared secret: bbb-conf writes it to bbb-web.properties, bbb-apps-akka.conf and webhooks.
 if [ ! -e "$state/secret-rotated" ]; then
-  bbb-conf --setsecret "$(openssl rand -hex 32)" >/dev/null
+  bbb-conf --setsecret "$(new_secret)" >/dev/null
   touch "$state/secret-rotated"
   log "new BBB shared secret set"
+fi
+
+# FreeSWITCH's event socket password. bbb-conf --setip (step 4) copies the one in bbb-fsesl-akka.conf
+# to FreeSWITCH's event_socket.conf.xml, bbb-webrtc-sfu and the transcription controller, and makes
+# one itself only while it is still the default "ClueCon" (upstream bigbluebutton-config/bin/bbb-conf);
+# an image whose build ran --setip would carry the build's. So a new one goes into bbb-fsesl-akka.conf.
+esl_conf=/etc/bigbluebutton/bbb-fsesl-akka.conf
+if [ ! -e "$state/esl-rotated" ] && [ -f "$esl_conf" ]; then
+  # The first `password="..."` line, the one bbb-conf reads.
+  NEW="$(openssl rand -hex 16)" awk '!done && /password[[:space:]]*=[[:space:]]*"/ { sub(/"[^"]*"/, "\"" ENVIRON["NEW"] "\""); done = 1 } { print } END { exit !done }' \
+    "$esl_conf" >"$esl_conf.tmp" || die "$esl_conf has no password=\"...\" line to replace"
+  replace_file "$esl_conf"
+  touch "$state/esl-rotated"
+  log "new FreeSWITCH event socket password (bbb-conf --setip propagates it)"
+fi
+
+# Etherpad's API key: etherpad reads APIKEY.txt; bbb-pads got a copy in its settings.json at install
+# (upstream build/packages-template/bbb-pads/after-install.sh). The old value is replaced where it is.
+etherpad_key=/usr/share/etherpad-lite/APIKEY.txt
+pads_settings=/usr/local/bigbluebutton/bbb-pads/config/settings.json
+if [ ! -e "$state/etherpad-key-rotated" ] && [ -s "$etherpad_key" ]; then
+  old_key=$(cat "$etherpad_key")
+  new_key=$(new_secret)
+  if [ -f "$pads_settings" ]; then
+    grep -qF -- "$old_key" "$pads_settings" || die "$pads_settings does not hold Etherpad's API key: bbb-pads would lose Etherpad"
+    OLD="$old_key" NEW="$new_key" awk '{ while ((i = index($0, ENVIRON["OLD"])) > 0) $0 = substr($0, 1, i - 1) ENVIRON["NEW"] substr($0, i + length(ENVIRON["OLD"])); print }' \
+      "$pads_settings" >"$pads_settings.tmp"
+    replace_file "$pads_settings"
+  fi
+  printf '%s' "$new_key" >"$etherpad_key.tmp"
+  replace_file "$etherpad_key"
+  unset old_key new_key
+  touch "$state/etherpad-key-rotated"
+  log "new Etherpad API key (etherpad and bbb-pads)"
+fi
+
+# The GraphQL server's (Hasura) admin secret, made once at package install (upstream
+# build/packages-template/bbb-graphql-server/after-install.sh: admin-secret, and the Hasura CLI's
+# config.yaml admin_secret), so otherwise the build's on every server.
+hasura_secret=/usr/share/bbb-graphql-server/admin-secret
+hasura_cli=/usr/share/bbb-graphql-server/config.yaml
+if [ ! -e "$state/hasura-secret-rotated" ] && [ -s "$hasura_secret" ]; then
+  admin=$(new_secret)
+  printf 'HASURA_GRAPHQL_ADMIN_SECRET=%s\n' "$admin" >"$hasura_secret.tmp"
+  replace_file "$hasura_secret"
+  if [ -f "$hasura_cli" ]; then
+    NEW="$admin" awk '/^admin_secret:/ { print "admin_secret: " ENVIRON["NEW"]; next } { print }' "$hasura_cli" >"$hasura_cli.tmp"
+    replace_file "$hasura_cli"
+  fi
+  unset admin
+  touch "$state/hasura-secret-rotated"
+  log "new GraphQL (Hasura) admin secret"
 fi
 
 # --- 3. DNS -----------------------------------------------------------------------------------
@@ -134,24 +224,62 @@ else
 fi
 
 # --- 6. monitoring agents -----------------------------------------------------------------------
+# node_exporter (:9100) and bbb-exporter (:9688) listen on the private IP only (the monitoring
+# module scrapes them inside the VPC); until this ran they listen on 127.0.0.1 (their units' default).
+imds_token=$(curl --fail --silent --show-error --max-time 5 --retry 5 -X PUT \
+  -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' http://169.254.169.254/latest/api/token)
+private_ip=$(curl --fail --silent --show-error --max-time 5 --retry 5 \
+  -H "X-aws-ec2-metadata-token: $imds_token" http://169.254.169.254/latest/meta-data/local-ipv4)
+unset imds_token
+[[ $private_ip =~ ^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "instance metadata gave no private IPv4: '$private_ip'"
+install -d -m 0755 /etc/bbb-fleet
+printf '# Written by bbb-fleet first boot.\nNODE_EXPORTER_LISTEN=%s:9100\n' "$private_ip" >/etc/bbb-fleet/node_exporter.env
+systemctl restart node_exporter.service
+
+# bbb-exporter asks bbb-web on loopback with BBB's (new) shared secret: an environment file readable by
+# root and the exporter's group only.
+bbb_salt=$(sed -n 's/^securitySalt=//p' /etc/bigbluebutton/bbb-web.properties | tail -n 1)
+[ -n "$bbb_salt" ] || die "no securitySalt in /etc/bigbluebutton/bbb-web.properties"
+(
+  umask 0027
+  {
+    printf '# Written by bbb-fleet first boot: bbb-exporter settings (upstream bbb-exporter/settings.py).\n'
+    printf 'API_BASE_URL=http://127.0.0.1:8090/bigbluebutton/api/\n'
+    printf 'API_SECRET=%s\n' "$bbb_salt"
+    printf 'BIND_IP=%s\nPORT=9688\nRECORDINGS_METRICS_READ_FROM_DISK=true\n' "$private_ip"
+  } >/etc/bbb-fleet/bbb-exporter.env.tmp
+)
+unset bbb_salt
+chown root:bbb-exporter /etc/bbb-fleet/bbb-exporter.env.tmp
+chmod 0640 /etc/bbb-fleet/bbb-exporter.env.tmp
+mv -f /etc/bbb-fleet/bbb-exporter.env.tmp /etc/bbb-fleet/bbb-exporter.env
+systemctl enable bbb-exporter.service
+systemctl restart bbb-exporter.service
+log "node_exporter on $private_ip:9100, bbb-exporter on $private_ip:9688"
+
+# Grafana Alloy ships the journal and BBB's logs to the fleet's Loki (LOKI_PUSH_URL, the contract
+# Promtail had).
 if [ -n "${LOKI_PUSH_URL:-}" ]; then
-  install -d -m 0755 /etc/promtail
-  cat >/etc/promtail/push.env <<EOF
+  install -d -m 0755 /etc/alloy
+  cat >/etc/alloy/push.env <<EOF
 # Written by bbb-fleet first boot from LOKI_PUSH_URL in $fleet_env.
 LOKI_PUSH_URL=$LOKI_PUSH_URL
-PROMTAIL_HOSTNAME=$fqdn
+BBB_LOG_HOST=$fqdn
 BBB_FLEET_NAME=$BBB_FLEET_NAME
 EOF
-  systemctl enable promtail.service
-  systemctl restart promtail.service
-  log "promtail pushes to $LOKI_PUSH_URL"
+  systemctl enable alloy.service
+  systemctl restart alloy.service
+  log "alloy pushes to $LOKI_PUSH_URL"
 else
-  log "LOKI_PUSH_URL not set: promtail stays off"
+  log "LOKI_PUSH_URL not set: alloy stays off"
 fi
 
 # --- 7. the hook ------------------------------------------------------------------------------
 systemctl daemon-reload
 # --no-block: the launch unit retries temporary failures itself (Restart=on-failure); a blocking start
 # would fail first boot on its first failed attempt. Its outcome is the launching lifecycle action.
-systemctl enable --now --no-block bbb-hook-launch.service bbb-hook-protect.timer bbb-hook-lifecycle.service
+# The protect timer is enabled into bbb-hook-launch.service.wants/ (WantedBy=): it runs while the
+# launch unit is active. The lifecycle watcher was started in step 1.
+systemctl enable bbb-hook-protect.timer
+systemctl enable --now --no-block bbb-hook-launch.service
 log "done: bbb-hook-launch.service started for $fqdn in fleet $BBB_FLEET_NAME (journalctl -u bbb-hook-launch)"

@@ -8,6 +8,7 @@
 #
 # Environment (set by the Packer template from its variables):
 #   BBB_REPOSITORY    default https://ubuntu.bigbluebutton.org/jammy-300
+#   BBB_VERSION       version of the bigbluebutton package (required; the AMI's tag bbb:bbb-version)
 #   NODE_MAJOR        Node.js major from NodeSource, default 22
 #   MONGODB_VERSION   MongoDB series, default 6.0
 #   EFS_UTILS_VERSION aws/efs-utils tag for the `efs` mount type, default v1.36.0
@@ -15,6 +16,7 @@
 set -euo pipefail
 
 BBB_REPOSITORY=${BBB_REPOSITORY:-https://ubuntu.bigbluebutton.org/jammy-300}
+: "${BBB_VERSION:?set BBB_VERSION, the bigbluebutton package version to install (apt-cache policy bigbluebutton)}"
 NODE_MAJOR=${NODE_MAJOR:-22}
 MONGODB_VERSION=${MONGODB_VERSION:-6.0}
 EFS_UTILS_VERSION=${EFS_UTILS_VERSION:-v1.36.0}
@@ -73,7 +75,13 @@ add-apt-repository -y ppa:rmescandon/yq
 
 apt-get update
 apt-get "${apt_opts[@]}" install docker-ce docker-ce-cli containerd.io yq nodejs "mongodb-org"
-apt-get "${apt_opts[@]}" install bigbluebutton
+# Exactly the pinned version (apt fails when the repository does not have it), not whatever 3.0.x is
+# newest today; every bbb-* package's version goes into the image for the record.
+apt-get "${apt_opts[@]}" install "bigbluebutton=$BBB_VERSION"
+[ "$(dpkg-query -W -f '${Version}' bigbluebutton)" = "$BBB_VERSION" ] || die "bigbluebutton is not at $BBB_VERSION"
+apt-mark hold bigbluebutton >/dev/null
+install -d -m 0755 /usr/local/share/doc/bbb-fleet
+dpkg-query -W -f '${Package} ${Version}\n' 'bbb-*' bigbluebutton >/usr/local/share/doc/bbb-fleet/bbb-packages.txt
 
 props=/usr/share/bbb-web/WEB-INF/classes/bigbluebutton.properties
 [ -f "$props" ] || die "$props missing after installing bigbluebutton"
@@ -151,5 +159,26 @@ curl --fail --silent --show-error --location --retry 5 \
   -o /usr/local/lib/bbb-fleet/scalelite_post_publish.rb \
   "https://raw.githubusercontent.com/blindsidenetworks/scalelite/$SCALELITE_VERSION/bigbluebutton/scalelite_post_publish.rb"
 
+# --- no automatic upgrades or service restarts under live meetings --------------------------------
+# An instance is never upgraded in place: security and BBB updates come as a new AMI rolled out by an
+# instance refresh, whose terminating lifecycle hook drains each server first. So Ubuntu's periodic
+# apt runs and unattended-upgrades are off, and needrestart (run by apt on a manual install) only lists
+# the services it would restart instead of restarting them (Ubuntu 22.04 defaults to restarting them).
+cat >/etc/apt/apt.conf.d/99bbb-fleet-no-periodic <<'APT'
+// Written by the bbb-fleet AMI (install-bbb.sh): no unattended upgrades, the AMI is rebuilt instead.
+APT::Periodic::Update-Package-Lists "0";
+APT::Periodic::Download-Upgradeable-Packages "0";
+APT::Periodic::Unattended-Upgrade "0";
+APT::Periodic::AutocleanInterval "0";
+APT
+systemctl disable apt-daily.timer apt-daily-upgrade.timer >/dev/null 2>&1 || true
+systemctl disable unattended-upgrades.service >/dev/null 2>&1 || true
+install -d -m 0755 /etc/needrestart/conf.d
+cat >/etc/needrestart/conf.d/50-bbb-fleet.conf <<'NR'
+# Written by the bbb-fleet AMI (install-bbb.sh): list the services needing a restart, restart none;
+# a restart of FreeSWITCH, Redis or bbb-web ends live meetings.
+$nrconf{restart} = 'l';
+NR
+
 apt-get "${apt_opts[@]}" autoremove
-log "BigBlueButton $(dpkg-query -W -f '${Version}' bigbluebutton 2>/dev/null || echo '?') installed from $BBB_REPOSITORY"
+log "BigBlueButton $BBB_VERSION installed from $BBB_REPOSITORY (all bbb-* versions: /usr/local/share/doc/bbb-fleet/bbb-packages.txt)"

@@ -1,10 +1,11 @@
 #!/bin/bash
-# Image build: installs bbb-hook, its systemd units, sysusers.d/tmpfiles.d entries, the shutdown
-# timeout drop-ins and the first-boot script. Enables nothing that needs instance data: first boot
-# enables bbb-hook-launch.service, bbb-hook-protect.timer and bbb-hook-lifecycle.service.
+# Image build: installs bbb-hook, every systemd unit of ami/systemd (the hook's, the monitoring
+# agents', the configuration units), the sysusers.d/tmpfiles.d entries, the shutdown timeout drop-ins,
+# the first-boot script and write-dropins. Enables nothing that needs instance data: first boot enables
+# bbb-hook-lifecycle.service, bbb-hook-protect.timer and bbb-hook-launch.service.
 #
 # Expects the files Packer uploaded under $BBB_AMI_UPLOAD (default /tmp/bbb-ami):
-#   bbb-hook  systemd/  scripts/first-boot.sh  README.md
+#   bbb-hook  systemd/  scripts/first-boot.sh  scripts/write-dropins.sh  README.md
 set -euo pipefail
 
 src=${BBB_AMI_UPLOAD:-/tmp/bbb-ami}
@@ -14,7 +15,7 @@ log() { printf 'install-hook: %s\n' "$*" >&2; }
   log "must run as root"
   exit 1
 }
-for f in bbb-hook systemd/bbb-hook-launch.service scripts/first-boot.sh; do
+for f in bbb-hook systemd/bbb-hook-launch.service scripts/first-boot.sh scripts/write-dropins.sh; do
   [ -e "$src/$f" ] || {
     log "$src/$f is missing (uploaded by the Packer template)"
     exit 1
@@ -38,13 +39,19 @@ case $rc in
     ;;
 esac
 
-install -m 0644 "$src/systemd/bbb-hook.sysusers" /usr/lib/sysusers.d/bbb-hook.conf
-install -m 0644 "$src/systemd/bbb-hook.tmpfiles" /usr/lib/tmpfiles.d/bbb-hook.conf
-systemd-sysusers /usr/lib/sysusers.d/bbb-hook.conf
-systemd-tmpfiles --create /usr/lib/tmpfiles.d/bbb-hook.conf
+for f in "$src"/systemd/*.sysusers; do
+  install -m 0644 "$f" "/usr/lib/sysusers.d/$(basename "$f" .sysusers).conf"
+  systemd-sysusers "/usr/lib/sysusers.d/$(basename "$f" .sysusers).conf"
+done
+for f in "$src"/systemd/*.tmpfiles; do
+  install -m 0644 "$f" "/usr/lib/tmpfiles.d/$(basename "$f" .tmpfiles).conf"
+  systemd-tmpfiles --create "/usr/lib/tmpfiles.d/$(basename "$f" .tmpfiles).conf"
+done
 
-for unit in bbb-hook-launch.service bbb-hook-protect.service bbb-hook-protect.timer bbb-hook-lifecycle.service; do
-  install -m 0644 "$src/systemd/$unit" "/etc/systemd/system/$unit"
+# Every unit file (scripts/check-ami verifies each of them).
+for unit in "$src"/systemd/*.service "$src"/systemd/*.timer "$src"/systemd/*.path "$src"/systemd/*.socket; do
+  [ -e "$unit" ] || continue
+  install -m 0644 "$unit" "/etc/systemd/system/$(basename "$unit")"
 done
 for target in poweroff reboot halt kexec; do
   install -d -m 0755 "/etc/systemd/system/$target.target.d"
@@ -53,6 +60,7 @@ done
 
 install -d -m 0755 /usr/local/lib/bbb-fleet /etc/bbb-fleet /usr/local/share/doc/bbb-fleet
 install -m 0755 "$src/scripts/first-boot.sh" /usr/local/lib/bbb-fleet/first-boot
+install -m 0755 "$src/scripts/write-dropins.sh" /usr/local/lib/bbb-fleet/write-dropins
 if [ -e "$src/README.md" ]; then
   install -m 0644 "$src/README.md" /usr/local/share/doc/bbb-fleet/README.md
 fi

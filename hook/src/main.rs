@@ -61,6 +61,8 @@ enum Command {
     },
     /// Print the instance's DNS name.
     RecordName,
+    /// Print the systemd time limits that follow from the fleet's drain.max_wait (KEY=VALUE).
+    Timeouts,
 }
 
 fn main() -> ExitCode {
@@ -126,6 +128,10 @@ async fn run(command: Command) -> Result<u8, HookError> {
             } else {
                 print!("{}", commands::status::render(&status));
             }
+            Ok(0)
+        }
+        Command::Timeouts => {
+            commands::timeouts::run(&ctx);
             Ok(0)
         }
         Command::RecordName => {

@@ -53,7 +53,10 @@ locals {
         "${var.recordings.file_system_id}:/",
         var.recordings.mount_point,
         "efs",
-        "_netdev,noresvport,tls,iam,accesspoint=${var.recordings.access_point_id}",
+        # nofail: an EFS that is slow to answer holds back neither the boot nor remote-fs.target; what
+        # needs it says so itself (RequiresMountsFor= drop-ins on the recording workers and the
+        # bbb-hook launch unit, written by the AMI's first boot).
+        "_netdev,nofail,noresvport,tls,iam,accesspoint=${var.recordings.access_point_id}",
         "0",
         "0",
       ]] : []

@@ -772,7 +772,7 @@ impl Resource<ProviderData> for Fleet {
                 Attribute::string("max_wait")
                     .default(DEFAULT_MAX_WAIT)
                     .validate(duration())
-                    .description("Longest wait for the last meeting to end before termination goes on, e.g. `4h`."),
+                    .description("Longest wait for the last meeting to end before termination goes on, e.g. `4h`. At most the terminating hook's global timeout, min(48h, 100 x `heartbeat_timeout`), minus the 5 minutes the drain needs after it; the AMI derives its systemd stop timeouts from it."),
             );
         Schema::new(
             Block::new()
@@ -840,6 +840,11 @@ impl Resource<ProviderData> for Fleet {
                 )
                 .block(NestedBlock::new("drain", Nesting::Single, drain)),
         )
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        // drain.max_wait must fit the terminating hook's global timeout.
+        super::drain_limits::validate(config, DEFAULT_HEARTBEAT, DEFAULT_MAX_WAIT, diags);
     }
 
     async fn modify_plan(&self, data: &ProviderData, plan: &mut Plan, diags: &mut Diagnostics) {

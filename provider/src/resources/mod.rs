@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::framework::{DataSource, Resource};
 use crate::provider::ProviderData;
 
+mod drain_limits;
 pub mod fleet;
 pub mod scalelite_server;
 pub mod scalelite_servers;
