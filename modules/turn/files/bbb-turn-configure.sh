@@ -9,8 +9,8 @@
 #
 # Settings (no secret) come from /etc/bbb-turn/turn.env. The secret is fetched with the instance role and
 # written only to /etc/turnserver.conf (root:turnserver 0640); it is never printed or passed in argv.
-# The configuration follows BigBlueButton's TURN documentation (docs/docs/administration/turn-server.md)
-# and bbb-install's coturn host setup; see modules/turn/README.md.
+# The configuration follows BigBlueButton's TURN documentation (docs/docs/administration/turn-server.md);
+# see modules/turn/README.md.
 set -euo pipefail
 umask 077
 
