@@ -68,7 +68,7 @@ variable "zone_id" {
 
 variable "realm" {
   type        = string
-  description = "coturn realm; null uses the parent domain of hostname (as bbb-install does)."
+  description = "coturn realm; null uses the parent domain of hostname (BigBlueButton's TURN documentation uses the domain, realm=<example.com>)."
   default     = null
 
   validation {

@@ -9,8 +9,8 @@
 #
 # Settings (no secret) come from /etc/bbb-turn/turn.env. The secret is fetched with the instance role and
 # written only to /etc/turnserver.conf (root:turnserver 0640); it is never printed or passed in argv.
-# The configuration follows BigBlueButton's TURN documentation (docs/docs/administration/turn-server.md)
-# and bbb-install's coturn host setup; see modules/turn/README.md.
+# The configuration follows BigBlueButton's TURN documentation (docs/docs/administration/turn-server.md);
+# see modules/turn/README.md.
 set -euo pipefail
 umask 077
 
@@ -20,6 +20,7 @@ readonly CONF=${BBB_TURN_CONF:-/etc/turnserver.conf}
 readonly CERT_DIR=${BBB_TURN_CERT_DIR:-/etc/turnserver}
 readonly TURN_GROUP=${BBB_TURN_GROUP:-turnserver}
 readonly IMDS=${BBB_TURN_IMDS:-http://169.254.169.254}
+readonly POLICY_RC=${BBB_TURN_POLICY_RC:-/usr/sbin/policy-rc.d}
 
 log() { printf 'bbb-turn-configure: %s\n' "$*" >&2; }
 die() {
@@ -285,20 +286,23 @@ cmd_install() {
   [ "$TURN_TLS_5349" = true ] && packages+=(iptables)
   # coturn must never run with the package's default configuration (no authentication: an open relay):
   # policy-rc.d keeps the package scripts from starting it; it starts after bbb-turn-configure.
-  printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-  chmod 0755 /usr/sbin/policy-rc.d
-  trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  printf '#!/bin/sh\nexit 101\n' >"$POLICY_RC"
+  chmod 0755 "$POLICY_RC"
+  trap 'rm -f "$POLICY_RC"' EXIT
   for attempt in 1 2 3 4 5; do
     if apt-get update -q && apt-get install -y -q --no-install-recommends "${packages[@]}"; then break; fi
     [ "$attempt" = 5 ] && die "apt-get could not install ${packages[*]}"
     log "apt-get failed (attempt $attempt/5), retrying in 30s"
     sleep 30
   done
-  rm -f /usr/sbin/policy-rc.d
+  rm -f "$POLICY_RC"
   systemctl daemon-reload
   systemctl enable bbb-turn-configure.service bbb-turn-certificate.timer coturn.service
   systemctl start bbb-turn-configure.service
   systemctl start coturn.service bbb-turn-certificate.timer
+  # policy-rc.d also kept the certbot package from starting its renewal timer (enabled by the package, it
+  # would otherwise first run after a reboot, and a server that never reboots would let the certificate expire).
+  if [ "$TURN_CERTIFICATE_MODE" = letsencrypt ]; then systemctl enable --now certbot.timer; fi
   log "coturn is running for $TURN_HOSTNAME"
 }
 
