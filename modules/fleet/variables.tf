@@ -208,6 +208,64 @@ variable "scalelite_secret_kms_key_arn" {
   }
 }
 
+variable "turn_secret_parameter_name" {
+  type        = string
+  description = "Name of the SSM SecureString parameter holding coturn's static-auth-secret (BBB_TURN_SECRET_PARAMETER), or null without TURN. The instance role may read this one parameter."
+  default     = null
+
+  validation {
+    condition     = var.turn_secret_parameter_name == null || can(regex("^/[A-Za-z0-9_./-]{1,1000}$", var.turn_secret_parameter_name))
+    error_message = "turn_secret_parameter_name must be a fully qualified SSM parameter name starting with /."
+  }
+}
+
+variable "turn_secret_kms_key_arn" {
+  type        = string
+  description = "Customer managed KMS key of the TURN secret parameter, or null when it uses the AWS managed aws/ssm key."
+  default     = null
+
+  validation {
+    condition     = var.turn_secret_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:", var.turn_secret_kms_key_arn))
+    error_message = "turn_secret_kms_key_arn must be a KMS key ARN."
+  }
+}
+
+variable "tls_certificate_parameter_name" {
+  type        = string
+  description = "SSM parameter name that yields the shared wildcard certificate (BBB_TLS_CERTIFICATE_PARAMETER), or null for per-server Let's Encrypt. For a Secrets Manager secret this is /aws/reference/secretsmanager/<secret-name>, and tls_certificate_secret_arn must be set too."
+  default     = null
+
+  validation {
+    condition     = var.tls_certificate_parameter_name == null || can(regex("^/[A-Za-z0-9_./-]{1,1000}$", var.tls_certificate_parameter_name))
+    error_message = "tls_certificate_parameter_name must be a fully qualified SSM parameter name starting with /."
+  }
+}
+
+variable "tls_certificate_secret_arn" {
+  type        = string
+  description = "ARN of the Secrets Manager secret behind tls_certificate_parameter_name when that is a /aws/reference/secretsmanager/ reference (secretsmanager:GetSecretValue on it), or null."
+  default     = null
+
+  validation {
+    condition = var.tls_certificate_secret_arn == null || (
+      can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:", var.tls_certificate_secret_arn))
+      && startswith(coalesce(var.tls_certificate_parameter_name, "-"), "/aws/reference/secretsmanager/")
+    )
+    error_message = "tls_certificate_secret_arn must be a Secrets Manager secret ARN, and tls_certificate_parameter_name must then be /aws/reference/secretsmanager/<secret-name>."
+  }
+}
+
+variable "tls_certificate_kms_key_arn" {
+  type        = string
+  description = "Customer managed KMS key of the TLS certificate parameter or secret, or null when it uses an AWS managed key."
+  default     = null
+
+  validation {
+    condition     = var.tls_certificate_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:", var.tls_certificate_kms_key_arn))
+    error_message = "tls_certificate_kms_key_arn must be a KMS key ARN."
+  }
+}
+
 variable "protect_live_meetings" {
   type        = bool
   description = "Let the hook set scale-in protection on a server while it hosts meetings, so scale-in and instance refresh pick idle servers."
@@ -354,7 +412,7 @@ variable "letsencrypt_email" {
 
 variable "enable_ssm_session_manager" {
   type        = bool
-  description = "Attach AmazonSSMManagedInstanceCore so operators reach the servers with Session Manager instead of SSH."
+  description = "Allow Session Manager (agent registration and session channels only, see policies/session-manager-policy.json) so operators reach the servers without SSH. Grants no parameter reads."
   default     = true
 }
 
