@@ -375,7 +375,10 @@ impl IamMoto {
         }
         let resp = req.send().await.map_err(|e| format!("IAM {action}: {e}"))?;
         let status = resp.status();
-        let text = resp.text().await.map_err(|e| format!("IAM {action}: {e}"))?;
+        let text = resp
+            .text()
+            .await
+            .map_err(|e| format!("IAM {action}: {e}"))?;
         if !status.is_success() {
             return Err(format!("IAM {action}: HTTP {status}: {text}"));
         }

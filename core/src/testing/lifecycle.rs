@@ -120,10 +120,13 @@ impl ForwardTo {
             Some(q) => format!("{}?{q}", req.url.path()),
             None => req.url.path().to_owned(),
         };
-        let mut head = format!(
-            "{} {target} HTTP/1.0\r\nHost: {}\r\n",
-            req.method, self.addr
-        );
+        // The original Host: it is part of the SigV4 signature an IAM-enforcing moto checks.
+        let host = req
+            .headers
+            .get("host")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or(&self.addr);
+        let mut head = format!("{} {target} HTTP/1.0\r\nHost: {host}\r\n", req.method);
         for (name, value) in req.headers.iter() {
             let n = name.as_str();
             if matches!(
