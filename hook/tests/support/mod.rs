@@ -134,17 +134,18 @@ impl Instance {
         let (lifecycle, iam) = match iam {
             None => (LifecycleStub::start(&moto_url).await, None),
             Some((moto, edit)) => {
-                let binding = bind_policy(
-                    moto,
-                    &aws,
-                    &group.name,
-                    &zone_id,
-                    &domain,
-                    &secret_parameter,
-                    &config_parameter,
-                    edit,
-                )
-                .await;
+                let inputs = PolicyInputs {
+                    hosted_zone_id: zone_id.clone(),
+                    record_name_pattern: format!("bbb-i-*.{domain}"),
+                    autoscaling_group_arn: String::new(),
+                    fleet_name: "test".into(),
+                    scalelite_secret_parameter: secret_parameter.clone(),
+                    hook_config_parameter: config_parameter.clone(),
+                    turn_secret_parameter: None,
+                    tls_certificate_parameter: None,
+                    tls_certificate_secret_arn: None,
+                };
+                let binding = bind_policy(moto, &aws, &group.name, inputs, edit).await;
                 let stub = LifecycleStub::start_enforcing(
                     &moto_url,
                     &binding.access_key_id,
@@ -336,16 +337,13 @@ impl Instance {
     }
 }
 
-/// Renders the instance policy for this instance, applies `edit`, and creates the moto user bound
+/// Renders the instance policy for `inputs` and the group's ARN, applies `edit`, and creates the moto user bound
 /// to it (moto's view of it: see bbb_core::testing::iam).
 async fn bind_policy(
     moto: IamMoto,
     aws: &AwsClients,
     group: &str,
-    zone_id: &str,
-    domain: &str,
-    secret_parameter: &str,
-    config_parameter: &str,
+    mut inputs: PolicyInputs,
     edit: Box<dyn FnOnce(Policy) -> Policy>,
 ) -> IamBinding {
     let described = aws
@@ -359,20 +357,8 @@ async fn bind_policy(
         .auto_scaling_group_arn()
         .expect("group ARN")
         .to_owned();
-    let policy = edit(
-        Policy::instance(&PolicyInputs {
-            hosted_zone_id: zone_id.to_owned(),
-            record_name_pattern: format!("bbb-i-*.{domain}"),
-            autoscaling_group_arn: group_arn.clone(),
-            fleet_name: "test".into(),
-            scalelite_secret_parameter: secret_parameter.to_owned(),
-            hook_config_parameter: config_parameter.to_owned(),
-            turn_secret_parameter: None,
-            tls_certificate_parameter: None,
-            tls_certificate_secret_arn: None,
-        })
-        .expect("render the instance policy"),
-    );
+    inputs.autoscaling_group_arn = group_arn.clone();
+    let policy = edit(Policy::instance(&inputs).expect("render the instance policy"));
     let creds = moto
         .user_with_policy(&unique("instance"), &policy.moto_view())
         .await
