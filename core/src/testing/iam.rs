@@ -255,7 +255,11 @@ impl IamMoto {
     /// Starts moto with `INITIAL_NO_AUTH_ACTION_COUNT` = 3 and spends those three unchecked
     /// requests on the administrator; every later request is checked.
     pub async fn start() -> Result<Self, String> {
-        let server = MotoServer::start_enforcing_iam(BOOTSTRAP_REQUESTS)?;
+        // Starting moto blocks (a child process, up to two minutes): off the async workers.
+        let server =
+            tokio::task::spawn_blocking(|| MotoServer::start_enforcing_iam(BOOTSTRAP_REQUESTS))
+                .await
+                .map_err(|e| format!("starting moto: {e}"))??;
         let anyone = StaticCredentials {
             access_key_id: "bootstrap".into(),
             secret_access_key: Secret::new("bootstrap"),
