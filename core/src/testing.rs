@@ -6,6 +6,7 @@
 //! test process exits in any way (so a crashed test leaves no server behind).
 //! [`shared`] gives each test binary one server; tests keep apart by naming their own resources.
 
+pub mod iam;
 mod lifecycle;
 pub use lifecycle::{LifecycleCall, LifecycleStub};
 
@@ -40,6 +41,17 @@ pub struct MotoServer {
 impl MotoServer {
     /// Installs the project's tools if needed and starts moto on a free port of 127.0.0.1.
     pub fn start() -> Result<Self, String> {
+        Self::launch(None)
+    }
+
+    /// Like [`MotoServer::start`], with moto's IAM access control on (`scripts/moto run --iam`):
+    /// the first `initial_no_auth_action_count` requests pass unchecked, every later one must be
+    /// signed by a moto IAM user whose policies allow its action. See [`iam`].
+    pub fn start_enforcing_iam(initial_no_auth_action_count: u32) -> Result<Self, String> {
+        Self::launch(Some(initial_no_auth_action_count))
+    }
+
+    fn launch(iam: Option<u32>) -> Result<Self, String> {
         let root = repo_root();
         let install = root.join("scripts/install-tools");
         let status = Command::new(&install)
@@ -64,8 +76,19 @@ impl MotoServer {
         let log_file = std::fs::File::create(&log)
             .map_err(|e| format!("cannot create {}: {e}", log.display()))?;
         let script = root.join("scripts/moto");
-        let mut child = Command::new(&script)
-            .arg("run")
+        let mut command = Command::new(&script);
+        command.arg("run");
+        match iam {
+            Some(count) => {
+                command
+                    .arg("--iam")
+                    .env("INITIAL_NO_AUTH_ACTION_COUNT", count.to_string());
+            }
+            None => {
+                command.env_remove("INITIAL_NO_AUTH_ACTION_COUNT");
+            }
+        }
+        let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log_file))

@@ -89,104 +89,82 @@ resource "aws_iam_instance_profile" "instance" {
   tags        = local.tags
 }
 
-data "aws_iam_policy_document" "instance" {
-  # The server's own record: IAM has no policy variable for the bare instance ID, so the change is limited to
-  # names of the fleet's pattern (bbb-i-*.domain) and A/AAAA records in the fleet's zone.
-  statement {
-    sid       = "OwnRoute53Record"
-    actions   = ["route53:ChangeResourceRecordSets"]
-    resources = ["arn:${local.partition}:route53:::hostedzone/${var.hosted_zone_id}"]
-    condition {
-      test     = "ForAllValues:StringLike"
-      variable = "route53:ChangeResourceRecordSetsNormalizedRecordNames"
-      values   = [local.record_name_pattern]
-    }
-    condition {
-      test     = "ForAllValues:StringEquals"
-      variable = "route53:ChangeResourceRecordSetsRecordTypes"
-      values   = ["A", "AAAA"]
-    }
-    condition {
-      test     = "ForAllValues:StringEquals"
-      variable = "route53:ChangeResourceRecordSetsActions"
-      values   = ["UPSERT", "DELETE"]
-    }
-  }
+# The instance policy is one JSON template, modules/fleet/policies/instance-policy.json.tftpl, so that the
+# hook's tests (bbb_core::testing::iam) render the very same document and run bbb-hook on an IAM-enforcing
+# moto with credentials bound to it. The templates use `${...}` substitutions only (no directives): the
+# tests render them with a plain string substitution. The statements that exist only when a setting is
+# given (a customer managed KMS key, the recordings EFS, the TURN secret, the TLS certificate) are small
+# one-statement templates in the same folder, appended here to the main document's Statement list; the
+# tests append them the same way. What each statement allows, and why, is in this module's README.
+locals {
+  policies = "${path.module}/policies"
 
-  statement {
-    sid       = "WaitForRoute53Change"
-    actions   = ["route53:GetChange"]
-    resources = ["arn:${local.partition}:route53:::change/*"]
-  }
+  turn_secret_parameter_arn     = var.turn != null ? "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${var.turn.secret_parameter_name}" : null
+  tls_certificate_parameter_arn = var.tls_certificate_parameter_name != null ? "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${var.tls_certificate_parameter_name}" : null
 
-  # Scale-in protection and lifecycle actions on this fleet's group only (the ARN and the group's tag).
-  statement {
-    sid = "OwnGroupLifecycle"
-    actions = [
-      "autoscaling:SetInstanceProtection",
-      "autoscaling:CompleteLifecycleAction",
-      "autoscaling:RecordLifecycleActionHeartbeat",
-    ]
-    resources = [aws_autoscaling_group.this.arn]
-    condition {
-      test     = "StringEquals"
-      variable = "autoscaling:ResourceTag/bbb:fleet"
-      values   = [var.name]
-    }
-  }
+  instance_policy_base = jsondecode(templatefile("${local.policies}/instance-policy.json.tftpl", {
+    partition                      = local.partition
+    hosted_zone_id                 = var.hosted_zone_id
+    record_name_pattern            = local.record_name_pattern
+    autoscaling_group_arn          = aws_autoscaling_group.this.arn
+    fleet_name                     = var.name
+    scalelite_secret_parameter_arn = local.secret_parameter_arn
+    hook_config_parameter_arn      = local.hook_config_parameter_arn
+  }))
 
-  statement {
-    sid       = "ReadOwnLifecycleState"
-    actions   = ["autoscaling:DescribeAutoScalingInstances"]
-    resources = ["*"]
-  }
+  instance_policy_optional = concat(
+    var.scalelite_secret_kms_key_arn != null ? [jsondecode(templatefile("${local.policies}/decrypt-via-service.json.tftpl", {
+      sid = "DecryptSecretParameter", key_arn = var.scalelite_secret_kms_key_arn, service = "ssm", region = local.region
+    }))] : [],
+    var.recordings != null ? [jsondecode(templatefile("${local.policies}/mount-recordings.json.tftpl", {
+      partition       = local.partition
+      region          = local.region
+      account_id      = local.account_id
+      file_system_id  = var.recordings.file_system_id
+      access_point_id = var.recordings.access_point_id
+    }))] : [],
+    local.turn_secret_parameter_arn != null ? [jsondecode(templatefile("${local.policies}/read-parameter.json.tftpl", {
+      sid = "ReadTurnSecretParameter", parameter_arn = local.turn_secret_parameter_arn
+    }))] : [],
+    local.tls_certificate_parameter_arn != null ? [jsondecode(templatefile("${local.policies}/read-parameter.json.tftpl", {
+      sid = "ReadTlsCertificateParameter", parameter_arn = local.tls_certificate_parameter_arn
+    }))] : [],
+    var.tls_certificate_secret_arn != null ? [jsondecode(templatefile("${local.policies}/read-secret.json.tftpl", {
+      sid = "ReadTlsCertificateSecret", secret_arn = var.tls_certificate_secret_arn
+    }))] : [],
+    try(var.turn.secret_kms_key_arn, null) != null ? [jsondecode(templatefile("${local.policies}/decrypt-via-service.json.tftpl", {
+      sid = "DecryptTurnSecret", key_arn = var.turn.secret_kms_key_arn, service = "ssm", region = local.region
+    }))] : [],
+    # A certificate in Secrets Manager is decrypted by Secrets Manager (SSM only forwards the reference).
+    var.tls_certificate_kms_key_arn != null ? [jsondecode(templatefile("${local.policies}/decrypt-via-service.json.tftpl", {
+      sid     = "DecryptTlsCertificate"
+      key_arn = var.tls_certificate_kms_key_arn
+      service = var.tls_certificate_secret_arn != null ? "secretsmanager" : "ssm"
+      region  = local.region
+    }))] : [],
+  )
 
-  statement {
-    sid       = "ReadFleetParameters"
-    actions   = ["ssm:GetParameter"]
-    resources = [local.secret_parameter_arn, local.hook_config_parameter_arn]
-  }
-
-  dynamic "statement" {
-    for_each = var.scalelite_secret_kms_key_arn != null ? [var.scalelite_secret_kms_key_arn] : []
-    content {
-      sid       = "DecryptSecretParameter"
-      actions   = ["kms:Decrypt"]
-      resources = [statement.value]
-      condition {
-        test     = "StringEquals"
-        variable = "kms:ViaService"
-        values   = ["ssm.${local.region}.amazonaws.com"]
-      }
-    }
-  }
-
-  dynamic "statement" {
-    for_each = var.recordings != null ? [var.recordings] : []
-    content {
-      sid       = "MountRecordingsThroughAccessPoint"
-      actions   = ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"]
-      resources = ["arn:${local.partition}:elasticfilesystem:${local.region}:${local.account_id}:file-system/${statement.value.file_system_id}"]
-      condition {
-        test     = "StringEquals"
-        variable = "elasticfilesystem:AccessPointArn"
-        values   = ["arn:${local.partition}:elasticfilesystem:${local.region}:${local.account_id}:access-point/${statement.value.access_point_id}"]
-      }
-    }
-  }
+  instance_policy = jsonencode(merge(local.instance_policy_base, {
+    Statement = concat(local.instance_policy_base.Statement, local.instance_policy_optional)
+  }))
 }
 
 resource "aws_iam_role_policy" "instance" {
   name   = "bbb-fleet-hook"
   role   = aws_iam_role.instance.id
-  policy = data.aws_iam_policy_document.instance.json
+  policy = local.instance_policy
 }
 
-resource "aws_iam_role_policy_attachment" "ssm_core" {
+# Session Manager without AmazonSSMManagedInstanceCore, which also allows ssm:GetParameter(s) on every
+# parameter of the account: only the agent's registration and the session channels, as in AWS's documented
+# minimal Session Manager instance profile (and the AWS managed AWSCloud9SSMInstanceProfile). No Run Command
+# (ec2messages), no inventory or patching, no parameter reads.
+resource "aws_iam_role_policy" "session_manager" {
   count = var.enable_ssm_session_manager ? 1 : 0
 
-  role       = aws_iam_role.instance.name
-  policy_arn = "arn:${local.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"
+  name   = "bbb-fleet-session-manager"
+  role   = aws_iam_role.instance.id
+  policy = file("${local.policies}/session-manager-policy.json")
 }
 
 # --- Launch template and group ---------------------------------------------------------------

@@ -208,6 +208,42 @@ variable "scalelite_secret_kms_key_arn" {
   }
 }
 
+variable "tls_certificate_parameter_name" {
+  type        = string
+  description = "SSM parameter name that yields the shared wildcard certificate (BBB_TLS_CERTIFICATE_PARAMETER), or null for per-server Let's Encrypt. For a Secrets Manager secret this is /aws/reference/secretsmanager/<secret-name>, and tls_certificate_secret_arn must be set too."
+  default     = null
+
+  validation {
+    condition     = var.tls_certificate_parameter_name == null || can(regex("^/[A-Za-z0-9_./-]{1,1000}$", var.tls_certificate_parameter_name))
+    error_message = "tls_certificate_parameter_name must be a fully qualified SSM parameter name starting with /."
+  }
+}
+
+variable "tls_certificate_secret_arn" {
+  type        = string
+  description = "ARN of the Secrets Manager secret behind tls_certificate_parameter_name when that is a /aws/reference/secretsmanager/ reference (secretsmanager:GetSecretValue on it), or null."
+  default     = null
+
+  validation {
+    condition = var.tls_certificate_secret_arn == null || (
+      can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:", var.tls_certificate_secret_arn))
+      && startswith(coalesce(var.tls_certificate_parameter_name, "-"), "/aws/reference/secretsmanager/")
+    )
+    error_message = "tls_certificate_secret_arn must be a Secrets Manager secret ARN, and tls_certificate_parameter_name must then be /aws/reference/secretsmanager/<secret-name>."
+  }
+}
+
+variable "tls_certificate_kms_key_arn" {
+  type        = string
+  description = "Customer managed KMS key of the TLS certificate parameter or secret, or null when it uses an AWS managed key."
+  default     = null
+
+  validation {
+    condition     = var.tls_certificate_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:", var.tls_certificate_kms_key_arn))
+    error_message = "tls_certificate_kms_key_arn must be a KMS key ARN."
+  }
+}
+
 variable "protect_live_meetings" {
   type        = bool
   description = "Let the hook set scale-in protection on a server while it hosts meetings, so scale-in and instance refresh pick idle servers."
@@ -335,8 +371,9 @@ variable "turn" {
     uris                  = list(string)
     stun_uris             = optional(list(string), [])
     secret_parameter_name = string
+    secret_kms_key_arn    = optional(string)
   })
-  description = "TURN server the BBB servers hand to browsers (the turn module's turn_uris, stun_uris and secret_parameter_name), written to fleet.env as BBB_TURN_URIS, BBB_STUN_URIS and BBB_TURN_SECRET_PARAMETER; null: no TURN (users behind UDP-blocking firewalls get no media)."
+  description = "TURN server the BBB servers hand to browsers (the turn module's turn_uris, stun_uris, secret_parameter_name and its secret's customer managed KMS key, if any), written to fleet.env as BBB_TURN_URIS, BBB_STUN_URIS and BBB_TURN_SECRET_PARAMETER; the instance role may read that one parameter (and decrypt it through SSM with secret_kms_key_arn). null: no TURN (users behind UDP-blocking firewalls get no media)."
   default     = null
 
   validation {
@@ -351,6 +388,11 @@ variable "turn" {
   validation {
     condition     = var.turn == null || can(regex("^/[A-Za-z0-9_./-]{1,1000}$", try(var.turn.secret_parameter_name, "")))
     error_message = "turn.secret_parameter_name must be a fully qualified SSM parameter name starting with /."
+  }
+
+  validation {
+    condition     = try(var.turn.secret_kms_key_arn, null) == null || can(regex("^arn:aws[a-z-]*:kms:", try(var.turn.secret_kms_key_arn, "")))
+    error_message = "turn.secret_kms_key_arn must be a KMS key ARN."
   }
 }
 
@@ -378,7 +420,7 @@ variable "letsencrypt_email" {
 
 variable "enable_ssm_session_manager" {
   type        = bool
-  description = "Attach AmazonSSMManagedInstanceCore so operators reach the servers with Session Manager instead of SSH."
+  description = "Allow Session Manager (agent registration and session channels only, see policies/session-manager-policy.json) so operators reach the servers without SSH. Grants no parameter reads."
   default     = true
 }
 

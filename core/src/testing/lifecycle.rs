@@ -2,6 +2,12 @@
 //! (`CompleteLifecycleAction`, `RecordLifecycleActionHeartbeat`), stubbed with wiremock. Every
 //! other request is forwarded to moto unchanged, so one endpoint serves the whole Auto Scaling
 //! API (`AWS_ENDPOINT_URL_AUTO_SCALING`).
+//!
+//! [`LifecycleStub::start_enforcing`] stands in for IAM on the two stubbed calls, as moto does for
+//! the forwarded ones (see [`super::iam`]): they must be signed with the given access key (the
+//! signature itself is not verified) and the instance policy must allow the action on the group's
+//! ARN ([`Policy::allows`]: actions and resources, not conditions); otherwise the answer is
+//! AWS's 403 `AccessDenied` (or `InvalidClientTokenId`).
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -10,6 +16,8 @@ use std::time::Duration;
 use url::Url;
 use wiremock::matchers::{body_string_contains, method};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+use super::iam::Policy;
 
 const NS: &str = "http://autoscaling.amazonaws.com/doc/2011-01-01/";
 
@@ -38,6 +46,64 @@ fn ok(action: &str) -> ResponseTemplate {
         ))
 }
 
+fn error(code: &str, message: &str) -> ResponseTemplate {
+    ResponseTemplate::new(403)
+        .insert_header("content-type", "text/xml")
+        .set_body_string(format!(
+            "<ErrorResponse xmlns=\"{NS}\"><Error><Type>Sender</Type><Code>{code}</Code>\
+             <Message>{message}</Message></Error><RequestId>stub</RequestId></ErrorResponse>"
+        ))
+}
+
+/// Who may call the stubbed actions: the key's owner, bound to `policy`, on `group_arn`.
+#[derive(Clone)]
+struct Access {
+    access_key_id: String,
+    policy: Policy,
+    group_arn: String,
+}
+
+struct Answer {
+    action: &'static str,
+    access: Option<Access>,
+}
+
+impl Respond for Answer {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let Some(access) = &self.access else {
+            return ok(self.action);
+        };
+        let auth = req
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let key = auth
+            .split("Credential=")
+            .nth(1)
+            .and_then(|c| c.split('/').next())
+            .unwrap_or_default();
+        if key != access.access_key_id {
+            return error(
+                "InvalidClientTokenId",
+                "The security token included in the request is invalid.",
+            );
+        }
+        let iam_action = format!("autoscaling:{}", self.action);
+        if access.policy.allows(&iam_action, &access.group_arn) {
+            ok(self.action)
+        } else {
+            error(
+                "AccessDenied",
+                &format!(
+                    "User is not authorized to perform: {iam_action} on resource: {}",
+                    access.group_arn
+                ),
+            )
+        }
+    }
+}
+
 /// Forwards a request to moto over a plain HTTP/1.0 connection (wiremock responders are
 /// synchronous).
 struct ForwardTo {
@@ -54,10 +120,13 @@ impl ForwardTo {
             Some(q) => format!("{}?{q}", req.url.path()),
             None => req.url.path().to_owned(),
         };
-        let mut head = format!(
-            "{} {target} HTTP/1.0\r\nHost: {}\r\n",
-            req.method, self.addr
-        );
+        // The original Host: it is part of the SigV4 signature an IAM-enforcing moto checks.
+        let host = req
+            .headers
+            .get("host")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or(&self.addr);
+        let mut head = format!("{} {target} HTTP/1.0\r\nHost: {host}\r\n", req.method);
         for (name, value) in req.headers.iter() {
             let n = name.as_str();
             if matches!(
@@ -115,11 +184,34 @@ impl Respond for ForwardTo {
 impl LifecycleStub {
     /// Starts the stub in front of moto at `moto`.
     pub async fn start(moto: &Url) -> Self {
+        Self::launch(moto, None).await
+    }
+
+    /// Starts the stub in front of an IAM-enforcing moto: the two stubbed calls must be signed
+    /// with `access_key_id`, and `policy` must allow them on `group_arn`.
+    pub async fn start_enforcing(
+        moto: &Url,
+        access_key_id: &str,
+        policy: Policy,
+        group_arn: &str,
+    ) -> Self {
+        let access = Access {
+            access_key_id: access_key_id.to_owned(),
+            policy,
+            group_arn: group_arn.to_owned(),
+        };
+        Self::launch(moto, Some(access)).await
+    }
+
+    async fn launch(moto: &Url, access: Option<Access>) -> Self {
         let server = MockServer::start().await;
         for action in ["CompleteLifecycleAction", "RecordLifecycleActionHeartbeat"] {
             Mock::given(method("POST"))
                 .and(body_string_contains(format!("Action={action}")))
-                .respond_with(ok(action))
+                .respond_with(Answer {
+                    action,
+                    access: access.clone(),
+                })
                 .with_priority(1)
                 .mount(&server)
                 .await;

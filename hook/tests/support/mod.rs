@@ -11,6 +11,7 @@ use std::process::Output;
 use std::time::Duration;
 
 use bbb_core::aws::AwsClients;
+use bbb_core::testing::iam::{IamMoto, Policy, PolicyInputs};
 use bbb_core::testing::{
     create_zone, group_instances, put_parameter, shared, unique, LifecycleStub, TestGroup, REGION,
 };
@@ -38,6 +39,18 @@ pub struct Instance {
     pub lifecycle: LifecycleStub,
     pub dir: TempDir,
     pub moto_url: String,
+    /// With [`Instance::with_policy`]: the IAM-enforcing moto, the instance policy and the keys
+    /// bbb-hook signs with.
+    pub iam: Option<IamBinding>,
+}
+
+/// An instance whose hook signs as a moto IAM user bound to the fleet's instance policy.
+pub struct IamBinding {
+    pub moto: IamMoto,
+    pub policy: Policy,
+    pub group_arn: String,
+    pub access_key_id: String,
+    secret_access_key: String,
 }
 
 pub struct Run {
@@ -65,7 +78,35 @@ impl Instance {
     /// A fleet with one instance, its record and registration not made yet.
     pub async fn new(max_wait_seconds: u64) -> Self {
         let moto = shared();
-        let aws = moto.clients().await;
+        Self::setup(
+            max_wait_seconds,
+            moto.clients().await,
+            moto.url().clone(),
+            None,
+        )
+        .await
+    }
+
+    /// The same instance on its own IAM-enforcing moto (bbb_core::testing::iam), bbb-hook signing
+    /// as a user whose only policy is the fleet module's instance policy rendered for this
+    /// instance and passed through `edit` (the identity to test the module's own document).
+    pub async fn with_policy(
+        max_wait_seconds: u64,
+        edit: impl FnOnce(Policy) -> Policy + 'static,
+    ) -> Self {
+        let moto = IamMoto::start().await.expect("IAM-enforcing moto");
+        let aws = moto.admin_clients().await;
+        let url = moto.url().clone();
+        Self::setup(max_wait_seconds, aws, url, Some((moto, Box::new(edit)))).await
+    }
+
+    #[allow(clippy::type_complexity)]
+    async fn setup(
+        max_wait_seconds: u64,
+        aws: AwsClients,
+        moto_url: url::Url,
+        iam: Option<(IamMoto, Box<dyn FnOnce(Policy) -> Policy>)>,
+    ) -> Self {
         let group = TestGroup::create(&aws, "hook", 1).await;
         let instance_id = group_instances(&aws, &group.name).await[0]
             .instance_id
@@ -89,7 +130,32 @@ impl Instance {
         })
         .await
         .expect("imds double");
-        let lifecycle = LifecycleStub::start(moto.url()).await;
+        let config_parameter = format!("/bbb/fleets/{}/hook-config", group.name);
+        let (lifecycle, iam) = match iam {
+            None => (LifecycleStub::start(&moto_url).await, None),
+            Some((moto, edit)) => {
+                let inputs = PolicyInputs {
+                    hosted_zone_id: zone_id.clone(),
+                    record_name_pattern: format!("bbb-i-*.{domain}"),
+                    autoscaling_group_arn: String::new(),
+                    fleet_name: "test".into(),
+                    scalelite_secret_parameter: secret_parameter.clone(),
+                    hook_config_parameter: config_parameter.clone(),
+                    turn_secret_parameter: None,
+                    tls_certificate_parameter: None,
+                    tls_certificate_secret_arn: None,
+                };
+                let binding = bind_policy(moto, &aws, &group.name, inputs, edit).await;
+                let stub = LifecycleStub::start_enforcing(
+                    &moto_url,
+                    &binding.access_key_id,
+                    binding.policy.clone(),
+                    &binding.group_arn,
+                )
+                .await;
+                (stub, Some(binding))
+            }
+        };
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(
             dir.path().join("bbb-web.properties"),
@@ -109,7 +175,6 @@ impl Instance {
             "terminating_hook_name": TERMINATING_HOOK, "heartbeat_timeout": 1,
             "max_wait": format!("{max_wait_seconds}s"), "max_wait_seconds": max_wait_seconds
         });
-        let config_parameter = format!("/bbb/fleets/{}/hook-config", group.name);
         put_parameter(&aws, &config_parameter, &config.to_string(), false).await;
         Self {
             aws,
@@ -125,7 +190,8 @@ impl Instance {
             imds,
             lifecycle,
             dir,
-            moto_url: moto.url().as_str().trim_end_matches('/').to_owned(),
+            moto_url: moto_url.as_str().trim_end_matches('/').to_owned(),
+            iam,
         }
     }
 
@@ -143,9 +209,13 @@ impl Instance {
 
     pub fn env(&self) -> Vec<(String, String)> {
         let dir = self.dir.path();
+        let (key, secret) = match &self.iam {
+            Some(b) => (b.access_key_id.clone(), b.secret_access_key.clone()),
+            None => ("testing".to_owned(), "testing".to_owned()),
+        };
         [
-            ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
-            ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
+            ("AWS_ACCESS_KEY_ID", key),
+            ("AWS_SECRET_ACCESS_KEY", secret),
             ("AWS_REGION", REGION.to_owned()),
             ("AWS_ENDPOINT_URL", self.moto_url.clone()),
             ("AWS_ENDPOINT_URL_AUTO_SCALING", self.lifecycle.url()),
@@ -275,5 +345,40 @@ impl Instance {
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+}
+
+/// Renders the instance policy for `inputs` and the group's ARN, applies `edit`, and creates the moto user bound
+/// to it (moto's view of it: see bbb_core::testing::iam).
+async fn bind_policy(
+    moto: IamMoto,
+    aws: &AwsClients,
+    group: &str,
+    mut inputs: PolicyInputs,
+    edit: Box<dyn FnOnce(Policy) -> Policy>,
+) -> IamBinding {
+    let described = aws
+        .autoscaling_sdk()
+        .describe_auto_scaling_groups()
+        .auto_scaling_group_names(group)
+        .send()
+        .await
+        .expect("DescribeAutoScalingGroups");
+    let group_arn = described.auto_scaling_groups()[0]
+        .auto_scaling_group_arn()
+        .expect("group ARN")
+        .to_owned();
+    inputs.autoscaling_group_arn = group_arn.clone();
+    let policy = edit(Policy::instance(&inputs).expect("render the instance policy"));
+    let creds = moto
+        .user_with_policy(&unique("instance"), &policy.moto_view())
+        .await
+        .expect("policy-bound user");
+    IamBinding {
+        moto,
+        policy,
+        group_arn,
+        access_key_id: creds.access_key_id,
+        secret_access_key: creds.secret_access_key.expose().to_owned(),
     }
 }
