@@ -261,15 +261,21 @@ log "node_exporter on $private_ip:9100, bbb-exporter on $private_ip:9688"
 # Promtail had).
 if [ -n "${LOKI_PUSH_URL:-}" ]; then
   install -d -m 0755 /etc/alloy
-  cat >/etc/alloy/push.env <<EOF
+  # Root only (systemd reads EnvironmentFile= as root), and the URL is not logged: a push URL may
+  # carry credentials (https://user:token@...), and first boot's output reaches the EC2 console log.
+  (
+    umask 0077
+    cat >/etc/alloy/push.env.tmp <<EOF
 # Written by bbb-fleet first boot from LOKI_PUSH_URL in $fleet_env.
 LOKI_PUSH_URL=$LOKI_PUSH_URL
 BBB_LOG_HOST=$fqdn
 BBB_FLEET_NAME=$BBB_FLEET_NAME
 EOF
+  )
+  mv -f /etc/alloy/push.env.tmp /etc/alloy/push.env
   systemctl enable alloy.service
   systemctl restart alloy.service
-  log "alloy pushes to $LOKI_PUSH_URL"
+  log "alloy pushes to the fleet's Loki (LOKI_PUSH_URL in $fleet_env)"
 else
   log "LOKI_PUSH_URL not set: alloy stays off"
 fi
