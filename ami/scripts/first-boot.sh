@@ -129,6 +129,8 @@ if [ ! -e "$state/esl-rotated" ] && [ -f "$esl_conf" ]; then
   replace_file "$esl_conf"
   touch "$state/esl-rotated"
   log "new FreeSWITCH event socket password (bbb-conf --setip propagates it)"
+elif [ ! -e "$state/esl-rotated" ]; then
+  log "warning: $esl_conf not found: the event socket password is left to bbb-conf --setip"
 fi
 
 # Etherpad's API key: etherpad reads APIKEY.txt; bbb-pads got a copy in its settings.json at install
@@ -149,6 +151,8 @@ if [ ! -e "$state/etherpad-key-rotated" ] && [ -s "$etherpad_key" ]; then
   unset old_key new_key
   touch "$state/etherpad-key-rotated"
   log "new Etherpad API key (etherpad and bbb-pads)"
+elif [ ! -e "$state/etherpad-key-rotated" ]; then
+  log "warning: $etherpad_key not found: the Etherpad API key is NOT rotated (check the pinned bbb_version)"
 fi
 
 # The GraphQL server's (Hasura) admin secret, made once at package install (upstream
@@ -167,6 +171,10 @@ if [ ! -e "$state/hasura-secret-rotated" ] && [ -s "$hasura_secret" ]; then
   unset admin
   touch "$state/hasura-secret-rotated"
   log "new GraphQL (Hasura) admin secret"
+elif [ ! -e "$state/hasura-secret-rotated" ]; then
+  # Its place moved within BBB 3.0.x (/etc/default/bbb-graphql-server, admin-secret, admin-secret.txt
+  # in upstream's history): say so rather than claim a rotation that did not happen.
+  log "warning: $hasura_secret not found: the GraphQL (Hasura) admin secret is NOT rotated (check the pinned bbb_version)"
 fi
 
 # --- 3. DNS -----------------------------------------------------------------------------------
