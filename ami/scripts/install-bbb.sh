@@ -75,6 +75,9 @@ echo "deb [arch=amd64 signed-by=/etc/apt/keyrings/docker.gpg] https://download.d
 
 # yq (mikefarah's syntax), used by bbb-conf to edit BBB's YAML settings.
 add-apt-repository -y ppa:rmescandon/yq
+# BigBlueButton's support PPA, which bbb-install.sh adds on jammy for packages BBB's depend on
+# ("Needed for libopusenc0"; bigbluebutton/bbb-install v3.0.x-release, need_ppa).
+add-apt-repository -y ppa:bigbluebutton/support
 
 apt-get update
 apt-get "${apt_opts[@]}" install docker-ce docker-ce-cli containerd.io yq nodejs "mongodb-org"
