@@ -116,6 +116,7 @@ build {
       "MONGODB_VERSION=${var.mongodb_version}",
       "EFS_UTILS_VERSION=${var.efs_utils_version}",
       "SCALELITE_VERSION=${var.scalelite_version}",
+      "SCALELITE_POST_PUBLISH_SHA256=${var.scalelite_post_publish_sha256}",
     ]
     script = "${path.root}/scripts/install-bbb.sh"
   }

@@ -95,8 +95,14 @@ variable "efs_utils_version" {
 
 variable "scalelite_version" {
   type        = string
-  description = "Scalelite tag whose post_publish script is installed."
-  default     = "v1.6"
+  description = "Scalelite tag (v1.6.0 ... v1.6.12.1, v1.7.x, v1.8.x; not a series such as v1.6) whose post_publish script is installed."
+  default     = "v1.8.5"
+}
+
+variable "scalelite_post_publish_sha256" {
+  type        = string
+  description = "sha256 of bigbluebutton/scalelite_post_publish.rb at scalelite_version (the same file from v1.6.12.1 to v1.8.5); the build fails on any other content."
+  default     = "29f8980e917e83b3d432d9ab4521407abb48bc6ca7055b888ea56eea6e031616"
 }
 
 variable "node_exporter_version" {
@@ -113,8 +119,8 @@ variable "node_exporter_sha256" {
 
 variable "bbb_exporter_version" {
   type        = string
-  description = "greenstatic/bigbluebutton-exporter release (without the v) installed as bbb-exporter."
-  default     = "0.6.0"
+  description = "greenstatic/bigbluebutton-exporter release (without the v) installed as bbb-exporter (0.7.1, April 2024, is its newest; 0.6.0 predates BBB 2.6 and lacks the 0.6.1 fixes for getRecordings answers without messageKey)."
+  default     = "0.7.1"
 }
 
 variable "bbb_exporter_sha256" {

@@ -129,6 +129,8 @@ if [ ! -e "$state/esl-rotated" ] && [ -f "$esl_conf" ]; then
   replace_file "$esl_conf"
   touch "$state/esl-rotated"
   log "new FreeSWITCH event socket password (bbb-conf --setip propagates it)"
+elif [ ! -e "$state/esl-rotated" ]; then
+  log "warning: $esl_conf not found: the event socket password is left to bbb-conf --setip"
 fi
 
 # Etherpad's API key: etherpad reads APIKEY.txt; bbb-pads got a copy in its settings.json at install
@@ -149,6 +151,8 @@ if [ ! -e "$state/etherpad-key-rotated" ] && [ -s "$etherpad_key" ]; then
   unset old_key new_key
   touch "$state/etherpad-key-rotated"
   log "new Etherpad API key (etherpad and bbb-pads)"
+elif [ ! -e "$state/etherpad-key-rotated" ]; then
+  log "warning: $etherpad_key not found: the Etherpad API key is NOT rotated (check the pinned bbb_version)"
 fi
 
 # The GraphQL server's (Hasura) admin secret, made once at package install (upstream
@@ -167,6 +171,10 @@ if [ ! -e "$state/hasura-secret-rotated" ] && [ -s "$hasura_secret" ]; then
   unset admin
   touch "$state/hasura-secret-rotated"
   log "new GraphQL (Hasura) admin secret"
+elif [ ! -e "$state/hasura-secret-rotated" ]; then
+  # Its place moved within BBB 3.0.x (/etc/default/bbb-graphql-server, admin-secret, admin-secret.txt
+  # in upstream's history): say so rather than claim a rotation that did not happen.
+  log "warning: $hasura_secret not found: the GraphQL (Hasura) admin secret is NOT rotated (check the pinned bbb_version)"
 fi
 
 # --- 3. DNS -----------------------------------------------------------------------------------
@@ -261,15 +269,21 @@ log "node_exporter on $private_ip:9100, bbb-exporter on $private_ip:9688"
 # Promtail had).
 if [ -n "${LOKI_PUSH_URL:-}" ]; then
   install -d -m 0755 /etc/alloy
-  cat >/etc/alloy/push.env <<EOF
+  # Root only (systemd reads EnvironmentFile= as root), and the URL is not logged: a push URL may
+  # carry credentials (https://user:token@...), and first boot's output reaches the EC2 console log.
+  (
+    umask 0077
+    cat >/etc/alloy/push.env.tmp <<EOF
 # Written by bbb-fleet first boot from LOKI_PUSH_URL in $fleet_env.
 LOKI_PUSH_URL=$LOKI_PUSH_URL
 BBB_LOG_HOST=$fqdn
 BBB_FLEET_NAME=$BBB_FLEET_NAME
 EOF
+  )
+  mv -f /etc/alloy/push.env.tmp /etc/alloy/push.env
   systemctl enable alloy.service
   systemctl restart alloy.service
-  log "alloy pushes to $LOKI_PUSH_URL"
+  log "alloy pushes to the fleet's Loki (LOKI_PUSH_URL in $fleet_env)"
 else
   log "LOKI_PUSH_URL not set: alloy stays off"
 fi

@@ -13,7 +13,7 @@
 #
 # Environment (set by the Packer template from its variables):
 #   NODE_EXPORTER_VERSION  e.g. 1.8.2    NODE_EXPORTER_SHA256  of node_exporter-<v>.linux-amd64.tar.gz
-#   BBB_EXPORTER_VERSION   e.g. 0.6.0    BBB_EXPORTER_SHA256   of the release's source .tar.gz
+#   BBB_EXPORTER_VERSION   e.g. 0.7.1    BBB_EXPORTER_SHA256   of the release's source .tar.gz
 #   ALLOY_VERSION          e.g. 1.18.1   ALLOY_SHA256          of alloy-linux-amd64.zip
 set -euo pipefail
 

@@ -12,7 +12,8 @@
 #   NODE_MAJOR        Node.js major from NodeSource, default 22
 #   MONGODB_VERSION   MongoDB series, default 6.0
 #   EFS_UTILS_VERSION aws/efs-utils tag for the `efs` mount type, default v1.36.0
-#   SCALELITE_VERSION tag of Scalelite whose post_publish script is installed, default v1.6
+#   SCALELITE_VERSION tag of Scalelite whose post_publish script is installed, default v1.8.5
+#   SCALELITE_POST_PUBLISH_SHA256  sha256 of that tag's bigbluebutton/scalelite_post_publish.rb (required)
 set -euo pipefail
 
 BBB_REPOSITORY=${BBB_REPOSITORY:-https://ubuntu.bigbluebutton.org/jammy-300}
@@ -20,7 +21,9 @@ BBB_REPOSITORY=${BBB_REPOSITORY:-https://ubuntu.bigbluebutton.org/jammy-300}
 NODE_MAJOR=${NODE_MAJOR:-22}
 MONGODB_VERSION=${MONGODB_VERSION:-6.0}
 EFS_UTILS_VERSION=${EFS_UTILS_VERSION:-v1.36.0}
-SCALELITE_VERSION=${SCALELITE_VERSION:-v1.6}
+SCALELITE_VERSION=${SCALELITE_VERSION:-v1.8.5}
+[[ ${SCALELITE_POST_PUBLISH_SHA256:-} =~ ^[0-9a-f]{64}$ ]] ||
+  { printf 'install-bbb: error: SCALELITE_POST_PUBLISH_SHA256 must be the sha256 of scalelite_post_publish.rb at %s\n' "$SCALELITE_VERSION" >&2; exit 1; }
 export DEBIAN_FRONTEND=noninteractive
 apt_opts=(-y -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
 log() { printf 'install-bbb: %s\n' "$*" >&2; }
@@ -72,6 +75,9 @@ echo "deb [arch=amd64 signed-by=/etc/apt/keyrings/docker.gpg] https://download.d
 
 # yq (mikefarah's syntax), used by bbb-conf to edit BBB's YAML settings.
 add-apt-repository -y ppa:rmescandon/yq
+# BigBlueButton's support PPA, which bbb-install.sh adds on jammy for packages BBB's depend on
+# ("Needed for libopusenc0"; bigbluebutton/bbb-install v3.0.x-release, need_ppa).
+add-apt-repository -y ppa:bigbluebutton/support
 
 apt-get update
 apt-get "${apt_opts[@]}" install docker-ce docker-ce-cli containerd.io yq nodejs "mongodb-org"
@@ -92,8 +98,12 @@ chown root:bigbluebutton /etc/bigbluebutton/bbb-web.properties
 chmod 0640 /etc/bigbluebutton/bbb-web.properties
 
 # --- nginx: HTTPS with a placeholder certificate until first boot -------------------------------
-# bbb-conf --setip switches BBB to https when the site listens on 443, so the site is HTTPS from the
-# start; first boot points the two symlinks at the Let's Encrypt certificate of the instance's name.
+# The site is HTTPS from the start; first boot points the two symlinks at the Let's Encrypt
+# certificate of the instance's name. bbb-conf --setip keeps the scheme of the current
+# bigbluebutton.web.serverURL (upstream bigbluebutton-config/bin/bbb-conf: PROTOCOL=https only when
+# serverURL already has it) and touches neither nginx's server_name nor the scheme, so the https
+# switch bbb-install.sh makes in install_ssl() (bigbluebutton/bbb-install, v3.0.x-release) is made
+# here, once, for every server: serverURL and the recordings' playback_protocol become https.
 install -d -m 0755 /etc/nginx/ssl /etc/ssl/bbb-fleet
 if [ ! -s /etc/ssl/bbb-fleet/placeholder.pem ]; then
   openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=bbb-fleet-placeholder" \
@@ -103,7 +113,8 @@ fi
 ln -sfn /etc/ssl/bbb-fleet/placeholder.pem /etc/nginx/ssl/bbb-fullchain.pem
 ln -sfn /etc/ssl/bbb-fleet/placeholder.key /etc/nginx/ssl/bbb-privkey.pem
 cat >/etc/nginx/sites-available/bigbluebutton <<'NGINX'
-# Written by the bbb-fleet AMI (ami/scripts/install-bbb.sh). server_name is set by bbb-conf --setip.
+# Written by the bbb-fleet AMI (ami/scripts/install-bbb.sh). One server per port, so server_name
+# (left at localhost: bbb-conf --setip does not change it) matches every host name.
 server {
   listen 80;
   listen [::]:80;
@@ -133,6 +144,11 @@ server {
 
   access_log /var/log/nginx/bigbluebutton.access.log;
 
+  # BBB's include files use $real_scheme rather than $scheme; nginx refuses the whole configuration
+  # when no server sets it (bigbluebutton/bigbluebutton PR 17732, issues 17857 and 18118;
+  # bbb-install.sh sets it the same way when nginx terminates TLS itself).
+  set $real_scheme $scheme;
+
   location / {
     root /var/www/bigbluebutton-default/assets;
     try_files $uri @bbb-fe;
@@ -143,7 +159,25 @@ server {
 }
 NGINX
 ln -sfn /etc/nginx/sites-available/bigbluebutton /etc/nginx/sites-enabled/bigbluebutton
+# The landing page's fallback, @bbb-fe: bbb-install.sh creates it, not BBB's packages; only when no
+# front end (or a disabled one) is there already, as bbb-install.sh does.
+fe=/usr/share/bigbluebutton/nginx/default-fe.nginx
+if [ -d "${fe%/*}" ] && [ ! -e "$fe" ] && [ ! -e "$fe.disabled" ]; then
+  printf '%s\n' '# Default BigBlueButton landing page (bbb-fleet AMI, as bbb-install.sh writes it).' \
+    'location @bbb-fe {' '  index index.html index.htm;' '  expires 1m;' '}' >"$fe"
+fi
 nginx -t
+
+# https in BBB's own URLs (see above): what bbb-conf --setip reads the scheme from.
+sed -i 's/^bigbluebutton.web.serverURL=http:/bigbluebutton.web.serverURL=https:/' \
+  "$props" /etc/bigbluebutton/bbb-web.properties
+rap_yml=/usr/local/bigbluebutton/core/scripts/bigbluebutton.yml
+if [ -f "$rap_yml" ]; then
+  yq e -i '.playback_protocol = "https"' "$rap_yml"
+  chmod 0644 "$rap_yml"
+fi
+grep -q '^bigbluebutton.web.serverURL=https:' "$props" /etc/bigbluebutton/bbb-web.properties ||
+  die "bigbluebutton.web.serverURL is not https after the switch (bbb-conf --setip would make it http)"
 
 # --- recordings: EFS mount type and Scalelite's post_publish script -----------------------------
 # amazon-efs-utils is not in Ubuntu's archive: built from the pinned tag (1.x needs no Rust).
@@ -155,9 +189,13 @@ rm -rf "$efs_src"
 
 # Copied into post_publish/ by first boot only when the fleet has a recordings EFS.
 install -d -m 0755 /usr/local/lib/bbb-fleet
+# A tag (v1.6.0 ... v1.6.12.1, v1.8.x), not a series: a name that is no tag fails the download.
 curl --fail --silent --show-error --location --retry 5 \
-  -o /usr/local/lib/bbb-fleet/scalelite_post_publish.rb \
+  -o /usr/local/lib/bbb-fleet/scalelite_post_publish.rb.tmp \
   "https://raw.githubusercontent.com/blindsidenetworks/scalelite/$SCALELITE_VERSION/bigbluebutton/scalelite_post_publish.rb"
+printf '%s  %s\n' "$SCALELITE_POST_PUBLISH_SHA256" /usr/local/lib/bbb-fleet/scalelite_post_publish.rb.tmp |
+  sha256sum --check --quiet || die "scalelite_post_publish.rb at $SCALELITE_VERSION is not sha256 $SCALELITE_POST_PUBLISH_SHA256"
+mv -f /usr/local/lib/bbb-fleet/scalelite_post_publish.rb.tmp /usr/local/lib/bbb-fleet/scalelite_post_publish.rb
 
 # --- no automatic upgrades or service restarts under live meetings --------------------------------
 # An instance is never upgraded in place: security and BBB updates come as a new AMI rolled out by an
