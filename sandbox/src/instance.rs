@@ -271,58 +271,64 @@ impl HookRunner {
     /// What systemd does with the units: launch (restarted on failure, not on a configuration
     /// error), then the lifecycle-signal drain and the protect timer side by side.
     async fn run_units(self, protect_every: Duration, interrupt_first: Option<Duration>) {
-        let mut attempt = 0;
-        let since_start = std::time::Instant::now();
-        if let Some(after) = interrupt_first {
-            attempt += 1;
-            let _ = tokio::time::timeout(after, self.run(&["launch"])).await;
-            self.events.push(
-                &self.instance_id,
-                format!(
-                    "bbb-hook launch killed after {} ms (restarted, as systemd would)",
-                    after.as_millis()
-                ),
-            );
-        }
-        loop {
-            attempt += 1;
-            let (code, timing) = self.run_timed(&["launch"]).await;
-            match code {
-                0 => {
-                    self.events.launch_timing(
-                        LaunchTiming {
-                            wall_ms: since_start.elapsed().as_secs_f64() * 1000.0,
-                            ..timing
-                        },
-                        timing.wall_ms,
-                    );
-                    break;
-                }
-                // RestartPreventExitStatus=64 78: a usage or configuration error stays failed.
-                64 | 78 => {
-                    self.events.push(
-                        &self.instance_id,
-                        format!("bbb-hook launch exited {code}: not restarted (configuration)"),
-                    );
-                    return;
-                }
-                code => {
-                    self.events.push(
-                        &self.instance_id,
-                        format!(
-                            "bbb-hook launch exited {code} (attempt {attempt}), restarting in 2 s"
-                        ),
-                    );
-                    tokio::time::sleep(Duration::from_secs(2)).await;
-                }
+        // As the AMI's units: the lifecycle watcher runs from the start, beside the launch (it only
+        // needs the network), so an instance whose launch never finishes still drains; the
+        // protect timer runs once the launch unit is active (BindsTo=).
+        let launch_then_protect = async {
+            let mut attempt = 0;
+            let since_start = std::time::Instant::now();
+            if let Some(after) = interrupt_first {
+                attempt += 1;
+                let _ = tokio::time::timeout(after, self.run(&["launch"])).await;
+                self.events.push(
+                    &self.instance_id,
+                    format!(
+                        "bbb-hook launch killed after {} ms (restarted, as systemd would)",
+                        after.as_millis()
+                    ),
+                );
             }
-        }
-        let protect = async {
-            let mut tick = tokio::time::interval(protect_every);
             loop {
-                tick.tick().await;
-                self.run(&["protect"]).await;
+                attempt += 1;
+                let (code, timing) = self.run_timed(&["launch"]).await;
+                match code {
+                    0 => {
+                        self.events.launch_timing(
+                            LaunchTiming {
+                                wall_ms: since_start.elapsed().as_secs_f64() * 1000.0,
+                                ..timing
+                            },
+                            timing.wall_ms,
+                        );
+                        break;
+                    }
+                    // RestartPreventExitStatus=64 78: a usage or configuration error stays failed.
+                    64 | 78 => {
+                        self.events.push(
+                            &self.instance_id,
+                            format!("bbb-hook launch exited {code}: not restarted (configuration)"),
+                        );
+                        return;
+                    }
+                    code => {
+                        self.events.push(
+                            &self.instance_id,
+                            format!(
+                                "bbb-hook launch exited {code} (attempt {attempt}), restarting in 2 s"
+                            ),
+                        );
+                        tokio::time::sleep(Duration::from_secs(2)).await;
+                    }
+                }
             }
+            let protect = async {
+                let mut tick = tokio::time::interval(protect_every);
+                loop {
+                    tick.tick().await;
+                    self.run(&["protect"]).await;
+                }
+            };
+            protect.await;
         };
         let drain = async {
             loop {
@@ -336,6 +342,6 @@ impl HookRunner {
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
         };
-        tokio::join!(protect, drain);
+        tokio::join!(launch_then_protect, drain);
     }
 }
