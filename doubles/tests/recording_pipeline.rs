@@ -200,3 +200,61 @@ async fn timed_pace_compresses_the_pipeline() {
     assert!(!root.join(format!("status/recorded/{id}.done")).exists());
     std::fs::remove_dir_all(&root).ok();
 }
+
+#[tokio::test]
+async fn recorded_breakout_rooms_get_their_own_recording_when_the_parent_ends() {
+    // bbb-web handles each breakout room's MeetingEnded like any meeting's
+    // (MeetingService.processRemoveEndedMeeting -> processRecording when the room is recorded;
+    // a room's `record` comes from the parent's CreateBreakoutRoom message).
+    let double = BbbDouble::start(SALT).await.unwrap();
+    let root = scratch("breakout");
+    double.set_recording_pipeline(Some(RecordingPipeline::new(&root, Pace::Stepped)));
+    let parent = double.add_meeting(
+        bbb_doubles::DoubleMeeting::new("class", "Class")
+            .with_participants(2, 1)
+            .recorded(),
+    );
+    let mut room = bbb_doubles::DoubleMeeting::new("class-breakout-1", "Class (Room 1)")
+        .with_participants(1, 0)
+        .recorded();
+    room.is_breakout = true;
+    room.parent_internal_id = Some(parent.clone());
+    room.sequence = 1;
+    let room_id = double.add_meeting(room);
+    assert!(double.end_meeting("class"));
+    assert!(double.meetings().is_empty());
+    let files = tree(&root);
+    for id in [&parent, &room_id] {
+        assert!(
+            files.contains(&format!("status/recorded/{id}.done")),
+            "{id}: {files:?}"
+        );
+        assert!(double.recording_steps_left(id) > 0, "{id}");
+    }
+    std::fs::remove_dir_all(&root).ok();
+}
+
+#[tokio::test]
+async fn a_timed_pipeline_stops_when_its_recording_dir_is_gone() {
+    // A sandbox instance's directory is removed with the instance; the pipeline's thread must
+    // not bring it back.
+    let double = BbbDouble::start(SALT).await.unwrap();
+    let root = scratch("gone");
+    double.set_recording_pipeline(Some(RecordingPipeline::new(
+        &root,
+        Pace::Timed { scale: 0.002 },
+    )));
+    double.add_meeting(
+        bbb_doubles::DoubleMeeting::new("m", "M")
+            .with_participants(1, 1)
+            .recorded(),
+    );
+    assert!(double.end_meeting("m"));
+    // The pipeline's thread may be writing meanwhile: retry until the directory is gone.
+    while root.exists() {
+        std::fs::remove_dir_all(&root).ok();
+    }
+    // The whole pipeline takes about 0.4 s at this scale.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(!root.exists(), "recreated: {:?}", tree(&root));
+}

@@ -158,6 +158,12 @@ pub struct Settings {
     /// Scalelite's post_publish script (`BBB_SCALELITE_POST_PUBLISH`). When it exists, a
     /// recording is in the works until the script's `published/<id>-sender.done`.
     pub scalelite_post_publish: PathBuf,
+    /// BBB's record-and-playback scripts (`BBB_RECORDING_SCRIPTS_DIR`): `bigbluebutton.yml`
+    /// with the default `steps:`, and `publish/<format>.rb`.
+    pub recording_scripts_dir: PathBuf,
+    /// BBB's recording settings override (`BBB_RECORDING_OVERRIDE`), whose `steps:` replaces
+    /// the default one. Both tell which formats a recording waits for.
+    pub recording_override: PathBuf,
     /// The instance metadata service (`AWS_EC2_METADATA_SERVICE_ENDPOINT`).
     pub imds_endpoint: String,
     /// How often drain re-checks meetings and the lifecycle signal (`BBB_HOOK_POLL_INTERVAL`,
@@ -179,6 +185,8 @@ pub const DEFAULT_BBB_API_URL: &str = "http://127.0.0.1:8090/bigbluebutton/api";
 pub const DEFAULT_RECORDING_STATUS_DIR: &str = "/var/bigbluebutton/recording/status";
 pub const DEFAULT_SCALELITE_POST_PUBLISH: &str =
     "/usr/local/bigbluebutton/core/scripts/post_publish/scalelite_post_publish.rb";
+pub const DEFAULT_RECORDING_SCRIPTS_DIR: &str = "/usr/local/bigbluebutton/core/scripts";
+pub const DEFAULT_RECORDING_OVERRIDE: &str = "/etc/bigbluebutton/recording/recording.yml";
 pub const DEFAULT_IMDS_ENDPOINT: &str = "http://169.254.169.254";
 
 impl Settings {
@@ -222,6 +230,12 @@ impl Settings {
             scalelite_post_publish: get("BBB_SCALELITE_POST_PUBLISH")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_SCALELITE_POST_PUBLISH)),
+            recording_scripts_dir: get("BBB_RECORDING_SCRIPTS_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_RECORDING_SCRIPTS_DIR)),
+            recording_override: get("BBB_RECORDING_OVERRIDE")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_RECORDING_OVERRIDE)),
             imds_endpoint: get("AWS_EC2_METADATA_SERVICE_ENDPOINT")
                 .unwrap_or_else(|| DEFAULT_IMDS_ENDPOINT.into()),
             poll_interval: seconds("BBB_HOOK_POLL_INTERVAL", 10)?,
@@ -332,6 +346,14 @@ mod tests {
         assert_eq!(
             s.scalelite_post_publish,
             PathBuf::from(DEFAULT_SCALELITE_POST_PUBLISH)
+        );
+        assert_eq!(
+            s.recording_scripts_dir,
+            PathBuf::from("/usr/local/bigbluebutton/core/scripts")
+        );
+        assert_eq!(
+            s.recording_override,
+            PathBuf::from("/etc/bigbluebutton/recording/recording.yml")
         );
         let s =
             Settings::from_vars(|n| (n == "BBB_RECORDING_STATUS_DIR").then(|| "/r/status".into()))

@@ -10,6 +10,7 @@ use bbb_core::Secret;
 
 use crate::config::Settings;
 use crate::error::HookError;
+use crate::recording_steps;
 use crate::recordings::{self, Sources, Stage};
 
 const SECRET_KEY: &str = "securitySalt";
@@ -120,10 +121,15 @@ pub async fn activity(bbb: &BbbClient, settings: &Settings) -> Result<Activity, 
 /// The recording part of [`Activity`] alone (also used when BBB's API cannot be asked): every
 /// recording on disk judged by [`recordings::stages`].
 pub fn recording_activity(settings: &Settings) -> Result<Activity, HookError> {
+    let expected_formats = recording_steps::expected_formats(
+        &settings.recording_scripts_dir,
+        &settings.recording_override,
+    );
     let src = Sources {
         status_dir: &settings.recording_status_dir,
         raw_dir: &settings.recording_raw_dir,
         transfer_expected: settings.scalelite_post_publish.exists(),
+        expected_formats: &expected_formats,
     };
     let mut activity = Activity::default();
     for (id, stage) in recordings::stages(&src)? {

@@ -11,6 +11,7 @@ mod error;
 mod imds;
 mod local_bbb;
 mod logging;
+mod recording_steps;
 mod recordings;
 mod state;
 

@@ -34,7 +34,9 @@
 //! then `raw/<id>/` (created before the job is queued), then the stage marks. That is why the
 //! resque queues in Redis are not read: a queued job is always visible as the mark of the stage
 //! before it. The one thing files cannot show is a second format whose process job is still
-//! queued while the first is already published; BBB 3.0's default steps process one format.
+//! queued while the first is already published (BBB's documented way to add the video format
+//! queues both process jobs at once): the formats BBB's `steps:` publish are read for that
+//! ([`crate::recording_steps`]), and once the sanity check is done each must have a mark.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -102,6 +104,9 @@ pub struct Sources<'a> {
     pub raw_dir: &'a Path,
     /// Whether Scalelite's post_publish script is installed, so `sender.done` will come.
     pub transfer_expected: bool,
+    /// The formats BBB's `steps:` publish (see [`crate::recording_steps`]); each must reach a
+    /// final mark once the sanity check is done. Empty: unknown, judged from the marks alone.
+    pub expected_formats: &'a [String],
 }
 
 /// File names in `dir` (missing dir: none), with their modification times.
@@ -206,13 +211,13 @@ pub fn stages(src: &Sources) -> Result<BTreeMap<String, Stage>, HookError> {
     Ok(marks
         .into_iter()
         .map(|(id, m)| {
-            let stage = judge(&m, src.transfer_expected);
+            let stage = judge(&m, src.transfer_expected, src.expected_formats);
             (id, stage)
         })
         .collect())
 }
 
-fn judge(m: &Marks, transfer_expected: bool) -> Stage {
+fn judge(m: &Marks, transfer_expected: bool, expected_formats: &[String]) -> Stage {
     if m.recorded {
         return Stage::Recorded;
     }
@@ -236,6 +241,15 @@ fn judge(m: &Marks, transfer_expected: bool) -> Stage {
                 // Only a stray mark: nothing to wait for.
                 _ => {}
             }
+        }
+        // A format the steps publish without any mark yet: its process job is still queued
+        // (the one default worker takes publish jobs before process jobs).
+        if m.sanity == Some("done")
+            && expected_formats
+                .iter()
+                .any(|f| !m.formats.contains_key(f.as_str()))
+        {
+            return Stage::Processing;
         }
         if published.is_empty() {
             return Stage::Failed(failed.join(", "));

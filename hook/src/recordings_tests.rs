@@ -41,12 +41,17 @@ impl Disk {
         fs::remove_file(self.status().join(rel)).unwrap();
     }
     fn stage_with(&self, transfer_expected: bool) -> Option<Stage> {
+        self.stage_expecting(transfer_expected, &[])
+    }
+    fn stage_expecting(&self, transfer_expected: bool, formats: &[&str]) -> Option<Stage> {
         let status = self.status();
         let raw = self.raw();
+        let expected_formats: Vec<String> = formats.iter().map(|f| f.to_string()).collect();
         let src = Sources {
             status_dir: &status,
             raw_dir: &raw,
             transfer_expected,
+            expected_formats: &expected_formats,
         };
         stages(&src).unwrap().remove(ID)
     }
@@ -219,5 +224,57 @@ fn default_raw_dir_is_next_to_status() {
     assert_eq!(
         default_raw_dir(Path::new("/var/bigbluebutton/recording/status")),
         PathBuf::from("/var/bigbluebutton/recording/raw")
+    );
+}
+
+#[test]
+fn a_format_still_queued_holds_the_recording() {
+    // BBB's documented way to add the video format lists two process steps after captions; with
+    // the one default resque worker (queues archive, publish, process in that order) presentation
+    // is published, and Scalelite's copy made, while process:video is still queued: no mark.
+    let d = Disk::new();
+    d.ended_and_started();
+    d.touch(&format!("archived/{ID}.done"));
+    d.touch(&format!("sanity/{ID}.done"));
+    d.touch_at(&format!("processed/{ID}-presentation.done"), 1_000);
+    d.touch_at(&format!("published/{ID}-presentation.done"), 1_001);
+    d.touch_at(&format!("published/{ID}-sender.done"), 1_002);
+    let both = ["presentation", "video"];
+    assert_eq!(
+        d.stage_expecting(true, &both),
+        Some(Stage::Processing),
+        "video is still to come"
+    );
+    assert_eq!(
+        d.stage_expecting(true, &["presentation"]),
+        Some(Stage::Transferred)
+    );
+    d.touch_at(&format!("processed/{ID}-video.done"), 1_003);
+    assert_eq!(
+        d.stage_expecting(true, &both),
+        Some(Stage::Publishing("video".into()))
+    );
+    d.touch_at(&format!("published/{ID}-video.done"), 1_004);
+    assert_eq!(
+        d.stage_expecting(true, &both),
+        Some(Stage::AwaitingTransfer)
+    );
+    d.touch_at(&format!("published/{ID}-sender.done"), 1_005);
+    assert_eq!(d.stage_expecting(true, &both), Some(Stage::Transferred));
+}
+
+#[test]
+fn an_expected_format_that_failed_does_not_hold() {
+    let d = Disk::new();
+    d.ended_and_started();
+    d.touch(&format!("archived/{ID}.done"));
+    d.touch(&format!("sanity/{ID}.done"));
+    d.touch(&format!("processed/{ID}-video.fail"));
+    d.touch(&format!("processed/{ID}-presentation.done"));
+    d.touch(&format!("published/{ID}-presentation.done"));
+    d.touch(&format!("published/{ID}-sender.done"));
+    assert_eq!(
+        d.stage_expecting(true, &["presentation", "video"]),
+        Some(Stage::Transferred)
     );
 }

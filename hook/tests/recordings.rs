@@ -103,6 +103,43 @@ async fn protect_lets_go_on_failure_or_no_recording_marks_but_not_on_a_failed_tr
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_second_format_in_the_steps_holds_past_the_first_transfer() {
+    // BBB's documented recording.yml for the video format: both process jobs are queued after
+    // captions; presentation is published and sent to Scalelite before video is processed.
+    let i = Instance::new(60).await;
+    i.hook(&["launch"]).await.ok();
+    std::fs::write(
+        i.path("recording.yml"),
+        "steps:\n  archive: \"sanity\"\n  sanity: \"captions\"\n  captions:\n    \
+         - process:presentation\n    - process:video\n  \
+         process:presentation: publish:presentation\n  process:video: publish:video\n",
+    )
+    .unwrap();
+    std::fs::write(i.path("scripts/publish/video.rb"), "").unwrap();
+    let mut p = RecordingPipeline::new(i.recording_dir(), Pace::Stepped);
+    p.formats = vec!["presentation".into(), "video".into()];
+    i.bbb.set_recording_pipeline(Some(p));
+    let iid = record_and_end(&i, "lecture");
+    let mut sent = 0;
+    while i.bbb.recording_steps_left(&iid) > 1 {
+        let step = i.bbb.advance_recording(&iid).expect("a step");
+        sent += usize::from(step.contains("sender.done"));
+        let run = i.hook(&["protect"]).await;
+        run.ok();
+        assert!(
+            i.protected().await,
+            "protection dropped after: {step}\n{}",
+            run.stderr
+        );
+    }
+    assert_eq!(sent, 1, "presentation was sent to Scalelite on the way");
+    let last = i.bbb.advance_recording(&iid).expect("the last step");
+    assert!(last.contains("sender.done"), "{last}");
+    i.hook(&["protect"]).await.ok();
+    assert!(!i.protected().await, "released once Scalelite has both");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn without_scalelite_a_published_recording_is_done() {
     let i = Instance::new(60).await;
     i.hook(&["launch"]).await.ok();

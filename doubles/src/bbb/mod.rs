@@ -43,6 +43,19 @@ pub(crate) fn end_meeting_locked(state: &mut State, meeting_id: &str) -> bool {
         start_recording(state, &id);
     }
     let ended = state.meetings.remove(idx);
+    // Its breakout rooms end with it; bbb-web handles each room's end like any meeting's
+    // (`processRemoveEndedMeeting`): a recorded room gets its own recorded mark.
+    let rooms: Vec<String> = state
+        .meetings
+        .iter()
+        .filter(|m| {
+            m.record && m.parent_internal_id.as_deref() == Some(ended.internal_meeting_id.as_str())
+        })
+        .map(|m| m.internal_meeting_id.clone())
+        .collect();
+    for room in rooms {
+        start_recording(state, &room);
+    }
     state
         .meetings
         .retain(|m| m.parent_internal_id.as_deref() != Some(ended.internal_meeting_id.as_str()));

@@ -243,11 +243,15 @@ pub(crate) fn apply(root: &Path, op: &Op) -> std::io::Result<()> {
     }
 }
 
-/// Plays `steps` on a thread of its own, scaled by `scale`.
+/// Plays `steps` on a thread of its own, scaled by `scale`; stops when `root` is gone (the
+/// instance it belonged to was removed), rather than create it again.
 pub(crate) fn play_timed(root: PathBuf, steps: VecDeque<Step>, scale: f64) {
     std::thread::spawn(move || {
         for s in steps {
             std::thread::sleep(s.after.mul_f64(scale.max(0.0)));
+            if !root.is_dir() {
+                return;
+            }
             if let Err(e) = apply(&root, &s.op) {
                 eprintln!("bbb double: recording step {} failed: {e}", s.what);
             }

@@ -165,6 +165,16 @@ impl Instance {
         std::fs::create_dir_all(dir.path().join("status/recorded")).expect("status dir");
         // Scalelite's post_publish script is installed (a fleet with a recordings volume).
         std::fs::write(dir.path().join("scalelite_post_publish.rb"), "").expect("post_publish");
+        // BBB's record-and-playback scripts: the stock steps (presentation) and its publish script.
+        std::fs::create_dir_all(dir.path().join("scripts/publish")).expect("scripts dir");
+        std::fs::write(
+            dir.path().join("scripts/bigbluebutton.yml"),
+            "steps:\n  archive: \"sanity\"\n  sanity: \"captions\"\n  \
+             captions: \"process:presentation\"\n  \
+             \"process:presentation\": \"publish:presentation\"\n",
+        )
+        .expect("bigbluebutton.yml");
+        std::fs::write(dir.path().join("scripts/publish/presentation.rb"), "").expect("publish");
         let config = json!({
             "version": 1, "fleet_name": "test", "region": REGION,
             "autoscaling_group_name": group.name, "hosted_zone_id": zone_id, "domain": domain,
@@ -240,6 +250,14 @@ impl Instance {
             (
                 "BBB_SCALELITE_POST_PUBLISH",
                 dir.join("scalelite_post_publish.rb").display().to_string(),
+            ),
+            (
+                "BBB_RECORDING_SCRIPTS_DIR",
+                dir.join("scripts").display().to_string(),
+            ),
+            (
+                "BBB_RECORDING_OVERRIDE",
+                dir.join("recording.yml").display().to_string(),
             ),
             ("BBB_HOOK_POLL_INTERVAL", "0.2".to_owned()),
             ("BBB_HOOK_DNS_TIMEOUT", "20".to_owned()),
