@@ -79,8 +79,9 @@ async fn protect_follows_live_meetings_and_calls_aws_only_on_change() {
     let run = i.hook(&["protect"]).await;
     run.ok();
     assert!(!i.protected().await);
+    // The group already says "not protected": no call is needed.
     assert!(
-        run.stderr.contains("scale-in protection set"),
+        !run.stderr.contains("scale-in protection set"),
         "{}",
         run.stderr
     );
@@ -209,8 +210,20 @@ async fn drain_on_the_lifecycle_signal_waits_for_meetings_and_heartbeats() {
     let again = i.hook(&["drain"]).await;
     again.ok();
     assert!(again.stderr.contains("already drained"), "{}", again.stderr);
-    // And launch refuses to bring a drained instance back.
-    assert_eq!(i.hook(&["launch"]).await.code, EX_CONFIG);
+    // And launch refuses to bring a drained instance back: not a configuration error, but
+    // not retried either.
+    let refused = i.hook(&["launch"]).await;
+    assert_eq!(refused.code, EX_CONFIG);
+    assert!(
+        refused.stderr.contains("launch refused"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        !refused.stderr.contains("configuration error"),
+        "{}",
+        refused.stderr
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
