@@ -224,9 +224,11 @@ impl Settings {
                 None => Duration::from_secs(crate::imds::MAX_TOKEN_TTL_SECONDS),
                 Some(v) => match v.trim().parse::<u64>() {
                     Ok(n @ 1..=crate::imds::MAX_TOKEN_TTL_SECONDS) => Duration::from_secs(n),
-                    _ => return Err(HookError::Config(format!(
+                    _ => {
+                        return Err(HookError::Config(format!(
                         "BBB_HOOK_IMDS_TOKEN_TTL must be whole seconds from 1 to 21600, got {v:?}"
-                    ))),
+                    )))
+                    }
                 },
             },
             bbb_error_grace: seconds("BBB_HOOK_BBB_ERROR_GRACE", 600)?,

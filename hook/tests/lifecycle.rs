@@ -162,7 +162,12 @@ async fn drain_on_the_lifecycle_signal_waits_for_meetings_and_heartbeats() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("spawn drain");
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    i.eventually("the watcher polls a few times", || {
+        i.imds
+            .calls("/latest/meta-data/autoscaling/target-lifecycle-state")
+            >= 3
+    })
+    .await;
     assert_eq!(
         i.server().expect("registered").state,
         ServerState::Enabled,
@@ -179,19 +184,19 @@ async fn drain_on_the_lifecycle_signal_waits_for_meetings_and_heartbeats() {
         is_breakout: true,
         ..DoubleMeeting::new("breakout-only", "Room 1")
     });
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let polls = i.bbb.calls("getMeetings");
+    i.eventually("three more polls", || {
+        i.bbb.calls("getMeetings") >= polls + 3
+    })
+    .await;
     assert!(
         i.server().is_some(),
         "still registered while a breakout room runs"
     );
-    let beats = i
-        .lifecycle
-        .calls()
-        .await
-        .iter()
-        .filter(|c| c.action == "RecordLifecycleActionHeartbeat")
-        .count();
-    assert!(beats >= 1, "heartbeats keep the lifecycle action alive");
+    i.eventually_async("heartbeats keep the lifecycle action alive", || async {
+        i.heartbeats(TERMINATING_HOOK).await >= 1
+    })
+    .await;
     i.bbb.end_meeting("breakout-only");
     let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
         .await
