@@ -176,3 +176,29 @@ async fn sigterm_mid_drain_saves_draining_and_the_next_drain_resumes() {
     assert!(i.server().is_none());
     assert_eq!(i.state()["drained"], true);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_watcher_drains_an_instance_whose_launch_never_finished() {
+    let i = Instance::new(60).await;
+    // Launch registered, enabled and created the record, but could not complete its lifecycle
+    // action (the Auto Scaling endpoint unreachable), so it never counted as launched.
+    let launch = i
+        .hook_with(
+            &["launch"],
+            &[("AWS_ENDPOINT_URL_AUTO_SCALING", "http://127.0.0.1:9")],
+        )
+        .await;
+    assert_ne!(launch.code, 0, "{}", launch.stderr);
+    assert_eq!(i.state()["launched"], false);
+    assert_eq!(i.server().map(|s| s.state), Some(ServerState::Enabled));
+    // The group gives up on it: the watcher still takes it out of Scalelite and DNS.
+    let child = i.spawn(&["drain", "--on-lifecycle-signal"], &[]);
+    i.imds.set_target_lifecycle_state(Some("Terminated"));
+    let run = i.finish(child).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(i.server().is_none());
+    assert_eq!(i.record().await, None);
+    assert!(i.completed(TERMINATING_HOOK).await);
+    // And a launch restarted by systemd now refuses.
+    assert_eq!(i.hook(&["launch"]).await.code, 78);
+}
