@@ -49,6 +49,7 @@ pub async fn run(ctx: &Context) -> Result<(), HookError> {
     let activity = local_bbb::activity(&bbb, &ctx.settings.recording_status_dir).await?;
     let wanted = ctx.config.protect_live_meetings && activity.is_busy();
     let reconcile_every = ctx.settings.reconcile_interval.as_secs();
+    let stored = state.clone();
     if now_secs().saturating_sub(state.protection_checked_at) >= reconcile_every {
         // The group's real value: an operator, a group protecting new instances, or a lost
         // update may have changed it behind the hook's back.
@@ -86,7 +87,9 @@ pub async fn run(ctx: &Context) -> Result<(), HookError> {
             "protection unchanged"
         );
     }
-    ctx.state.save(&state)?;
+    if state != stored {
+        ctx.state.save(&state)?;
+    }
     if now_secs().saturating_sub(state.registration_checked_at) >= reconcile_every {
         repair_registration(ctx, &mut state, &secret).await?;
     }
