@@ -128,3 +128,26 @@ async fn a_slow_launch_keeps_the_launching_hook_alive() {
     );
     assert!(i.completed(LAUNCHING_HOOK).await);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_unreadable_state_file_is_an_error_not_a_fresh_start() {
+    let i = Instance::new(60).await;
+    i.hook(&["launch"]).await.ok();
+    i.bbb
+        .add_meeting(bbb_doubles::DoubleMeeting::new("m1", "Lecture"));
+    i.hook(&["protect"]).await.ok();
+    assert!(i.protected().await);
+    // The state file cannot be read (here: something else sits at its path).
+    let file = i.path("state/state.json");
+    std::fs::remove_file(&file).expect("remove state");
+    std::fs::create_dir(&file).expect("dir in its place");
+    let run = i.hook(&["protect"]).await;
+    assert_ne!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("state.json"), "{}", run.stderr);
+    assert!(
+        !run.stderr.contains("not launched yet"),
+        "an unreadable state is not an empty one: {}",
+        run.stderr
+    );
+    assert!(i.protected().await);
+}
