@@ -1,8 +1,15 @@
 //! An EC2 instance metadata service (IMDS) double that enforces IMDSv2, as instances launched
 //! with `http_tokens = "required"` do: a session token from `PUT /latest/api/token` (with a TTL
 //! header of 1 to 21600 seconds, refused when the request carries `X-Forwarded-For`), then
-//! `GET /latest/meta-data/...` with `X-aws-ec2-metadata-token`; no or a bad token is 401, an
-//! unknown path 404, as the real service answers.
+//! `GET /latest/meta-data/...` with `X-aws-ec2-metadata-token`; no, a bad or an expired token
+//! is 401, an unknown path 404, as the real service answers.
+//!
+//! Tokens live exactly their TTL, as EC2's ("a minimum of one second and a maximum of six
+//! hours ... after the specified duration expires, you must create a new session token", EC2
+//! User Guide, "How Instance Metadata Service Version 2 works"); the token answer carries the
+//! granted TTL in `X-aws-ec2-metadata-token-ttl-seconds`. A missing or out-of-range TTL header
+//! is 400. Tests can shorten every token's life ([`ImdsDouble::cap_token_ttl`]) or expire
+//! every token now ([`ImdsDouble::expire_tokens`]) instead of waiting hours.
 
 use crate::common::{apply_fault, lock, Instrumentation, Running, Shared};
 use axum::body::Body;
@@ -10,10 +17,13 @@ use axum::extract::State as AxState;
 use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// The instrumentation key counting 401 answers.
+const UNAUTHORIZED: &str = "401";
 
 /// What the metadata service says about its instance.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,7 +42,10 @@ struct State {
     identity: InstanceIdentity,
     /// `autoscaling/target-lifecycle-state`; `None` answers 404 (not in an Auto Scaling group).
     target_lifecycle_state: Option<String>,
-    tokens: HashSet<String>,
+    /// Token -> when it expires.
+    tokens: HashMap<String, Instant>,
+    /// The longest life a token gets (tests); `None`: its TTL.
+    token_ttl_cap: Option<Duration>,
     available: bool,
     instrumentation: Instrumentation,
 }
@@ -50,7 +63,8 @@ impl ImdsDouble {
         let state = Arc::new(Mutex::new(State {
             identity,
             target_lifecycle_state: Some("InService".to_owned()),
-            tokens: HashSet::new(),
+            tokens: HashMap::new(),
+            token_ttl_cap: None,
             available: true,
             instrumentation: Instrumentation::default(),
         }));
@@ -73,6 +87,26 @@ impl ImdsDouble {
     /// makes the path answer 404.
     pub fn set_target_lifecycle_state(&self, state: Option<&str>) {
         lock(&self.state).target_lifecycle_state = state.map(str::to_owned);
+    }
+
+    /// Tokens issued from now on expire after at most `cap` (whatever TTL was asked); `None`
+    /// restores EC2's behaviour. The answer still says the TTL asked for, as a client cannot
+    /// tell a shortened life in advance either (a clock jump has the same effect).
+    pub fn cap_token_ttl(&self, cap: Option<Duration>) {
+        lock(&self.state).token_ttl_cap = cap;
+    }
+
+    /// Expires every token issued so far (as if their TTL had run out now).
+    pub fn expire_tokens(&self) {
+        let now = Instant::now();
+        for expiry in lock(&self.state).tokens.values_mut() {
+            *expiry = now;
+        }
+    }
+
+    /// Requests refused with 401 because their token was missing, unknown or expired.
+    pub fn unauthorized(&self) -> u64 {
+        lock(&self.state).instrumentation.calls(UNAUTHORIZED)
     }
 
     /// While `false`, every request fails to connect-like: 503 with no body.
@@ -147,10 +181,22 @@ async fn handle(
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u32>().ok());
         return match ttl {
-            Some(1..=21600) => {
+            Some(ttl @ 1..=21600) => {
                 let token = format!("AQAEA{}==", uuid::Uuid::new_v4().simple());
-                s.tokens.insert(token.clone());
-                text(StatusCode::OK, token)
+                let life = Duration::from_secs(u64::from(ttl));
+                let life = s.token_ttl_cap.map_or(life, |cap| cap.min(life));
+                let now = Instant::now();
+                s.tokens.retain(|_, expiry| *expiry > now);
+                s.tokens.insert(token.clone(), now + life);
+                (
+                    StatusCode::OK,
+                    [
+                        (header::CONTENT_TYPE.as_str(), "text/plain".to_owned()),
+                        ("x-aws-ec2-metadata-token-ttl-seconds", ttl.to_string()),
+                    ],
+                    Body::from(token),
+                )
+                    .into_response()
             }
             _ => text(StatusCode::BAD_REQUEST, ""),
         };
@@ -161,9 +207,11 @@ async fn handle(
     let token_ok = headers
         .get("x-aws-ec2-metadata-token")
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| s.tokens.contains(t));
+        .and_then(|t| s.tokens.get(t))
+        .is_some_and(|expiry| Instant::now() < *expiry);
     if !token_ok {
-        // IMDSv2 required: IMDSv1 requests and unknown tokens are unauthorized.
+        // IMDSv2 required: IMDSv1 requests, unknown and expired tokens are unauthorized.
+        s.instrumentation.record(UNAUTHORIZED);
         return text(StatusCode::UNAUTHORIZED, "");
     }
     let id = &s.identity;

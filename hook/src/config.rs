@@ -128,10 +128,6 @@ impl FleetConfig {
     pub fn max_wait(&self) -> Duration {
         Duration::from_secs(self.max_wait_seconds)
     }
-
-    pub fn heartbeat_timeout(&self) -> Duration {
-        Duration::from_secs(self.heartbeat_timeout.max(1))
-    }
 }
 
 /// Instance-local settings, from the environment.
@@ -174,6 +170,18 @@ pub struct Settings {
     pub dns_timeout: Duration,
     /// Timeout of each Scalelite, BBB and metadata request (`BBB_HOOK_REQUEST_TIMEOUT`, seconds).
     pub request_timeout: Duration,
+    /// The TTL of the metadata session tokens the hook asks for (`BBB_HOOK_IMDS_TOKEN_TTL`,
+    /// whole seconds, 1 to 21600; default 21600). Tokens are renewed at three quarters of it.
+    pub imds_token_ttl: Duration,
+    /// How long the local BBB may fail to answer during a drain before the drain stops counting
+    /// it as busy (`BBB_HOOK_BBB_ERROR_GRACE`, seconds; default 600).
+    pub bbb_error_grace: Duration,
+    /// How long a drain keeps retrying a failed deregistration from Scalelite
+    /// (`BBB_HOOK_DEREGISTER_TIMEOUT`, seconds; default 300).
+    pub deregister_timeout: Duration,
+    /// How often `protect` checks the Scalelite registration and the group's real scale-in
+    /// protection (`BBB_HOOK_RECONCILE_INTERVAL`, seconds; default 300).
+    pub reconcile_interval: Duration,
 }
 
 pub const DEFAULT_STATE_DIR: &str = "/var/lib/bbb-hook";
@@ -241,6 +249,20 @@ impl Settings {
             poll_interval: seconds("BBB_HOOK_POLL_INTERVAL", 10)?,
             dns_timeout: seconds("BBB_HOOK_DNS_TIMEOUT", 300)?,
             request_timeout: seconds("BBB_HOOK_REQUEST_TIMEOUT", 10)?,
+            imds_token_ttl: match get("BBB_HOOK_IMDS_TOKEN_TTL") {
+                None => Duration::from_secs(crate::imds::MAX_TOKEN_TTL_SECONDS),
+                Some(v) => match v.trim().parse::<u64>() {
+                    Ok(n @ 1..=crate::imds::MAX_TOKEN_TTL_SECONDS) => Duration::from_secs(n),
+                    _ => {
+                        return Err(HookError::Config(format!(
+                        "BBB_HOOK_IMDS_TOKEN_TTL must be whole seconds from 1 to 21600, got {v:?}"
+                    )))
+                    }
+                },
+            },
+            bbb_error_grace: seconds("BBB_HOOK_BBB_ERROR_GRACE", 600)?,
+            deregister_timeout: seconds("BBB_HOOK_DEREGISTER_TIMEOUT", 300)?,
+            reconcile_interval: seconds("BBB_HOOK_RECONCILE_INTERVAL", 300)?,
         })
     }
 
@@ -334,6 +356,12 @@ mod tests {
         let e = Settings::from_vars(|n| (n == "BBB_HOOK_POLL_INTERVAL").then(|| "soon".into()))
             .unwrap_err();
         assert!(e.to_string().contains("BBB_HOOK_POLL_INTERVAL"), "{e}");
+        assert_eq!(s.imds_token_ttl, Duration::from_secs(21600));
+        for bad in ["0", "21601", "1.5"] {
+            let e = Settings::from_vars(|n| (n == "BBB_HOOK_IMDS_TOKEN_TTL").then(|| bad.into()))
+                .unwrap_err();
+            assert!(e.to_string().contains("BBB_HOOK_IMDS_TOKEN_TTL"), "{e}");
+        }
     }
 
     #[test]

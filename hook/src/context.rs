@@ -46,7 +46,12 @@ impl Context {
     /// local copy is used and SSM only when there is none.
     pub async fn build(settings: Settings, refresh_config: bool) -> Result<Self, HookError> {
         let state = StateDir::open(&settings.state_dir)?;
-        let imds = Imds::connect(&settings.imds_endpoint, settings.request_timeout).await?;
+        let imds = Imds::connect(
+            &settings.imds_endpoint,
+            settings.request_timeout,
+            settings.imds_token_ttl,
+        )
+        .await?;
         // The identity and the configuration are independent when the region is known up front.
         let (identity, loaded) = match settings.region.clone() {
             Some(region) => tokio::try_join!(

@@ -9,7 +9,9 @@ use thiserror::Error;
 pub const EXIT_USAGE: u8 = 64;
 /// Exit code of a temporary failure worth a restart (`EX_TEMPFAIL`).
 pub const EXIT_TEMPFAIL: u8 = 75;
-/// Exit code of a configuration error that a restart cannot fix (`EX_CONFIG`).
+/// Exit code of a configuration error that a restart cannot fix (`EX_CONFIG`); also of a
+/// launch refused because the instance is being terminated, which a restart cannot fix either
+/// (the units' `RestartPreventExitStatus=` lists it).
 pub const EXIT_CONFIG: u8 = 78;
 
 /// Why a command failed. The text never carries a secret.
@@ -18,6 +20,16 @@ pub enum HookError {
     /// The fleet configuration, the environment or BBB's configuration is unusable.
     #[error("configuration error: {0}")]
     Config(String),
+
+    /// Launch refused: the instance's terminating lifecycle action drained it, it never joins
+    /// the fleet again. Not a configuration error, but no restart can change it either.
+    #[error("launch refused: {0}")]
+    Terminating(String),
+
+    /// Stopped by SIGTERM or SIGINT before the work was done; what was done is saved, and
+    /// running the command again goes on from there.
+    #[error("stopped by a signal before finishing: {0}")]
+    Interrupted(&'static str),
 
     /// The instance metadata service failed.
     #[error("instance metadata: {0}")]
@@ -74,7 +86,8 @@ impl HookError {
     /// The process exit code for this error.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Self::Config(_) => EXIT_CONFIG,
+            Self::Config(_) | Self::Terminating(_) => EXIT_CONFIG,
+            Self::Interrupted(_) => EXIT_TEMPFAIL,
             Self::Scalelite { source, .. } if source.is_checksum_error() => EXIT_CONFIG,
             Self::Aws { source, .. } if matches!(**source, AwsError::Config(_)) => EXIT_CONFIG,
             Self::Metadata(_) | Self::Aws { .. } | Self::Scalelite { .. } | Self::Bbb { .. } => {

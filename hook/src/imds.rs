@@ -1,11 +1,17 @@
 //! The instance metadata service, IMDSv2 only: a session token first, then every read with it.
 
 use std::net::Ipv4Addr;
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use crate::error::HookError;
 
-const TOKEN_TTL_SECONDS: &str = "21600";
+/// The longest session token EC2 issues (6 h), the default.
+pub const MAX_TOKEN_TTL_SECONDS: u64 = 21600;
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 /// Who this instance is, as the metadata service says.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -18,40 +24,103 @@ pub struct Identity {
     pub public: bool,
 }
 
-/// An IMDSv2 session.
+/// The Auto Scaling target lifecycle state of the instance (`autoscaling/target-lifecycle-state`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetState {
+    InService,
+    /// The terminating lifecycle hook holds the instance (or it is about to terminate).
+    Terminated,
+    /// Any other value (`Pending`, `Detached`, `Standby`, `Warmed:*`, ...).
+    Other(String),
+}
+
+impl TargetState {
+    fn parse(value: &str) -> Self {
+        match value {
+            "InService" => Self::InService,
+            "Terminated" => Self::Terminated,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::InService => "InService",
+            Self::Terminated => "Terminated",
+            Self::Other(s) => s,
+        }
+    }
+}
+
+/// A session token and when it was issued.
+struct Token {
+    value: String,
+    issued: Instant,
+}
+
+/// An IMDSv2 session. The token is renewed before its TTL runs out (at three quarters of it)
+/// and once on a 401 (an expired or revoked token), so a process may live longer than a TTL.
 pub struct Imds {
     http: reqwest::Client,
     base: String,
-    token: String,
+    ttl: Duration,
+    token: Mutex<Option<Token>>,
 }
 
 impl Imds {
-    /// Opens a session (`PUT /latest/api/token`). Retries a few times: the metadata service
-    /// can be slow to answer right after boot.
-    pub async fn connect(endpoint: &str, timeout: Duration) -> Result<Self, HookError> {
+    /// Opens a session (`PUT /latest/api/token`) asking for tokens of `ttl` (1 s to 6 h, as
+    /// EC2 accepts).
+    pub async fn connect(
+        endpoint: &str,
+        timeout: Duration,
+        ttl: Duration,
+    ) -> Result<Self, HookError> {
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .no_proxy()
             .build()
             .map_err(|e| HookError::Metadata(format!("HTTP client: {e}")))?;
-        let base = endpoint.trim_end_matches('/').to_owned();
+        let imds = Self {
+            http,
+            base: endpoint.trim_end_matches('/').to_owned(),
+            ttl,
+            token: Mutex::new(None),
+        };
+        imds.renew().await?;
+        Ok(imds)
+    }
+
+    /// A new token. Retries a few times: the metadata service can be slow to answer right
+    /// after boot.
+    async fn renew(&self) -> Result<String, HookError> {
+        let base = &self.base;
         let mut last = String::new();
         for attempt in 0..4u32 {
             if attempt > 0 {
                 tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
             }
-            let resp = http
+            let issued = Instant::now();
+            let resp = self
+                .http
                 .put(format!("{base}/latest/api/token"))
-                .header("X-aws-ec2-metadata-token-ttl-seconds", TOKEN_TTL_SECONDS)
+                .header(
+                    "X-aws-ec2-metadata-token-ttl-seconds",
+                    self.ttl.as_secs().to_string(),
+                )
                 .send()
                 .await;
             match resp {
                 Ok(r) if r.status().is_success() => {
-                    let token = r
+                    let value = r
                         .text()
                         .await
                         .map_err(|e| HookError::Metadata(format!("token: {e}")))?;
-                    return Ok(Self { http, base, token });
+                    *lock(&self.token) = Some(Token {
+                        value: value.clone(),
+                        issued,
+                    });
+                    tracing::debug!(ttl_s = self.ttl.as_secs(), "metadata session token issued");
+                    return Ok(value);
                 }
                 Ok(r) => last = format!("token request answered HTTP {}", r.status().as_u16()),
                 Err(e) => last = format!("token request failed: {e}"),
@@ -60,18 +129,35 @@ impl Imds {
         Err(HookError::Metadata(format!("{last} (at {base})")))
     }
 
-    /// One metadata value; `Ok(None)` when the path does not exist (HTTP 404).
+    /// The current token, renewed first when three quarters of its TTL have passed.
+    async fn token(&self) -> Result<String, HookError> {
+        let current = lock(&self.token)
+            .as_ref()
+            .filter(|t| t.issued.elapsed() < self.ttl * 3 / 4)
+            .map(|t| t.value.clone());
+        match current {
+            Some(t) => Ok(t),
+            None => self.renew().await,
+        }
+    }
+
+    /// One metadata value; `Ok(None)` when the path does not exist (HTTP 404). A 401 (token
+    /// expired or revoked) is retried once with a fresh token.
     pub async fn get(&self, path: &str) -> Result<Option<String>, HookError> {
         let url = format!("{}/latest/{path}", self.base);
         let mut last = String::new();
-        for attempt in 0..3u32 {
+        let mut renewed = false;
+        let mut token = self.token().await?;
+        let mut attempt = 0u32;
+        while attempt < 3 {
             if attempt > 0 {
                 tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
             }
+            attempt += 1;
             match self
                 .http
                 .get(&url)
-                .header("X-aws-ec2-metadata-token", &self.token)
+                .header("X-aws-ec2-metadata-token", &token)
                 .send()
                 .await
             {
@@ -83,9 +169,15 @@ impl Imds {
                         .map_err(|e| HookError::Metadata(format!("{path}: {e}")))
                 }
                 Ok(r) if r.status().as_u16() == 404 => return Ok(None),
+                Ok(r) if r.status().as_u16() == 401 && !renewed => {
+                    tracing::info!(path, "metadata session token refused (expired?), renewing");
+                    renewed = true;
+                    attempt -= 1;
+                    token = self.renew().await?;
+                }
                 Ok(r) if r.status().as_u16() == 401 => {
                     return Err(HookError::Metadata(format!(
-                        "{path}: HTTP 401, the session token was refused"
+                        "{path}: HTTP 401, a fresh session token was refused too"
                     )))
                 }
                 Ok(r) => last = format!("{path}: HTTP {}", r.status().as_u16()),
@@ -126,10 +218,11 @@ impl Imds {
         })
     }
 
-    /// The Auto Scaling target lifecycle state (`InService`, `Terminated`, ...); `None` outside
-    /// an Auto Scaling group.
-    pub async fn target_lifecycle_state(&self) -> Result<Option<String>, HookError> {
-        self.get("meta-data/autoscaling/target-lifecycle-state")
-            .await
+    /// The Auto Scaling target lifecycle state; `None` outside an Auto Scaling group.
+    pub async fn target_lifecycle_state(&self) -> Result<Option<TargetState>, HookError> {
+        Ok(self
+            .get("meta-data/autoscaling/target-lifecycle-state")
+            .await?
+            .map(|s| TargetState::parse(&s)))
     }
 }

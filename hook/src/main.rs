@@ -13,6 +13,7 @@ mod local_bbb;
 mod logging;
 mod recording_steps;
 mod recordings;
+mod shutdown;
 mod state;
 
 use std::process::ExitCode;
@@ -28,7 +29,7 @@ use crate::error::{HookError, EXIT_TEMPFAIL, EXIT_USAGE};
     name = "bbb-hook",
     version,
     about = "Lifecycle hook of a bbb_fleet BBB server: DNS, Scalelite, scale-in protection, drain",
-    after_help = "Exit codes: 0 done, 64 usage, 75 temporary failure (retry), 78 configuration error, 1 other.\nSettings come from the environment (see ami/README.md)."
+    after_help = "Exit codes: 0 done, 64 usage, 75 temporary failure (retry), 78 configuration error or launch refused on a terminating instance, 1 other.\nSettings come from the environment (see ami/README.md)."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -87,12 +88,29 @@ fn main() -> ExitCode {
         }
     };
     let command = format!("{:?}", cli.command);
-    match runtime.block_on(run(cli.command)) {
+    match runtime.block_on(run_until_stopped(cli.command)) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             tracing::error!(command = %command, error = %e, exit_code = e.exit_code(), "failed");
             ExitCode::from(e.exit_code())
         }
+    }
+}
+
+/// Runs `command` until it ends or a SIGTERM/SIGINT stops it. The drain and the lifecycle
+/// watcher stop at their next wait (saving how far they got); the short commands are abandoned
+/// where they are (every state write is atomic and each step is idempotent, so running them
+/// again finishes the work).
+async fn run_until_stopped(command: Command) -> Result<u8, HookError> {
+    if let Err(e) = shutdown::install() {
+        tracing::warn!(error = %e, "cannot listen for SIGTERM/SIGINT");
+    }
+    if matches!(command, Command::Drain { .. }) {
+        return run(command).await;
+    }
+    tokio::select! {
+        r = run(command) => r,
+        () = shutdown::wait() => Err(HookError::Interrupted("the command was abandoned; running it again finishes it")),
     }
 }
 

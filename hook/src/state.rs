@@ -24,6 +24,9 @@ pub struct HookState {
     /// Unix seconds of the last Scalelite registration check by `protect`.
     #[serde(default)]
     pub registration_checked_at: u64,
+    /// Unix seconds of the last comparison of `protected` with the group's real value.
+    #[serde(default)]
+    pub protection_checked_at: u64,
     /// A drain started: launch and protect leave the instance alone from now on.
     #[serde(default)]
     pub draining: bool,
@@ -68,14 +71,19 @@ impl StateDir {
     }
 
     /// The remembered state; empty when there is none yet. A damaged file is reported and
-    /// treated as empty (every step re-checks the real world anyway).
-    pub fn load(&self) -> HookState {
+    /// treated as empty (every step re-checks the real world anyway); any other read error
+    /// (permissions, I/O) is an error: acting on an empty state could drop protection.
+    pub fn load(&self) -> Result<HookState, HookError> {
         match std::fs::read_to_string(self.file()) {
-            Ok(text) => serde_json::from_str(&text).unwrap_or_else(|e| {
+            Ok(text) => Ok(serde_json::from_str(&text).unwrap_or_else(|e| {
                 tracing::warn!(file = %self.file().display(), error = %e, "state file unreadable, starting afresh");
                 HookState::default()
-            }),
-            Err(_) => HookState::default(),
+            })),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(HookState::default()),
+            Err(e) => Err(HookError::Io(format!(
+                "cannot read {}: {e}",
+                self.file().display()
+            ))),
         }
     }
 
@@ -90,30 +98,61 @@ impl StateDir {
         write_atomically(&self.dir.join(name), contents)
     }
 
-    /// Takes the drain lock, waiting while another drain holds it. Released when dropped.
-    pub async fn lock_drain(&self) -> Result<File, HookError> {
-        let path = self.dir.join("drain.lock");
+    fn open_lock(&self) -> Result<(File, PathBuf), HookError> {
+        let path = self.dir.join("state.lock");
+        let f = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| HookError::Io(format!("cannot open {}: {e}", path.display())))?;
+        Ok((f, path))
+    }
+
+    /// Takes the state lock, waiting while another command holds it. Launch and drain hold it
+    /// for their whole run, protect for its whole pass: none of them reads, changes and writes
+    /// the state (or writes to Scalelite) while another does. Released when dropped.
+    pub async fn lock(&self) -> Result<File, HookError> {
+        let (f, path) = self.open_lock()?;
         tokio::task::spawn_blocking(move || {
-            let f = File::options()
-                .create(true)
-                .truncate(false)
-                .write(true)
-                .open(&path)
-                .map_err(|e| HookError::Io(format!("cannot open {}: {e}", path.display())))?;
             f.lock()
                 .map_err(|e| HookError::Io(format!("cannot lock {}: {e}", path.display())))?;
             Ok(f)
         })
         .await
-        .map_err(|e| HookError::Io(format!("drain lock task: {e}")))?
+        .map_err(|e| HookError::Io(format!("state lock task: {e}")))?
+    }
+
+    /// Takes the state lock if nobody holds it; `Ok(None)` when another command does.
+    pub fn try_lock(&self) -> Result<Option<File>, HookError> {
+        let (f, path) = self.open_lock()?;
+        match f.try_lock() {
+            Ok(()) => Ok(Some(f)),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => Err(HookError::Io(format!(
+                "cannot lock {}: {e}",
+                path.display()
+            ))),
+        }
     }
 }
 
+/// Writes `path` through a temporary file that is flushed to disk before it replaces `path`;
+/// the directory is flushed after the rename, so a crash leaves the old or the new file.
 fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), HookError> {
+    use std::io::Write;
     let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, contents)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| HookError::Io(format!("cannot write {}: {e}", path.display())))
+    let err = |e: std::io::Error| HookError::Io(format!("cannot write {}: {e}", path.display()));
+    let mut f = File::create(&tmp).map_err(err)?;
+    f.write_all(contents)
+        .and_then(|()| f.sync_all())
+        .map_err(err)?;
+    drop(f);
+    std::fs::rename(&tmp, path).map_err(err)?;
+    if let Some(dir) = path.parent() {
+        File::open(dir).and_then(|d| d.sync_all()).map_err(err)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -124,21 +163,25 @@ mod tests {
     async fn round_trip_and_lock() {
         let dir = tempfile::tempdir().unwrap();
         let s = StateDir::open(&dir.path().join("state")).unwrap();
-        assert_eq!(s.load(), HookState::default());
+        assert_eq!(s.load().unwrap(), HookState::default());
         let st = HookState {
             server_id: Some("abc".into()),
             protected: Some(true),
             ..HookState::default()
         };
         s.save(&st).unwrap();
-        assert_eq!(s.load(), st);
+        assert_eq!(s.load().unwrap(), st);
         std::fs::write(dir.path().join("state/state.json"), "{").unwrap();
-        assert_eq!(s.load(), HookState::default());
-        let held = s.lock_drain().await.unwrap();
-        let second =
-            tokio::time::timeout(std::time::Duration::from_millis(200), s.lock_drain()).await;
-        assert!(second.is_err(), "a second drain must wait for the first");
+        assert_eq!(s.load().unwrap(), HookState::default());
+        let held = s.lock().await.unwrap();
+        let second = tokio::time::timeout(std::time::Duration::from_millis(200), s.lock()).await;
+        assert!(second.is_err(), "a second command must wait for the first");
+        assert!(s.try_lock().unwrap().is_none(), "try_lock sees the holder");
         drop(held);
-        s.lock_drain().await.unwrap();
+        s.lock().await.unwrap();
+        // A state file that cannot be read (here: a directory) is an error, not an empty state.
+        std::fs::remove_file(dir.path().join("state/state.json")).unwrap();
+        std::fs::create_dir(dir.path().join("state/state.json")).unwrap();
+        assert!(s.load().is_err());
     }
 }

@@ -79,8 +79,9 @@ async fn protect_follows_live_meetings_and_calls_aws_only_on_change() {
     let run = i.hook(&["protect"]).await;
     run.ok();
     assert!(!i.protected().await);
+    // The group already says "not protected": no call is needed.
     assert!(
-        run.stderr.contains("scale-in protection set"),
+        !run.stderr.contains("scale-in protection set"),
         "{}",
         run.stderr
     );
@@ -149,7 +150,12 @@ async fn drain_on_the_lifecycle_signal_waits_for_meetings_and_heartbeats() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("spawn drain");
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    i.eventually("the watcher polls a few times", || {
+        i.imds
+            .calls("/latest/meta-data/autoscaling/target-lifecycle-state")
+            >= 3
+    })
+    .await;
     assert_eq!(
         i.server().expect("registered").state,
         ServerState::Enabled,
@@ -166,19 +172,19 @@ async fn drain_on_the_lifecycle_signal_waits_for_meetings_and_heartbeats() {
         is_breakout: true,
         ..DoubleMeeting::new("breakout-only", "Room 1")
     });
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let polls = i.bbb.calls("getMeetings");
+    i.eventually("three more polls", || {
+        i.bbb.calls("getMeetings") >= polls + 3
+    })
+    .await;
     assert!(
         i.server().is_some(),
         "still registered while a breakout room runs"
     );
-    let beats = i
-        .lifecycle
-        .calls()
-        .await
-        .iter()
-        .filter(|c| c.action == "RecordLifecycleActionHeartbeat")
-        .count();
-    assert!(beats >= 1, "heartbeats keep the lifecycle action alive");
+    i.eventually_async("heartbeats keep the lifecycle action alive", || async {
+        i.heartbeats(TERMINATING_HOOK).await >= 1
+    })
+    .await;
     i.bbb.end_meeting("breakout-only");
     let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
         .await
@@ -197,8 +203,20 @@ async fn drain_on_the_lifecycle_signal_waits_for_meetings_and_heartbeats() {
     let again = i.hook(&["drain"]).await;
     again.ok();
     assert!(again.stderr.contains("already drained"), "{}", again.stderr);
-    // And launch refuses to bring a drained instance back.
-    assert_eq!(i.hook(&["launch"]).await.code, EX_CONFIG);
+    // And launch refuses to bring a drained instance back: not a configuration error, but
+    // not retried either.
+    let refused = i.hook(&["launch"]).await;
+    assert_eq!(refused.code, EX_CONFIG);
+    assert!(
+        refused.stderr.contains("launch refused"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        !refused.stderr.contains("configuration error"),
+        "{}",
+        refused.stderr
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -187,6 +187,34 @@ impl AwsClients {
         log.finish(result)
     }
 
+    /// Whether `instance_id` is protected from scale-in, from `DescribeAutoScalingInstances`
+    /// (one call; the instance role may make it for its own id). `Ok(None)` when the instance
+    /// is in no Auto Scaling group.
+    pub async fn instance_scale_in_protection(
+        &self,
+        instance_id: &str,
+    ) -> Result<Option<bool>, AwsError> {
+        let log = self.begin(
+            Service::AutoScaling,
+            "DescribeAutoScalingInstances",
+            instance_id,
+        );
+        let result = self
+            .autoscaling
+            .describe_auto_scaling_instances()
+            .instance_ids(instance_id)
+            .send()
+            .await
+            .map(|out| {
+                out.auto_scaling_instances()
+                    .iter()
+                    .find(|i| i.instance_id() == Some(instance_id))
+                    .map(|i| i.protected_from_scale_in().unwrap_or(false))
+            })
+            .map_err(|e| log.ctx.sdk_error(e));
+        log.finish(result)
+    }
+
     /// Sets (`protected = true`) or clears scale-in protection of `instance_ids` in the group
     /// `asg_name`, in calls of at most [`SET_INSTANCE_PROTECTION_MAX_IDS`] ids.
     pub async fn set_instance_protection(

@@ -76,9 +76,15 @@ pub(super) async fn handle(
     let Some(call) = path.strip_prefix("/scalelite/api/") else {
         return unsupported_request();
     };
-    let fault = lock(&state).instrumentation.record(call);
+    let (fault, available) = {
+        let mut st = lock(&state);
+        (st.instrumentation.record(call), st.available)
+    };
     if let Some(resp) = apply_fault(fault).await {
         return resp;
+    }
+    if !available {
+        return bad_gateway();
     }
     // Rails routes: `get` routes also answer HEAD; anything else falls through to
     // `errors#unsupported_request`.
@@ -303,4 +309,17 @@ fn panic_server(server: &mut DoubleServer, params: &Map<String, Value>) -> Respo
             server.id
         ) }),
     )
+}
+
+/// What nginx in front of Scalelite answers while the Scalelite API container is down
+/// (`proxy_pass` to an upstream that refuses connections): 502 with nginx's error page.
+fn bad_gateway() -> Response {
+    (
+        StatusCode::BAD_GATEWAY,
+        [(axum::http::header::CONTENT_TYPE, "text/html")],
+        "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n\
+         <center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n\
+         </body>\r\n</html>\r\n",
+    )
+        .into_response()
 }

@@ -19,6 +19,8 @@ pub(crate) struct State {
     secrets: Vec<String>,
     allowed_algorithms: Vec<ChecksumAlgorithm>,
     instrumentation: Instrumentation,
+    /// `false`: the API is down behind its proxy (every call answers 502).
+    available: bool,
 }
 
 /// A running Scalelite double on 127.0.0.1 (ephemeral port). Stops when dropped.
@@ -41,6 +43,7 @@ impl ScaleliteDouble {
                 ChecksumAlgorithm::Sha512,
             ],
             instrumentation: Instrumentation::default(),
+            available: true,
         }));
         let router = Router::new()
             .fallback(api::handle)
@@ -71,6 +74,13 @@ impl ScaleliteDouble {
     /// Restricts the accepted checksum algorithms (`LOADBALANCER_CHECKSUM_ALGORITHM`).
     pub fn set_allowed_algorithms(&self, algorithms: &[ChecksumAlgorithm]) {
         lock(&self.state).allowed_algorithms = algorithms.to_vec();
+    }
+
+    /// While `false`, the Scalelite API is down behind its nginx proxy: every call answers
+    /// 502 Bad Gateway and changes nothing (calls are still counted). `true` brings it back
+    /// with its servers as they were.
+    pub fn set_available(&self, available: bool) {
+        lock(&self.state).available = available;
     }
 
     /// Stops serving; later requests fail to connect.

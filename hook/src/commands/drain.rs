@@ -1,48 +1,70 @@
 //! `bbb-hook drain`: cordon, wait for meetings and recordings (keeping the lifecycle action
 //! alive), deregister, delete the record, complete the terminating lifecycle action.
+//!
+//! The drain holds the state lock for its whole run, so `protect` and `launch` never act on
+//! the instance meanwhile. The cordon is retried on every poll until Scalelite accepts it. The
+//! instance counts as idle only after two idle reads a poll interval apart (a `create` already
+//! in flight when the cordon landed shows up in the second), and a BBB that does not answer
+//! counts as busy until it has failed for `BBB_HOOK_BBB_ERROR_GRACE`.
 
 use std::time::{Duration, Instant};
 
-use bbb_core::scalelite::{ScaleliteClient, StateChange};
-
+use super::lifecycle::Heartbeats;
 use super::{dns, lifecycle, registration};
 use crate::context::Context;
 use crate::error::HookError;
+use crate::imds::TargetState;
 use crate::local_bbb::{self, Activity};
+use crate::shutdown;
+use bbb_core::scalelite::StateChange;
 
 /// How a drain ended, for the exit code and the summary line.
 #[derive(Debug, Default)]
 pub struct Outcome {
     /// The Scalelite steps that could not be done (Scalelite unreachable, ...).
     pub scalelite_failures: Vec<String>,
+    /// The fleet's max wait ran out with meetings or recordings still in the works.
     pub waited_past_limit: bool,
 }
 
 /// Waits until the metadata service's target lifecycle state is `Terminated` (the terminating
-/// lifecycle hook holds the instance), then drains.
+/// lifecycle hook holds the instance), then drains. Stopped (SIGTERM) while only watching, it
+/// returns at once with nothing done.
 pub async fn on_lifecycle_signal(ctx: &Context) -> Result<Outcome, HookError> {
     tracing::info!("waiting for the terminating lifecycle signal");
+    let mut failing = false;
     loop {
         match ctx.imds.target_lifecycle_state().await {
-            Ok(Some(s)) if s == "Terminated" => break,
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "target lifecycle state unreadable"),
+            Ok(Some(TargetState::Terminated)) => break,
+            Ok(_) => failing = false,
+            Err(e) => {
+                if !failing {
+                    tracing::warn!(error = %e, "target lifecycle state unreadable, retrying on every poll");
+                }
+                failing = true;
+            }
         }
-        tokio::time::sleep(ctx.settings.poll_interval).await;
+        if !shutdown::sleep(ctx.settings.poll_interval).await {
+            tracing::info!("stopped while waiting for the lifecycle signal, no drain started");
+            return Ok(Outcome::default());
+        }
     }
     tracing::info!("terminating lifecycle signal received");
     run(ctx, true).await
 }
 
 async fn terminating(ctx: &Context) -> bool {
-    matches!(ctx.imds.target_lifecycle_state().await, Ok(Some(s)) if s == "Terminated")
+    matches!(
+        ctx.imds.target_lifecycle_state().await,
+        Ok(Some(TargetState::Terminated))
+    )
 }
 
 /// Drains the instance. `lifecycle`: the terminating hook is known to hold the instance
 /// (otherwise the metadata service is asked).
 pub async fn run(ctx: &Context, lifecycle: bool) -> Result<Outcome, HookError> {
-    let _lock = ctx.state.lock_drain().await?;
-    let mut state = ctx.state.load();
+    let _lock = ctx.state.lock().await?;
+    let mut state = ctx.state.load()?;
     let lifecycle = lifecycle || terminating(ctx).await;
     let mut outcome = Outcome::default();
     if state.drained {
@@ -54,36 +76,45 @@ pub async fn run(ctx: &Context, lifecycle: bool) -> Result<Outcome, HookError> {
         }
         return Ok(outcome);
     }
+    let resumed = state.draining;
     state.draining = true;
     state.terminating |= lifecycle;
     ctx.state.save(&state)?;
     let started = Instant::now();
     tracing::info!(
         lifecycle,
+        resumed,
         max_wait_s = ctx.config.max_wait_seconds,
         "drain started"
     );
+    let mut beats = lifecycle
+        .then(|| {
+            Heartbeats::new(
+                &ctx.config.terminating_hook_name,
+                ctx.config.heartbeat_timeout.max(1),
+            )
+        })
+        .flatten();
 
-    // 1. No new meeting lands here.
-    let scalelite = match cordon(ctx).await {
-        Ok(s) => Some(s),
-        Err(e) => {
-            tracing::warn!(error = %e, "scalelite unreachable, cannot cordon; draining on");
-            outcome.scalelite_failures.push(format!("cordon: {e}"));
-            None
-        }
-    };
-
-    // 2. Meetings end and their recordings are published.
-    outcome.waited_past_limit = !wait_until_idle(ctx, lifecycle).await?;
+    // 1. No new meeting lands here; 2. meetings end and their recordings are published.
+    let waited = wait_until_idle(ctx, &mut beats).await?;
+    outcome.waited_past_limit = !waited.idle;
+    if !waited.cordoned {
+        outcome
+            .scalelite_failures
+            .push(format!("cordon: {}", waited.cordon_error));
+    }
 
     // 3. Leave Scalelite, DNS and the group.
-    match deregister(ctx, scalelite.as_ref()).await {
-        Ok(()) => {}
-        Err(e) => {
-            tracing::warn!(error = %e, url = %ctx.server_url(), "scalelite registration left behind (the next terraform apply of bbb_fleet removes it)");
-            outcome.scalelite_failures.push(format!("deregister: {e}"));
-        }
+    if let Err(e) = leave_scalelite(ctx, &mut beats).await {
+        tracing::warn!(
+            url = %ctx.server_url(),
+            server_id = state.server_id.as_deref().unwrap_or("unknown"),
+            cordoned = waited.cordoned,
+            error = %e,
+            "scalelite registration left behind (the next terraform apply of bbb_fleet removes it)"
+        );
+        outcome.scalelite_failures.push(format!("deregister: {e}"));
     }
     dns::remove(ctx).await?;
     if lifecycle {
@@ -91,16 +122,24 @@ pub async fn run(ctx: &Context, lifecycle: bool) -> Result<Outcome, HookError> {
     }
     state.drained = true;
     ctx.state.save(&state)?;
-    tracing::info!(
-        duration_ms = started.elapsed().as_millis() as u64,
-        past_limit = outcome.waited_past_limit,
-        scalelite_ok = outcome.scalelite_failures.is_empty(),
-        "drain complete"
-    );
+    if outcome.waited_past_limit {
+        tracing::warn!(
+            duration_ms = started.elapsed().as_millis() as u64,
+            scalelite_ok = outcome.scalelite_failures.is_empty(),
+            "drain complete past max_wait: meetings or recordings were still in the works"
+        );
+    } else {
+        tracing::info!(
+            duration_ms = started.elapsed().as_millis() as u64,
+            scalelite_ok = outcome.scalelite_failures.is_empty(),
+            "drain complete"
+        );
+    }
     Ok(outcome)
 }
 
-async fn cordon(ctx: &Context) -> Result<ScaleliteClient, HookError> {
+/// Cordons the registration (a missing registration needs none).
+async fn cordon(ctx: &Context) -> Result<(), HookError> {
     let scalelite = ctx.scalelite().await?;
     match registration::find(ctx, &scalelite).await? {
         Some(server) => {
@@ -108,19 +147,12 @@ async fn cordon(ctx: &Context) -> Result<ScaleliteClient, HookError> {
         }
         None => tracing::info!(url = %ctx.server_url(), "not registered in scalelite"),
     }
-    Ok(scalelite)
+    Ok(())
 }
 
-async fn deregister(ctx: &Context, scalelite: Option<&ScaleliteClient>) -> Result<(), HookError> {
-    let owned;
-    let scalelite = match scalelite {
-        Some(s) => s,
-        None => {
-            owned = ctx.scalelite().await?;
-            &owned
-        }
-    };
-    if let Some(server) = registration::find(ctx, scalelite).await? {
+async fn deregister(ctx: &Context) -> Result<(), HookError> {
+    let scalelite = ctx.scalelite().await?;
+    if let Some(server) = registration::find(ctx, &scalelite).await? {
         scalelite
             .delete_server(&server.id)
             .await
@@ -130,71 +162,160 @@ async fn deregister(ctx: &Context, scalelite: Option<&ScaleliteClient>) -> Resul
     Ok(())
 }
 
-/// Polls BBB until no meeting runs and no recording is in the works, recording lifecycle
-/// heartbeats meanwhile. `Ok(false)` when the fleet's max wait ran out first.
-async fn wait_until_idle(ctx: &Context, lifecycle: bool) -> Result<bool, HookError> {
+/// Deregisters, retrying with backoff (1 s doubling to 30 s) for `BBB_HOOK_DEREGISTER_TIMEOUT`
+/// while heartbeating. The last error when it gives up.
+async fn leave_scalelite(ctx: &Context, beats: &mut Option<Heartbeats>) -> Result<(), HookError> {
+    let deadline = Instant::now() + ctx.settings.deregister_timeout;
+    let mut delay = Duration::from_secs(1);
+    loop {
+        let e = match deregister(ctx).await {
+            Ok(()) => return Ok(()),
+            Err(e) => e,
+        };
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || shutdown::requested() {
+            return Err(e);
+        }
+        tracing::warn!(error = %e, retry_in_ms = delay.min(left).as_millis() as u64, "deregistration failed, retrying");
+        if let Some(b) = beats.as_mut() {
+            b.tick(ctx).await;
+        }
+        if !shutdown::sleep(delay.min(left)).await {
+            return Err(e);
+        }
+        delay = (delay * 2).min(Duration::from_secs(30));
+    }
+}
+
+/// How the wait ended.
+struct Waited {
+    /// Idle (twice); `false` when the max wait ran out first.
+    idle: bool,
+    cordoned: bool,
+    /// Why the cordon failed when it never succeeded.
+    cordon_error: String,
+}
+
+/// What one poll of the local BBB found.
+async fn read_activity(ctx: &Context) -> Result<Activity, HookError> {
+    let secret = local_bbb::read_secret(&ctx.settings.bbb_properties)?;
+    let client = local_bbb::client(&ctx.settings, secret)?;
+    local_bbb::activity(&client, &ctx.settings).await
+}
+
+/// Polls until no meeting runs and no recording is in the works on two reads in a row,
+/// cordoning until Scalelite accepts it and recording lifecycle heartbeats meanwhile.
+async fn wait_until_idle(
+    ctx: &Context,
+    beats: &mut Option<Heartbeats>,
+) -> Result<Waited, HookError> {
     let deadline = Instant::now() + ctx.config.max_wait();
-    let beat_every = ctx.config.heartbeat_timeout() / 2;
-    let mut last_beat = Instant::now();
-    let bbb = local_bbb::read_secret(&ctx.settings.bbb_properties)
-        .and_then(|secret| local_bbb::client(&ctx.settings, secret));
+    let grace = ctx.settings.bbb_error_grace;
+    let mut cordoned = false;
+    let mut cordon_error = String::new();
+    let mut idle_reads = 0u32;
+    let mut failing_since: Option<Instant> = None;
     let mut last_logged: Option<Activity> = None;
     loop {
-        let activity = match &bbb {
-            Ok(client) => local_bbb::activity(client, &ctx.settings).await,
-            Err(e) => Err(HookError::Config(e.to_string())),
-        };
-        let activity = match activity {
-            Ok(a) => a,
-            Err(e) => {
-                // BBB that cannot be asked hosts no meeting anyone can use; recordings on disk
-                // still count.
-                tracing::warn!(error = %e, "local BBB unreachable, judging from recordings only");
-                local_bbb::recording_activity(&ctx.settings)?
+        if !cordoned {
+            match cordon(ctx).await {
+                Ok(()) => {
+                    cordoned = true;
+                    // Reads before the cordon do not count: Scalelite could still place a
+                    // meeting here.
+                    idle_reads = 0;
+                }
+                Err(e) => {
+                    if cordon_error.is_empty() {
+                        tracing::warn!(error = %e, "scalelite unreachable, cannot cordon; retried on every poll");
+                    }
+                    cordon_error = e.to_string();
+                }
             }
-        };
-        if !activity.is_busy() {
-            if !activity.recordings_failed.is_empty() {
-                tracing::warn!(failed = ?activity.recordings_failed, "recordings failed processing on this instance");
-            }
-            tracing::info!("no meeting and no recording in the works");
-            return Ok(true);
         }
-        if last_logged.as_ref() != Some(&activity) {
-            tracing::info!(
-                meetings = activity.meetings,
-                breakout_rooms = activity.breakout_rooms,
-                participants = activity.participants,
-                recordings = ?activity.recording_stages,
-                "waiting for meetings and recordings"
-            );
-            last_logged = Some(activity.clone());
+        let activity = match read_activity(ctx).await {
+            Ok(a) => {
+                if failing_since.take().is_some() {
+                    tracing::info!("local BBB answers again");
+                }
+                Some(a)
+            }
+            Err(e) => {
+                let since = *failing_since.get_or_insert_with(Instant::now);
+                if since.elapsed() < grace {
+                    // bbb-web restarting or overloaded: its meetings may well still run.
+                    tracing::warn!(error = %e, failing_ms = since.elapsed().as_millis() as u64, grace_s = grace.as_secs(), "local BBB unreadable, counted as busy");
+                    None
+                } else {
+                    // A BBB down that long hosts no meeting anyone can use; recordings on
+                    // disk still count.
+                    tracing::warn!(error = %e, grace_s = grace.as_secs(), "local BBB unreadable past the grace period, judging from recordings only");
+                    Some(local_bbb::recording_activity(&ctx.settings)?)
+                }
+            }
+        };
+        match &activity {
+            Some(a) if !a.is_busy() => {
+                idle_reads += 1;
+                if idle_reads >= 2 {
+                    if !a.recordings_failed.is_empty() {
+                        tracing::warn!(failed = ?a.recordings_failed, "recordings failed processing on this instance");
+                    }
+                    tracing::info!(cordoned, "no meeting and no recording in the works, twice");
+                    return Ok(Waited {
+                        idle: true,
+                        cordoned,
+                        cordon_error,
+                    });
+                }
+                tracing::info!(
+                    "no meeting and no recording in the works, confirming on the next poll"
+                );
+            }
+            Some(a) => {
+                idle_reads = 0;
+                if last_logged.as_ref() != Some(a) {
+                    tracing::info!(
+                        meetings = a.meetings,
+                        breakout_rooms = a.breakout_rooms,
+                        participants = a.participants,
+                        recordings = ?a.recording_stages,
+                        "waiting for meetings and recordings"
+                    );
+                    last_logged = Some(a.clone());
+                }
+            }
+            None => idle_reads = 0,
         }
         let now = Instant::now();
-        if now >= deadline {
+        if now >= deadline && idle_reads == 0 {
             tracing::warn!(
-                meetings = activity.meetings,
-                recordings = activity.recordings_in_progress.len(),
+                meetings = activity.as_ref().map(|a| a.meetings),
+                recordings = activity.as_ref().map(|a| a.recordings_in_progress.len()),
+                bbb_answering = activity.is_some(),
                 max_wait_s = ctx.config.max_wait_seconds,
                 "max wait reached, leaving with work in progress"
             );
-            return Ok(false);
+            return Ok(Waited {
+                idle: false,
+                cordoned,
+                cordon_error,
+            });
         }
-        if lifecycle && now.duration_since(last_beat) >= beat_every {
-            // A missed heartbeat is retried on the next round; the hook's timeout is twice the
-            // interval.
-            match lifecycle::heartbeat(ctx, &ctx.config.terminating_hook_name).await {
-                Ok(()) => {
-                    tracing::info!("lifecycle heartbeat recorded");
-                    last_beat = now;
-                }
-                Err(e) => tracing::warn!(error = %e, "lifecycle heartbeat failed"),
-            }
+        if let Some(b) = beats.as_mut() {
+            b.tick(ctx).await;
         }
-        let next = ctx
-            .settings
-            .poll_interval
-            .min(deadline.saturating_duration_since(now));
-        tokio::time::sleep(next.max(Duration::from_millis(50))).await;
+        let next = if idle_reads > 0 {
+            ctx.settings.poll_interval
+        } else {
+            ctx.settings
+                .poll_interval
+                .min(deadline.saturating_duration_since(now))
+        };
+        if !shutdown::sleep(next.max(Duration::from_millis(50))).await {
+            return Err(HookError::Interrupted(
+                "drain waiting for meetings; saved as draining, the next drain resumes it",
+            ));
+        }
     }
 }

@@ -4,6 +4,7 @@ use std::time::Instant;
 
 use bbb_core::scalelite::StateChange;
 
+use super::lifecycle::Heartbeats;
 use super::{dns, lifecycle, registration};
 use crate::context::Context;
 use crate::error::HookError;
@@ -13,10 +14,12 @@ use crate::local_bbb;
 /// for a certificate).
 pub async fn run(ctx: &Context, dns_only: bool) -> Result<(), HookError> {
     let started = Instant::now();
-    let mut state = ctx.state.load();
+    let _lock = ctx.state.lock().await?;
+    let mut state = ctx.state.load()?;
     if state.terminating {
-        return Err(HookError::Config(
-            "this instance is being terminated (its terminating lifecycle action drained it): launch refused".into(),
+        return Err(HookError::Terminating(
+            "this instance is being terminated (its terminating lifecycle action drained it)"
+                .into(),
         ));
     }
     if state.draining {
@@ -39,15 +42,20 @@ pub async fn run(ctx: &Context, dns_only: bool) -> Result<(), HookError> {
         let server = registration::ensure(ctx, &scalelite, &bbb_secret).await?;
         Ok::<_, HookError>((scalelite, server))
     };
-    let ((), (scalelite, server)) = tokio::try_join!(dns::ensure(ctx), register)?;
+    // Both can take minutes (Route53's INSYNC, a slow Scalelite): the launching lifecycle
+    // action is kept alive meanwhile.
+    let work = async { tokio::try_join!(dns::ensure(ctx), register) };
+    let ((), (scalelite, server)) = with_heartbeats(ctx, work).await?;
+    // A drain at the last shutdown is over: reset before enabling, so a terminating drain
+    // from now on drains this registration instead of finding "already drained".
     state.server_id = Some(server.id.clone());
+    state.draining = false;
+    state.drained = false;
     ctx.state.save(&state)?;
     let server = registration::set_state(&scalelite, &server, StateChange::Enable).await?;
 
     lifecycle::complete(ctx, &ctx.config.launching_hook_name).await?;
     state.launched = true;
-    state.draining = false;
-    state.drained = false;
     ctx.state.save(&state)?;
     tracing::info!(
         server_id = %server.id,
@@ -57,4 +65,28 @@ pub async fn run(ctx: &Context, dns_only: bool) -> Result<(), HookError> {
         "launch complete"
     );
     Ok(())
+}
+
+/// Runs `work`, recording launching-hook heartbeats every half `launching_heartbeat_timeout`
+/// until it ends.
+async fn with_heartbeats<T>(
+    ctx: &Context,
+    work: impl std::future::Future<Output = Result<T, HookError>>,
+) -> Result<T, HookError> {
+    let Some(mut beats) = Heartbeats::new(
+        &ctx.config.launching_hook_name,
+        ctx.config.launching_heartbeat_timeout,
+    ) else {
+        return work.await;
+    };
+    let ticker = async {
+        loop {
+            tokio::time::sleep(beats.every()).await;
+            beats.tick(ctx).await;
+        }
+    };
+    tokio::select! {
+        r = work => r,
+        () = ticker => Err(HookError::Io("launching heartbeats stopped".into())),
+    }
 }

@@ -67,3 +67,46 @@ pub async fn heartbeat(ctx: &Context, hook_name: &str) -> Result<(), HookError> 
         Err(e) => Err(HookError::aws("record a lifecycle heartbeat")(e)),
     }
 }
+
+/// Heartbeats of one lifecycle hook at half its heartbeat timeout; a missed one is retried on
+/// the next tick.
+pub struct Heartbeats {
+    hook_name: String,
+    every: std::time::Duration,
+    last: std::time::Instant,
+}
+
+impl Heartbeats {
+    /// `None` when there is no such hook (no name or no timeout).
+    pub fn new(hook_name: &str, timeout_seconds: u64) -> Option<Self> {
+        if hook_name.is_empty() || timeout_seconds == 0 {
+            return None;
+        }
+        Some(Self {
+            hook_name: hook_name.to_owned(),
+            every: std::time::Duration::from_secs(timeout_seconds) / 2,
+            last: std::time::Instant::now(),
+        })
+    }
+
+    /// The interval between heartbeats.
+    pub fn every(&self) -> std::time::Duration {
+        self.every
+    }
+
+    /// Records a heartbeat when one is due.
+    pub async fn tick(&mut self, ctx: &Context) {
+        if self.last.elapsed() < self.every {
+            return;
+        }
+        match heartbeat(ctx, &self.hook_name).await {
+            Ok(()) => {
+                tracing::info!(hook = %self.hook_name, "lifecycle heartbeat recorded");
+                self.last = std::time::Instant::now();
+            }
+            Err(e) => {
+                tracing::warn!(hook = %self.hook_name, error = %e, "lifecycle heartbeat failed")
+            }
+        }
+    }
+}

@@ -1,21 +1,28 @@
 //! `bbb-hook protect` (every 30 s from a timer): scale-in protection follows live meetings and
-//! recordings in the works; the Scalelite registration is repaired if it vanished.
+//! recordings in the works. Every `BBB_HOOK_RECONCILE_INTERVAL` it also compares the stored
+//! protection with the group's real value and repairs the Scalelite registration (vanished,
+//! left disabled or cordoned, wrong secret).
+//!
+//! It runs under the state lock and skips its pass when a launch or a drain holds it, so it
+//! never writes to Scalelite while a drain is taking the server out, nor overwrites the
+//! drain's state.
 
-use std::time::Duration;
-
-use bbb_core::scalelite::StateChange;
+use bbb_core::scalelite::{ServerState, StateChange};
 
 use super::registration;
 use crate::context::Context;
 use crate::error::HookError;
+use crate::imds::TargetState;
 use crate::local_bbb;
 use crate::state::{now_secs, HookState};
 
-/// How often the registration is re-checked (it needs Scalelite's secret from SSM).
-pub const REGISTRATION_CHECK_EVERY: Duration = Duration::from_secs(300);
-
 pub async fn run(ctx: &Context) -> Result<(), HookError> {
-    let mut state = ctx.state.load();
+    let Some(_lock) = ctx.state.try_lock()? else {
+        tracing::info!("a launch or a drain holds the state lock, pass skipped");
+        return Ok(());
+    };
+    // Read under the lock: a drain that started before it is seen here.
+    let mut state = ctx.state.load()?;
     if state.draining {
         tracing::info!("draining, protection left to drain");
         return Ok(());
@@ -25,8 +32,11 @@ pub async fn run(ctx: &Context) -> Result<(), HookError> {
         return Ok(());
     }
     match ctx.imds.target_lifecycle_state().await {
-        Ok(Some(s)) if s != "InService" => {
-            tracing::info!(target_lifecycle_state = %s, "instance leaving service, protection left alone");
+        Ok(Some(s)) if s != TargetState::InService => {
+            tracing::info!(
+                target_lifecycle_state = s.as_str(),
+                "instance leaving service, protection left alone"
+            );
             return Ok(());
         }
         Ok(_) => {}
@@ -38,6 +48,22 @@ pub async fn run(ctx: &Context) -> Result<(), HookError> {
     // scale-in take live meetings.
     let activity = local_bbb::activity(&bbb, &ctx.settings).await?;
     let wanted = ctx.config.protect_live_meetings && activity.is_busy();
+    let reconcile_every = ctx.settings.reconcile_interval.as_secs();
+    let stored = state.clone();
+    if now_secs().saturating_sub(state.protection_checked_at) >= reconcile_every {
+        // The group's real value: an operator, a group protecting new instances, or a lost
+        // update may have changed it behind the hook's back.
+        let real = ctx
+            .aws
+            .instance_scale_in_protection(&ctx.identity.instance_id)
+            .await
+            .map_err(HookError::aws("read the instance's scale-in protection"))?;
+        if real != state.protected {
+            tracing::info!(stored = ?state.protected, group = ?real, "stored protection differs from the group's, using the group's");
+        }
+        state.protected = real;
+        state.protection_checked_at = now_secs();
+    }
     if state.protected != Some(wanted) {
         ctx.aws
             .set_instance_protection(
@@ -54,7 +80,6 @@ pub async fn run(ctx: &Context) -> Result<(), HookError> {
             "scale-in protection set"
         );
         state.protected = Some(wanted);
-        ctx.state.save(&state)?;
     } else {
         tracing::debug!(
             protected = wanted,
@@ -62,27 +87,39 @@ pub async fn run(ctx: &Context) -> Result<(), HookError> {
             "protection unchanged"
         );
     }
-    if now_secs().saturating_sub(state.registration_checked_at)
-        >= REGISTRATION_CHECK_EVERY.as_secs()
-    {
+    if state != stored {
+        ctx.state.save(&state)?;
+    }
+    if now_secs().saturating_sub(state.registration_checked_at) >= reconcile_every {
         repair_registration(ctx, &mut state, &secret).await?;
     }
     Ok(())
 }
 
+/// Makes the registration what launch left: present, with BBB's secret and the fleet's
+/// settings, and enabled. Only called under the state lock with `draining` unset.
 async fn repair_registration(
     ctx: &Context,
     state: &mut HookState,
     bbb_secret: &bbb_core::Secret,
 ) -> Result<(), HookError> {
     let scalelite = ctx.scalelite().await?;
-    if registration::find(ctx, &scalelite).await?.is_none() {
-        tracing::warn!(url = %ctx.server_url(), "registration vanished from scalelite, repairing");
-        let server = registration::ensure(ctx, &scalelite, bbb_secret).await?;
-        let server = registration::set_state(&scalelite, &server, StateChange::Enable).await?;
-        tracing::info!(server_id = %server.id, "registration repaired");
-        state.server_id = Some(server.id);
+    let before = registration::find(ctx, &scalelite).await?;
+    let server = registration::ensure(ctx, &scalelite, bbb_secret).await?;
+    if server.state != ServerState::Enabled {
+        tracing::warn!(server_id = %server.id, state = server.state.as_str(), "registration not enabled, enabling");
     }
+    let server = registration::set_state(&scalelite, &server, StateChange::Enable).await?;
+    match before {
+        None => {
+            tracing::warn!(server_id = %server.id, url = %ctx.server_url(), "registration vanished from scalelite, registration repaired")
+        }
+        Some(b) if b.state != ServerState::Enabled => {
+            tracing::info!(server_id = %server.id, was = b.state.as_str(), "registration repaired")
+        }
+        Some(_) => {}
+    }
+    state.server_id = Some(server.id);
     state.registration_checked_at = now_secs();
     ctx.state.save(state)
 }

@@ -67,7 +67,7 @@ pub async fn collect(ctx: &Context) -> Status {
         scalelite: part(scalelite),
         autoscaling: part(autoscaling),
         bbb: part(bbb),
-        hook: serde_json::to_value(&state).unwrap_or(Value::Null),
+        hook: part(state),
     }
 }
 

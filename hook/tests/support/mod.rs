@@ -262,6 +262,7 @@ impl Instance {
             ("BBB_HOOK_POLL_INTERVAL", "0.2".to_owned()),
             ("BBB_HOOK_DNS_TIMEOUT", "20".to_owned()),
             ("BBB_HOOK_REQUEST_TIMEOUT", "3".to_owned()),
+            ("BBB_HOOK_DEREGISTER_TIMEOUT", "2".to_owned()),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
@@ -303,6 +304,75 @@ impl Instance {
             );
         }
         run
+    }
+
+    /// Runs `bbb-hook args...` with `extra` environment variables on top.
+    pub async fn hook_with(&self, args: &[&str], extra: &[(&str, &str)]) -> Run {
+        let mut cmd = self.command(args);
+        cmd.envs(extra.iter().copied());
+        let out = tokio::time::timeout(Duration::from_secs(60), cmd.output())
+            .await
+            .expect("bbb-hook did not finish within 60 s")
+            .expect("run bbb-hook");
+        Run::from(out)
+    }
+
+    /// Starts `bbb-hook args...` (with `extra` environment variables) in the background, its
+    /// output captured.
+    pub fn spawn(&self, args: &[&str], extra: &[(&str, &str)]) -> tokio::process::Child {
+        let mut cmd = self.command(args);
+        cmd.envs(extra.iter().copied())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        cmd.spawn().expect("spawn bbb-hook")
+    }
+
+    /// Waits (at most 30 s) for a background run to end.
+    pub async fn finish(&self, child: tokio::process::Child) -> Run {
+        let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+            .await
+            .expect("bbb-hook finishes within 30 s")
+            .expect("bbb-hook output");
+        let run = Run::from(out);
+        for secret in [BBB_SECRET, SCALELITE_SECRET] {
+            assert!(
+                !run.stdout.contains(secret) && !run.stderr.contains(secret),
+                "a secret leaked into the output of bbb-hook"
+            );
+        }
+        run
+    }
+
+    /// The hook's state file.
+    pub fn state(&self) -> Value {
+        let text = std::fs::read_to_string(self.path("state/state.json")).expect("state file");
+        serde_json::from_str(&text).expect("state json")
+    }
+
+    /// Lifecycle heartbeats received for `hook`.
+    pub async fn heartbeats(&self, hook: &str) -> usize {
+        self.lifecycle
+            .calls()
+            .await
+            .iter()
+            .filter(|c| c.action == "RecordLifecycleActionHeartbeat" && c.hook_name == hook)
+            .count()
+    }
+
+    /// Waits until `cond` holds (at most 20 s), for conditions that need an `await`.
+    pub async fn eventually_async<F, Fut>(&self, what: &str, mut cond: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        while !cond().await {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "timed out waiting for: {what}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// The instance's A record values, if any.
@@ -399,4 +469,14 @@ async fn bind_policy(
         access_key_id: creds.access_key_id,
         secret_access_key: creds.secret_access_key.expose().to_owned(),
     }
+}
+
+/// Sends SIGTERM to a background run.
+pub fn sigterm(child: &tokio::process::Child) {
+    let pid = child.id().expect("child still running");
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success(), "kill -TERM {pid}");
 }

@@ -1,0 +1,204 @@
+//! The drain when its neighbours misbehave: a BBB answering errors (D5), a meeting created right
+//! after the first idle read (G9), Scalelite down at the cordon or at the deregistration (D6),
+//! and SIGTERM while watching or draining (P1).
+
+mod support;
+
+use std::time::Duration;
+
+use bbb_core::scalelite::ServerState;
+use bbb_doubles::DoubleMeeting;
+use support::{sigterm, Instance, TERMINATING_HOOK};
+
+const EX_TEMPFAIL: i32 = 75;
+
+fn cordoned(i: &Instance) -> bool {
+    i.server()
+        .is_some_and(|s| matches!(s.state, ServerState::Cordoned | ServerState::Disabled))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_bbb_answering_errors_counts_as_busy() {
+    let i = Instance::new(60).await;
+    i.hook(&["launch"]).await.ok();
+    i.bbb.add_meeting(DoubleMeeting::new("m1", "Lecture"));
+    let child = i.spawn(&["drain"], &[]);
+    i.eventually("cordoned", || cordoned(&i)).await;
+    // bbb-web restarting: a dozen getMeetings fail (a few polls, with the client's retries).
+    let before = i.bbb.calls("getMeetings");
+    i.bbb.fail_next(12, 503);
+    i.eventually("the failing polls and one good one", || {
+        i.bbb.calls("getMeetings") >= before + 13
+    })
+    .await;
+    assert!(cordoned(&i), "still registered while BBB failed");
+    assert!(i.record().await.is_some(), "the record stays");
+    i.bbb.end_meeting("m1");
+    let run = i.finish(child).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("counted as busy"), "{}", run.stderr);
+    assert!(i.server().is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_bbb_down_past_the_grace_period_is_judged_by_its_recordings() {
+    let mut i = Instance::new(60).await;
+    i.hook(&["launch"]).await.ok();
+    i.bbb.add_meeting(DoubleMeeting::new("m1", "Lecture"));
+    i.bbb.stop().await;
+    let run = i
+        .hook_with(&["drain"], &[("BBB_HOOK_BBB_ERROR_GRACE", "1")])
+        .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("past the grace period"),
+        "{}",
+        run.stderr
+    );
+    assert!(i.server().is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_meeting_created_right_after_the_first_idle_read_is_seen() {
+    let i = Instance::new(60).await;
+    i.hook(&["launch"]).await.ok();
+    // Polls 2 s apart, so the meeting surely lands between the first and the second read.
+    let child = i.spawn(&["drain"], &[("BBB_HOOK_POLL_INTERVAL", "2")]);
+    i.eventually("the first idle read", || i.bbb.calls("getMeetings") >= 1)
+        .await;
+    // Let the first answer (no meeting) go out before Scalelite's in-flight create lands.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    i.bbb
+        .add_meeting(DoubleMeeting::new("late", "Placed before the cordon"));
+    i.eventually("the second read", || i.bbb.calls("getMeetings") >= 2)
+        .await;
+    i.eventually("the third read", || i.bbb.calls("getMeetings") >= 3)
+        .await;
+    assert!(cordoned(&i), "the late meeting keeps the drain waiting");
+    i.bbb.end_meeting("late");
+    let run = i.finish(child).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(i.server().is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_cordon_is_retried_until_scalelite_accepts_it() {
+    let i = Instance::new(60).await;
+    i.hook(&["launch"]).await.ok();
+    i.bbb.add_meeting(DoubleMeeting::new("m1", "Lecture"));
+    i.scalelite.set_available(false);
+    let child = i.spawn(&["drain"], &[]);
+    // One attempt is three getServers (the client retries twice): wait for several attempts.
+    i.eventually("cordon attempts while Scalelite is down", || {
+        i.scalelite.calls("getServers") >= 7
+    })
+    .await;
+    assert_eq!(i.server().map(|s| s.state), Some(ServerState::Enabled));
+    i.scalelite.set_available(true);
+    i.eventually("cordoned once Scalelite is back", || cordoned(&i))
+        .await;
+    i.bbb.end_meeting("m1");
+    let run = i.finish(child).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(i.server().is_none());
+    assert_eq!(i.record().await, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_deregistration_is_retried_while_scalelite_recovers() {
+    let i = Instance::new(60).await;
+    i.hook(&["launch"]).await.ok();
+    i.bbb.add_meeting(DoubleMeeting::new("m1", "Lecture"));
+    i.imds.set_target_lifecycle_state(Some("Terminated"));
+    let child = i.spawn(&["drain"], &[("BBB_HOOK_DEREGISTER_TIMEOUT", "30")]);
+    i.eventually("cordoned", || cordoned(&i)).await;
+    i.scalelite.set_available(false);
+    let calls = i.scalelite.calls("getServers");
+    i.bbb.end_meeting("m1");
+    // One attempt is three getServers (the client retries twice): wait for three attempts.
+    i.eventually("three failed deregistration attempts", || {
+        i.scalelite.calls("getServers") >= calls + 7
+    })
+    .await;
+    assert!(i.server().is_some());
+    i.scalelite.set_available(true);
+    let run = i.finish(child).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(i.server().is_none(), "deregistered once Scalelite was back");
+    assert_eq!(i.record().await, None);
+    assert!(i.completed(TERMINATING_HOOK).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigterm_stops_the_watcher_at_once_and_cleanly() {
+    let i = Instance::new(60).await;
+    i.hook(&["launch"]).await.ok();
+    let child = i.spawn(&["drain", "--on-lifecycle-signal"], &[]);
+    i.eventually("the watcher polls", || {
+        i.imds
+            .calls("/latest/meta-data/autoscaling/target-lifecycle-state")
+            >= 2
+    })
+    .await;
+    sigterm(&child);
+    let run = i.finish(child).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("no drain started"), "{}", run.stderr);
+    assert_eq!(i.state()["draining"], false);
+    assert_eq!(
+        i.server().map(|s| s.state),
+        Some(ServerState::Enabled),
+        "nothing changed"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigterm_mid_drain_saves_draining_and_the_next_drain_resumes() {
+    let i = Instance::new(60).await;
+    i.hook(&["launch"]).await.ok();
+    i.bbb.add_meeting(DoubleMeeting::new("m1", "Lecture"));
+    let child = i.spawn(&["drain"], &[]);
+    i.eventually("cordoned", || cordoned(&i)).await;
+    sigterm(&child);
+    let run = i.finish(child).await;
+    assert_eq!(run.code, EX_TEMPFAIL, "{}", run.stderr);
+    let state = i.state();
+    assert_eq!(state["draining"], true, "{state}");
+    assert_eq!(state["drained"], false, "{state}");
+    assert!(cordoned(&i), "still registered, still cordoned");
+    // protect leaves a draining instance alone.
+    i.hook(&["protect"]).await.ok();
+    assert!(cordoned(&i));
+    i.bbb.end_meeting("m1");
+    let again = i.hook(&["drain"]).await;
+    again.ok();
+    assert!(again.stderr.contains("resumed=true"), "{}", again.stderr);
+    assert!(i.server().is_none());
+    assert_eq!(i.state()["drained"], true);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_watcher_drains_an_instance_whose_launch_never_finished() {
+    let i = Instance::new(60).await;
+    // Launch registered, enabled and created the record, but could not complete its lifecycle
+    // action (the Auto Scaling endpoint unreachable), so it never counted as launched.
+    let launch = i
+        .hook_with(
+            &["launch"],
+            &[("AWS_ENDPOINT_URL_AUTO_SCALING", "http://127.0.0.1:9")],
+        )
+        .await;
+    assert_ne!(launch.code, 0, "{}", launch.stderr);
+    assert_eq!(i.state()["launched"], false);
+    assert_eq!(i.server().map(|s| s.state), Some(ServerState::Enabled));
+    // The group gives up on it: the watcher still takes it out of Scalelite and DNS.
+    let child = i.spawn(&["drain", "--on-lifecycle-signal"], &[]);
+    i.imds.set_target_lifecycle_state(Some("Terminated"));
+    let run = i.finish(child).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(i.server().is_none());
+    assert_eq!(i.record().await, None);
+    assert!(i.completed(TERMINATING_HOOK).await);
+    // And a launch restarted by systemd now refuses.
+    assert_eq!(i.hook(&["launch"]).await.code, 78);
+}

@@ -1,0 +1,153 @@
+//! protect, launch and drain against each other (D7, P3), protect's repairs (G15, G17), and the
+//! launching hook's heartbeats during a slow launch (G7).
+
+mod support;
+
+use std::time::Duration;
+
+use bbb_core::scalelite::ServerState;
+use support::{Instance, LAUNCHING_HOOK, TERMINATING_HOOK};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_protect_pass_racing_a_drain_never_brings_the_server_back() {
+    let i = Instance::new(60).await;
+    i.hook(&["launch"]).await.ok();
+    // protect reads the state (not draining) and then waits on a slow BBB...
+    i.bbb.delay_next(1, Duration::from_secs(4));
+    let protect = i.spawn(&["protect"], &[("BBB_HOOK_REQUEST_TIMEOUT", "10")]);
+    i.eventually("protect asks BBB", || i.bbb.calls("getMeetings") >= 1)
+        .await;
+    // ... while the instance is drained and deregistered.
+    let drain = i.spawn(&["drain"], &[]);
+    let protect = i.finish(protect).await;
+    assert_eq!(protect.code, 0, "{}", protect.stderr);
+    let drain = i.finish(drain).await;
+    assert_eq!(drain.code, 0, "{}", drain.stderr);
+    assert!(
+        i.server().is_none(),
+        "a drained server must not be registered again: {:?}",
+        i.server()
+    );
+    let state = i.state();
+    assert_eq!(
+        state["drained"], true,
+        "the drain's state survives: {state}"
+    );
+    // A later pass leaves the drained instance alone.
+    i.hook(&["protect"]).await.ok();
+    assert!(i.server().is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn protect_repairs_a_cordoned_registration_with_a_wrong_secret() {
+    let i = Instance::new(60).await;
+    i.hook(&["launch"]).await.ok();
+    let id = i.server().expect("registered").id;
+    i.scalelite.modify_server(&id, |s| {
+        s.state = ServerState::Cordoned;
+        s.secret = "someone-elses-secret".into();
+    });
+    let run = i.hook(&["protect"]).await;
+    run.ok();
+    let s = i.server().expect("registered");
+    assert_eq!(s.id, id);
+    assert_eq!(s.state, ServerState::Enabled, "{}", run.stderr);
+    assert_eq!(s.secret, support::BBB_SECRET);
+
+    // While draining, a cordoned registration is exactly what is wanted.
+    let mut state = i.state();
+    state["draining"] = true.into();
+    state["registration_checked_at"] = 0.into();
+    std::fs::write(i.path("state/state.json"), state.to_string()).expect("write state");
+    i.scalelite
+        .modify_server(&id, |s| s.state = ServerState::Cordoned);
+    i.hook(&["protect"]).await.ok();
+    assert_eq!(i.server().map(|s| s.state), Some(ServerState::Cordoned));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn protect_corrects_protection_changed_outside_the_hook() {
+    let i = Instance::new(60).await;
+    i.hook(&["launch"]).await.ok();
+    i.hook(&["protect"]).await.ok();
+    assert!(!i.protected().await);
+    // An operator (or a group protecting new instances) sets protection on an idle server.
+    i.aws
+        .set_instance_protection(&i.group, std::slice::from_ref(&i.instance_id), true)
+        .await
+        .expect("set protection");
+    let run = i
+        .hook_with(&["protect"], &[("BBB_HOOK_RECONCILE_INTERVAL", "0.01")])
+        .await;
+    run.ok();
+    assert!(!i.protected().await, "{}", run.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_launch_after_a_reboot_drain_resets_the_drain_before_enabling() {
+    let i = Instance::new(60).await;
+    i.hook(&["launch"]).await.ok();
+    // A reboot: the shutdown drain (not terminating) deregistered the server.
+    i.hook(&["drain"]).await.ok();
+    assert_eq!(i.state()["drained"], true);
+    // The next boot's launch registers and enables, then fails to complete its lifecycle
+    // action (the Auto Scaling endpoint unreachable).
+    let run = i
+        .hook_with(
+            &["launch"],
+            &[("AWS_ENDPOINT_URL_AUTO_SCALING", "http://127.0.0.1:9")],
+        )
+        .await;
+    assert_ne!(run.code, 0, "{}", run.stderr);
+    assert_eq!(i.server().map(|s| s.state), Some(ServerState::Enabled));
+    // The group terminates the instance now: the drain must take the enabled server out,
+    // not answer "already drained".
+    i.imds.set_target_lifecycle_state(Some("Terminated"));
+    let drain = i.hook(&["drain"]).await;
+    drain.ok();
+    assert!(i.server().is_none(), "{}", drain.stderr);
+    assert_eq!(i.record().await, None);
+    assert!(i.completed(TERMINATING_HOOK).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_slow_launch_keeps_the_launching_hook_alive() {
+    let i = Instance::new(60).await;
+    let mut cfg = i.config.clone();
+    cfg["launching_heartbeat_timeout"] = 1.into();
+    bbb_core::testing::put_parameter(&i.aws, &i.config_parameter, &cfg.to_string(), false).await;
+    // Scalelite answers slowly (its first calls take 2.5 s each).
+    i.scalelite.delay_next(2, Duration::from_millis(2500));
+    let run = i.hook(&["launch"]).await;
+    run.ok();
+    let beats = i.heartbeats(LAUNCHING_HOOK).await;
+    assert!(
+        beats >= 4,
+        "{beats} heartbeats in a 5 s launch:\n{}",
+        run.stderr
+    );
+    assert!(i.completed(LAUNCHING_HOOK).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_unreadable_state_file_is_an_error_not_a_fresh_start() {
+    let i = Instance::new(60).await;
+    i.hook(&["launch"]).await.ok();
+    i.bbb
+        .add_meeting(bbb_doubles::DoubleMeeting::new("m1", "Lecture"));
+    i.hook(&["protect"]).await.ok();
+    assert!(i.protected().await);
+    // The state file cannot be read (here: something else sits at its path).
+    let file = i.path("state/state.json");
+    std::fs::remove_file(&file).expect("remove state");
+    std::fs::create_dir(&file).expect("dir in its place");
+    let run = i.hook(&["protect"]).await;
+    assert_ne!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("state.json"), "{}", run.stderr);
+    assert!(
+        !run.stderr.contains("not launched yet"),
+        "an unreadable state is not an empty one: {}",
+        run.stderr
+    );
+    assert!(i.protected().await);
+}
