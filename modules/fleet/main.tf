@@ -26,6 +26,7 @@ locals {
     var.loki_push_url != null ? "LOKI_PUSH_URL=${var.loki_push_url}" : "",
     var.letsencrypt_email != null ? "LETSENCRYPT_EMAIL=${var.letsencrypt_email}" : "",
     var.recordings != null ? "SCALELITE_RECORDINGS_DIR=${var.recordings.mount_point}" : "",
+    local.tls_env,
   ]))
 
   user_data = join("\n", [

@@ -369,3 +369,43 @@ variable "tags" {
   description = "Tags added to every resource, and propagated to the servers and their volumes."
   default     = {}
 }
+
+variable "tls" {
+  type = object({
+    mode                      = optional(string, "shared")
+    certificate_secret_name   = optional(string)
+    certificate_kms_key_arn   = optional(string)
+    letsencrypt_weekly_budget = optional(number, 40)
+  })
+  description = <<-EOT
+    How the servers get their TLS certificate. "shared" (default): one wildcard certificate for *.<domain>,
+    kept in a Secrets Manager secret (the module creates "bbb/fleets/<name>/tls-certificate" unless
+    certificate_secret_name names an existing one; certificate_kms_key_arn is its customer managed key, null
+    for aws/secretsmanager); every server installs it at launch and picks up renewals within 10 minutes, and
+    no server ever asks Let's Encrypt. "letsencrypt": each server asks Let's Encrypt (HTTP-01) for its own
+    name at first boot, and refuses once the fleet asked letsencrypt_weekly_budget times in 7 days (Let's
+    Encrypt allows 50 per registered domain per week). See the README for the certificate document.
+  EOT
+  default     = {}
+
+  validation {
+    condition     = contains(["shared", "letsencrypt"], var.tls.mode)
+    error_message = "tls.mode must be \"shared\" or \"letsencrypt\"."
+  }
+  validation {
+    condition     = var.tls.certificate_secret_name == null || can(regex("^[A-Za-z0-9/_+=.@-]{1,512}$", var.tls.certificate_secret_name))
+    error_message = "tls.certificate_secret_name must be a Secrets Manager secret name (letters, digits and /_+=.@-), not an ARN."
+  }
+  validation {
+    condition     = var.tls.certificate_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:", var.tls.certificate_kms_key_arn))
+    error_message = "tls.certificate_kms_key_arn must be a KMS key ARN."
+  }
+  validation {
+    condition     = var.tls.mode == "shared" || (var.tls.certificate_secret_name == null && var.tls.certificate_kms_key_arn == null)
+    error_message = "tls.certificate_secret_name and tls.certificate_kms_key_arn only apply with tls.mode = \"shared\"."
+  }
+  validation {
+    condition     = var.tls.letsencrypt_weekly_budget >= 1 && var.tls.letsencrypt_weekly_budget <= 50 && floor(var.tls.letsencrypt_weekly_budget) == var.tls.letsencrypt_weekly_budget
+    error_message = "tls.letsencrypt_weekly_budget must be a whole number from 1 to 50 (Let's Encrypt issues at most 50 certificates per registered domain per week)."
+  }
+}
