@@ -162,6 +162,8 @@ pub struct Settings {
     pub dns_timeout: Duration,
     /// Timeout of each Scalelite, BBB and metadata request (`BBB_HOOK_REQUEST_TIMEOUT`, seconds).
     pub request_timeout: Duration,
+    /// The certificate settings (`BBB_TLS_*`, `BBB_LETSENCRYPT_*`; see `crate::tls`).
+    pub tls: crate::tls::TlsSettings,
 }
 
 pub const DEFAULT_STATE_DIR: &str = "/var/lib/bbb-hook";
@@ -212,6 +214,7 @@ impl Settings {
             poll_interval: seconds("BBB_HOOK_POLL_INTERVAL", 10)?,
             dns_timeout: seconds("BBB_HOOK_DNS_TIMEOUT", 300)?,
             request_timeout: seconds("BBB_HOOK_REQUEST_TIMEOUT", 10)?,
+            tls: crate::tls::TlsSettings::from_vars(get)?,
         })
     }
 

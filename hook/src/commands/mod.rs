@@ -4,6 +4,7 @@ pub mod drain;
 pub mod launch;
 pub mod protect;
 pub mod status;
+pub mod tls;
 
 mod dns;
 mod lifecycle;

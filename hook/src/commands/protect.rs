@@ -67,7 +67,7 @@ pub async fn run(ctx: &Context) -> Result<(), HookError> {
     {
         repair_registration(ctx, &mut state, &secret).await?;
     }
-    Ok(())
+    super::tls::on_protect(ctx).await
 }
 
 async fn repair_registration(
