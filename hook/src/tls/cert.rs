@@ -287,6 +287,36 @@ mod tests {
         assert_eq!(utc(951_782_400), "2000-02-29T00:00:00Z");
     }
 
+    const RSA_CERT: &str = include_str!("testdata/rsa-cert.pem");
+    const EC_CERT: &str = include_str!("testdata/ec-cert.pem");
+
+    #[test]
+    fn keys_in_every_format_are_matched_against_the_certificate() {
+        // PKCS#1 RSA, PKCS#8 RSA and SEC1 EC keys (openssl's formats; rcgen covers PKCS#8 EC).
+        for doc in [
+            include_str!("testdata/rsa-pkcs1.pem").to_owned(),
+            format!("{RSA_CERT}{}", include_str!("testdata/rsa-pkcs8-key.pem")),
+            include_str!("testdata/ec-sec1.pem").to_owned(),
+        ] {
+            let b = parse(&doc).unwrap();
+            assert_eq!(b.leaf.names, ["*.bbb.example.org"]);
+            assert!(check_usable(&b.leaf, "bbb-i-1.bbb.example.org", 1_800_000_000).is_ok());
+            // What nginx gets parses again to the same certificate.
+            assert_eq!(parse(&b.pem).unwrap().leaf, b.leaf);
+        }
+        let other_ec = include_str!("testdata/ec-other-sec1-key.pem");
+        let e = parse(&format!("{EC_CERT}{other_ec}")).unwrap_err();
+        assert!(e.contains("does not belong"), "{e}");
+        let e = parse(&format!("{RSA_CERT}{other_ec}")).unwrap_err();
+        assert!(e.contains("does not belong"), "{e}");
+        let rsa_key = include_str!("testdata/rsa-pkcs8-key.pem");
+        let e = parse(&format!("{EC_CERT}{rsa_key}")).unwrap_err();
+        assert!(e.contains("does not belong"), "{e}");
+        // The reason never quotes the key.
+        let body = other_ec.lines().nth(1).unwrap();
+        assert!(!e.contains(body));
+    }
+
     #[test]
     fn refuses_documents_without_key_or_certificate() {
         assert!(parse("").unwrap_err().contains("no certificate"));
