@@ -394,3 +394,16 @@ async fn budget_records_requests_and_refuses_past_the_weekly_budget() {
     assert!(stderr.contains("already recorded"), "{stderr}");
     assert_eq!(count().await, 3);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_bad_tls_setting_stops_launch_but_never_a_drain() {
+    let (f, _good) = fleet_with_wildcard().await;
+    f.hook(&["launch"], &[]).await.ok();
+    let bad = [("BBB_TLS_MODE", "acme")];
+    let run = f.hook(&["launch"], &bad).await;
+    assert_eq!(run.code, EX_CONFIG, "{}", run.stderr);
+    assert!(run.stderr.contains("BBB_TLS_MODE"), "{}", run.stderr);
+    let run = f.hook(&["drain"], &bad).await;
+    run.ok();
+    assert!(f.i.server().is_none(), "drained and deregistered");
+}

@@ -104,6 +104,7 @@ pub async fn sync(ctx: &Context) -> Result<Synced, HookError> {
 /// `launch`: with `BBB_TLS_MODE=shared`, the certificate is in place before the server is
 /// enabled in Scalelite. A bad document does not stop a launch that has a usable certificate.
 pub async fn on_launch(ctx: &Context) -> Result<(), HookError> {
+    ctx.settings.tls.check()?;
     if ctx.settings.tls.mode != TlsMode::Shared {
         return Ok(());
     }
@@ -127,6 +128,7 @@ pub async fn on_launch(ctx: &Context) -> Result<(), HookError> {
 
 /// `protect`: every `BBB_TLS_CHECK_INTERVAL`, installs a renewal of the shared certificate.
 pub async fn on_protect(ctx: &Context) -> Result<(), HookError> {
+    ctx.settings.tls.check()?;
     if ctx.settings.tls.mode != TlsMode::Shared {
         return Ok(());
     }
@@ -157,6 +159,7 @@ pub async fn on_protect(ctx: &Context) -> Result<(), HookError> {
 
 /// `bbb-hook tls install` (first boot, before nginx is reloaded).
 pub async fn install(ctx: &Context) -> Result<(), HookError> {
+    ctx.settings.tls.check()?;
     if ctx.settings.tls.mode != TlsMode::Shared {
         return Err(HookError::Config(
             "BBB_TLS_MODE is letsencrypt: there is no shared certificate to install".into(),
@@ -188,6 +191,7 @@ pub fn describe(ctx: &Context) -> Value {
         }
     };
     json!({
+        "problem": tls.problem,
         "mode": tls.mode,
         "parameter": tls.parameter,
         "file": store::path(&tls.dir).display().to_string(),
@@ -205,6 +209,7 @@ fn system_secs(t: SystemTime) -> u64 {
 /// `BBB_LETSENCRYPT_WEEKLY_BUDGET` times in the last 7 days. A name already recorded is allowed
 /// again (the same server retrying), and records older than 7 days are deleted.
 pub async fn budget(ctx: &Context) -> Result<(), HookError> {
+    ctx.settings.tls.check()?;
     let tls = &ctx.settings.tls;
     let path = tls.issuance_path.clone().unwrap_or_else(|| {
         format!(

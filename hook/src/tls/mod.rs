@@ -48,11 +48,38 @@ pub struct TlsSettings {
     /// `BBB_LETSENCRYPT_ISSUANCE_PATH`: the SSM path of the fleet's issuance records
     /// (default `/bbb/fleets/<fleet>/letsencrypt-issuances`).
     pub issuance_path: Option<String>,
+    /// What is wrong with these settings, reported by the certificate steps only: a bad TLS
+    /// setting must not stop a drain.
+    pub problem: Option<String>,
 }
 
 impl TlsSettings {
-    /// Reads the settings through `get` (blank values are absent).
-    pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Result<Self, HookError> {
+    /// Reads the settings through `get` (blank values are absent). An unusable value is kept
+    /// in `problem` (see [`TlsSettings::check`]).
+    pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Self {
+        match Self::parse(&get) {
+            Ok(s) => s,
+            Err(e) => Self {
+                mode: TlsMode::Letsencrypt,
+                parameter: None,
+                dir: PathBuf::from(DEFAULT_TLS_DIR),
+                check_interval: Duration::from_secs(600),
+                weekly_budget: DEFAULT_WEEKLY_BUDGET,
+                issuance_path: None,
+                problem: Some(e),
+            },
+        }
+    }
+
+    /// The settings' problem as a configuration error.
+    pub fn check(&self) -> Result<(), HookError> {
+        match &self.problem {
+            Some(p) => Err(HookError::Config(p.clone())),
+            None => Ok(()),
+        }
+    }
+
+    fn parse(get: &impl Fn(&str) -> Option<String>) -> Result<Self, String> {
         let parameter = get("BBB_TLS_CERTIFICATE_PARAMETER").map(|p| p.trim().to_owned());
         let mode = match get("BBB_TLS_MODE").map(|m| m.trim().to_ascii_lowercase()) {
             None if parameter.is_some() => TlsMode::Shared,
@@ -60,33 +87,29 @@ impl TlsSettings {
             Some(m) if m == "shared" => TlsMode::Shared,
             Some(m) if m == "letsencrypt" => TlsMode::Letsencrypt,
             Some(m) => {
-                return Err(HookError::Config(format!(
+                return Err(format!(
                     "BBB_TLS_MODE must be shared or letsencrypt, got {m:?}"
-                )))
+                ))
             }
         };
         if mode == TlsMode::Shared && parameter.is_none() {
-            return Err(HookError::Config(
-                "BBB_TLS_MODE is shared but BBB_TLS_CERTIFICATE_PARAMETER (the SSM parameter with the fleet's certificate) is not set".into(),
-            ));
+            return Err("BBB_TLS_MODE is shared but BBB_TLS_CERTIFICATE_PARAMETER (the SSM parameter with the fleet's certificate) is not set".into());
         }
         let check_interval = match get("BBB_TLS_CHECK_INTERVAL") {
             None => Duration::from_secs(600),
             Some(v) => match v.trim().parse::<f64>() {
                 Ok(s) if s.is_finite() && s >= 0.0 => Duration::from_secs_f64(s),
                 _ => {
-                    return Err(HookError::Config(format!(
+                    return Err(format!(
                         "BBB_TLS_CHECK_INTERVAL must be a number of seconds, got {v:?}"
-                    )))
+                    ))
                 }
             },
         };
         let weekly_budget = match get("BBB_LETSENCRYPT_WEEKLY_BUDGET") {
             None => DEFAULT_WEEKLY_BUDGET,
             Some(v) => v.trim().parse::<u32>().map_err(|_| {
-                HookError::Config(format!(
-                    "BBB_LETSENCRYPT_WEEKLY_BUDGET must be a whole number, got {v:?}"
-                ))
+                format!("BBB_LETSENCRYPT_WEEKLY_BUDGET must be a whole number, got {v:?}")
             })?,
         };
         Ok(Self {
@@ -99,6 +122,7 @@ impl TlsSettings {
             weekly_budget,
             issuance_path: get("BBB_LETSENCRYPT_ISSUANCE_PATH")
                 .map(|p| p.trim().trim_end_matches('/').to_owned()),
+            problem: None,
         })
     }
 }
@@ -118,18 +142,23 @@ mod tests {
 
     #[test]
     fn mode_defaults_follow_the_parameter() {
-        let s = TlsSettings::from_vars(vars(&[])).unwrap();
+        let s = TlsSettings::from_vars(vars(&[]));
+        s.check().unwrap();
         assert_eq!(s.mode, TlsMode::Letsencrypt);
         assert_eq!(s.weekly_budget, 40);
         assert_eq!(s.dir, PathBuf::from(DEFAULT_TLS_DIR));
-        let s = TlsSettings::from_vars(vars(&[("BBB_TLS_CERTIFICATE_PARAMETER", "/p")])).unwrap();
+        let s = TlsSettings::from_vars(vars(&[("BBB_TLS_CERTIFICATE_PARAMETER", "/p")]));
         assert_eq!(s.mode, TlsMode::Shared);
-        let e = TlsSettings::from_vars(vars(&[("BBB_TLS_MODE", "shared")])).unwrap_err();
+        let e = TlsSettings::from_vars(vars(&[("BBB_TLS_MODE", "shared")]))
+            .check()
+            .unwrap_err();
         assert!(
             e.to_string().contains("BBB_TLS_CERTIFICATE_PARAMETER"),
             "{e}"
         );
-        let e = TlsSettings::from_vars(vars(&[("BBB_TLS_MODE", "acme")])).unwrap_err();
+        let e = TlsSettings::from_vars(vars(&[("BBB_TLS_MODE", "acme")]))
+            .check()
+            .unwrap_err();
         assert!(e.to_string().contains("BBB_TLS_MODE"), "{e}");
         let e =
             TlsSettings::from_vars(vars(&[("BBB_LETSENCRYPT_WEEKLY_BUDGET", "-1")])).unwrap_err();
