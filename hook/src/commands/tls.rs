@@ -246,13 +246,26 @@ pub async fn budget(ctx: &Context) -> Result<(), HookError> {
             tls.weekly_budget
         )));
     }
+    if stale.iter().any(|e| e.name == mine) {
+        // This name asked more than 7 days ago: the new request gets a fresh record.
+        ctx.aws
+            .delete_parameters(std::slice::from_ref(&mine))
+            .await
+            .map_err(HookError::aws(
+                "replace this server's old Let's Encrypt record",
+            ))?;
+    }
     ctx.aws
         .create_parameter(&mine, &cert::utc(i64::try_from(now).unwrap_or(i64::MAX)))
         .await
         .map_err(HookError::aws("record the Let's Encrypt request"))?;
     tracing::info!(record = %name, used = recent.len() + 1, budget = tls.weekly_budget, "let's encrypt request recorded");
-    if !stale.is_empty() {
-        let names: Vec<String> = stale.into_iter().map(|e| e.name).collect();
+    if stale.iter().any(|e| e.name != mine) {
+        let names: Vec<String> = stale
+            .into_iter()
+            .map(|e| e.name)
+            .filter(|n| *n != mine)
+            .collect();
         match ctx.aws.delete_parameters(&names).await {
             Ok(()) => tracing::info!(deleted = names.len(), "old let's encrypt records deleted"),
             Err(e) => tracing::warn!(error = %e, "old let's encrypt records not deleted"),

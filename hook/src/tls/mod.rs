@@ -160,8 +160,9 @@ mod tests {
             .check()
             .unwrap_err();
         assert!(e.to_string().contains("BBB_TLS_MODE"), "{e}");
-        let e =
-            TlsSettings::from_vars(vars(&[("BBB_LETSENCRYPT_WEEKLY_BUDGET", "-1")])).unwrap_err();
+        let e = TlsSettings::from_vars(vars(&[("BBB_LETSENCRYPT_WEEKLY_BUDGET", "-1")]))
+            .check()
+            .unwrap_err();
         assert!(
             e.to_string().contains("BBB_LETSENCRYPT_WEEKLY_BUDGET"),
             "{e}"
