@@ -182,27 +182,58 @@ hook_retry launch --dns-only
 log "A record of $fqdn in sync"
 
 # --- 4. BBB hostname and certificate ------------------------------------------------------------
+# BBB_TLS_MODE (fleet.env): "shared" (the default when BBB_TLS_CERTIFICATE_PARAMETER is set) installs the
+# fleet's wildcard certificate and never runs certbot, so replacing servers uses no Let's Encrypt quota;
+# "letsencrypt" asks Let's Encrypt (HTTP-01) for this server's name, within a fleet-wide weekly budget.
 bbb-conf --setip "$fqdn"
-cert_dir="/etc/letsencrypt/live/$fqdn"
-if [ ! -s "$cert_dir/fullchain.pem" ]; then
-  email_args=(--register-unsafely-without-email)
-  if [ -n "${LETSENCRYPT_EMAIL:-}" ]; then
-    email_args=(--email "$LETSENCRYPT_EMAIL")
-  fi
-  # nginx serves /.well-known/acme-challenge from this webroot (installed by install-bbb.sh).
-  mkdir -p /var/www/bigbluebutton-default/assets
-  certbot certonly --non-interactive --agree-tos "${email_args[@]}" \
-    --webroot --webroot-path /var/www/bigbluebutton-default/assets \
-    --cert-name "$fqdn" --domain "$fqdn" \
-    --deploy-hook 'systemctl reload nginx'
+tls_mode=${BBB_TLS_MODE:-}
+if [ -z "$tls_mode" ]; then
+  tls_mode=letsencrypt
+  [ -z "${BBB_TLS_CERTIFICATE_PARAMETER:-}" ] || tls_mode=shared
 fi
-# BBB's nginx site reads the certificate from these two paths (see install-bbb.sh).
 install -d -m 0755 /etc/nginx/ssl
-ln -sfn "$cert_dir/fullchain.pem" /etc/nginx/ssl/bbb-fullchain.pem
-ln -sfn "$cert_dir/privkey.pem" /etc/nginx/ssl/bbb-privkey.pem
+case $tls_mode in
+  shared)
+    # bbb-hook (as its user) checks the document (key, name, dates) and writes /etc/bbb-fleet/tls/bbb.pem:
+    # certificates then key, mode 0600; nginx's master process reads it as root. A bad document stops
+    # first boot here (exit 78, the parameter and the reason in the log).
+    hook_retry tls install
+    ln -sfn /etc/bbb-fleet/tls/bbb.pem /etc/nginx/ssl/bbb-fullchain.pem
+    ln -sfn /etc/bbb-fleet/tls/bbb.pem /etc/nginx/ssl/bbb-privkey.pem
+    # Renewals: bbb-hook protect re-reads the document every 10 minutes and replaces bbb.pem; this path
+    # unit then runs nginx -t and reloads nginx.
+    systemctl enable --now bbb-fleet-tls-reload.path
+    ;;
+  letsencrypt)
+    cert_dir="/etc/letsencrypt/live/$fqdn"
+    # A certificate already issued for this name (first boot run again) is reused, never asked for again.
+    if [ ! -s "$cert_dir/fullchain.pem" ]; then
+      # The fleet-wide budget: bbb-hook records this request under the fleet's SSM path, or refuses with
+      # exit 78 once BBB_LETSENCRYPT_WEEKLY_BUDGET (default 40 of Let's Encrypt's 50 per registered domain)
+      # were asked for in the last 7 days. First boot then stops without asking: the launch is abandoned
+      # and a relaunch loop costs no quota. There is no fallback to --staging (browsers refuse its
+      # certificates): a refused budget is an error to fix, e.g. with BBB_TLS_MODE=shared.
+      hook_retry tls budget
+      email_args=(--register-unsafely-without-email)
+      if [ -n "${LETSENCRYPT_EMAIL:-}" ]; then
+        email_args=(--email "$LETSENCRYPT_EMAIL")
+      fi
+      # nginx serves /.well-known/acme-challenge from this webroot (installed by install-bbb.sh).
+      mkdir -p /var/www/bigbluebutton-default/assets
+      certbot certonly --non-interactive --agree-tos "${email_args[@]}" \
+        --webroot --webroot-path /var/www/bigbluebutton-default/assets \
+        --cert-name "$fqdn" --domain "$fqdn" \
+        --deploy-hook 'systemctl reload nginx'
+    fi
+    # BBB's nginx site reads the certificate from these two paths (see install-bbb.sh).
+    ln -sfn "$cert_dir/fullchain.pem" /etc/nginx/ssl/bbb-fullchain.pem
+    ln -sfn "$cert_dir/privkey.pem" /etc/nginx/ssl/bbb-privkey.pem
+    ;;
+  *) die "BBB_TLS_MODE must be shared or letsencrypt, got '$tls_mode'" ;;
+esac
 nginx -t
 systemctl reload nginx
-log "certificate for $fqdn in place"
+log "certificate for $fqdn in place (BBB_TLS_MODE=$tls_mode)"
 
 # --- 5. recordings ----------------------------------------------------------------------------
 if [ -n "${SCALELITE_RECORDINGS_DIR:-}" ]; then

@@ -182,6 +182,8 @@ pub struct Settings {
     /// How often `protect` checks the Scalelite registration and the group's real scale-in
     /// protection (`BBB_HOOK_RECONCILE_INTERVAL`, seconds; default 300).
     pub reconcile_interval: Duration,
+    /// The certificate settings (`BBB_TLS_*`, `BBB_LETSENCRYPT_*`; see `crate::tls`).
+    pub tls: crate::tls::TlsSettings,
 }
 
 pub const DEFAULT_STATE_DIR: &str = "/var/lib/bbb-hook";
@@ -263,6 +265,7 @@ impl Settings {
             bbb_error_grace: seconds("BBB_HOOK_BBB_ERROR_GRACE", 600)?,
             deregister_timeout: seconds("BBB_HOOK_DEREGISTER_TIMEOUT", 300)?,
             reconcile_interval: seconds("BBB_HOOK_RECONCILE_INTERVAL", 300)?,
+            tls: crate::tls::TlsSettings::from_vars(get),
         })
     }
 

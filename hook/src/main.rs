@@ -15,6 +15,7 @@ mod recording_steps;
 mod recordings;
 mod shutdown;
 mod state;
+mod tls;
 
 use std::process::ExitCode;
 
@@ -65,6 +66,20 @@ enum Command {
     RecordName,
     /// Print the systemd time limits that follow from the fleet's drain.max_wait (KEY=VALUE).
     Timeouts,
+    /// The server's certificate (BBB_TLS_MODE).
+    Tls {
+        #[command(subcommand)]
+        action: TlsAction,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum TlsAction {
+    /// Install the fleet's shared certificate from BBB_TLS_CERTIFICATE_PARAMETER (first boot).
+    Install,
+    /// Record a Let's Encrypt request for this server's name, or refuse (exit 78) when the
+    /// fleet used up BBB_LETSENCRYPT_WEEKLY_BUDGET in the last 7 days.
+    Budget,
 }
 
 fn main() -> ExitCode {
@@ -157,5 +172,9 @@ async fn run(command: Command) -> Result<u8, HookError> {
             println!("{}", ctx.record_name());
             Ok(0)
         }
+        Command::Tls { action } => match action {
+            TlsAction::Install => commands::tls::install(&ctx).await.map(|()| 0),
+            TlsAction::Budget => commands::tls::budget(&ctx).await.map(|()| 0),
+        },
     }
 }

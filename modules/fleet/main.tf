@@ -30,6 +30,7 @@ locals {
     var.turn != null ? "BBB_TURN_URIS=${join(" ", var.turn.uris)}" : "",
     var.turn != null && length(try(var.turn.stun_uris, [])) > 0 ? "BBB_STUN_URIS=${join(" ", var.turn.stun_uris)}" : "",
     var.turn != null ? "BBB_TURN_SECRET_PARAMETER=${var.turn.secret_parameter_name}" : "",
+    local.tls_env,
   ]))
 
   user_data = join("\n", [
@@ -100,7 +101,6 @@ locals {
   policies = "${path.module}/policies"
 
   turn_secret_parameter_arn     = var.turn != null ? "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${var.turn.secret_parameter_name}" : null
-  tls_certificate_parameter_arn = var.tls_certificate_parameter_name != null ? "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${var.tls_certificate_parameter_name}" : null
 
   instance_policy_base = jsondecode(templatefile("${local.policies}/instance-policy.json.tftpl", {
     partition                      = local.partition
@@ -126,22 +126,23 @@ locals {
     local.turn_secret_parameter_arn != null ? [jsondecode(templatefile("${local.policies}/read-parameter.json.tftpl", {
       sid = "ReadTurnSecretParameter", parameter_arn = local.turn_secret_parameter_arn
     }))] : [],
-    local.tls_certificate_parameter_arn != null ? [jsondecode(templatefile("${local.policies}/read-parameter.json.tftpl", {
-      sid = "ReadTlsCertificateParameter", parameter_arn = local.tls_certificate_parameter_arn
-    }))] : [],
-    var.tls_certificate_secret_arn != null ? [jsondecode(templatefile("${local.policies}/read-secret.json.tftpl", {
-      sid = "ReadTlsCertificateSecret", secret_arn = var.tls_certificate_secret_arn
+    # var.tls (tls.tf): the shared certificate through SSM's Secrets Manager reference, or the Let's Encrypt budget.
+    [for arn in local.tls_iam.ssm_get_parameter_arns : jsondecode(templatefile("${local.policies}/read-parameter.json.tftpl", {
+      sid = "ReadTlsCertificateParameter", parameter_arn = arn
+    }))],
+    [for arn in local.tls_iam.secret_arns : jsondecode(templatefile("${local.policies}/read-secret.json.tftpl", {
+      sid = "ReadTlsCertificateSecret", secret_arn = arn
+    }))],
+    local.tls_iam.issuance_path_arn != null ? [jsondecode(templatefile("${local.policies}/letsencrypt-budget.json.tftpl", {
+      issuance_path_arn = local.tls_iam.issuance_path_arn, issuance_records_arn = local.tls_iam.issuance_records_arn
     }))] : [],
     try(var.turn.secret_kms_key_arn, null) != null ? [jsondecode(templatefile("${local.policies}/decrypt-via-service.json.tftpl", {
       sid = "DecryptTurnSecret", key_arn = var.turn.secret_kms_key_arn, service = "ssm", region = local.region
     }))] : [],
     # A certificate in Secrets Manager is decrypted by Secrets Manager (SSM only forwards the reference).
-    var.tls_certificate_kms_key_arn != null ? [jsondecode(templatefile("${local.policies}/decrypt-via-service.json.tftpl", {
-      sid     = "DecryptTlsCertificate"
-      key_arn = var.tls_certificate_kms_key_arn
-      service = var.tls_certificate_secret_arn != null ? "secretsmanager" : "ssm"
-      region  = local.region
-    }))] : [],
+    [for arn in local.tls_iam.kms_key_arns : jsondecode(templatefile("${local.policies}/decrypt-via-service.json.tftpl", {
+      sid = "DecryptTlsCertificate", key_arn = arn, service = "secretsmanager", region = local.region
+    }))],
   )
 
   instance_policy = jsonencode(merge(local.instance_policy_base, {

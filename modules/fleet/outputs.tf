@@ -57,3 +57,18 @@ output "scaling_alarm_names" {
   description = "Names of the scale-out and scale-in CloudWatch alarms."
   value       = [aws_cloudwatch_metric_alarm.cpu_min_high.alarm_name, aws_cloudwatch_metric_alarm.cpu_min_low.alarm_name]
 }
+
+output "tls_certificate_secret_name" {
+  description = "Secrets Manager secret the servers read their wildcard certificate from (tls.mode = \"shared\"), or null. Put the certificate there (see the README)."
+  value       = local.tls_secret_name
+}
+
+output "tls_certificate_secret_arn" {
+  description = "ARN of that secret (with tls.certificate_secret_name, a pattern ending in -??????), or null."
+  value       = local.tls_secret_arn
+}
+
+output "tls_certificate_parameter" {
+  description = "SSM parameter name the servers read the certificate through (BBB_TLS_CERTIFICATE_PARAMETER), or null."
+  value       = local.tls_parameter_name
+}

@@ -208,42 +208,6 @@ variable "scalelite_secret_kms_key_arn" {
   }
 }
 
-variable "tls_certificate_parameter_name" {
-  type        = string
-  description = "SSM parameter name that yields the shared wildcard certificate (BBB_TLS_CERTIFICATE_PARAMETER), or null for per-server Let's Encrypt. For a Secrets Manager secret this is /aws/reference/secretsmanager/<secret-name>, and tls_certificate_secret_arn must be set too."
-  default     = null
-
-  validation {
-    condition     = var.tls_certificate_parameter_name == null || can(regex("^/[A-Za-z0-9_./-]{1,1000}$", var.tls_certificate_parameter_name))
-    error_message = "tls_certificate_parameter_name must be a fully qualified SSM parameter name starting with /."
-  }
-}
-
-variable "tls_certificate_secret_arn" {
-  type        = string
-  description = "ARN of the Secrets Manager secret behind tls_certificate_parameter_name when that is a /aws/reference/secretsmanager/ reference (secretsmanager:GetSecretValue on it), or null."
-  default     = null
-
-  validation {
-    condition = var.tls_certificate_secret_arn == null || (
-      can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:", var.tls_certificate_secret_arn))
-      && startswith(coalesce(var.tls_certificate_parameter_name, "-"), "/aws/reference/secretsmanager/")
-    )
-    error_message = "tls_certificate_secret_arn must be a Secrets Manager secret ARN, and tls_certificate_parameter_name must then be /aws/reference/secretsmanager/<secret-name>."
-  }
-}
-
-variable "tls_certificate_kms_key_arn" {
-  type        = string
-  description = "Customer managed KMS key of the TLS certificate parameter or secret, or null when it uses an AWS managed key."
-  default     = null
-
-  validation {
-    condition     = var.tls_certificate_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:", var.tls_certificate_kms_key_arn))
-    error_message = "tls_certificate_kms_key_arn must be a KMS key ARN."
-  }
-}
-
 variable "protect_live_meetings" {
   type        = bool
   description = "Let the hook set scale-in protection on a server while it hosts meetings, so scale-in and instance refresh pick idle servers."
@@ -434,4 +398,44 @@ variable "tags" {
   type        = map(string)
   description = "Tags added to every resource, and propagated to the servers and their volumes."
   default     = {}
+}
+
+variable "tls" {
+  type = object({
+    mode                      = optional(string, "shared")
+    certificate_secret_name   = optional(string)
+    certificate_kms_key_arn   = optional(string)
+    letsencrypt_weekly_budget = optional(number, 40)
+  })
+  description = <<-EOT
+    How the servers get their TLS certificate. "shared" (default): one wildcard certificate for *.<domain>,
+    kept in a Secrets Manager secret (the module creates "bbb/fleets/<name>/tls-certificate" unless
+    certificate_secret_name names an existing one; certificate_kms_key_arn is its customer managed key, null
+    for aws/secretsmanager); every server installs it at launch and picks up renewals within 10 minutes, and
+    no server ever asks Let's Encrypt. "letsencrypt": each server asks Let's Encrypt (HTTP-01) for its own
+    name at first boot, and refuses once the fleet asked letsencrypt_weekly_budget times in 7 days (Let's
+    Encrypt allows 50 per registered domain per week). See the README for the certificate document.
+  EOT
+  default     = {}
+
+  validation {
+    condition     = contains(["shared", "letsencrypt"], var.tls.mode)
+    error_message = "tls.mode must be \"shared\" or \"letsencrypt\"."
+  }
+  validation {
+    condition     = var.tls.certificate_secret_name == null || can(regex("^[A-Za-z0-9/_+=.@-]{1,512}$", var.tls.certificate_secret_name))
+    error_message = "tls.certificate_secret_name must be a Secrets Manager secret name (letters, digits and /_+=.@-), not an ARN."
+  }
+  validation {
+    condition     = var.tls.certificate_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:", var.tls.certificate_kms_key_arn))
+    error_message = "tls.certificate_kms_key_arn must be a KMS key ARN."
+  }
+  validation {
+    condition     = var.tls.mode == "shared" || (var.tls.certificate_secret_name == null && var.tls.certificate_kms_key_arn == null)
+    error_message = "tls.certificate_secret_name and tls.certificate_kms_key_arn only apply with tls.mode = \"shared\"."
+  }
+  validation {
+    condition     = var.tls.letsencrypt_weekly_budget >= 1 && var.tls.letsencrypt_weekly_budget <= 50 && floor(var.tls.letsencrypt_weekly_budget) == var.tls.letsencrypt_weekly_budget
+    error_message = "tls.letsencrypt_weekly_budget must be a whole number from 1 to 50 (Let's Encrypt issues at most 50 certificates per registered domain per week)."
+  }
 }

@@ -35,3 +35,4 @@ pub use lifecycle::{
 };
 pub use route53::{ARecordChange, ChangeAction, ChangeStatus, DnsRecord, CHANGE_BATCH_MAX_RECORDS};
 pub use scheduled::{ScheduledAction, ScheduledActionSpec};
+pub use ssm::ParameterEntry;

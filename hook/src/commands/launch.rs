@@ -33,6 +33,7 @@ pub async fn run(ctx: &Context, dns_only: bool) -> Result<(), HookError> {
         dns::ensure(ctx).await?;
         return Ok(());
     }
+    super::tls::on_launch(ctx).await?;
     let bbb_secret = local_bbb::read_secret(&ctx.settings.bbb_properties)?;
 
     // The record and the (disabled) registration are independent; the server is enabled only

@@ -5,6 +5,7 @@ pub mod launch;
 pub mod protect;
 pub mod status;
 pub mod timeouts;
+pub mod tls;
 
 mod dns;
 mod lifecycle;

@@ -93,7 +93,7 @@ pub async fn run(ctx: &Context) -> Result<(), HookError> {
     if now_secs().saturating_sub(state.registration_checked_at) >= reconcile_every {
         repair_registration(ctx, &mut state, &secret).await?;
     }
-    Ok(())
+    super::tls::on_protect(ctx).await
 }
 
 /// Makes the registration what launch left: present, with BBB's secret and the fleet's

@@ -20,6 +20,7 @@ pub struct Status {
     pub scalelite: Value,
     pub autoscaling: Value,
     pub bbb: Value,
+    pub tls: Value,
     pub hook: Value,
 }
 
@@ -67,6 +68,7 @@ pub async fn collect(ctx: &Context) -> Status {
         scalelite: part(scalelite),
         autoscaling: part(autoscaling),
         bbb: part(bbb),
+        tls: super::tls::describe(ctx),
         hook: part(state),
     }
 }
@@ -104,6 +106,7 @@ pub fn render(s: &Status) -> String {
         ("scalelite", show(&s.scalelite)),
         ("autoscaling", show(&s.autoscaling)),
         ("bbb", show(&s.bbb)),
+        ("tls", show(&s.tls)),
         ("hook", show(&s.hook)),
     ];
     rows.iter().map(|(k, v)| format!("{k:<12} {v}\n")).collect()
