@@ -11,6 +11,7 @@ mod error;
 mod imds;
 mod local_bbb;
 mod logging;
+mod media;
 mod state;
 
 use std::process::ExitCode;
@@ -60,6 +61,9 @@ enum Command {
     },
     /// Print the instance's DNS name.
     RecordName,
+    /// As root, before BBB starts: this instance's IPs (IMDS) into FreeSWITCH, bbb-webrtc-sfu
+    /// and sip.nginx, the public IP on lo, bbb-web's STUN/TURN file. Needs no fleet document.
+    Configure,
 }
 
 fn main() -> ExitCode {
@@ -94,6 +98,9 @@ fn main() -> ExitCode {
 
 async fn run(command: Command) -> Result<u8, HookError> {
     let settings = Settings::from_vars(|name| std::env::var(name).ok())?;
+    if let Command::Configure = command {
+        return commands::configure::run(&settings).await;
+    }
     let refresh = matches!(command, Command::Launch { .. });
     let ctx = Context::build(settings, refresh).await?;
     match command {
@@ -127,6 +134,7 @@ async fn run(command: Command) -> Result<u8, HookError> {
             }
             Ok(0)
         }
+        Command::Configure => Ok(0),
         Command::RecordName => {
             println!("{}", ctx.record_name());
             Ok(0)

@@ -20,6 +20,8 @@ pub struct Status {
     pub scalelite: Value,
     pub autoscaling: Value,
     pub bbb: Value,
+    /// This instance's IPs in the media configuration (`configure`), each disagreement listed.
+    pub media: Value,
     pub hook: Value,
 }
 
@@ -54,8 +56,13 @@ pub async fn collect(ctx: &Context) -> Status {
         let client = local_bbb::client(&ctx.settings, secret)?;
         local_bbb::activity(&client, &ctx.settings.recording_status_dir).await
     };
-    let (dns, scalelite, autoscaling, bbb) =
-        tokio::join!(dns::describe(ctx), scalelite, autoscaling, bbb);
+    let (dns, scalelite, autoscaling, bbb, media) = tokio::join!(
+        dns::describe(ctx),
+        scalelite,
+        autoscaling,
+        bbb,
+        super::configure::check(&ctx.imds)
+    );
     let state = ctx.state.load();
     Status {
         instance_id: ctx.identity.instance_id.clone(),
@@ -67,6 +74,7 @@ pub async fn collect(ctx: &Context) -> Status {
         scalelite: part(scalelite),
         autoscaling: part(autoscaling),
         bbb: part(bbb),
+        media: part(media),
         hook: serde_json::to_value(&state).unwrap_or(Value::Null),
     }
 }
@@ -95,6 +103,30 @@ fn show(v: &Value) -> String {
     }
 }
 
+/// `ok`, or each file and key whose IP disagrees with IMDS.
+fn show_media(v: &Value) -> String {
+    match v.get("mismatches").and_then(Value::as_array) {
+        Some(m) if m.is_empty() => "ok (IPs match IMDS)".into(),
+        Some(m) => {
+            let items: Vec<String> = m
+                .iter()
+                .map(|x| {
+                    let s = |k: &str| x.get(k).and_then(Value::as_str).unwrap_or("-").to_owned();
+                    format!(
+                        "{} {} is {}, want {}",
+                        s("file"),
+                        s("key"),
+                        s("found"),
+                        s("want")
+                    )
+                })
+                .collect();
+            format!("MISMATCH (run bbb-hook configure): {}", items.join("; "))
+        }
+        None => show(v),
+    }
+}
+
 /// The human form: one aligned line per part.
 pub fn render(s: &Status) -> String {
     let rows = [
@@ -104,6 +136,7 @@ pub fn render(s: &Status) -> String {
         ("scalelite", show(&s.scalelite)),
         ("autoscaling", show(&s.autoscaling)),
         ("bbb", show(&s.bbb)),
+        ("media", show_media(&s.media)),
         ("hook", show(&s.hook)),
     ];
     rows.iter().map(|(k, v)| format!("{k:<12} {v}\n")).collect()
