@@ -119,7 +119,11 @@ pub fn lo_addresses(program: &Path) -> Result<Vec<String>, HookError> {
     let out = ip(program, &["-4", "-o", "addr", "show", "dev", "lo"])?;
     Ok(out
         .lines()
-        .filter(|l| l.split_whitespace().any(|t| t == LO_LABEL))
+        .filter(|l| {
+            // `ip -o` ends each line's fields with `\` glued to the label.
+            l.split_whitespace()
+                .any(|t| t.trim_end_matches('\\') == LO_LABEL)
+        })
         .filter_map(|l| {
             let mut t = l.split_whitespace().skip_while(|t| *t != "inet");
             t.next()?;
