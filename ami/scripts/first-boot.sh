@@ -84,6 +84,15 @@ hook_retry launch --dns-only
 log "A record of $fqdn in sync"
 
 # --- 4. BBB hostname and certificate ------------------------------------------------------------
+# This instance's IPs into FreeSWITCH, bbb-webrtc-sfu and sip.nginx (the image holds the build
+# instance's), the public IP on lo, the STUN/TURN file; enabled for every later boot too. Retried:
+# IMDS or SSM may not answer yet; a file it does not recognise (78) keeps failing and stops here.
+systemctl enable bbb-fleet-configure.service
+for attempt in 1 2 3 4 5; do
+  systemctl restart bbb-fleet-configure.service && break
+  [ "$attempt" -lt 5 ] || die "bbb-fleet-configure.service failed (journalctl -u bbb-fleet-configure)"
+  sleep 10
+done
 bbb-conf --setip "$fqdn"
 cert_dir="/etc/letsencrypt/live/$fqdn"
 if [ ! -s "$cert_dir/fullchain.pem" ]; then

@@ -54,6 +54,9 @@ pub fn write(path: &Path, text: &str, access: Access) -> Result<(), HookError> {
             (Access::KeepOr(..), Some(m)) => (m.mode() & 0o7777, Some(m.uid()), Some(m.gid())),
             (Access::KeepOr(mode, gid), None) => (mode, None, gid),
         };
+        // The mode first: once the file is someone else's, changing it needs CAP_FOWNER.
+        f.set_permissions(fs::Permissions::from_mode(mode))
+            .map_err(|e| io(&tmp, "cannot chmod", e))?;
         if uid.is_some() || gid.is_some() {
             let current = f.metadata().map_err(|e| io(&tmp, "cannot stat", e))?;
             if uid.is_some_and(|u| u != current.uid()) || gid.is_some_and(|g| g != current.gid()) {
@@ -61,8 +64,6 @@ pub fn write(path: &Path, text: &str, access: Access) -> Result<(), HookError> {
                     .map_err(|e| io(path, "cannot set the owner of", e))?;
             }
         }
-        f.set_permissions(fs::Permissions::from_mode(mode))
-            .map_err(|e| io(&tmp, "cannot chmod", e))?;
         f.write_all(text.as_bytes())
             .map_err(|e| io(&tmp, "cannot write", e))?;
         f.sync_all().map_err(|e| io(&tmp, "cannot sync", e))?;
