@@ -93,6 +93,15 @@ for attempt in 1 2 3 4 5; do
   [ "$attempt" -lt 5 ] || die "bbb-fleet-configure.service failed (journalctl -u bbb-fleet-configure)"
   sleep 10
 done
+# bbb-conf --setip keeps the scheme of the current serverURL (it does not look at nginx), and the
+# recordings' playback_protocol is separate: both https, as bbb-install's install_ssl sets them.
+web_props=/etc/bigbluebutton/bbb-web.properties
+if grep -q '^bigbluebutton.web.serverURL=' "$web_props"; then
+  sed -i "s|^bigbluebutton.web.serverURL=.*|bigbluebutton.web.serverURL=https://$fqdn|" "$web_props"
+else
+  printf 'bigbluebutton.web.serverURL=https://%s\n' "$fqdn" >>"$web_props"
+fi
+yq e -i '.playback_protocol = "https"' /usr/local/bigbluebutton/core/scripts/bigbluebutton.yml
 bbb-conf --setip "$fqdn"
 cert_dir="/etc/letsencrypt/live/$fqdn"
 if [ ! -s "$cert_dir/fullchain.pem" ]; then
