@@ -32,8 +32,8 @@ pub fn tags(text: &str) -> Option<Vec<Tag<'_>>> {
     while let Some(off) = text[i..].find('<') {
         let start = i + off;
         let rest = &text[start..];
-        if rest.starts_with("<!--") {
-            i = start + 4 + rest[4..].find("-->")? + 3;
+        if let Some(body) = rest.strip_prefix("<!--") {
+            i = start + 4 + body.find("-->")? + 3;
             continue;
         }
         if rest.starts_with("<![CDATA[") {
