@@ -365,3 +365,46 @@ impl From<PlanError> for crate::error::HookError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: Addresses = Addresses {
+        private: Ipv4Addr::new(10, 0, 1, 10),
+        public: Some(Ipv4Addr::new(203, 0, 113, 10)),
+    };
+
+    #[test]
+    fn external_profile_bindings_bound_to_an_address_follow_the_public_one() {
+        let text = "<settings>\n<param name=\"ext-rtp-ip\" value=\"$${local_ip_v4}\"/>\n<param name=\"ext-sip-ip\" value=\"$${external_sip_ip}\"/>\n<param name=\"ws-binding\"  value=\"172.31.5.17:5066\"/>\n<param name=\"wss-binding\"  value=\":7443\"/>\n</settings>\n";
+        let plan = plan_external(Path::new("external.xml"), text, &A).unwrap();
+        let out = plan.text.expect("changed");
+        assert!(out.contains("value=\"$${external_rtp_ip}\""));
+        assert!(out.contains("<param name=\"ws-binding\"  value=\"203.0.113.10:5066\"/>"));
+        assert!(out.contains("value=\":7443\""), "an unbound port stays");
+        let keys: Vec<&str> = plan.changes.iter().map(|c| c.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            ["ext-rtp-ip", "ws-binding"],
+            "only what differs is reported"
+        );
+        let e = plan_external(Path::new("external.xml"), "<settings/>", &A).unwrap_err();
+        assert_eq!(e.key, "ext-rtp-ip");
+    }
+
+    #[test]
+    fn sip_nginx_keeps_variables_and_loopback() {
+        let text = "location /ws {\n  proxy_pass https://$freeswitch_addr:7443;\n}\n";
+        let plan = plan_sip_nginx(Path::new("sip.nginx"), text, &A).unwrap();
+        assert!(plan.text.is_none() && plan.changes.is_empty());
+        let text = "location /ws {\n  proxy_pass http://172.31.5.17:5066;\n}\n";
+        let plan = plan_sip_nginx(Path::new("sip.nginx"), text, &A).unwrap();
+        assert_eq!(
+            plan.text.as_deref(),
+            Some("location /ws {\n  proxy_pass http://203.0.113.10:5066;\n}\n")
+        );
+        let e = plan_sip_nginx(Path::new("sip.nginx"), "location /ws {}\n", &A).unwrap_err();
+        assert!(e.to_string().contains("sip.nginx: proxy_pass"), "{e}");
+    }
+}
