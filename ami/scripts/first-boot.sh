@@ -182,6 +182,24 @@ hook_retry launch --dns-only
 log "A record of $fqdn in sync"
 
 # --- 4. BBB hostname and certificate ------------------------------------------------------------
+# This instance's IPs into FreeSWITCH, bbb-webrtc-sfu and sip.nginx (the image holds the build
+# instance's), the public IP on lo, the STUN/TURN file; enabled for every later boot too. Retried:
+# IMDS or SSM may not answer yet; a file it does not recognise (78) keeps failing and stops here.
+systemctl enable bbb-fleet-configure.service
+for attempt in 1 2 3 4 5; do
+  systemctl restart bbb-fleet-configure.service && break
+  [ "$attempt" -lt 5 ] || die "bbb-fleet-configure.service failed (journalctl -u bbb-fleet-configure)"
+  sleep 10
+done
+# bbb-conf --setip keeps the scheme of the current serverURL (it does not look at nginx), and the
+# recordings' playback_protocol is separate: both https, as bbb-install's install_ssl sets them.
+web_props=/etc/bigbluebutton/bbb-web.properties
+if grep -q '^bigbluebutton.web.serverURL=' "$web_props"; then
+  sed -i "s|^bigbluebutton.web.serverURL=.*|bigbluebutton.web.serverURL=https://$fqdn|" "$web_props"
+else
+  printf 'bigbluebutton.web.serverURL=https://%s\n' "$fqdn" >>"$web_props"
+fi
+yq e -i '.playback_protocol = "https"' /usr/local/bigbluebutton/core/scripts/bigbluebutton.yml
 # BBB_TLS_MODE (fleet.env): "shared" (the default when BBB_TLS_CERTIFICATE_PARAMETER is set) installs the
 # fleet's wildcard certificate and never runs certbot, so replacing servers uses no Let's Encrypt quota;
 # "letsencrypt" asks Let's Encrypt (HTTP-01) for this server's name, within a fleet-wide weekly budget.

@@ -69,7 +69,8 @@ systemctl daemon-reload
 # Loads every unit as systemd will at boot; fails the build on an unknown key or a bad value.
 systemd-analyze verify /etc/systemd/system/bbb-hook-launch.service /etc/systemd/system/bbb-hook-protect.service \
   /etc/systemd/system/bbb-hook-protect.timer /etc/systemd/system/bbb-hook-lifecycle.service \
-  /etc/systemd/system/bbb-fleet-tls-reload.path /etc/systemd/system/bbb-fleet-tls-reload.service
+  /etc/systemd/system/bbb-fleet-tls-reload.path /etc/systemd/system/bbb-fleet-tls-reload.service \
+  /etc/systemd/system/bbb-fleet-configure.service
 # Not enabled here: they need /etc/bbb-fleet/fleet.env and the instance's identity.
-systemctl disable bbb-hook-launch.service bbb-hook-protect.timer bbb-hook-lifecycle.service >/dev/null 2>&1 || true
+systemctl disable bbb-hook-launch.service bbb-hook-protect.timer bbb-hook-lifecycle.service bbb-fleet-configure.service >/dev/null 2>&1 || true
 log "bbb-hook installed, units in /etc/systemd/system (not enabled: first boot does)"

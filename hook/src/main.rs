@@ -14,6 +14,7 @@ mod logging;
 mod recording_steps;
 mod recordings;
 mod shutdown;
+mod media;
 mod state;
 mod tls;
 
@@ -80,6 +81,9 @@ enum TlsAction {
     /// Record a Let's Encrypt request for this server's name, or refuse (exit 78) when the
     /// fleet used up BBB_LETSENCRYPT_WEEKLY_BUDGET in the last 7 days.
     Budget,
+    /// As root, before BBB starts: this instance's IPs (IMDS) into FreeSWITCH, bbb-webrtc-sfu
+    /// and sip.nginx, the public IP on lo, bbb-web's STUN/TURN file. Needs no fleet document.
+    Configure,
 }
 
 fn main() -> ExitCode {
@@ -131,6 +135,9 @@ async fn run_until_stopped(command: Command) -> Result<u8, HookError> {
 
 async fn run(command: Command) -> Result<u8, HookError> {
     let settings = Settings::from_vars(|name| std::env::var(name).ok())?;
+    if let Command::Configure = command {
+        return commands::configure::run(&settings).await;
+    }
     let refresh = matches!(command, Command::Launch { .. });
     let ctx = Context::build(settings, refresh).await?;
     match command {
@@ -168,6 +175,7 @@ async fn run(command: Command) -> Result<u8, HookError> {
             commands::timeouts::run(&ctx);
             Ok(0)
         }
+        Command::Configure => Ok(0),
         Command::RecordName => {
             println!("{}", ctx.record_name());
             Ok(0)

@@ -1,5 +1,6 @@
 //! One module per command.
 
+pub mod configure;
 pub mod drain;
 pub mod launch;
 pub mod protect;

@@ -21,6 +21,8 @@ pub struct Status {
     pub autoscaling: Value,
     pub bbb: Value,
     pub tls: Value,
+    /// This instance's IPs in the media configuration (`configure`), each disagreement listed.
+    pub media: Value,
     pub hook: Value,
 }
 
@@ -55,8 +57,13 @@ pub async fn collect(ctx: &Context) -> Status {
         let client = local_bbb::client(&ctx.settings, secret)?;
         local_bbb::activity(&client, &ctx.settings).await
     };
-    let (dns, scalelite, autoscaling, bbb) =
-        tokio::join!(dns::describe(ctx), scalelite, autoscaling, bbb);
+    let (dns, scalelite, autoscaling, bbb, media) = tokio::join!(
+        dns::describe(ctx),
+        scalelite,
+        autoscaling,
+        bbb,
+        super::configure::check(&ctx.imds)
+    );
     let state = ctx.state.load();
     Status {
         instance_id: ctx.identity.instance_id.clone(),
@@ -69,6 +76,7 @@ pub async fn collect(ctx: &Context) -> Status {
         autoscaling: part(autoscaling),
         bbb: part(bbb),
         tls: super::tls::describe(ctx),
+        media: part(media),
         hook: part(state),
     }
 }
@@ -97,6 +105,30 @@ fn show(v: &Value) -> String {
     }
 }
 
+/// `ok`, or each file and key whose IP disagrees with IMDS.
+fn show_media(v: &Value) -> String {
+    match v.get("mismatches").and_then(Value::as_array) {
+        Some(m) if m.is_empty() => "ok (IPs match IMDS)".into(),
+        Some(m) => {
+            let items: Vec<String> = m
+                .iter()
+                .map(|x| {
+                    let s = |k: &str| x.get(k).and_then(Value::as_str).unwrap_or("-").to_owned();
+                    format!(
+                        "{} {} is {}, want {}",
+                        s("file"),
+                        s("key"),
+                        s("found"),
+                        s("want")
+                    )
+                })
+                .collect();
+            format!("MISMATCH (run bbb-hook configure): {}", items.join("; "))
+        }
+        None => show(v),
+    }
+}
+
 /// The human form: one aligned line per part.
 pub fn render(s: &Status) -> String {
     let rows = [
@@ -107,6 +139,7 @@ pub fn render(s: &Status) -> String {
         ("autoscaling", show(&s.autoscaling)),
         ("bbb", show(&s.bbb)),
         ("tls", show(&s.tls)),
+        ("media", show_media(&s.media)),
         ("hook", show(&s.hook)),
     ];
     rows.iter().map(|(k, v)| format!("{k:<12} {v}\n")).collect()
