@@ -11,7 +11,8 @@
 #      build's): the API shared secret, FreeSWITCH's event socket password, Etherpad's API key, the
 #      GraphQL (Hasura) admin secret
 #   3. the Route53 A record, in sync, before anything asks for a certificate
-#   4. BBB's hostname (bbb-conf --setip) and a Let's Encrypt certificate (HTTP-01)
+#   4. this instance's IPs (bbb-fleet-configure.service), BBB's hostname (bbb-conf --setip) and its certificate:
+#      the fleet's shared wildcard (BBB_TLS_MODE=shared), or Let's Encrypt (HTTP-01) within a weekly budget
 #   5. the recordings EFS: checked mounted, Scalelite's post_publish configuration pointing at it
 #   6. monitoring agents: node_exporter and bbb-exporter bound to the private IP, Grafana Alloy's
 #      push URL (LOKI_PUSH_URL)

@@ -11,10 +11,10 @@ mod error;
 mod imds;
 mod local_bbb;
 mod logging;
+mod media;
 mod recording_steps;
 mod recordings;
 mod shutdown;
-mod media;
 mod state;
 mod tls;
 
@@ -65,6 +65,9 @@ enum Command {
     },
     /// Print the instance's DNS name.
     RecordName,
+    /// As root, before BBB starts: this instance's IPs (IMDS) into FreeSWITCH, bbb-webrtc-sfu
+    /// and sip.nginx, the public IP on lo, bbb-web's STUN/TURN file. Needs no fleet document.
+    Configure,
     /// Print the systemd time limits that follow from the fleet's drain.max_wait (KEY=VALUE).
     Timeouts,
     /// The server's certificate (BBB_TLS_MODE).
@@ -81,9 +84,6 @@ enum TlsAction {
     /// Record a Let's Encrypt request for this server's name, or refuse (exit 78) when the
     /// fleet used up BBB_LETSENCRYPT_WEEKLY_BUDGET in the last 7 days.
     Budget,
-    /// As root, before BBB starts: this instance's IPs (IMDS) into FreeSWITCH, bbb-webrtc-sfu
-    /// and sip.nginx, the public IP on lo, bbb-web's STUN/TURN file. Needs no fleet document.
-    Configure,
 }
 
 fn main() -> ExitCode {

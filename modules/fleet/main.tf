@@ -100,7 +100,7 @@ resource "aws_iam_instance_profile" "instance" {
 locals {
   policies = "${path.module}/policies"
 
-  turn_secret_parameter_arn     = var.turn != null ? "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${var.turn.secret_parameter_name}" : null
+  turn_secret_parameter_arn = var.turn != null ? "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${var.turn.secret_parameter_name}" : null
 
   instance_policy_base = jsondecode(templatefile("${local.policies}/instance-policy.json.tftpl", {
     partition                      = local.partition

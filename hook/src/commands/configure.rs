@@ -129,7 +129,12 @@ pub async fn run(settings: &Settings) -> Result<u8, HookError> {
     let var = |n: &str| std::env::var(n).ok();
     let paths = Paths::from_vars(&var);
     let turn = TurnSettings::from_vars(&var).map_err(HookError::Config)?;
-    let imds = Imds::connect(&settings.imds_endpoint, settings.request_timeout).await?;
+    let imds = Imds::connect(
+        &settings.imds_endpoint,
+        settings.request_timeout,
+        settings.imds_token_ttl,
+    )
+    .await?;
     let a = addresses(&imds).await?;
     tracing::info!(private = %a.private, public = ?a.public.map(|p| p.to_string()), external = %a.external(), "instance addresses");
     let plans = media::plan_all(&paths, &a)?;
