@@ -151,3 +151,29 @@ async fn an_unreadable_state_file_is_an_error_not_a_fresh_start() {
     );
     assert!(i.protected().await);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn protection_follows_meetings_when_the_group_cannot_be_read() {
+    // The reconcile's DescribeAutoScalingInstances refused: an image with this hook on a fleet
+    // whose instance policy predates the reconcile, or the call throttled. Scale-in protection
+    // must still follow the meetings; only the comparison with the group waits.
+    let i = Instance::with_policy(60, |p| {
+        p.without_action("autoscaling:DescribeAutoScalingInstances")
+    })
+    .await;
+    i.hook(&["launch"]).await.ok();
+    i.bbb
+        .add_meeting(bbb_doubles::DoubleMeeting::new("m1", "Lecture"));
+    let run = i.hook(&["protect"]).await;
+    assert!(i.protected().await, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("read the instance's scale-in protection"),
+        "the refused reconcile is logged: {}",
+        run.stderr
+    );
+    assert_eq!(i.state()["protection_checked_at"], 0, "retried next pass");
+    i.bbb.end_meeting("m1");
+    i.hook(&["protect"]).await.ok();
+    assert!(!i.protected().await);
+}
