@@ -4,7 +4,6 @@ use std::time::Instant;
 
 use bbb_core::scalelite::StateChange;
 
-use super::lifecycle::Heartbeats;
 use super::{dns, lifecycle, registration};
 use crate::context::Context;
 use crate::error::HookError;
@@ -45,7 +44,13 @@ pub async fn run(ctx: &Context, dns_only: bool) -> Result<(), HookError> {
     // Both can take minutes (Route53's INSYNC, a slow Scalelite): the launching lifecycle
     // action is kept alive meanwhile.
     let work = async { tokio::try_join!(dns::ensure(ctx), register) };
-    let ((), (scalelite, server)) = with_heartbeats(ctx, work).await?;
+    let ((), (scalelite, server)) = lifecycle::with_heartbeats(
+        ctx,
+        &ctx.config.launching_hook_name,
+        ctx.config.launching_heartbeat_timeout,
+        work,
+    )
+    .await?;
     // A drain at the last shutdown is over: reset before enabling, so a terminating drain
     // from now on drains this registration instead of finding "already drained".
     state.server_id = Some(server.id.clone());
@@ -65,28 +70,4 @@ pub async fn run(ctx: &Context, dns_only: bool) -> Result<(), HookError> {
         "launch complete"
     );
     Ok(())
-}
-
-/// Runs `work`, recording launching-hook heartbeats every half `launching_heartbeat_timeout`
-/// until it ends.
-async fn with_heartbeats<T>(
-    ctx: &Context,
-    work: impl std::future::Future<Output = Result<T, HookError>>,
-) -> Result<T, HookError> {
-    let Some(mut beats) = Heartbeats::new(
-        &ctx.config.launching_hook_name,
-        ctx.config.launching_heartbeat_timeout,
-    ) else {
-        return work.await;
-    };
-    let ticker = async {
-        loop {
-            tokio::time::sleep(beats.every()).await;
-            beats.tick(ctx).await;
-        }
-    };
-    tokio::select! {
-        r = work => r,
-        () = ticker => Err(HookError::Io("launching heartbeats stopped".into())),
-    }
 }
