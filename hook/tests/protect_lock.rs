@@ -177,3 +177,22 @@ async fn protection_follows_meetings_when_the_group_cannot_be_read() {
     i.hook(&["protect"]).await.ok();
     assert!(!i.protected().await);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn first_boots_dns_only_launch_keeps_the_launching_hook_alive() {
+    // First boot runs `launch --dns-only` and waits for Route53 (up to BBB_HOOK_DNS_TIMEOUT)
+    // inside the launching hook's timeout, before certbot, the EFS wait and the launch unit.
+    let i = Instance::new(60).await;
+    let run = i.hook(&["launch", "--dns-only"]).await;
+    run.ok();
+    assert_eq!(i.record().await, Some(vec![i.address.to_string()]));
+    assert!(
+        i.heartbeats(LAUNCHING_HOOK).await >= 1,
+        "no launching heartbeat during the DNS wait:\n{}",
+        run.stderr
+    );
+    assert!(
+        !i.completed(LAUNCHING_HOOK).await,
+        "dns-only completes nothing"
+    );
+}

@@ -29,7 +29,14 @@ pub async fn run(ctx: &Context, dns_only: bool) -> Result<(), HookError> {
         );
     }
     if dns_only {
-        dns::ensure(ctx).await?;
+        // First boot waits for this (Route53's INSYNC) inside the launching hook's timeout.
+        lifecycle::with_heartbeats(
+            ctx,
+            &ctx.config.launching_hook_name,
+            ctx.config.launching_heartbeat_timeout,
+            dns::ensure(ctx),
+        )
+        .await?;
         return Ok(());
     }
     let bbb_secret = local_bbb::read_secret(&ctx.settings.bbb_properties)?;

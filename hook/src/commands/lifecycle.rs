@@ -68,10 +68,25 @@ pub async fn heartbeat(ctx: &Context, hook_name: &str) -> Result<(), HookError> 
     }
 }
 
-/// Runs `work` while recording heartbeats of `hook_name` beside it: one at once (time has
-/// passed since the action began: the signal's poll, a lock), then every half
-/// `timeout_seconds`, sooner after a failed one. Beside the work, not between its steps: a step
-/// that hangs (a Scalelite or BBB timing out, several attempts) must not let the action time
+/// Records one heartbeat of `hook_name`; how long until the next one (half the timeout, a
+/// quarter of that after a failure).
+async fn beat(ctx: &Context, hook_name: &str, every: std::time::Duration) -> std::time::Duration {
+    match heartbeat(ctx, hook_name).await {
+        Ok(()) => {
+            tracing::info!(hook = hook_name, "lifecycle heartbeat recorded");
+            every
+        }
+        Err(e) => {
+            tracing::warn!(hook = hook_name, error = %e, "lifecycle heartbeat failed, retrying");
+            every / 4
+        }
+    }
+}
+
+/// Runs `work` while recording heartbeats of `hook_name` beside it: one first (time has passed
+/// since the action began: first boot, the signal's poll, a lock), then every half
+/// `timeout_seconds` while `work` runs. Beside the work, not between its steps: a step that
+/// hangs (a Scalelite or BBB timing out over several attempts) must not let the action time
 /// out. Without a hook name or timeout, just `work`.
 pub async fn with_heartbeats<T>(
     ctx: &Context,
@@ -83,19 +98,12 @@ pub async fn with_heartbeats<T>(
         return work.await;
     }
     let every = std::time::Duration::from_secs(timeout_seconds) / 2;
+    let first = beat(ctx, hook_name, every).await;
     let ticker = async {
+        let mut next = first;
         loop {
-            let next = match heartbeat(ctx, hook_name).await {
-                Ok(()) => {
-                    tracing::info!(hook = hook_name, "lifecycle heartbeat recorded");
-                    every
-                }
-                Err(e) => {
-                    tracing::warn!(hook = hook_name, error = %e, "lifecycle heartbeat failed, retrying");
-                    every / 4
-                }
-            };
             tokio::time::sleep(next).await;
+            next = beat(ctx, hook_name, every).await;
         }
     };
     tokio::select! {
