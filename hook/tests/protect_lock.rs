@@ -196,3 +196,25 @@ async fn first_boots_dns_only_launch_keeps_the_launching_hook_alive() {
         "dns-only completes nothing"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_launch_on_an_instance_the_group_is_terminating_does_not_enable_it() {
+    // The launching action timed out (ABANDON) or a scale-in took the pending instance: the
+    // target lifecycle state is Terminated before the launch enables the server. Enabling it
+    // would let Scalelite place meetings on an instance about to go.
+    let i = Instance::new(60).await;
+    i.imds.set_target_lifecycle_state(Some("Terminated"));
+    let run = i.hook(&["launch"]).await;
+    assert_eq!(run.code, 78, "{}", run.stderr);
+    assert_ne!(
+        i.server().map(|s| s.state),
+        Some(ServerState::Enabled),
+        "{}",
+        run.stderr
+    );
+    // The drain takes out what the launch made.
+    i.hook(&["drain"]).await.ok();
+    assert!(i.server().is_none());
+    assert_eq!(i.record().await, None);
+    assert!(i.completed(TERMINATING_HOOK).await);
+}

@@ -7,6 +7,7 @@ use bbb_core::scalelite::StateChange;
 use super::{dns, lifecycle, registration};
 use crate::context::Context;
 use crate::error::HookError;
+use crate::imds::TargetState;
 use crate::local_bbb;
 
 /// Runs the launch. With `dns_only`, only the A record (first boot needs it before it asks
@@ -64,6 +65,19 @@ pub async fn run(ctx: &Context, dns_only: bool) -> Result<(), HookError> {
     state.draining = false;
     state.drained = false;
     ctx.state.save(&state)?;
+    // The group may have begun terminating the instance meanwhile (the launching action timed
+    // out, a scale-in took the pending instance): then the server is not enabled, and the
+    // drain takes out the (disabled) registration and the record.
+    if let Ok(Some(TargetState::Terminated)) = ctx.imds.target_lifecycle_state().await {
+        tracing::warn!(
+            server_id = %server.id,
+            "target lifecycle state is Terminated, the server is not enabled"
+        );
+        return Err(HookError::Terminating(
+            "the Auto Scaling group is terminating this instance; the server was not enabled"
+                .into(),
+        ));
+    }
     let server = registration::set_state(&scalelite, &server, StateChange::Enable).await?;
 
     lifecycle::complete(ctx, &ctx.config.launching_hook_name).await?;
