@@ -202,3 +202,31 @@ async fn the_watcher_drains_an_instance_whose_launch_never_finished() {
     // And a launch restarted by systemd now refuses.
     assert_eq!(i.hook(&["launch"]).await.code, 78);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn heartbeats_go_on_while_a_drain_step_hangs() {
+    // The terminating hook's heartbeat timeout is 1 s here (30 s at least in AWS), a Scalelite
+    // that hangs takes its request timeout times its attempts per cordon (about 30 s): the
+    // lifecycle action must be kept alive while a step hangs, not only between polls, or the
+    // group terminates the instance under its meetings.
+    let i = Instance::new(60).await;
+    i.hook(&["launch"]).await.ok();
+    i.bbb.add_meeting(DoubleMeeting::new("m1", "Lecture"));
+    i.imds.set_target_lifecycle_state(Some("Terminated"));
+    let calls = i.scalelite.calls("getServers");
+    i.scalelite.delay_next(1, Duration::from_secs(8));
+    let child = i.spawn(&["drain"], &[("BBB_HOOK_REQUEST_TIMEOUT", "20")]);
+    i.eventually("the cordon's getServers hangs", || {
+        i.scalelite.calls("getServers") > calls
+    })
+    .await;
+    i.eventually_async("heartbeats while it hangs", || async {
+        i.heartbeats(TERMINATING_HOOK).await >= 3
+    })
+    .await;
+    assert!(!cordoned(&i), "the heartbeats came during the hanging call");
+    i.bbb.end_meeting("m1");
+    let run = i.finish(child).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(i.completed(TERMINATING_HOOK).await);
+}

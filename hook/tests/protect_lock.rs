@@ -151,3 +151,70 @@ async fn an_unreadable_state_file_is_an_error_not_a_fresh_start() {
     );
     assert!(i.protected().await);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn protection_follows_meetings_when_the_group_cannot_be_read() {
+    // The reconcile's DescribeAutoScalingInstances refused: an image with this hook on a fleet
+    // whose instance policy predates the reconcile, or the call throttled. Scale-in protection
+    // must still follow the meetings; only the comparison with the group waits.
+    let i = Instance::with_policy(60, |p| {
+        p.without_action("autoscaling:DescribeAutoScalingInstances")
+    })
+    .await;
+    i.hook(&["launch"]).await.ok();
+    i.bbb
+        .add_meeting(bbb_doubles::DoubleMeeting::new("m1", "Lecture"));
+    let run = i.hook(&["protect"]).await;
+    assert!(i.protected().await, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("read the instance's scale-in protection"),
+        "the refused reconcile is logged: {}",
+        run.stderr
+    );
+    assert_eq!(i.state()["protection_checked_at"], 0, "retried next pass");
+    i.bbb.end_meeting("m1");
+    i.hook(&["protect"]).await.ok();
+    assert!(!i.protected().await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn first_boots_dns_only_launch_keeps_the_launching_hook_alive() {
+    // First boot runs `launch --dns-only` and waits for Route53 (up to BBB_HOOK_DNS_TIMEOUT)
+    // inside the launching hook's timeout, before certbot, the EFS wait and the launch unit.
+    let i = Instance::new(60).await;
+    let run = i.hook(&["launch", "--dns-only"]).await;
+    run.ok();
+    assert_eq!(i.record().await, Some(vec![i.address.to_string()]));
+    assert!(
+        i.heartbeats(LAUNCHING_HOOK).await >= 1,
+        "no launching heartbeat during the DNS wait:\n{}",
+        run.stderr
+    );
+    assert!(
+        !i.completed(LAUNCHING_HOOK).await,
+        "dns-only completes nothing"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_launch_on_an_instance_the_group_is_terminating_does_not_enable_it() {
+    // The launching action timed out (ABANDON) or a scale-in took the pending instance: the
+    // target lifecycle state is Terminated before the launch enables the server. Enabling it
+    // would let Scalelite place meetings on an instance about to go.
+    let i = Instance::new(60).await;
+    i.imds.set_target_lifecycle_state(Some("Terminated"));
+    let run = i.hook(&["launch"]).await;
+    assert_eq!(run.code, 78, "{}", run.stderr);
+    assert_ne!(
+        i.server().map(|s| s.state),
+        Some(ServerState::Enabled),
+        "{}",
+        run.stderr
+    );
+    // The drain takes out what the launch made.
+    i.hook(&["drain"]).await.ok();
+    assert!(i.server().is_none());
+    assert_eq!(i.record().await, None);
+    assert!(i.completed(TERMINATING_HOOK).await);
+}

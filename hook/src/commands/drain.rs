@@ -9,7 +9,6 @@
 
 use std::time::{Duration, Instant};
 
-use super::lifecycle::Heartbeats;
 use super::{dns, lifecycle, registration};
 use crate::context::Context;
 use crate::error::HookError;
@@ -53,6 +52,20 @@ pub async fn on_lifecycle_signal(ctx: &Context) -> Result<Outcome, HookError> {
     run(ctx, true).await
 }
 
+/// `work` with heartbeats of the terminating hook beside it.
+async fn terminating_heartbeats<T>(
+    ctx: &Context,
+    work: impl std::future::Future<Output = Result<T, HookError>>,
+) -> Result<T, HookError> {
+    lifecycle::with_heartbeats(
+        ctx,
+        &ctx.config.terminating_hook_name,
+        ctx.config.heartbeat_timeout.max(1),
+        work,
+    )
+    .await
+}
+
 async fn terminating(ctx: &Context) -> bool {
     matches!(
         ctx.imds.target_lifecycle_state().await,
@@ -63,7 +76,13 @@ async fn terminating(ctx: &Context) -> bool {
 /// Drains the instance. `lifecycle`: the terminating hook is known to hold the instance
 /// (otherwise the metadata service is asked).
 pub async fn run(ctx: &Context, lifecycle: bool) -> Result<Outcome, HookError> {
-    let _lock = ctx.state.lock().await?;
+    // The terminating hook holds the instance already: keep it alive while waiting for a
+    // launch or a protect pass to release the lock.
+    let _lock = if lifecycle {
+        terminating_heartbeats(ctx, ctx.state.lock()).await?
+    } else {
+        ctx.state.lock().await?
+    };
     let mut state = ctx.state.load()?;
     let lifecycle = lifecycle || terminating(ctx).await;
     let mut outcome = Outcome::default();
@@ -87,36 +106,34 @@ pub async fn run(ctx: &Context, lifecycle: bool) -> Result<Outcome, HookError> {
         max_wait_s = ctx.config.max_wait_seconds,
         "drain started"
     );
-    let mut beats = lifecycle
-        .then(|| {
-            Heartbeats::new(
-                &ctx.config.terminating_hook_name,
-                ctx.config.heartbeat_timeout.max(1),
-            )
-        })
-        .flatten();
-
-    // 1. No new meeting lands here; 2. meetings end and their recordings are published.
-    let waited = wait_until_idle(ctx, &mut beats).await?;
-    outcome.waited_past_limit = !waited.idle;
-    if !waited.cordoned {
-        outcome
-            .scalelite_failures
-            .push(format!("cordon: {}", waited.cordon_error));
+    // 1. No new meeting lands here; 2. meetings end and their recordings are published;
+    // 3. leave Scalelite and DNS. Heartbeats run beside these steps, not between them.
+    let work = async {
+        let waited = wait_until_idle(ctx).await?;
+        outcome.waited_past_limit = !waited.idle;
+        if !waited.cordoned {
+            outcome
+                .scalelite_failures
+                .push(format!("cordon: {}", waited.cordon_error));
+        }
+        if let Err(e) = leave_scalelite(ctx).await {
+            tracing::warn!(
+                url = %ctx.server_url(),
+                server_id = state.server_id.as_deref().unwrap_or("unknown"),
+                cordoned = waited.cordoned,
+                error = %e,
+                "scalelite registration left behind (the next terraform apply of bbb_fleet removes it)"
+            );
+            outcome.scalelite_failures.push(format!("deregister: {e}"));
+        }
+        dns::remove(ctx).await
+    };
+    if lifecycle {
+        terminating_heartbeats(ctx, work).await?;
+    } else {
+        work.await?;
     }
-
-    // 3. Leave Scalelite, DNS and the group.
-    if let Err(e) = leave_scalelite(ctx, &mut beats).await {
-        tracing::warn!(
-            url = %ctx.server_url(),
-            server_id = state.server_id.as_deref().unwrap_or("unknown"),
-            cordoned = waited.cordoned,
-            error = %e,
-            "scalelite registration left behind (the next terraform apply of bbb_fleet removes it)"
-        );
-        outcome.scalelite_failures.push(format!("deregister: {e}"));
-    }
-    dns::remove(ctx).await?;
+    // 4. Leave the group.
     if lifecycle {
         lifecycle::complete(ctx, &ctx.config.terminating_hook_name).await?;
     }
@@ -162,9 +179,9 @@ async fn deregister(ctx: &Context) -> Result<(), HookError> {
     Ok(())
 }
 
-/// Deregisters, retrying with backoff (1 s doubling to 30 s) for `BBB_HOOK_DEREGISTER_TIMEOUT`
-/// while heartbeating. The last error when it gives up.
-async fn leave_scalelite(ctx: &Context, beats: &mut Option<Heartbeats>) -> Result<(), HookError> {
+/// Deregisters, retrying with backoff (1 s doubling to 30 s) for `BBB_HOOK_DEREGISTER_TIMEOUT`.
+/// The last error when it gives up.
+async fn leave_scalelite(ctx: &Context) -> Result<(), HookError> {
     let deadline = Instant::now() + ctx.settings.deregister_timeout;
     let mut delay = Duration::from_secs(1);
     loop {
@@ -177,9 +194,6 @@ async fn leave_scalelite(ctx: &Context, beats: &mut Option<Heartbeats>) -> Resul
             return Err(e);
         }
         tracing::warn!(error = %e, retry_in_ms = delay.min(left).as_millis() as u64, "deregistration failed, retrying");
-        if let Some(b) = beats.as_mut() {
-            b.tick(ctx).await;
-        }
         if !shutdown::sleep(delay.min(left)).await {
             return Err(e);
         }
@@ -204,11 +218,8 @@ async fn read_activity(ctx: &Context) -> Result<Activity, HookError> {
 }
 
 /// Polls until no meeting runs and no recording is in the works on two reads in a row,
-/// cordoning until Scalelite accepts it and recording lifecycle heartbeats meanwhile.
-async fn wait_until_idle(
-    ctx: &Context,
-    beats: &mut Option<Heartbeats>,
-) -> Result<Waited, HookError> {
+/// cordoning until Scalelite accepts it.
+async fn wait_until_idle(ctx: &Context) -> Result<Waited, HookError> {
     let deadline = Instant::now() + ctx.config.max_wait();
     let grace = ctx.settings.bbb_error_grace;
     let mut cordoned = false;
@@ -301,9 +312,6 @@ async fn wait_until_idle(
                 cordoned,
                 cordon_error,
             });
-        }
-        if let Some(b) = beats.as_mut() {
-            b.tick(ctx).await;
         }
         let next = if idle_reads > 0 {
             ctx.settings.poll_interval

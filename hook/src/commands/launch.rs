@@ -4,10 +4,10 @@ use std::time::Instant;
 
 use bbb_core::scalelite::StateChange;
 
-use super::lifecycle::Heartbeats;
 use super::{dns, lifecycle, registration};
 use crate::context::Context;
 use crate::error::HookError;
+use crate::imds::TargetState;
 use crate::local_bbb;
 
 /// Runs the launch. With `dns_only`, only the A record (first boot needs it before it asks
@@ -30,7 +30,14 @@ pub async fn run(ctx: &Context, dns_only: bool) -> Result<(), HookError> {
         );
     }
     if dns_only {
-        dns::ensure(ctx).await?;
+        // First boot waits for this (Route53's INSYNC) inside the launching hook's timeout.
+        lifecycle::with_heartbeats(
+            ctx,
+            &ctx.config.launching_hook_name,
+            ctx.config.launching_heartbeat_timeout,
+            dns::ensure(ctx),
+        )
+        .await?;
         return Ok(());
     }
     super::tls::on_launch(ctx).await?;
@@ -46,13 +53,32 @@ pub async fn run(ctx: &Context, dns_only: bool) -> Result<(), HookError> {
     // Both can take minutes (Route53's INSYNC, a slow Scalelite): the launching lifecycle
     // action is kept alive meanwhile.
     let work = async { tokio::try_join!(dns::ensure(ctx), register) };
-    let ((), (scalelite, server)) = with_heartbeats(ctx, work).await?;
+    let ((), (scalelite, server)) = lifecycle::with_heartbeats(
+        ctx,
+        &ctx.config.launching_hook_name,
+        ctx.config.launching_heartbeat_timeout,
+        work,
+    )
+    .await?;
     // A drain at the last shutdown is over: reset before enabling, so a terminating drain
     // from now on drains this registration instead of finding "already drained".
     state.server_id = Some(server.id.clone());
     state.draining = false;
     state.drained = false;
     ctx.state.save(&state)?;
+    // The group may have begun terminating the instance meanwhile (the launching action timed
+    // out, a scale-in took the pending instance): then the server is not enabled, and the
+    // drain takes out the (disabled) registration and the record.
+    if let Ok(Some(TargetState::Terminated)) = ctx.imds.target_lifecycle_state().await {
+        tracing::warn!(
+            server_id = %server.id,
+            "target lifecycle state is Terminated, the server is not enabled"
+        );
+        return Err(HookError::Terminating(
+            "the Auto Scaling group is terminating this instance; the server was not enabled"
+                .into(),
+        ));
+    }
     let server = registration::set_state(&scalelite, &server, StateChange::Enable).await?;
 
     lifecycle::complete(ctx, &ctx.config.launching_hook_name).await?;
@@ -66,28 +92,4 @@ pub async fn run(ctx: &Context, dns_only: bool) -> Result<(), HookError> {
         "launch complete"
     );
     Ok(())
-}
-
-/// Runs `work`, recording launching-hook heartbeats every half `launching_heartbeat_timeout`
-/// until it ends.
-async fn with_heartbeats<T>(
-    ctx: &Context,
-    work: impl std::future::Future<Output = Result<T, HookError>>,
-) -> Result<T, HookError> {
-    let Some(mut beats) = Heartbeats::new(
-        &ctx.config.launching_hook_name,
-        ctx.config.launching_heartbeat_timeout,
-    ) else {
-        return work.await;
-    };
-    let ticker = async {
-        loop {
-            tokio::time::sleep(beats.every()).await;
-            beats.tick(ctx).await;
-        }
-    };
-    tokio::select! {
-        r = work => r,
-        () = ticker => Err(HookError::Io("launching heartbeats stopped".into())),
-    }
 }

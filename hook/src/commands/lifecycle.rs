@@ -68,45 +68,46 @@ pub async fn heartbeat(ctx: &Context, hook_name: &str) -> Result<(), HookError> 
     }
 }
 
-/// Heartbeats of one lifecycle hook at half its heartbeat timeout; a missed one is retried on
-/// the next tick.
-pub struct Heartbeats {
-    hook_name: String,
-    every: std::time::Duration,
-    last: std::time::Instant,
+/// Records one heartbeat of `hook_name`; how long until the next one (half the timeout, a
+/// quarter of that after a failure).
+async fn beat(ctx: &Context, hook_name: &str, every: std::time::Duration) -> std::time::Duration {
+    match heartbeat(ctx, hook_name).await {
+        Ok(()) => {
+            tracing::info!(hook = hook_name, "lifecycle heartbeat recorded");
+            every
+        }
+        Err(e) => {
+            tracing::warn!(hook = hook_name, error = %e, "lifecycle heartbeat failed, retrying");
+            every / 4
+        }
+    }
 }
 
-impl Heartbeats {
-    /// `None` when there is no such hook (no name or no timeout).
-    pub fn new(hook_name: &str, timeout_seconds: u64) -> Option<Self> {
-        if hook_name.is_empty() || timeout_seconds == 0 {
-            return None;
-        }
-        Some(Self {
-            hook_name: hook_name.to_owned(),
-            every: std::time::Duration::from_secs(timeout_seconds) / 2,
-            last: std::time::Instant::now(),
-        })
+/// Runs `work` while recording heartbeats of `hook_name` beside it: one first (time has passed
+/// since the action began: first boot, the signal's poll, a lock), then every half
+/// `timeout_seconds` while `work` runs. Beside the work, not between its steps: a step that
+/// hangs (a Scalelite or BBB timing out over several attempts) must not let the action time
+/// out. Without a hook name or timeout, just `work`.
+pub async fn with_heartbeats<T>(
+    ctx: &Context,
+    hook_name: &str,
+    timeout_seconds: u64,
+    work: impl std::future::Future<Output = Result<T, HookError>>,
+) -> Result<T, HookError> {
+    if hook_name.is_empty() || timeout_seconds == 0 {
+        return work.await;
     }
-
-    /// The interval between heartbeats.
-    pub fn every(&self) -> std::time::Duration {
-        self.every
-    }
-
-    /// Records a heartbeat when one is due.
-    pub async fn tick(&mut self, ctx: &Context) {
-        if self.last.elapsed() < self.every {
-            return;
+    let every = std::time::Duration::from_secs(timeout_seconds) / 2;
+    let first = beat(ctx, hook_name, every).await;
+    let ticker = async {
+        let mut next = first;
+        loop {
+            tokio::time::sleep(next).await;
+            next = beat(ctx, hook_name, every).await;
         }
-        match heartbeat(ctx, &self.hook_name).await {
-            Ok(()) => {
-                tracing::info!(hook = %self.hook_name, "lifecycle heartbeat recorded");
-                self.last = std::time::Instant::now();
-            }
-            Err(e) => {
-                tracing::warn!(hook = %self.hook_name, error = %e, "lifecycle heartbeat failed")
-            }
-        }
+    };
+    tokio::select! {
+        r = work => r,
+        () = ticker => Err(HookError::Io("lifecycle heartbeats stopped".into())),
     }
 }

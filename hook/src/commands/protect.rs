@@ -52,17 +52,26 @@ pub async fn run(ctx: &Context) -> Result<(), HookError> {
     let stored = state.clone();
     if now_secs().saturating_sub(state.protection_checked_at) >= reconcile_every {
         // The group's real value: an operator, a group protecting new instances, or a lost
-        // update may have changed it behind the hook's back.
-        let real = ctx
+        // update may have changed it behind the hook's back. A failed read (the permission
+        // missing from an older instance policy, throttling) must not stop protection from
+        // following the meetings: the stored value is used and the read retried next pass.
+        match ctx
             .aws
             .instance_scale_in_protection(&ctx.identity.instance_id)
             .await
-            .map_err(HookError::aws("read the instance's scale-in protection"))?;
-        if real != state.protected {
-            tracing::info!(stored = ?state.protected, group = ?real, "stored protection differs from the group's, using the group's");
+            .map_err(HookError::aws("read the instance's scale-in protection"))
+        {
+            Ok(real) => {
+                if real != state.protected {
+                    tracing::info!(stored = ?state.protected, group = ?real, "stored protection differs from the group's, using the group's");
+                }
+                state.protected = real;
+                state.protection_checked_at = now_secs();
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, stored = ?state.protected, "group's protection unreadable, using the stored value; retried next pass")
+            }
         }
-        state.protected = real;
-        state.protection_checked_at = now_secs();
     }
     if state.protected != Some(wanted) {
         ctx.aws
