@@ -39,10 +39,11 @@ async fn a_protect_pass_racing_a_drain_never_brings_the_server_back() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn protect_repairs_a_cordoned_registration_with_a_wrong_secret() {
+async fn protect_corrects_the_secret_but_keeps_an_operators_cordon() {
     let i = Instance::new(60).await;
     i.hook(&["launch"]).await.ok();
     let id = i.server().expect("registered").id;
+    // An operator cordons the server in Scalelite for maintenance (and the secret drifted).
     i.scalelite.modify_server(&id, |s| {
         s.state = ServerState::Cordoned;
         s.secret = "someone-elses-secret".into();
@@ -51,18 +52,44 @@ async fn protect_repairs_a_cordoned_registration_with_a_wrong_secret() {
     run.ok();
     let s = i.server().expect("registered");
     assert_eq!(s.id, id);
-    assert_eq!(s.state, ServerState::Enabled, "{}", run.stderr);
-    assert_eq!(s.secret, support::BBB_SECRET);
+    assert_eq!(s.secret, support::BBB_SECRET, "the secret is BBB's again");
+    assert_eq!(
+        s.state,
+        ServerState::Cordoned,
+        "protect never undoes a cordon it did not make: {}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("left as is"), "{}", run.stderr);
+    // Scalelite's poller turns a cordoned server at load 0 into disabled: still left alone.
+    i.scalelite
+        .modify_server(&id, |s| s.state = ServerState::Disabled);
+    i.hook_with(&["protect"], &[("BBB_HOOK_RECONCILE_INTERVAL", "0.01")])
+        .await
+        .ok();
+    assert_eq!(i.server().map(|s| s.state), Some(ServerState::Disabled));
 
-    // While draining, a cordoned registration is exactly what is wanted.
+    // A registration that vanished is added again, and enabled: launch had enabled it.
+    assert!(i.scalelite.remove_server(&id));
+    let run = i
+        .hook_with(&["protect"], &[("BBB_HOOK_RECONCILE_INTERVAL", "0.01")])
+        .await;
+    run.ok();
+    assert_eq!(
+        i.server().map(|s| s.state),
+        Some(ServerState::Enabled),
+        "{}",
+        run.stderr
+    );
+
+    // While draining, nothing is re-added or re-enabled.
+    let id = i.server().expect("registered").id;
     let mut state = i.state();
     state["draining"] = true.into();
     state["registration_checked_at"] = 0.into();
     std::fs::write(i.path("state/state.json"), state.to_string()).expect("write state");
-    i.scalelite
-        .modify_server(&id, |s| s.state = ServerState::Cordoned);
+    assert!(i.scalelite.remove_server(&id));
     i.hook(&["protect"]).await.ok();
-    assert_eq!(i.server().map(|s| s.state), Some(ServerState::Cordoned));
+    assert!(i.server().is_none());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

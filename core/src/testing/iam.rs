@@ -422,7 +422,9 @@ mod tests {
         assert!(p.allows("ssm:GetParameter", &parameter_arn("/bbb/s")));
         assert!(!p.allows("ssm:GetParameter", &parameter_arn("/bbb/other")));
         assert!(!p.allows("ssm:GetParameters", &parameter_arn("/bbb/s")));
-        assert!(!p.allows("autoscaling:DescribeAutoScalingInstances", "*"));
+        // protect reads the group's real protection of its instance (hook/src/commands/protect.rs).
+        assert!(p.allows("autoscaling:DescribeAutoScalingInstances", "*"));
+        assert!(!p.allows("autoscaling:UpdateAutoScalingGroup", "*"));
         assert!(p.allows("autoscaling:DescribeAutoScalingGroups", "*"));
         let without = p.without_action("route53:ListResourceRecordSets");
         assert!(!without.allows("route53:ListResourceRecordSets", zone));

@@ -105,8 +105,10 @@ pub async fn run(ctx: &Context) -> Result<(), HookError> {
     super::tls::on_protect(ctx).await
 }
 
-/// Makes the registration what launch left: present, with BBB's secret and the fleet's
-/// settings, and enabled. Only called under the state lock with `draining` unset.
+/// Keeps the registration launch made: re-added (and enabled, as launch left it) when it
+/// vanished, BBB's secret and the fleet's settings corrected; a cordon or disable made outside the
+/// hook (an operator's maintenance, or Scalelite's poller turning a cordoned server disabled) is
+/// left as is. Only called under the state lock with `draining` unset.
 async fn repair_registration(
     ctx: &Context,
     state: &mut HookState,
@@ -115,19 +117,22 @@ async fn repair_registration(
     let scalelite = ctx.scalelite().await?;
     let before = registration::find(ctx, &scalelite).await?;
     let server = registration::ensure(ctx, &scalelite, bbb_secret).await?;
-    if server.state != ServerState::Enabled {
-        tracing::warn!(server_id = %server.id, state = server.state.as_str(), "registration not enabled, enabling");
-    }
-    let server = registration::set_state(&scalelite, &server, StateChange::Enable).await?;
-    match before {
+    let server = match before {
         None => {
-            tracing::warn!(server_id = %server.id, url = %ctx.server_url(), "registration vanished from scalelite, registration repaired")
+            let server = registration::set_state(&scalelite, &server, StateChange::Enable).await?;
+            tracing::warn!(server_id = %server.id, url = %ctx.server_url(), "registration vanished from scalelite, registration repaired");
+            server
         }
-        Some(b) if b.state != ServerState::Enabled => {
-            tracing::info!(server_id = %server.id, was = b.state.as_str(), "registration repaired")
+        Some(_) if server.state != ServerState::Enabled => {
+            tracing::warn!(
+                server_id = %server.id,
+                state = server.state.as_str(),
+                "registration not enabled in scalelite (cordoned or disabled outside bbb-hook): left as is; enable it in scalelite to take meetings again"
+            );
+            server
         }
-        Some(_) => {}
-    }
+        Some(_) => server,
+    };
     state.server_id = Some(server.id);
     state.registration_checked_at = now_secs();
     ctx.state.save(state)
