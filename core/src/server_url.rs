@@ -55,6 +55,19 @@ pub fn normalize_bbb_api_url(input: &str) -> Result<String, ServerUrlError> {
     Ok(format!("{origin}{path}"))
 }
 
+/// Whether two spellings name the same BBB server API: both normalise, to the same URL.
+///
+/// Scalelite stores a URL as addServer got it and calls `url + "/" + action` after adding a
+/// slash only when missing, connecting by host name; so a trailing slash and the case of
+/// scheme and host do not make another server. The `/bigbluebutton/api` suffix is compared
+/// as the docs and `bbb-hook` spell it: `https://bbb1.example.com` names that API.
+pub fn same_bbb_api_url(a: &str, b: &str) -> bool {
+    match (normalize_bbb_api_url(a), normalize_bbb_api_url(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,6 +99,22 @@ mod tests {
             ok("https://h.example:443/"),
             "https://h.example/bigbluebutton/api"
         );
+    }
+
+    #[test]
+    fn same_server_whatever_the_spelling() {
+        let same = |a: &str, b: &str| same_bbb_api_url(a, b);
+        assert!(same(
+            "HTTPS://BBB1.Example.com/bigbluebutton/api/",
+            "https://bbb1.example.com"
+        ));
+        assert!(same(
+            "https://h.example:443/",
+            "https://h.example/bigbluebutton/api"
+        ));
+        assert!(!same("http://h.example", "https://h.example"));
+        assert!(!same("https://h.example/a", "https://h.example/A"));
+        assert!(!same("https://h.example/x", "not a url"));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use bbb_core::same_bbb_api_url;
 use bbb_core::scalelite::{ScaleliteClient, ScaleliteConfig, ScaleliteError, Server};
 use tokio::sync::Mutex;
 
@@ -59,12 +60,14 @@ impl ScalelitePool {
         Ok(self.servers().await?.iter().find(|s| s.id == id).cloned())
     }
 
+    /// The server registered under any spelling of `api_url` (case of scheme and host, a
+    /// trailing slash, the `/bigbluebutton/api` suffix: see `same_bbb_api_url`).
     pub async fn find_by_url(&self, api_url: &str) -> Result<Option<Server>, Diagnostics> {
         Ok(self
             .servers()
             .await?
             .iter()
-            .find(|s| s.url.trim_end_matches('/') == api_url)
+            .find(|s| same_bbb_api_url(&s.url, api_url))
             .cloned())
     }
 }

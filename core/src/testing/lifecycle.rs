@@ -35,6 +35,8 @@ pub struct LifecycleCall {
 /// The stub; stopped when dropped.
 pub struct LifecycleStub {
     server: MockServer,
+    /// moto's `host:port`.
+    addr: String,
 }
 
 fn ok(action: &str) -> ResponseTemplate {
@@ -222,11 +224,41 @@ impl LifecycleStub {
             moto.port_or_known_default().unwrap_or(80)
         );
         Mock::given(wiremock::matchers::any())
-            .respond_with(ForwardTo { addr })
+            .respond_with(ForwardTo { addr: addr.clone() })
             .with_priority(10)
             .mount(&server)
             .await;
-        Self { server }
+        Self { server, addr }
+    }
+
+    /// From now on, the `n`-th call of Auto Scaling action `action` (1-based) fails with
+    /// AWS's 400 `code`; the calls before it, and every later one, reach moto. For failures
+    /// in the middle of a sequence of calls, such as a create that puts two actions.
+    pub async fn fail_nth(&self, action: &str, n: u64, code: &str, message: &str) {
+        let call =
+            || Mock::given(method("POST")).and(body_string_contains(format!("Action={action}")));
+        if n > 1 {
+            call()
+                .respond_with(ForwardTo {
+                    addr: self.addr.clone(),
+                })
+                .up_to_n_times(n - 1)
+                .with_priority(2)
+                .mount(&self.server)
+                .await;
+        }
+        let failure = ResponseTemplate::new(400)
+            .insert_header("content-type", "text/xml")
+            .set_body_string(format!(
+                "<ErrorResponse xmlns=\"{NS}\"><Error><Type>Sender</Type><Code>{code}</Code>\
+                 <Message>{message}</Message></Error><RequestId>stub</RequestId></ErrorResponse>"
+            ));
+        call()
+            .respond_with(failure)
+            .up_to_n_times(1)
+            .with_priority(3)
+            .mount(&self.server)
+            .await;
     }
 
     /// The endpoint URL.

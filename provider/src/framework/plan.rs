@@ -129,9 +129,8 @@ pub fn requires_replace(
         return out;
     }
     for attr in &block.attributes {
-        if attr.has(PlanModifier::RequiresReplace)
-            && prior.get(&attr.name) != planned.get(&attr.name)
-        {
+        let (before, after) = (prior.get(&attr.name), planned.get(&attr.name));
+        if before != after && attr.replaces(before, after) {
             out.push(path.join(&attr.name));
         }
     }
@@ -269,6 +268,34 @@ mod tests {
         assert_eq!(
             requires_replace(&block(), &prior, &planned, &AttrPath::root()),
             vec![AttrPath::attr("name")]
+        );
+    }
+
+    #[test]
+    fn replace_if_lets_a_new_spelling_of_the_same_value_update_in_place() {
+        let differs_ignoring_case = |a: &Value, b: &Value| match (a.as_str(), b.as_str()) {
+            (Some(a), Some(b)) => !a.eq_ignore_ascii_case(b),
+            _ => true,
+        };
+        let block = Block::new().attribute(
+            Attribute::string("host")
+                .required()
+                .requires_replace_if(differs_ignoring_case),
+        );
+        let prior = obj(&[("host", "H.example".into())]);
+        let respelled = obj(&[("host", "h.example".into())]);
+        let moved = obj(&[("host", "other.example".into())]);
+        let unknown = obj(&[("host", Value::Unknown)]);
+        let root = AttrPath::root();
+        assert!(requires_replace(&block, &prior, &respelled, &root).is_empty());
+        assert_eq!(
+            requires_replace(&block, &prior, &moved, &root),
+            vec![AttrPath::attr("host")]
+        );
+        assert_eq!(
+            requires_replace(&block, &prior, &unknown, &root),
+            vec![AttrPath::attr("host")],
+            "an unknown value may be another one"
         );
     }
 

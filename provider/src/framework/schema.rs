@@ -19,6 +19,10 @@ pub enum PlanModifier {
     UseStateForUnknown,
 }
 
+/// Decides, from an attribute's prior and planned values (known and different), whether the
+/// change still replaces the resource: `false` when both name the same thing.
+pub type ReplaceIf = Arc<dyn Fn(&Value, &Value) -> bool + Send + Sync>;
+
 #[derive(Clone)]
 pub struct Attribute {
     pub name: String,
@@ -33,6 +37,8 @@ pub struct Attribute {
     pub default: Option<Value>,
     pub validators: Vec<Arc<dyn Validator>>,
     pub modifiers: Vec<PlanModifier>,
+    /// Narrows `RequiresReplace` to the changes this predicate confirms.
+    pub replace_if: Option<ReplaceIf>,
 }
 
 impl std::fmt::Debug for Attribute {
@@ -59,6 +65,7 @@ impl Attribute {
             default: None,
             validators: Vec::new(),
             modifiers: Vec::new(),
+            replace_if: None,
         }
     }
 
@@ -127,6 +134,30 @@ impl Attribute {
     pub fn requires_replace(mut self) -> Self {
         self.modifiers.push(PlanModifier::RequiresReplace);
         self
+    }
+
+    /// Requires replacement only for a change `replaces(prior, planned)` confirms: for
+    /// values with more than one spelling (semantic equality), a new spelling of the same
+    /// thing is an in-place update. Unknown planned values still replace.
+    pub fn requires_replace_if(
+        mut self,
+        replaces: impl Fn(&Value, &Value) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.replace_if = Some(Arc::new(replaces));
+        self.requires_replace()
+    }
+
+    /// Whether a change from `prior` to `planned` (which differ) replaces the resource.
+    pub fn replaces(&self, prior: &Value, planned: &Value) -> bool {
+        if !self.has(PlanModifier::RequiresReplace) {
+            return false;
+        }
+        match &self.replace_if {
+            Some(replaces) if planned.is_wholly_known() && !prior.is_null() => {
+                replaces(prior, planned)
+            }
+            _ => true,
+        }
     }
 
     pub fn use_state_for_unknown(mut self) -> Self {

@@ -10,6 +10,7 @@ pub mod fleet;
 pub mod scalelite_server;
 pub mod scalelite_servers;
 pub mod schedule;
+mod schedule_actions;
 pub mod server_meetings;
 #[cfg(feature = "test-resource")]
 pub mod test_echo;

@@ -5,9 +5,9 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use bbb_core::bbb::{BbbClient, BbbConfig};
-use bbb_core::normalize_bbb_api_url;
 use bbb_core::scalelite::{NewServer, Server, ServerState, ServerUpdate, StateChange};
 use bbb_core::Secret;
+use bbb_core::{normalize_bbb_api_url, same_bbb_api_url};
 use serde::{Deserialize, Serialize};
 
 use crate::framework::validators::{greater_than, http_url, not_blank, one_of, Validator};
@@ -43,14 +43,15 @@ struct Model {
 
 impl Model {
     /// Fills what Scalelite reports. `url` keeps the configuration's spelling while it
-    /// normalises to the URL Scalelite holds; otherwise it takes Scalelite's.
+    /// names the server Scalelite holds (both normalised); otherwise it takes Scalelite's.
+    /// `api_url` is Scalelite's URL normalised, as planned from `url`.
     fn refresh_from(&mut self, server: &Server, keep_secret: bool) {
-        let same_url = normalize_bbb_api_url(&self.url).is_ok_and(|u| u == server.url);
-        if !same_url {
+        if !same_bbb_api_url(&self.url, &server.url) {
             self.url = server.url.clone();
         }
         self.id = Some(server.id.clone());
-        self.api_url = Some(server.url.clone());
+        self.api_url =
+            Some(normalize_bbb_api_url(&server.url).unwrap_or_else(|_| server.url.clone()));
         if keep_secret || self.secret.is_some() {
             self.secret = Some(server.secret.expose().to_string());
         }
@@ -108,6 +109,14 @@ fn duration() -> impl Validator {
                 );
             }
         }
+    }
+}
+
+/// Whether two `url` values name the same server (see `same_bbb_api_url`).
+fn same_url_value(a: &Value, b: &Value) -> bool {
+    match (a.as_str(), b.as_str()) {
+        (Some(a), Some(b)) => same_bbb_api_url(a, b),
+        _ => false,
     }
 }
 
@@ -196,10 +205,10 @@ impl Resource<ProviderData> for ScaleliteServer {
                 .attribute(
                     Attribute::string("url")
                         .required()
-                        .requires_replace()
+                        .requires_replace_if(|prior, planned| !same_url_value(prior, planned))
                         .validate(http_url())
                         .validate(bbb_url())
-                        .description("The BBB server's URL, e.g. `https://bbb1.example.com` (`/bigbluebutton/api` is appended when missing). Scalelite cannot change it: a new URL replaces the server."),
+                        .description("The BBB server's URL, e.g. `https://bbb1.example.com` (`/bigbluebutton/api` is appended when missing). Scalelite cannot change it: a URL naming another server replaces the server, while another spelling of the same one (case of scheme and host, a trailing slash, the `/bigbluebutton/api` suffix) is an in-place update of the spelling only."),
                 )
                 .attribute(Attribute::string("api_url").computed().use_state_for_unknown().description("The API URL Scalelite holds (`url` normalised)."))
                 .attribute(Attribute::string("secret").optional().sensitive().validate(not_blank()).description("The BBB server's shared secret (`securitySalt`), stored in state. Set exactly one of `secret` and `secret_wo` (preferred)."))

@@ -500,7 +500,7 @@ fn has_run(time: Option<&str>) -> bool {
         .is_some_and(|t| t <= now_secs())
 }
 
-fn is_gone(e: &AwsError) -> bool {
+pub(super) fn is_gone(e: &AwsError) -> bool {
     e.is_not_found()
         || (e.code() == Some("ValidationError")
             && e.to_string().to_ascii_lowercase().contains("not found"))
@@ -596,20 +596,16 @@ impl Schedule {
         Ok(())
     }
 
-    async fn put(&self, data: &ProviderData, planned: &Value) -> Result<Applied, Diagnostics> {
+    /// Puts both actions; see `schedule_actions` for the order and a failed create.
+    async fn put(&self, data: &ProviderData, req: &ApplyRequest) -> Result<Applied, Diagnostics> {
         let aws = data.aws().await?;
-        let mut model: Model = planned.decode()?;
+        let mut model: Model = req.planned.decode()?;
         if model.autoscaling_group_name.is_none() {
             model.autoscaling_group_name = model.fleet.clone();
         }
         Self::fill_return_sizes(aws, &mut model).await?;
         let (up, down) = Self::specs(&model)?;
-        aws.put_scheduled_action(&up)
-            .await
-            .map_err(|e| aws_error(&format!("put scheduled action {}", up.name), &e))?;
-        aws.put_scheduled_action(&down)
-            .await
-            .map_err(|e| aws_error(&format!("put scheduled action {}", down.name), &e))?;
+        super::schedule_actions::put_pair(aws, &up, &down, req.prior.is_null()).await?;
         model.id = Some(format!("{}/{}", up.asg_name, model.name));
         model.scale_up_action_name = Some(up.name);
         model.scale_down_action_name = Some(down.name);
@@ -1039,7 +1035,7 @@ impl Resource<ProviderData> for Schedule {
     }
 
     async fn create(&self, data: &ProviderData, req: ApplyRequest) -> Result<Applied, Diagnostics> {
-        self.put(data, &req.planned).await
+        self.put(data, &req).await
     }
 
     async fn read(
@@ -1105,7 +1101,7 @@ impl Resource<ProviderData> for Schedule {
     }
 
     async fn update(&self, data: &ProviderData, req: ApplyRequest) -> Result<Applied, Diagnostics> {
-        self.put(data, &req.planned).await
+        self.put(data, &req).await
     }
 
     async fn delete(&self, data: &ProviderData, req: ApplyRequest) -> Result<(), Diagnostics> {
