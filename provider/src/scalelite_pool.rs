@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use bbb_core::same_bbb_api_url;
+use bbb_core::names_registered_url;
 use bbb_core::scalelite::{ScaleliteClient, ScaleliteConfig, ScaleliteError, Server};
 use tokio::sync::Mutex;
 
@@ -60,14 +60,15 @@ impl ScalelitePool {
         Ok(self.servers().await?.iter().find(|s| s.id == id).cloned())
     }
 
-    /// The server registered under any spelling of `api_url` (case of scheme and host, a
-    /// trailing slash, the `/bigbluebutton/api` suffix: see `same_bbb_api_url`).
+    /// The server registered as `api_url` in any spelling of the same endpoint (case of
+    /// scheme and host, a default port, a trailing slash: see `names_registered_url`). A
+    /// registration without the API path is another endpoint for Scalelite, so it is not it.
     pub async fn find_by_url(&self, api_url: &str) -> Result<Option<Server>, Diagnostics> {
         Ok(self
             .servers()
             .await?
             .iter()
-            .find(|s| same_bbb_api_url(&s.url, api_url))
+            .find(|s| names_registered_url(api_url, &s.url))
             .cloned())
     }
 }
