@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use bbb_core::names_registered_url;
 use bbb_core::scalelite::{ScaleliteClient, ScaleliteConfig, ScaleliteError, Server};
+use bbb_core::{canonical_registered_url, names_registered_url};
 use tokio::sync::Mutex;
 
 use crate::config::Settings;
@@ -69,6 +69,20 @@ impl ScalelitePool {
             .await?
             .iter()
             .find(|s| names_registered_url(api_url, &s.url))
+            .cloned())
+    }
+
+    /// The server Scalelite holds as `url` itself, spelled canonically (no API path added):
+    /// for importing a registration made without `/bigbluebutton/api`.
+    pub async fn find_by_held_url(&self, url: &str) -> Result<Option<Server>, Diagnostics> {
+        let Some(wanted) = canonical_registered_url(url) else {
+            return Ok(None);
+        };
+        Ok(self
+            .servers()
+            .await?
+            .iter()
+            .find(|s| canonical_registered_url(&s.url).as_deref() == Some(wanted.as_str()))
             .cloned())
     }
 }

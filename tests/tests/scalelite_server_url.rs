@@ -114,6 +114,20 @@ fn a_registration_without_the_api_path_is_replaced_not_hidden() {
         None,
         false,
     );
+    // Import by the URL exactly as held finds it too.
+    let by_url = env.workspace();
+    by_url.write_config(&config("https://bbb9.example.com", "s9"));
+    by_url.ok(&[
+        "import",
+        "-no-color",
+        "bbb_scalelite_server.s",
+        "https://BBB9.example.com/",
+    ]);
+    assert_eq!(
+        by_url.resource_values("bbb_scalelite_server.s")["id"],
+        json!(id)
+    );
+
     let ws = env.workspace();
     ws.write_config(&config("https://bbb9.example.com", "s9"));
     ws.ok(&["import", "-no-color", "bbb_scalelite_server.s", &id]);

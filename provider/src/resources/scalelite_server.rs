@@ -277,7 +277,8 @@ impl Resource<ProviderData> for ScaleliteServer {
             .get("api_url")
             .as_str()
             .map(|held| canonical_registered_url(held).unwrap_or_else(|| held.to_string()));
-        if holds.is_some_and(|held| held != api) {
+        let url_replaces = plan.requires_replace.contains(&AttrPath::attr("url"));
+        if !url_replaces && holds.is_some_and(|held| held != api) {
             tracing::info!(
                 reason = "Scalelite holds another URL than the API `url` names",
                 "bbb_scalelite_server: planning a replacement"
@@ -448,7 +449,10 @@ impl Resource<ProviderData> for ScaleliteServer {
         let server = if id.starts_with("http://") || id.starts_with("https://") {
             let api_url = normalize_bbb_api_url(id)
                 .map_err(|e| Diagnostics::from_error("Invalid import URL", e.to_string()))?;
-            pool.find_by_url(&api_url).await?
+            match pool.find_by_url(&api_url).await? {
+                Some(server) => Some(server),
+                None => pool.find_by_held_url(id).await?,
+            }
         } else {
             pool.find_by_id(id).await?
         };
