@@ -11,4 +11,7 @@ pub mod server_url;
 pub mod testing;
 
 pub use secret::Secret;
-pub use server_url::{normalize_bbb_api_url, same_bbb_api_url, ServerUrlError};
+pub use server_url::{
+    canonical_registered_url, names_registered_url, normalize_bbb_api_url, same_bbb_api_url,
+    ServerUrlError,
+};

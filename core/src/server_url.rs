@@ -55,7 +55,43 @@ pub fn normalize_bbb_api_url(input: &str) -> Result<String, ServerUrlError> {
     Ok(format!("{origin}{path}"))
 }
 
-/// Whether two spellings name the same BBB server API: both normalise, to the same URL.
+/// A URL as Scalelite holds it, spelled canonically without changing which endpoint Scalelite
+/// calls: scheme and host lower case, no default port, no trailing slash. Unlike
+/// `normalize_bbb_api_url` it never appends `/bigbluebutton/api`: Scalelite calls
+/// `url + "/" + action` as stored, so a registration without the API path is another (broken)
+/// endpoint. `None` when it does not parse as an http(s) URL with a host.
+pub fn canonical_registered_url(stored: &str) -> Option<String> {
+    let url = Url::parse(stored.trim()).ok()?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
+    }
+    let host = url.host_str().filter(|h| !h.is_empty())?;
+    let mut out = format!("{}://{host}", url.scheme());
+    if let Some(port) = url.port() {
+        out.push_str(&format!(":{port}"));
+    }
+    out.push_str(url.path().trim_end_matches('/'));
+    if let Some(q) = url.query() {
+        out.push('?');
+        out.push_str(q);
+    }
+    Some(out)
+}
+
+/// Whether the configured spelling `configured` names the URL Scalelite holds (`stored`): the
+/// configuration normalised, to the stored URL spelled canonically.
+pub fn names_registered_url(configured: &str, stored: &str) -> bool {
+    match (
+        normalize_bbb_api_url(configured),
+        canonical_registered_url(stored),
+    ) {
+        (Ok(c), Some(s)) => c == s,
+        _ => false,
+    }
+}
+
+/// Whether two configured spellings name the same BBB server API: both normalise, to the
+/// same URL. For a URL Scalelite holds, use `names_registered_url`.
 ///
 /// Scalelite stores a URL as addServer got it and calls `url + "/" + action` after adding a
 /// slash only when missing, connecting by host name; so a trailing slash and the case of
@@ -115,6 +151,24 @@ mod tests {
         assert!(!same("http://h.example", "https://h.example"));
         assert!(!same("https://h.example/a", "https://h.example/A"));
         assert!(!same("https://h.example/x", "not a url"));
+    }
+
+    #[test]
+    fn a_registered_url_is_not_given_the_api_path() {
+        let stored = "HTTPS://BBB1.Example.com:443/bigbluebutton/api/";
+        assert_eq!(
+            canonical_registered_url(stored).as_deref(),
+            Some("https://bbb1.example.com/bigbluebutton/api")
+        );
+        assert!(names_registered_url("https://bbb1.example.com", stored));
+        assert!(!names_registered_url(
+            "https://bbb1.example.com",
+            "https://bbb1.example.com/"
+        ));
+        assert!(!names_registered_url(
+            "https://bbb1.example.com",
+            "https://bbb1.example.com/bigbluebutton"
+        ));
     }
 
     #[test]

@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use bbb_core::same_bbb_api_url;
 use bbb_core::scalelite::{ScaleliteClient, ScaleliteConfig, ScaleliteError, Server};
+use bbb_core::{canonical_registered_url, names_registered_url};
 use tokio::sync::Mutex;
 
 use crate::config::Settings;
@@ -60,14 +60,29 @@ impl ScalelitePool {
         Ok(self.servers().await?.iter().find(|s| s.id == id).cloned())
     }
 
-    /// The server registered under any spelling of `api_url` (case of scheme and host, a
-    /// trailing slash, the `/bigbluebutton/api` suffix: see `same_bbb_api_url`).
+    /// The server registered as `api_url` in any spelling of the same endpoint (case of
+    /// scheme and host, a default port, a trailing slash: see `names_registered_url`). A
+    /// registration without the API path is another endpoint for Scalelite, so it is not it.
     pub async fn find_by_url(&self, api_url: &str) -> Result<Option<Server>, Diagnostics> {
         Ok(self
             .servers()
             .await?
             .iter()
-            .find(|s| same_bbb_api_url(&s.url, api_url))
+            .find(|s| names_registered_url(api_url, &s.url))
+            .cloned())
+    }
+
+    /// The server Scalelite holds as `url` itself, spelled canonically (no API path added):
+    /// for importing a registration made without `/bigbluebutton/api`.
+    pub async fn find_by_held_url(&self, url: &str) -> Result<Option<Server>, Diagnostics> {
+        let Some(wanted) = canonical_registered_url(url) else {
+            return Ok(None);
+        };
+        Ok(self
+            .servers()
+            .await?
+            .iter()
+            .find(|s| canonical_registered_url(&s.url).as_deref() == Some(wanted.as_str()))
             .cloned())
     }
 }

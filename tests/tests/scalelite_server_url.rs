@@ -99,3 +99,52 @@ fn foreign_spelling_with_slash_and_upper_case_host_converges() {
         "no duplicate registration"
     );
 }
+
+/// Scalelite does not add `/bigbluebutton/api`: a server registered as the bare host is
+/// called at `https://host/<action>` (api_helper.rb `encode_bbb_uri`), which is not the API
+/// the short `url` names. Importing it must plan a replacement that registers the API URL,
+/// not report an `api_url` Scalelite does not hold.
+#[test]
+fn a_registration_without_the_api_path_is_replaced_not_hidden() {
+    let env = Doubles::start(PROVIDER, LB_SECRET);
+    let id = env.insert_server(
+        "https://bbb9.example.com",
+        "s9",
+        ServerState::Enabled,
+        None,
+        false,
+    );
+    // Import by the URL exactly as held finds it too.
+    let by_url = env.workspace();
+    by_url.write_config(&config("https://bbb9.example.com", "s9"));
+    by_url.ok(&[
+        "import",
+        "-no-color",
+        "bbb_scalelite_server.s",
+        "https://BBB9.example.com/",
+    ]);
+    assert_eq!(
+        by_url.resource_values("bbb_scalelite_server.s")["id"],
+        json!(id)
+    );
+
+    let ws = env.workspace();
+    ws.write_config(&config("https://bbb9.example.com", "s9"));
+    ws.ok(&["import", "-no-color", "bbb_scalelite_server.s", &id]);
+    assert_eq!(
+        ws.resource_values("bbb_scalelite_server.s")["api_url"],
+        json!("https://bbb9.example.com"),
+        "api_url is what Scalelite holds"
+    );
+    let change = ws.planned_change("bbb_scalelite_server.s");
+    assert_eq!(
+        change["change"]["actions"],
+        json!(["delete", "create"]),
+        "Scalelite holds another URL than the configured API: {change}"
+    );
+    ws.apply();
+    let servers = env.scalelite.servers();
+    assert_eq!(servers.len(), 1, "{servers:?}");
+    assert_eq!(servers[0].url, "https://bbb9.example.com/bigbluebutton/api");
+    ws.assert_no_changes();
+}

@@ -110,3 +110,76 @@ resource "bbb_schedule" "s" {{
     );
     ws.destroy();
 }
+
+/// The schedule's actions already exist outside the state (state lost, or `terraform state
+/// rm` then apply instead of import): the create puts over them, and when its scale-up put
+/// fails (or fails after AWS applied it, as a timeout can), undoing only the scale-down would
+/// leave the old scale-up with nothing to scale back down. Neither may stay alone.
+#[test]
+fn a_failed_create_over_existing_actions_leaves_no_scale_up_alone() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let moto = testing::shared();
+    let clients = rt.block_on(moto.clients());
+    let group = rt.block_on(TestGroup::create(&clients, "sched-over", 1));
+    let front = rt.block_on(LifecycleStub::start(moto.url()));
+    let moto_url = moto.url().as_str().trim_end_matches('/').to_string();
+    let name = testing::unique("exam");
+    let start = future(3);
+    let mut ws = Workspace::new(PROVIDER);
+    ws.set_env("AWS_ACCESS_KEY_ID", "testing");
+    ws.set_env("AWS_SECRET_ACCESS_KEY", "testing");
+    ws.set_env("BBB_MAX_RETRIES", "0");
+    ws.write_config(&format!(
+        r#"
+provider "bbb" {{
+  region = "us-east-1"
+  endpoints {{
+    autoscaling = "{autoscaling}"
+    route53     = "{moto_url}"
+    ec2         = "{moto_url}"
+    ssm         = "{moto_url}"
+  }}
+}}
+
+resource "bbb_schedule" "s" {{
+  autoscaling_group_name = "{asg}"
+  name                   = "{name}"
+  start_time             = "{start}"
+  end_time               = "{end}"
+  capacity               = 3
+}}
+"#,
+        autoscaling = front.url(),
+        asg = group.name,
+        start = rfc3339(start),
+        end = rfc3339(start + Duration::from_secs(4 * 3600)),
+    ));
+    ws.apply();
+    ws.ok(&["state", "rm", "-no-color", "bbb_schedule.s"]);
+    rt.block_on(front.fail_nth(
+        "PutScheduledUpdateGroupAction",
+        2,
+        "LimitExceeded",
+        "You have already reached a limit for your Amazon EC2 Auto Scaling resources.",
+    ));
+
+    let text = ws.fails(&["apply", "-auto-approve", "-no-color"]).flat();
+    assert!(text.contains("LimitExceeded"), "{text}");
+    let mut left: Vec<String> = rt
+        .block_on(clients.describe_scheduled_actions(&group.name))
+        .expect("describe scheduled actions")
+        .into_iter()
+        .map(|a| a.name)
+        .filter(|n| n.contains(&name))
+        .collect();
+    left.sort();
+    assert!(
+        left != vec![format!("bbb-{name}-up")],
+        "a scale-up is left without its scale-down: {left:?}"
+    );
+    assert!(left.is_empty(), "{left:?}");
+}

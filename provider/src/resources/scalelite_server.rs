@@ -7,7 +7,9 @@ use async_trait::async_trait;
 use bbb_core::bbb::{BbbClient, BbbConfig};
 use bbb_core::scalelite::{NewServer, Server, ServerState, ServerUpdate, StateChange};
 use bbb_core::Secret;
-use bbb_core::{normalize_bbb_api_url, same_bbb_api_url};
+use bbb_core::{
+    canonical_registered_url, names_registered_url, normalize_bbb_api_url, same_bbb_api_url,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::framework::validators::{greater_than, http_url, not_blank, one_of, Validator};
@@ -43,15 +45,16 @@ struct Model {
 
 impl Model {
     /// Fills what Scalelite reports. `url` keeps the configuration's spelling while it
-    /// names the server Scalelite holds (both normalised); otherwise it takes Scalelite's.
-    /// `api_url` is Scalelite's URL normalised, as planned from `url`.
+    /// names the URL Scalelite holds (`names_registered_url`); otherwise it takes Scalelite's.
+    /// `api_url` is the URL Scalelite holds, spelled canonically (never given an API path
+    /// Scalelite would not call), so it equals the `api_url` planned from a `url` naming it.
     fn refresh_from(&mut self, server: &Server, keep_secret: bool) {
-        if !same_bbb_api_url(&self.url, &server.url) {
+        if !names_registered_url(&self.url, &server.url) {
             self.url = server.url.clone();
         }
         self.id = Some(server.id.clone());
         self.api_url =
-            Some(normalize_bbb_api_url(&server.url).unwrap_or_else(|_| server.url.clone()));
+            Some(canonical_registered_url(&server.url).unwrap_or_else(|| server.url.clone()));
         if keep_secret || self.secret.is_some() {
             self.secret = Some(server.secret.expose().to_string());
         }
@@ -210,7 +213,7 @@ impl Resource<ProviderData> for ScaleliteServer {
                         .validate(bbb_url())
                         .description("The BBB server's URL, e.g. `https://bbb1.example.com` (`/bigbluebutton/api` is appended when missing). Scalelite cannot change it: a URL naming another server replaces the server, while another spelling of the same one (case of scheme and host, a trailing slash, the `/bigbluebutton/api` suffix) is an in-place update of the spelling only."),
                 )
-                .attribute(Attribute::string("api_url").computed().use_state_for_unknown().description("The API URL Scalelite holds (`url` normalised)."))
+                .attribute(Attribute::string("api_url").computed().use_state_for_unknown().description("The URL Scalelite holds, spelled canonically (scheme and host in lower case, no default port or trailing slash); planned as `url` normalised. A difference replaces the server."))
                 .attribute(Attribute::string("secret").optional().sensitive().validate(not_blank()).description("The BBB server's shared secret (`securitySalt`), stored in state. Set exactly one of `secret` and `secret_wo` (preferred)."))
                 .attribute(
                     Attribute::string("secret_wo")
@@ -256,11 +259,33 @@ impl Resource<ProviderData> for ScaleliteServer {
         _: &mut Diagnostics,
     ) {
         // The normalised URL is known at plan time.
-        if let Some(url) = plan.planned.get("url").as_str() {
-            if let Ok(api) = normalize_bbb_api_url(url) {
-                plan.planned.set("api_url", Value::String(api));
-            }
+        let Some(api) = plan
+            .planned
+            .get("url")
+            .as_str()
+            .and_then(|url| normalize_bbb_api_url(url).ok())
+        else {
+            return;
+        };
+        // Scalelite cannot change a server's URL: when the one it holds is not the API the
+        // planned `url` names (e.g. registered without `/bigbluebutton/api`, which Scalelite
+        // does not add), only a new registration gets there, even if `url` reads the same.
+        // The path is `api_url`, the value that changes: Terraform ignores a replacement path
+        // whose prior and planned values are equal.
+        let holds = plan
+            .prior
+            .get("api_url")
+            .as_str()
+            .map(|held| canonical_registered_url(held).unwrap_or_else(|| held.to_string()));
+        let url_replaces = plan.requires_replace.contains(&AttrPath::attr("url"));
+        if !url_replaces && holds.is_some_and(|held| held != api) {
+            tracing::info!(
+                reason = "Scalelite holds another URL than the API `url` names",
+                "bbb_scalelite_server: planning a replacement"
+            );
+            plan.requires_replace.push(AttrPath::attr("api_url"));
         }
+        plan.planned.set("api_url", Value::String(api));
     }
 
     async fn create(&self, data: &ProviderData, req: ApplyRequest) -> Result<Applied, Diagnostics> {
@@ -424,7 +449,10 @@ impl Resource<ProviderData> for ScaleliteServer {
         let server = if id.starts_with("http://") || id.starts_with("https://") {
             let api_url = normalize_bbb_api_url(id)
                 .map_err(|e| Diagnostics::from_error("Invalid import URL", e.to_string()))?;
-            pool.find_by_url(&api_url).await?
+            match pool.find_by_url(&api_url).await? {
+                Some(server) => Some(server),
+                None => pool.find_by_held_url(id).await?,
+            }
         } else {
             pool.find_by_id(id).await?
         };
