@@ -6,6 +6,7 @@
 //! test process exits in any way (so a crashed test leaves no server behind).
 //! [`shared`] gives each test binary one server; tests keep apart by naming their own resources.
 
+pub mod access;
 pub mod iam;
 mod lifecycle;
 pub use lifecycle::{LifecycleCall, LifecycleStub};

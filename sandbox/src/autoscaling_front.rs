@@ -1,7 +1,14 @@
 //! The sandbox's Auto Scaling endpoint: moto behind it, plus what moto does not do. It answers
 //! `CompleteLifecycleAction` and `RecordLifecycleActionHeartbeat`, and takes
 //! `SetDesiredCapacity` itself so that a scale-in goes through the terminating lifecycle hook
-//! (moto would remove the instances at once). Everything else goes to moto unchanged.
+//! (moto would remove the instances at once). Everything else goes to moto unchanged, with its
+//! original `Host` header (part of the SigV4 signature moto verifies).
+//!
+//! moto runs with IAM access control on, so it checks the calls it serves; the calls answered
+//! here are checked the same way by [`Principals::check`] (shared with the hook tests'
+//! `LifecycleStub`): signed by a key the sandbox gave out (its administrator's, or the instances'),
+//! and allowed on the group's ARN by that key's policy (the instances': the fleet module's
+//! instance policy). Otherwise AWS's 403 `InvalidClientTokenId` or `AccessDenied`.
 
 use std::collections::HashMap;
 
@@ -10,6 +17,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
+use bbb_core::testing::access::{Denial, Principals};
 
 use crate::fleet::Fleet;
 
@@ -27,10 +35,19 @@ fn ok(action: &str) -> Response {
         .into_response()
 }
 
-/// An Auto Scaling error document, as AWS sends it.
+/// An Auto Scaling error document, as AWS sends it (HTTP 400).
 fn error(code: &str, message: &str) -> Response {
+    error_with(StatusCode::BAD_REQUEST, code, message)
+}
+
+fn denied(d: &Denial) -> Response {
+    let status = StatusCode::from_u16(d.status()).unwrap_or(StatusCode::FORBIDDEN);
+    error_with(status, d.code(), &d.message())
+}
+
+fn error_with(status: StatusCode, code: &str, message: &str) -> Response {
     (
-        StatusCode::BAD_REQUEST,
+        status,
         [("content-type", "text/xml")],
         format!(
             "<ErrorResponse xmlns=\"{NS}\"><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>{}</RequestId></ErrorResponse>",
@@ -53,6 +70,10 @@ pub struct Front {
     pub fleet: Fleet,
     pub moto: String,
     pub http: reqwest::Client,
+    /// Who may call the actions answered here.
+    pub principals: Principals,
+    /// The group's ARN, the resource of those actions.
+    pub group_arn: String,
 }
 
 pub fn router(front: Front) -> Router {
@@ -71,7 +92,24 @@ async fn handle(
     if front.fleet.take_throttle() {
         return throttled();
     }
-    match form.get("Action").map(String::as_str) {
+    let action = form.get("Action").map(String::as_str);
+    if let Some(
+        a @ ("CompleteLifecycleAction" | "RecordLifecycleActionHeartbeat" | "SetDesiredCapacity"),
+    ) = action
+    {
+        let auth = headers.get("authorization").and_then(|v| v.to_str().ok());
+        if let Err(d) = front
+            .principals
+            .check(auth, &format!("autoscaling:{a}"), &front.group_arn)
+        {
+            front
+                .fleet
+                .events
+                .push("autoscaling", format!("{a} refused: {}", d.code()));
+            return denied(&d);
+        }
+    }
+    match action {
         Some("CompleteLifecycleAction") => {
             if front.fleet.complete_lifecycle_action(
                 &get("InstanceId"),
@@ -116,9 +154,11 @@ async fn forward(
         front.moto,
         uri.path_and_query().map(|p| p.as_str()).unwrap_or("/")
     );
+    // The Host header is kept (hyper sets one only when the request has none): the client
+    // signed it, and moto checks the signature.
     let mut req = front.http.request(method, target).body(body);
     for (name, value) in headers.iter() {
-        if !matches!(name.as_str(), "host" | "content-length" | "connection") {
+        if !matches!(name.as_str(), "content-length" | "connection") {
             req = req.header(name, value);
         }
     }

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
+use bbb_core::aws::StaticCredentials;
 use bbb_doubles::{
     BbbDouble, DoubleMeeting, ImdsDouble, InstanceIdentity, Pace, RecordingPipeline,
 };
@@ -28,6 +29,9 @@ pub struct HookEnv {
     pub autoscaling_url: String,
     pub region: String,
     pub config_parameter: String,
+    /// The instances' access key: a moto IAM user bound to the fleet module's instance policy
+    /// (what the instance profile's role gives a real instance).
+    pub credentials: StaticCredentials,
     /// The protect timer's period.
     pub protect_every: Duration,
     /// The drain's poll interval.
@@ -83,8 +87,14 @@ impl SimInstance {
             },
         )));
         let vars: Vec<(String, String)> = vec![
-            ("AWS_ACCESS_KEY_ID".into(), "testing".into()),
-            ("AWS_SECRET_ACCESS_KEY".into(), "testing".into()),
+            (
+                "AWS_ACCESS_KEY_ID".into(),
+                env.credentials.access_key_id.clone(),
+            ),
+            (
+                "AWS_SECRET_ACCESS_KEY".into(),
+                env.credentials.secret_access_key.expose().to_owned(),
+            ),
             ("AWS_REGION".into(), env.region.clone()),
             ("AWS_ENDPOINT_URL".into(), env.moto_url.clone()),
             (

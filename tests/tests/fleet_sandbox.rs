@@ -55,6 +55,7 @@ async fn fleet_scenario_keeps_meetings_heals_crashes_and_scales_ahead_of_events(
         protect_every: Duration::from_millis(700),
         poll_interval: Duration::from_millis(300),
         max_size: 6,
+        withheld_instance_actions: Vec::new(),
     })
     .await
     .expect("sandbox");
@@ -74,4 +75,150 @@ async fn fleet_scenario_keeps_meetings_heals_crashes_and_scales_ahead_of_events(
         .filter(|e| e.text.contains("drain complete"))
         .count();
     assert_eq!(drains, 2, "each drained server ran its hook's drain");
+}
+
+/// Clients signing with `creds`, whose Auto Scaling calls go to the sandbox's Auto Scaling
+/// endpoint, without retries.
+async fn signing_as(
+    sb: &Sandbox,
+    creds: bbb_core::aws::StaticCredentials,
+) -> bbb_core::aws::AwsClients {
+    let moto = url::Url::parse(&sb.endpoints.moto_url).expect("moto URL");
+    let mut config = bbb_core::aws::AwsConfig::emulator(&moto, &sb.endpoints.region);
+    config.endpoints.autoscaling =
+        Some(url::Url::parse(&sb.endpoints.autoscaling_url).expect("endpoint URL"));
+    config.credentials = Some(creds);
+    config.max_retries = 0;
+    bbb_core::aws::AwsClients::new(&config)
+        .await
+        .expect("clients")
+}
+
+/// The sandbox's moto enforces IAM, and its instances' hooks sign with keys bound to the fleet
+/// module's instance policy: a policy without `route53:ListResourceRecordSets` keeps an instance
+/// from launching; the Auto Scaling endpoint checks the lifecycle calls it answers itself
+/// against the policy, and forwards the others with their signatures intact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sandbox_enforces_the_instance_policy() {
+    let sb = Sandbox::start(Options {
+        hook_binary: hook_binary(),
+        print_events: true,
+        protect_every: Duration::from_millis(700),
+        poll_interval: Duration::from_millis(300),
+        max_size: 2,
+        withheld_instance_actions: vec![
+            "route53:ListResourceRecordSets".into(),
+            "autoscaling:RecordLifecycleActionHeartbeat".into(),
+        ],
+    })
+    .await
+    .expect("sandbox");
+    let group = sb.endpoints.autoscaling_group_name.clone();
+
+    // A call the endpoint forwards to moto, signed by the instances' key: moto verifies the
+    // signature over the Host the client signed.
+    let instance = signing_as(&sb, sb.instance_credentials.clone()).await;
+    instance
+        .describe_auto_scaling_group(&group)
+        .await
+        .expect("DescribeAutoScalingGroups through the endpoint, signed by the instances' key");
+
+    // The lifecycle calls the endpoint answers itself: allowed ones reach the group's logic
+    // (no action in progress), withheld ones and unknown keys are refused.
+    let asg = instance.autoscaling_sdk();
+    let complete = asg
+        .complete_lifecycle_action()
+        .auto_scaling_group_name(&group)
+        .lifecycle_hook_name("sandbox-drain")
+        .instance_id("i-0123456789abcdef0")
+        .lifecycle_action_result("CONTINUE")
+        .send()
+        .await
+        .expect_err("no lifecycle action in progress");
+    assert!(
+        format!("{complete:?}").contains("ValidationError"),
+        "{complete:?}"
+    );
+    let heartbeat = asg
+        .record_lifecycle_action_heartbeat()
+        .auto_scaling_group_name(&group)
+        .lifecycle_hook_name("sandbox-drain")
+        .instance_id("i-0123456789abcdef0")
+        .send()
+        .await
+        .expect_err("the heartbeat is not in the policy");
+    assert!(
+        format!("{heartbeat:?}").contains("AccessDenied"),
+        "{heartbeat:?}"
+    );
+    let stranger = signing_as(
+        &sb,
+        bbb_core::aws::StaticCredentials {
+            access_key_id: "AKIASTRANGER".into(),
+            secret_access_key: bbb_core::Secret::new("stranger"),
+            session_token: None,
+        },
+    )
+    .await;
+    let refused = stranger
+        .autoscaling_sdk()
+        .set_desired_capacity()
+        .auto_scaling_group_name(&group)
+        .desired_capacity(2)
+        .send()
+        .await
+        .expect_err("an unknown key");
+    assert!(
+        format!("{refused:?}").contains("InvalidClientTokenId"),
+        "{refused:?}"
+    );
+    assert_ne!(
+        sb.fleet.desired(),
+        Some(2),
+        "the refused call changed nothing"
+    );
+
+    // An instance whose policy lacks route53:ListResourceRecordSets does not launch.
+    let config = serde_json::json!({
+        "version": 1, "fleet_name": bbb_sandbox::FLEET_NAME, "region": sb.endpoints.region,
+        "autoscaling_group_name": group, "hosted_zone_id": sb.endpoints.hosted_zone_id,
+        "domain": sb.endpoints.domain, "record_name_template": bbb_sandbox::RECORD_NAME_TEMPLATE,
+        "record_ttl": 60, "scalelite_url": sb.endpoints.scalelite_url, "scalelite_tag": null,
+        "load_multiplier": 2.0,
+        "scalelite_secret_parameter": sb.endpoints.scalelite_secret_parameter,
+        "protect_live_meetings": true, "launching_hook_name": "",
+        "launching_heartbeat_timeout": 900, "terminating_hook_name": "",
+        "heartbeat_timeout": 60, "max_wait": "60s", "max_wait_seconds": 60
+    });
+    sb.publish_hook_config(&config.to_string()).await;
+    sb.fleet.set_desired(1);
+    let refused_launch = || {
+        sb.events.all().iter().any(|e| {
+            e.source.starts_with("i-")
+                && e.text.starts_with("hook launch:")
+                && (e.text.contains("AccessDenied") || e.text.contains("not authorized"))
+        })
+    };
+    let seen = sb
+        .wait_for(Duration::from_secs(90), || {
+            let seen = refused_launch();
+            async move { seen }
+        })
+        .await;
+    assert!(seen, "no instance's launch was refused a permission");
+    assert!(
+        sb.events
+            .all()
+            .iter()
+            .any(|e| e.text.contains("bbb-hook launch exited")),
+        "the launch did not fail"
+    );
+    assert!(
+        sb.records().await.is_empty(),
+        "no record without the launch"
+    );
+    assert!(
+        fleet_scenario::fleet_servers_of(&sb).is_empty(),
+        "no fleet server registered in Scalelite"
+    );
 }

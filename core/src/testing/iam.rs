@@ -269,10 +269,9 @@ impl IamMoto {
             server,
             admin: anyone,
         };
-        let admin_policy = json!({"Version": "2012-10-17", "Statement": [
-            {"Sid": "TestAdministrator", "Effect": "Allow", "Action": "*", "Resource": "*"}
-        ]});
-        let admin = moto.user_with_policy("test-admin", &admin_policy).await?;
+        let admin = moto
+            .user_with_policy("test-admin", &Self::admin_policy().0)
+            .await?;
         moto.admin = admin;
         Ok(moto)
     }
@@ -280,6 +279,18 @@ impl IamMoto {
     /// The server's URL.
     pub fn url(&self) -> &url::Url {
         self.server.url()
+    }
+
+    /// The administrator's policy: every action on every resource.
+    pub fn admin_policy() -> Policy {
+        Policy(json!({"Version": "2012-10-17", "Statement": [
+            {"Sid": "TestAdministrator", "Effect": "Allow", "Action": "*", "Resource": "*"}
+        ]}))
+    }
+
+    /// The administrator's access key.
+    pub fn admin_credentials(&self) -> &StaticCredentials {
+        &self.admin
     }
 
     /// An [`AwsConfig`] signing as the administrator.

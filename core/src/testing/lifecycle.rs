@@ -7,7 +7,8 @@
 //! the forwarded ones (see [`super::iam`]): they must be signed with the given access key (the
 //! signature itself is not verified) and the instance policy must allow the action on the group's
 //! ARN ([`Policy::allows`]: actions and resources, not conditions); otherwise the answer is
-//! AWS's 403 `AccessDenied` (or `InvalidClientTokenId`).
+//! AWS's 403 `AccessDenied` (or `InvalidClientTokenId`). The check is
+//! [`super::access::Principals::check`], shared with the sandbox's Auto Scaling endpoint.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -17,6 +18,7 @@ use url::Url;
 use wiremock::matchers::{body_string_contains, method};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
+use super::access::Principals;
 use super::iam::Policy;
 
 const NS: &str = "http://autoscaling.amazonaws.com/doc/2011-01-01/";
@@ -57,11 +59,10 @@ fn error(code: &str, message: &str) -> ResponseTemplate {
         ))
 }
 
-/// Who may call the stubbed actions: the key's owner, bound to `policy`, on `group_arn`.
+/// Who may call the stubbed actions, on which group.
 #[derive(Clone)]
 struct Access {
-    access_key_id: String,
-    policy: Policy,
+    principals: Principals,
     group_arn: String,
 }
 
@@ -78,30 +79,14 @@ impl Respond for Answer {
         let auth = req
             .headers
             .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        let key = auth
-            .split("Credential=")
-            .nth(1)
-            .and_then(|c| c.split('/').next())
-            .unwrap_or_default();
-        if key != access.access_key_id {
-            return error(
-                "InvalidClientTokenId",
-                "The security token included in the request is invalid.",
-            );
-        }
+            .and_then(|v| v.to_str().ok());
         let iam_action = format!("autoscaling:{}", self.action);
-        if access.policy.allows(&iam_action, &access.group_arn) {
-            ok(self.action)
-        } else {
-            error(
-                "AccessDenied",
-                &format!(
-                    "User is not authorized to perform: {iam_action} on resource: {}",
-                    access.group_arn
-                ),
-            )
+        match access
+            .principals
+            .check(auth, &iam_action, &access.group_arn)
+        {
+            Ok(()) => ok(self.action),
+            Err(denial) => error(denial.code(), &denial.message()),
         }
     }
 }
@@ -198,8 +183,7 @@ impl LifecycleStub {
         group_arn: &str,
     ) -> Self {
         let access = Access {
-            access_key_id: access_key_id.to_owned(),
-            policy,
+            principals: Principals::new().with(access_key_id, policy),
             group_arn: group_arn.to_owned(),
         };
         Self::launch(moto, Some(access)).await

@@ -43,6 +43,7 @@ async fn main() -> ExitCode {
         protect_every: Duration::from_secs(1),
         poll_interval: Duration::from_millis(500),
         max_size: (servers + 2) as i32,
+        withheld_instance_actions: Vec::new(),
     })
     .await
     {

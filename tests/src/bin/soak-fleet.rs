@@ -140,6 +140,7 @@ async fn main() -> std::process::ExitCode {
         protect_every: Duration::from_millis(500),
         poll_interval: Duration::from_millis(300),
         max_size: max as i32 + 2,
+        withheld_instance_actions: Vec::new(),
     })
     .await
     {
