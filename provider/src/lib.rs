@@ -19,5 +19,20 @@ pub mod scalelite_pool;
 
 /// Entry point of the provider binary.
 pub fn main() -> std::process::ExitCode {
-    plugin::run(provider::BbbProvider)
+    plugin::run(provider::BbbProvider::default())
+}
+
+/// Entry point of a provider binary that also serves `extra` resources (the acceptance crate's
+/// `terraform-provider-bbb-acc` with its test-only `bbb_test_*`). The shipped binary never
+/// calls this.
+pub fn main_with_resources(
+    extra: Vec<std::sync::Arc<dyn framework::Resource<provider::ProviderData>>>,
+) -> std::process::ExitCode {
+    match provider::BbbProvider::with_resources(extra) {
+        Ok(p) => plugin::run(p),
+        Err(e) => {
+            eprintln!("terraform-provider-bbb: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }

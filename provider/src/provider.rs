@@ -8,7 +8,32 @@ use crate::config::{self, Settings};
 use crate::framework::{DataSource, Diagnostics, Provider, Resource, Schema, Value};
 use crate::scalelite_pool::ScalelitePool;
 
-pub struct BbbProvider;
+/// The `bbb` provider. [`BbbProvider::default`] is the shipped provider; [`BbbProvider::with_resources`]
+/// adds resources a caller brings (the acceptance crate's test-only `bbb_test_*`), so code that
+/// users never run stays out of this crate entirely rather than behind a Cargo feature.
+#[derive(Default)]
+pub struct BbbProvider {
+    extra_resources: Vec<Arc<dyn Resource<ProviderData>>>,
+}
+
+impl BbbProvider {
+    /// The shipped resources plus `extra`. A type name that is already served is refused
+    /// (`Err` names it), so an extra resource can never shadow a shipped one.
+    pub fn with_resources(extra: Vec<Arc<dyn Resource<ProviderData>>>) -> Result<Self, String> {
+        let mut seen: std::collections::BTreeSet<&'static str> = crate::resources::all()
+            .iter()
+            .map(|r| r.type_name())
+            .collect();
+        for r in &extra {
+            if !seen.insert(r.type_name()) {
+                return Err(format!("resource type {} is served twice", r.type_name()));
+            }
+        }
+        Ok(Self {
+            extra_resources: extra,
+        })
+    }
+}
 
 /// What every resource of this provider receives: the configured settings.
 pub struct ProviderData {
@@ -62,10 +87,35 @@ impl Provider for BbbProvider {
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource<ProviderData>>> {
-        crate::resources::all()
+        let mut all = crate::resources::all();
+        all.extend(self.extra_resources.iter().cloned());
+        all
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource<ProviderData>>> {
         crate::resources::all_data_sources()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn type_names(p: &BbbProvider) -> Vec<&'static str> {
+        p.resources().iter().map(|r| r.type_name()).collect()
+    }
+
+    #[test]
+    fn a_shipped_type_cannot_be_served_twice() {
+        let shipped = type_names(&BbbProvider::default());
+        assert!(shipped.contains(&"bbb_fleet"), "{shipped:?}");
+        let extra = vec![Arc::new(crate::resources::schedule::Schedule) as Arc<_>];
+        // A shipped type offered again is refused, naming it.
+        let err = BbbProvider::with_resources(extra)
+            .err()
+            .expect("a duplicate type is refused");
+        assert!(err.contains("bbb_schedule"), "{err}");
+        let none = BbbProvider::with_resources(Vec::new()).expect("no extra");
+        assert_eq!(type_names(&none), shipped);
     }
 }

@@ -12,20 +12,12 @@ pub mod scalelite_servers;
 pub mod schedule;
 mod schedule_actions;
 pub mod server_meetings;
-#[cfg(feature = "test-resource")]
-pub mod test_echo;
-#[cfg(feature = "test-resource")]
-pub mod test_item;
 
 pub fn all() -> Vec<Arc<dyn Resource<ProviderData>>> {
     vec![
         Arc::new(scalelite_server::ScaleliteServer),
         Arc::new(fleet::Fleet),
         Arc::new(schedule::Schedule),
-        #[cfg(feature = "test-resource")]
-        Arc::new(test_item::TestItem),
-        #[cfg(feature = "test-resource")]
-        Arc::new(test_echo::TestEcho),
     ]
 }
 

@@ -1,14 +1,14 @@
 //! `bbb_test_echo`: a test-only resource with `terraform_data`'s shape (an input copied to an
 //! output, a random ID, nothing stored outside the state), so benchmarks compare the provider
-//! runtime with Terraform's built-in provider on equal terms. Built with the `test-resource`
-//! feature only.
+//! runtime with Terraform's built-in provider on equal terms. Served only by the acceptance
+//! crate's `terraform-provider-bbb-acc`, never by the provider crate's binary.
 
 use async_trait::async_trait;
 
-use crate::framework::{
+use terraform_provider_bbb::framework::{
     Applied, ApplyRequest, Attribute, Block, Diagnostics, Resource, Schema, Value,
 };
-use crate::provider::ProviderData;
+use terraform_provider_bbb::provider::ProviderData;
 
 pub struct TestEcho;
 

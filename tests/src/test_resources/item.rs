@@ -1,5 +1,6 @@
 //! `bbb_test_item`: a resource that exists only for the acceptance tests and benchmarks of
-//! the provider runtime (built with the `test-resource` feature, never shipped).
+//! the provider runtime, served only by the acceptance crate's `terraform-provider-bbb-acc` (never
+//! by the provider crate's own binary, the one users install).
 //!
 //! Each item is a JSON file in the folder named by `BBB_TEST_ITEM_DIR`, so tests can change
 //! or remove it "outside Terraform". It exercises every framework feature: required,
@@ -14,12 +15,12 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
-use crate::framework::validators::{at_least, matches, one_of, whole_number};
-use crate::framework::{
+use terraform_provider_bbb::framework::validators::{at_least, matches, one_of, whole_number};
+use terraform_provider_bbb::framework::{
     Applied, ApplyRequest, Attribute, Block, Diagnostics, NestedBlock, Nesting, Private, Resource,
     Schema, Type, Value,
 };
-use crate::provider::ProviderData;
+use terraform_provider_bbb::provider::ProviderData;
 
 pub const STORE_ENV: &str = "BBB_TEST_ITEM_DIR";
 
@@ -231,7 +232,7 @@ impl Resource<ProviderData> for TestItem {
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
         if !config.get("secret_wo").is_null() && config.get("secret_wo_version").is_null() {
             diags.error_at(
-                crate::framework::AttrPath::attr("secret_wo_version"),
+                terraform_provider_bbb::framework::AttrPath::attr("secret_wo_version"),
                 "Missing secret_wo_version",
                 "secret_wo is write-only: set secret_wo_version too, and change it whenever secret_wo changes.",
             );
