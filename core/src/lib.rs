@@ -9,6 +9,7 @@ pub mod secret;
 pub mod server_url;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod time;
 
 pub use secret::Secret;
 pub use server_url::{

@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use bbb_core::aws::{AutoScalingGroup, AwsClients, AwsError, ScheduledAction, ScheduledActionSpec};
+use bbb_core::time::{days_from_civil, format_rfc3339};
 use serde::{Deserialize, Serialize};
 
 use crate::aws_access::aws_error;
@@ -67,29 +68,6 @@ fn down_name(name: &str) -> String {
 // ---------------------------------------------------------------------------------------------
 // Time: RFC 3339 without a date-time crate.
 
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
 /// Seconds since the Unix epoch of an RFC 3339 date-time (`2026-02-10T08:30:00Z`,
 /// `2026-02-10T09:30:00+01:00`; fractions of a second are dropped).
 fn parse_rfc3339(s: &str) -> Result<i64, String> {
@@ -143,17 +121,6 @@ fn parse_rfc3339(s: &str) -> Result<i64, String> {
         };
     }
     Ok(secs)
-}
-
-fn format_rfc3339(secs: i64) -> String {
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
 }
 
 fn to_system_time(secs: i64) -> SystemTime {
