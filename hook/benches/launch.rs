@@ -124,15 +124,25 @@ async fn verify_launched(i: &Instance) -> Result<(), String> {
         ));
     }
     let calls = i.lifecycle.calls().await;
-    let completed = calls.iter().any(|c| {
+    // Launching-hook heartbeats may come first (launch keeps the action alive while it waits);
+    // exactly one completion, CONTINUE, last.
+    let completions: Vec<_> = calls
+        .iter()
+        .filter(|c| c.action == "CompleteLifecycleAction")
+        .collect();
+    let completed_last = calls.last().is_some_and(|c| {
         c.action == "CompleteLifecycleAction"
             && c.hook_name == LAUNCHING_HOOK
             && c.instance_id == i.instance_id
             && c.result.as_deref() == Some("CONTINUE")
     });
-    if !completed || calls.len() != 1 {
+    let others_are_heartbeats = calls.iter().all(|c| {
+        c.action == "CompleteLifecycleAction"
+            || (c.action == "RecordLifecycleActionHeartbeat" && c.hook_name == LAUNCHING_HOOK)
+    });
+    if !completed_last || completions.len() != 1 || !others_are_heartbeats {
         return Err(format!(
-            "expected one CompleteLifecycleAction {LAUNCHING_HOOK} CONTINUE for {}, got {calls:?}",
+            "expected launching-hook heartbeats, then one CompleteLifecycleAction {LAUNCHING_HOOK} CONTINUE for {}, got {calls:?}",
             i.instance_id
         ));
     }

@@ -10,7 +10,7 @@ variable "name" {
 
 variable "ami_id" {
   type        = string
-  description = "ID of the custom BigBlueButton AMI (BBB, the bbb_fleet hook, node-exporter, bbb-exporter and Promtail baked in; no coturn: TURN runs on its own server, see the turn variable)."
+  description = "ID of the custom BigBlueButton AMI (BBB, the bbb_fleet hook, node-exporter, bbb-exporter and Grafana Alloy baked in; no coturn: TURN runs on its own server, see the turn variable)."
 
   validation {
     condition     = can(regex("^ami-[0-9a-f]{8,17}$", var.ami_id))
@@ -362,7 +362,7 @@ variable "turn" {
 
 variable "loki_push_url" {
   type        = string
-  description = "Loki push URL Promtail on the servers sends logs to (the monitoring module's loki_push_url); null leaves Promtail's baked-in configuration."
+  description = "Loki push URL Grafana Alloy on the servers sends logs to (the monitoring module's loki_push_url); null leaves Alloy off."
   default     = null
 
   validation {
