@@ -149,6 +149,10 @@ async fn configure_sets_the_instance_ips_everywhere_and_a_second_run_changes_not
         "the commented example is kept"
     );
     assert!(external.contains(r#"<param name="rtp-ip" value="$${local_ip_v4}"/>"#));
+    // The WebSocket listener binds the address sip.nginx and the SFU dial (BBB ships `:5066`,
+    // which binds the private sip-ip).
+    assert!(external.contains(r#"<param name="ws-binding"  value="203.0.113.10:5066"/>"#));
+    assert!(external.contains(r#"<param name="wss-binding"  value="203.0.113.10:7443"/>"#));
     let sip = m.read("usr/share/bigbluebutton/nginx/sip.nginx");
     assert!(
         sip.contains("proxy_pass http://203.0.113.10:5066;"),

@@ -34,7 +34,14 @@ pub enum Access {
 /// Replaces `path` with `text` atomically, mode and owner as `access` says.
 pub fn write(path: &Path, text: &str, access: Access) -> Result<(), HookError> {
     let dir = path.parent().unwrap_or(Path::new("/"));
-    fs::create_dir_all(dir).map_err(|e| io(dir, "cannot create", e))?;
+    if !dir.exists() {
+        // BBB's services read these directories as their own users (bbb-webrtc-sfu runs as
+        // bigbluebutton with /etc/bigbluebutton/bbb-webrtc-sfu in NODE_CONFIG_DIR): 0755 as
+        // `mkdir -p` gives them, not the unit's UMask=0077.
+        fs::create_dir_all(dir).map_err(|e| io(dir, "cannot create", e))?;
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o755))
+            .map_err(|e| io(dir, "cannot set the mode of", e))?;
+    }
     let existing = fs::metadata(path).ok();
     let name = path
         .file_name()
@@ -152,4 +159,30 @@ pub fn ensure_lo_address(program: &Path, want: Option<&str>) -> Result<Vec<Strin
         changed.push(format!("added {want}"));
     }
     Ok(changed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_directory_is_created_readable_by_bbbs_services() {
+        let root = tempfile::tempdir().unwrap();
+        let path = root.path().join("bbb-webrtc-sfu/production.yml");
+        write(
+            &path,
+            "freeswitch:\n  ip: 203.0.113.10\n",
+            Access::KeepOr(0o644, None),
+        )
+        .unwrap();
+        let mode = fs::metadata(path.parent().unwrap())
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o755);
+        assert_eq!(
+            fs::read_to_string(&path).unwrap(),
+            "freeswitch:\n  ip: 203.0.113.10\n"
+        );
+    }
 }

@@ -6,8 +6,9 @@
 //! one, so, as bbb-install's `check_nat` and `install_ssl` do: FreeSWITCH binds the private
 //! address (`local_ip_v4`) and announces the public one (`external_rtp_ip`/`external_sip_ip`,
 //! used by the external profile's `ext-rtp-ip`/`ext-sip-ip`); the SFU listens on 0.0.0.0 and
-//! announces the public one; nginx's `sip.nginx` and the SFU reach FreeSWITCH at the public
-//! address, which is therefore also put on `lo`. Without a public address the private one is
+//! announces the public one; nginx's `sip.nginx` and the SFU reach FreeSWITCH's WebSocket
+//! listener at the public address, so its `ws-binding`/`wss-binding` bind that address, which is
+//! therefore also put on `lo`. Without a public address the private one is
 //! used everywhere.
 
 pub mod files;
@@ -181,7 +182,15 @@ pub fn plan_external(path: &Path, text: &str, a: &Addresses) -> Result<Plan, Unr
     for name in ["ws-binding", "wss-binding"] {
         for range in xml::params(text, name).map_err(unrecognised(path, name))? {
             let value = &text[range.clone()];
-            if let Some(host) = ipv4_host(value) {
+            // BBB ships `:5066`/`:7443` (no host: FreeSWITCH then binds its sip-ip, the private
+            // address), but nginx's sip.nginx and the SFU dial the external address, as
+            // bbb-install's install_ssl sets them: the listener binds it (it is on lo).
+            let host = if value.starts_with(':') {
+                Some("")
+            } else {
+                ipv4_host(value)
+            };
+            if let Some(host) = host {
                 let want = format!("{}{}", a.external(), &value[host.len()..]);
                 changes.push(Change {
                     key: name.into(),
@@ -376,17 +385,19 @@ mod tests {
     };
 
     #[test]
-    fn external_profile_bindings_bound_to_an_address_follow_the_public_one() {
+    fn external_profile_websocket_bindings_follow_the_public_address() {
         let text = "<settings>\n<param name=\"ext-rtp-ip\" value=\"$${local_ip_v4}\"/>\n<param name=\"ext-sip-ip\" value=\"$${external_sip_ip}\"/>\n<param name=\"ws-binding\"  value=\"172.31.5.17:5066\"/>\n<param name=\"wss-binding\"  value=\":7443\"/>\n</settings>\n";
         let plan = plan_external(Path::new("external.xml"), text, &A).unwrap();
         let out = plan.text.expect("changed");
         assert!(out.contains("value=\"$${external_rtp_ip}\""));
         assert!(out.contains("<param name=\"ws-binding\"  value=\"203.0.113.10:5066\"/>"));
-        assert!(out.contains("value=\":7443\""), "an unbound port stays");
+        // BBB's own `:7443` binds sip-ip (the private address), where the SFU and nginx, which
+        // dial the external one, would find nothing.
+        assert!(out.contains("<param name=\"wss-binding\"  value=\"203.0.113.10:7443\"/>"));
         let keys: Vec<&str> = plan.changes.iter().map(|c| c.key.as_str()).collect();
         assert_eq!(
             keys,
-            ["ext-rtp-ip", "ws-binding"],
+            ["ext-rtp-ip", "ws-binding", "wss-binding"],
             "only what differs is reported"
         );
         let e = plan_external(Path::new("external.xml"), "<settings/>", &A).unwrap_err();
