@@ -55,8 +55,6 @@ VALIDATION_EXEMPT = {
     "fleet/extra_user_data": "free-form shell appended to cloud-init; any text is valid",
     "scalelite/scalelite_values": "free-form Helm values passed to the chart, whose schema the chart validates",
     "scalelite/greenlight_values": "free-form Helm values passed to the chart, whose schema the chart validates",
-    "scalelite/scalelite_api_selector": "Kubernetes label selector; any label map is valid",
-    "scalelite/greenlight_selector": "Kubernetes label selector; any label map is valid",
     "monitoring/extra_values": "free-form Helm values per chart, whose schema each chart validates",
     "dns/scalelite_target": "a load balancer's dns_name and zone_id from the scalelite module, unknown until apply",
 }

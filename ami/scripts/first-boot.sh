@@ -274,8 +274,10 @@ spool_dir: $SCALELITE_RECORDINGS_DIR/spool
 extra_rsync_opts: []
 EOF
   install -d -o bigbluebutton -g bigbluebutton -m 0755 /var/bigbluebutton/recording/scalelite
-  # The access point maps every write to the BBB POSIX user, whoever writes.
-  mkdir -p "$SCALELITE_RECORDINGS_DIR/spool"
+  # The access point maps every write to the BBB POSIX user, whoever writes. Group-writable (and setgid):
+  # Scalelite's importer mounts as its own uid with the BBB group and must move and delete what it imported.
+  # install -d also fixes a spool an older server created 0755 (this mount is its owner).
+  install -d -m 2775 "$SCALELITE_RECORDINGS_DIR/spool"
   log "recordings go to $SCALELITE_RECORDINGS_DIR/spool"
 else
   log "SCALELITE_RECORDINGS_DIR not set: recordings stay on this server"

@@ -26,6 +26,7 @@ module "dns" {
   domain                = var.domain
   create_zone           = var.existing_zone_id == null
   zone_id               = var.existing_zone_id
+  parent_zone_id        = var.parent_zone_id
   scalelite_record_name = "scalelite"
   scalelite_target      = module.scalelite.scalelite_public_lb
   tags                  = local.tags
@@ -72,9 +73,9 @@ resource "aws_route53_record" "greenlight" {
 module "recordings" {
   source = "../../modules/recordings"
 
-  name       = local.name
-  vpc_id     = module.network.vpc_id
-  subnet_ids = module.network.private_subnet_ids
+  name    = local.name
+  vpc_id  = module.network.vpc_id
+  subnets = module.network.private_subnet_ids_by_az
   client_security_group_ids = {
     bbb = module.network.bbb_security_group_id
   }
@@ -124,6 +125,7 @@ module "monitoring" {
   cluster_security_group_id = module.scalelite.cluster_security_group_id
   fleet_security_group_id   = module.network.bbb_security_group_id
   fleet_names               = [local.name]
+  storage_class_name        = module.scalelite.storage_class_name
   tags                      = local.tags
 }
 
@@ -161,6 +163,9 @@ module "fleet" {
   load_multiplier                 = 1
   scalelite_secret_parameter_name = var.scalelite_secret_parameter_name
   protect_live_meetings           = true
+  # The servers register through the internal load balancer; the output exists only once Scalelite's release
+  # and its internal service do, so the fleet (and its first servers) come after Scalelite.
+  scalelite_url = module.scalelite.scalelite_internal_url
 
   scale_out_cpu_threshold = var.scale_out_cpu_threshold
   scale_in_cpu_threshold  = var.scale_in_cpu_threshold

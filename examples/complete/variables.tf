@@ -70,6 +70,17 @@ variable "existing_zone_id" {
   }
 }
 
+variable "parent_zone_id" {
+  type        = string
+  description = "Route53 zone of domain's parent, to delegate a zone created here in the same apply (null: delegate at your registrar first, see the README)."
+  default     = null
+
+  validation {
+    condition     = var.parent_zone_id == null || can(regex("^Z[0-9A-Z]{1,31}$", var.parent_zone_id))
+    error_message = "parent_zone_id must be null or a Route53 hosted zone ID such as Z0123456789ABCDEFGHIJ."
+  }
+}
+
 variable "ami_id" {
   type        = string
   description = "Custom BigBlueButton AMI of the fleet (built from ami/)."

@@ -4,6 +4,19 @@ locals {
   zone_id = var.create_zone ? aws_route53_zone.this[0].zone_id : var.zone_id
 }
 
+# A created zone answers only once its parent delegates to it. With the parent in Route53 the delegation is
+# written here; the zone_id output waits for it (outputs.tf), so nothing that resolves names in the zone
+# (ACM DNS validation, each server's certbot, the provider's Scalelite URL) runs before it exists.
+resource "aws_route53_record" "delegation" {
+  count = var.create_zone && var.parent_zone_id != null ? 1 : 0
+
+  zone_id = var.parent_zone_id
+  name    = var.domain
+  type    = "NS"
+  ttl     = var.delegation_ttl
+  records = aws_route53_zone.this[0].name_servers
+}
+
 resource "aws_route53_zone" "this" {
   #checkov:skip=CKV2_AWS_38:DNSSEC signing needs a KMS key in us-east-1 and a DS record at the parent zone's registrar; both live outside this module and are enabled per environment.
   #checkov:skip=CKV2_AWS_39:Query logging of a public zone must go to a log group in us-east-1 (a second provider configuration); the per-instance records are changed by the fleet and audited in CloudTrail instead.

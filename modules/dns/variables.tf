@@ -25,6 +25,28 @@ variable "zone_id" {
   }
 }
 
+variable "parent_zone_id" {
+  type        = string
+  description = "Route53 hosted zone of domain's parent (e.g. example.org's zone for bbb.example.org), to delegate a created zone in the same apply: the module writes the NS record there, and zone_id is only available after it, so certificate validation, certbot and the Scalelite URL never wait on a zone nobody resolves. null when the parent is not in Route53 (delegate at the registrar before the first full apply, see the README)."
+  default     = null
+
+  validation {
+    condition     = var.parent_zone_id == null || can(regex("^Z[0-9A-Z]{1,31}$", var.parent_zone_id))
+    error_message = "parent_zone_id must be a Route53 hosted zone ID such as Z0123456789ABCDEFGHIJ."
+  }
+}
+
+variable "delegation_ttl" {
+  type        = number
+  description = "TTL in seconds of the NS record written into parent_zone_id."
+  default     = 3600
+
+  validation {
+    condition     = floor(var.delegation_ttl) == var.delegation_ttl && var.delegation_ttl >= 60 && var.delegation_ttl <= 172800
+    error_message = "delegation_ttl must be a whole number of seconds between 60 and 172800."
+  }
+}
+
 variable "scalelite_record_name" {
   type        = string
   description = "Left-most label of Scalelite's front record under domain (the URL users and Greenlight call), e.g. scalelite."

@@ -15,6 +15,39 @@ locals {
   hook_config_parameter_name = "/bbb/fleets/${var.name}/hook-config"
   hook_config_parameter_arn  = "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${local.hook_config_parameter_name}"
   secret_parameter_arn       = "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${var.scalelite_secret_parameter_name}"
+  # Built from the name (the group does not exist yet when the policy is written; see ordering below).
+  autoscaling_group_arn = "arn:${local.partition}:autoscaling:${local.region}:${local.account_id}:autoScalingGroup:*:autoScalingGroupName/${var.name}"
+
+  # The lifecycle hooks bbb_fleet owns, created with the group itself (initial_lifecycle_hook) so that the
+  # very first servers already wait in Pending:Wait for the hook and are abandoned if they never join.
+  launch_hook_name         = "bbb-${var.name}-launching"
+  launch_heartbeat_timeout = 900
+
+  # bbb_fleet's hook_config document, built here from the same inputs so that the parameter exists before
+  # the group launches its first server (no server ever boots without its configuration). bbb_fleet's
+  # postcondition refuses a plan where the provider's document differs (e.g. after a provider upgrade).
+  max_wait_parts = regex("^(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?$", var.drain.max_wait)
+  hook_config = {
+    version                     = 1
+    fleet_name                  = var.name
+    region                      = local.region
+    autoscaling_group_name      = var.name
+    hosted_zone_id              = var.hosted_zone_id
+    domain                      = var.domain
+    record_name_template        = var.record_name_template
+    record_ttl                  = var.record_ttl
+    scalelite_url               = var.scalelite_url
+    scalelite_tag               = var.scalelite_tag
+    load_multiplier             = var.load_multiplier
+    scalelite_secret_parameter  = var.scalelite_secret_parameter_name
+    protect_live_meetings       = var.protect_live_meetings
+    launching_hook_name         = local.launch_hook_name
+    launching_heartbeat_timeout = local.launch_heartbeat_timeout
+    terminating_hook_name       = var.drain.lifecycle_hook_name
+    heartbeat_timeout           = var.drain.heartbeat_timeout
+    max_wait                    = var.drain.max_wait
+    max_wait_seconds            = sum([for i, n in local.max_wait_parts : (n == null ? 0 : tonumber(n)) * [3600, 60, 1][i]])
+  }
 
   # Route53 normalises record names to lowercase without the trailing dot.
   record_name_pattern = "${replace(var.record_name_template, "{instance_id}", "i-*")}.${var.domain}"
@@ -106,7 +139,7 @@ locals {
     partition                      = local.partition
     hosted_zone_id                 = var.hosted_zone_id
     record_name_pattern            = local.record_name_pattern
-    autoscaling_group_arn          = aws_autoscaling_group.this.arn
+    autoscaling_group_arn          = local.autoscaling_group_arn
     fleet_name                     = var.name
     scalelite_secret_parameter_arn = local.secret_parameter_arn
     hook_config_parameter_arn      = local.hook_config_parameter_arn
@@ -256,9 +289,28 @@ resource "aws_autoscaling_group" "this" {
     version = aws_launch_template.this.latest_version
   }
 
-  # A new AMI or configuration replaces servers without losing capacity: new servers are launched and must be
-  # healthy before old ones go, servers that already match are skipped, and protected servers (live meetings)
-  # are waited for rather than cut off.
+  # Both hooks exist before the first server launches (bbb_fleet then owns and updates them).
+  initial_lifecycle_hook {
+    name                 = local.launch_hook_name
+    lifecycle_transition = "autoscaling:EC2_INSTANCE_LAUNCHING"
+    default_result       = "ABANDON"
+    heartbeat_timeout    = local.launch_heartbeat_timeout
+  }
+
+  initial_lifecycle_hook {
+    name                 = var.drain.lifecycle_hook_name
+    lifecycle_transition = "autoscaling:EC2_INSTANCE_TERMINATING"
+    default_result       = "CONTINUE"
+    heartbeat_timeout    = var.drain.heartbeat_timeout
+  }
+
+  # A new AMI or configuration replaces servers without losing capacity: new servers are launched and must
+  # pass the launching hook before old ones go, and servers that already match are skipped. Servers with
+  # live meetings carry scale-in protection; "Refresh" replaces them too (AWS: "Wait" waits one hour for the
+  # protection to go and then fails the whole refresh). Meetings stay safe because every replaced server goes
+  # through the terminating hook: bbb-hook disables it in Scalelite and holds the hook with heartbeats until
+  # its last meeting ended, at most drain.max_wait. A refresh therefore takes up to drain.max_wait per
+  # batch; a failed refresh rolls back to the previous launch template (auto_rollback).
   instance_refresh {
     strategy = "Rolling"
     preferences {
@@ -266,10 +318,15 @@ resource "aws_autoscaling_group" "this" {
       max_healthy_percentage       = 200
       skip_matching                = true
       instance_warmup              = var.instance_warmup_seconds
-      scale_in_protected_instances = "Wait"
+      scale_in_protected_instances = "Refresh"
       standby_instances            = "Wait"
+      auto_rollback                = true
     }
   }
+
+  # The first servers boot with their permissions and configuration in place: the instance policy, the
+  # Session Manager policy and the hook configuration parameter are created before the group.
+  depends_on = [aws_iam_role_policy.instance, aws_iam_role_policy.session_manager, aws_ssm_parameter.hook_config]
 
   dynamic "tag" {
     for_each = merge(local.tags, { Name = "${var.name}-bbb" })
@@ -298,12 +355,22 @@ resource "bbb_fleet" "this" {
   scalelite_tag              = var.scalelite_tag
   load_multiplier            = var.load_multiplier
   scalelite_secret_parameter = var.scalelite_secret_parameter_name
+  scalelite_url              = var.scalelite_url
   protect_live_meetings      = var.protect_live_meetings
+  launch_hook_name           = local.launch_hook_name
+  launch_heartbeat_timeout   = local.launch_heartbeat_timeout
 
   drain {
     lifecycle_hook_name = var.drain.lifecycle_hook_name
     heartbeat_timeout   = var.drain.heartbeat_timeout
     max_wait            = var.drain.max_wait
+  }
+
+  lifecycle {
+    postcondition {
+      condition     = self.hook_config == null || jsondecode(self.hook_config) == jsondecode(aws_ssm_parameter.hook_config.value)
+      error_message = "bbb_fleet's hook_config differs from the document the fleet module writes to the hook configuration parameter (local.hook_config): update the module to the provider's document."
+    }
   }
 }
 
@@ -313,7 +380,7 @@ resource "aws_ssm_parameter" "hook_config" {
   description = "bbb_fleet hook configuration of fleet ${var.name} (no secrets)"
   type        = "String"
   tier        = "Intelligent-Tiering"
-  value       = bbb_fleet.this.hook_config
+  value       = jsonencode(local.hook_config)
   tags        = local.tags
 }
 

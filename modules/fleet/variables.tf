@@ -208,6 +208,16 @@ variable "scalelite_secret_kms_key_arn" {
   }
 }
 
+variable "scalelite_url" {
+  type        = string
+  description = "Scalelite API URL the servers' hook registers with, e.g. the scalelite module's scalelite_internal_url (the internal load balancer, reachable from the fleet only). Passing that output also orders the fleet after Scalelite is installed. Terraform itself (bbb_fleet's reads) uses the bbb provider's scalelite_url."
+
+  validation {
+    condition     = can(regex("^https?://[^ /]+(/[^ ]*)?$", var.scalelite_url))
+    error_message = "scalelite_url must be an http(s) URL such as https://scalelite-internal.bbb.example.org/bigbluebutton/api."
+  }
+}
+
 variable "protect_live_meetings" {
   type        = bool
   description = "Let the hook set scale-in protection on a server while it hosts meetings, so scale-in and instance refresh pick idle servers."

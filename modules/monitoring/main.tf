@@ -38,6 +38,12 @@ locals {
   ]
 
   loki_port = 3100
+
+  # The charts' keys for a volume's StorageClass (Grafana's differs); nothing set = the cluster's default.
+  storage_class = {
+    prometheus = var.storage_class_name != null ? { storageClass = var.storage_class_name } : {}
+    grafana    = var.storage_class_name != null ? { storageClassName = var.storage_class_name } : {}
+  }
 }
 
 resource "kubernetes_namespace_v1" "this" {
@@ -115,9 +121,10 @@ resource "helm_release" "prometheus" {
   values = [
     yamlencode({
       serviceAccounts = { server = { create = true, name = "prometheus-server" } }
+      alertmanager    = { persistence = local.storage_class.prometheus }
       server = {
         retention        = var.prometheus_retention
-        persistentVolume = { enabled = true, size = var.storage_size.prometheus }
+        persistentVolume = merge({ enabled = true, size = var.storage_size.prometheus }, local.storage_class.prometheus)
         global           = { scrape_interval = var.scrape_interval }
       }
       extraScrapeConfigs = yamlencode(local.scrape_configs)
@@ -162,6 +169,18 @@ resource "aws_vpc_security_group_egress_rule" "loki_lb" {
   tags                         = local.tags
 }
 
+# The backend half: the cluster security group admits only itself, and with a frontend security group given
+# by annotation no backend rule is added for the NLB's IP targets. Without it Alloy cannot push to Loki.
+resource "aws_vpc_security_group_ingress_rule" "cluster_from_loki_lb" {
+  security_group_id            = var.cluster_security_group_id
+  referenced_security_group_id = aws_security_group.loki_lb.id
+  ip_protocol                  = "tcp"
+  from_port                    = local.loki_port
+  to_port                      = local.loki_port
+  description                  = "Loki's internal load balancer to the Loki pods"
+  tags                         = local.tags
+}
+
 resource "helm_release" "loki" {
   name       = "loki"
   namespace  = kubernetes_namespace_v1.this.metadata[0].name
@@ -192,7 +211,7 @@ resource "helm_release" "loki" {
       }
       singleBinary = {
         replicas    = 1
-        persistence = { enabled = true, size = var.storage_size.loki }
+        persistence = merge({ enabled = true, size = var.storage_size.loki }, local.storage_class.prometheus)
       }
       read         = { replicas = 0 }
       write        = { replicas = 0 }
@@ -283,7 +302,7 @@ resource "helm_release" "grafana" {
         userKey        = "admin-user"
         passwordKey    = "admin-password"
       }
-      persistence = { enabled = true, size = "10Gi" }
+      persistence = merge({ enabled = true, size = "10Gi" }, local.storage_class.grafana)
       sidecar = {
         dashboards = { enabled = true, label = "grafana_dashboard", labelValue = "1", searchNamespace = kubernetes_namespace_v1.this.metadata[0].name }
       }

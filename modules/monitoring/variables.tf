@@ -155,6 +155,17 @@ variable "extra_values" {
   default     = {}
 }
 
+variable "storage_class_name" {
+  type        = string
+  description = "StorageClass of the Prometheus, Alertmanager, Loki and Grafana volumes (the scalelite module's storage_class_name, which also orders the releases after it); null uses the cluster's default class. EKS Auto Mode has none unless one is created."
+  default     = null
+
+  validation {
+    condition     = var.storage_class_name == null || can(regex("^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$", var.storage_class_name))
+    error_message = "storage_class_name must be a lowercase DNS subdomain name."
+  }
+}
+
 variable "tags" {
   type        = map(string)
   description = "Tags added to every AWS resource."

@@ -23,6 +23,16 @@ output "private_subnet_ids" {
   value       = [for az in local.azs : aws_subnet.private[az].id if var.create_private_subnets]
 }
 
+output "private_subnet_ids_by_az" {
+  description = "IDs of the private subnets keyed by availability zone (keys known at plan: use it for for_each, e.g. the recordings module's subnets)."
+  value       = { for az, s in aws_subnet.private : az => s.id }
+}
+
+output "public_subnet_ids_by_az" {
+  description = "IDs of the public subnets keyed by availability zone."
+  value       = { for az, s in aws_subnet.public : az => s.id }
+}
+
 output "bbb_security_group_id" {
   description = "ID of the security group of the BBB media servers."
   value       = aws_security_group.bbb.id

@@ -171,8 +171,10 @@ resource "aws_vpc_security_group_ingress_rule" "efs" {
   tags                         = local.tags
 }
 
+# Keyed by availability zone: the keys are known at plan even when the subnets are created in the same apply
+# (for_each over subnet IDs would fail the first plan with "Invalid for_each argument").
 resource "aws_efs_mount_target" "this" {
-  for_each = toset(var.subnet_ids)
+  for_each = var.subnets
 
   file_system_id  = aws_efs_file_system.this.id
   subnet_id       = each.value

@@ -1,6 +1,7 @@
 output "file_system_id" {
-  description = "ID of the recordings EFS file system."
+  description = "ID of the recordings EFS file system. Available once its mount targets are, so that what mounts it (the fleet's servers, Scalelite's volume) is created after them."
   value       = aws_efs_file_system.this.id
+  depends_on  = [aws_efs_mount_target.this]
 }
 
 output "file_system_arn" {
@@ -51,4 +52,9 @@ output "backup_vault_name" {
 output "backup_plan_id" {
   description = "ID of the AWS Backup plan."
   value       = aws_backup_plan.this.id
+}
+
+output "mount_target_ids" {
+  description = "IDs of the mount targets, keyed by availability zone."
+  value       = { for az, mt in aws_efs_mount_target.this : az => mt.id }
 }

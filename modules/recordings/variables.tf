@@ -18,13 +18,13 @@ variable "vpc_id" {
   }
 }
 
-variable "subnet_ids" {
-  type        = list(string)
-  description = "Subnets to put a mount target in: one per availability zone the fleet and Scalelite run in."
+variable "subnets" {
+  type        = map(string)
+  description = "Subnets to put a mount target in, keyed by availability zone (one per zone the fleet and Scalelite run in), e.g. the network module's private_subnet_ids_by_az. The keys must be known at plan (zone names are); the subnet IDs may be created in the same apply."
 
   validation {
-    condition     = length(var.subnet_ids) > 0 && alltrue([for s in var.subnet_ids : can(regex("^subnet-[0-9a-f]{8,17}$", s))])
-    error_message = "Give at least one subnet ID like subnet-0123456789abcdef0."
+    condition     = length(var.subnets) > 0 && alltrue([for az, s in var.subnets : can(regex("^[a-z]{2}(-[a-z]+)+-[0-9][a-z]$", az)) && can(regex("^subnet-[0-9a-f]{8,17}$", s))])
+    error_message = "subnets must map availability zone names (eu-central-1a) to subnet IDs like subnet-0123456789abcdef0, at least one."
   }
 }
 

@@ -137,9 +137,11 @@ resource "aws_eks_cluster" "this" {
   bootstrap_self_managed_addons = false
   enabled_cluster_log_types     = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 
+  # No bootstrap entry: the identity running Terraform gets its access entry below like every other admin,
+  # so listing it in cluster_admin_principal_arns too cannot create a second, conflicting entry.
   access_config {
     authentication_mode                         = "API"
-    bootstrap_cluster_creator_admin_permissions = true
+    bootstrap_cluster_creator_admin_permissions = false
   }
 
   compute_config {
@@ -179,8 +181,21 @@ resource "aws_eks_cluster" "this" {
   depends_on = [aws_iam_role_policy_attachment.cluster, aws_cloudwatch_log_group.cluster]
 }
 
+# The caller's IAM role (not its assumed-role session) as terraform-aws-modules/eks resolves it.
+data "aws_iam_session_context" "current" {
+  arn = data.aws_caller_identity.current.arn
+}
+
+locals {
+  # Known at plan (inputs and data sources): one entry per principal, the caller's included once.
+  cluster_admin_principal_arns = var.create_cluster ? toset(distinct(concat(
+    var.cluster_admin_principal_arns,
+    var.enable_cluster_creator_admin_permissions ? [data.aws_iam_session_context.current.issuer_arn] : [],
+  ))) : toset([])
+}
+
 resource "aws_eks_access_entry" "admin" {
-  for_each = var.create_cluster ? toset(var.cluster_admin_principal_arns) : toset([])
+  for_each = local.cluster_admin_principal_arns
 
   cluster_name  = local.cluster_name
   principal_arn = each.value
@@ -199,6 +214,30 @@ resource "aws_eks_access_policy_association" "admin" {
   access_scope {
     type = "cluster"
   }
+}
+
+# --- Block storage: EKS Auto Mode creates no StorageClass -------------------------------------
+
+# Without it every PersistentVolumeClaim that names no class stays Pending (the monitoring module's
+# Prometheus, Alertmanager, Loki and Grafana volumes), and their atomic Helm releases time out.
+resource "kubernetes_storage_class_v1" "ebs" {
+  count = var.create_cluster && var.create_storage_class ? 1 : 0
+
+  metadata {
+    name        = var.storage_class_name
+    annotations = { "storageclass.kubernetes.io/is-default-class" = "true" }
+  }
+
+  storage_provisioner    = "ebs.csi.eks.amazonaws.com"
+  reclaim_policy         = "Delete"
+  volume_binding_mode    = "WaitForFirstConsumer"
+  allow_volume_expansion = true
+  parameters = merge(
+    { type = "gp3", encrypted = "true" },
+    var.ebs_kms_key_arn != null ? { kmsKeyId = var.ebs_kms_key_arn } : {},
+  )
+
+  depends_on = [aws_eks_access_policy_association.admin]
 }
 
 # --- EFS CSI driver with EKS Pod Identity ----------------------------------------------------
@@ -446,8 +485,10 @@ resource "aws_elasticache_replication_group" "this" {
 
 # --- Kubernetes: namespace, secrets, recordings volume ---------------------------------------
 
-data "aws_ssm_parameter" "scalelite_secret" {
-  name            = var.scalelite_secret_parameter_name
+# Read ephemerally and written through write-only arguments: the Scalelite secret is in neither plan nor
+# state. Kubernetes only receives it again when scalelite_secret_revision changes (after a rotation).
+ephemeral "aws_ssm_parameter" "scalelite_secret" {
+  arn             = "arn:${local.partition}:ssm:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:parameter${var.scalelite_secret_parameter_name}"
   with_decryption = true
 }
 
@@ -487,7 +528,6 @@ resource "kubernetes_secret_v1" "scalelite" {
     DATABASE_URL          = local.database_url["scalelite"]
     REDIS_URL             = local.redis_url
     SECRET_KEY_BASE       = random_password.secret_key_base["scalelite"].result
-    LOADBALANCER_SECRET   = data.aws_ssm_parameter.scalelite_secret.value
     URL_HOST              = var.scalelite_hostname
     RECORDING_DISABLED    = "false"
     RECORDING_SPOOL_DIR   = "/var/bigbluebutton/spool"
@@ -509,8 +549,21 @@ resource "kubernetes_secret_v1" "greenlight" {
     REDIS_URL              = local.redis_url
     SECRET_KEY_BASE        = random_password.secret_key_base["greenlight"].result
     BIGBLUEBUTTON_ENDPOINT = local.scalelite_url
-    BIGBLUEBUTTON_SECRET   = data.aws_ssm_parameter.scalelite_secret.value
   }
+}
+
+# The shared secret alone, write-only: LOADBALANCER_SECRET for Scalelite, BIGBLUEBUTTON_SECRET for Greenlight.
+resource "kubernetes_secret_v1" "shared_secret" {
+  metadata {
+    name      = "scalelite-shared-secret"
+    namespace = kubernetes_namespace_v1.this.metadata[0].name
+  }
+
+  data_wo = {
+    LOADBALANCER_SECRET  = ephemeral.aws_ssm_parameter.scalelite_secret.value
+    BIGBLUEBUTTON_SECRET = ephemeral.aws_ssm_parameter.scalelite_secret.value
+  }
+  data_wo_revision = var.scalelite_secret_revision
 }
 
 resource "kubernetes_persistent_volume_v1" "recordings" {
@@ -570,7 +623,10 @@ resource "helm_release" "scalelite" {
   values = [
     yamlencode({
       existingSecret = kubernetes_secret_v1.scalelite.metadata[0].name
-      envFrom        = [{ secretRef = { name = kubernetes_secret_v1.scalelite.metadata[0].name } }]
+      envFrom = [
+        { secretRef = { name = kubernetes_secret_v1.scalelite.metadata[0].name } },
+        { secretRef = { name = kubernetes_secret_v1.shared_secret.metadata[0].name } },
+      ]
       recordings = {
         existingClaim = kubernetes_persistent_volume_claim_v1.recordings.metadata[0].name
       }
@@ -594,8 +650,11 @@ resource "helm_release" "greenlight" {
   values = [
     yamlencode({
       existingSecret = kubernetes_secret_v1.greenlight[0].metadata[0].name
-      envFrom        = [{ secretRef = { name = kubernetes_secret_v1.greenlight[0].metadata[0].name } }]
-      service        = { type = "ClusterIP" }
+      envFrom = [
+        { secretRef = { name = kubernetes_secret_v1.greenlight[0].metadata[0].name } },
+        { secretRef = { name = kubernetes_secret_v1.shared_secret.metadata[0].name } },
+      ]
+      service = { type = "ClusterIP" }
     }),
     yamlencode(var.greenlight_values),
   ]
@@ -631,9 +690,22 @@ resource "aws_vpc_security_group_egress_rule" "internal_lb" {
   security_group_id            = aws_security_group.internal_lb.id
   referenced_security_group_id = local.cluster_security_group_id
   ip_protocol                  = "tcp"
-  from_port                    = 3000
-  to_port                      = 3000
-  description                  = "To the Scalelite pods"
+  from_port                    = var.scalelite_frontend.port
+  to_port                      = var.scalelite_frontend.port
+  description                  = "To Scalelite's frontend pods"
+  tags                         = local.tags
+}
+
+# The backend half: the EKS-managed cluster security group (nodes and pods in Auto Mode) admits only itself,
+# and with frontend security groups given by annotation the load balancer controller adds no backend rule.
+# Without this the NLB's IP targets fail their health checks and the fleet cannot reach Scalelite.
+resource "aws_vpc_security_group_ingress_rule" "cluster_from_internal_lb" {
+  security_group_id            = local.cluster_security_group_id
+  referenced_security_group_id = aws_security_group.internal_lb.id
+  ip_protocol                  = "tcp"
+  from_port                    = var.scalelite_frontend.port
+  to_port                      = var.scalelite_frontend.port
+  description                  = "Scalelite's internal load balancer to the frontend pods"
   tags                         = local.tags
 }
 
@@ -659,12 +731,12 @@ resource "kubernetes_service_v1" "scalelite_internal" {
   spec {
     type                = "LoadBalancer"
     load_balancer_class = "eks.amazonaws.com/nlb"
-    selector            = var.scalelite_api_selector
+    selector            = var.scalelite_frontend.selector
 
     port {
       name        = "https"
       port        = 443
-      target_port = 3000
+      target_port = var.scalelite_frontend.port
     }
   }
 
@@ -684,12 +756,12 @@ resource "kubernetes_service_v1" "scalelite_public" {
   spec {
     type                = "LoadBalancer"
     load_balancer_class = "eks.amazonaws.com/nlb"
-    selector            = var.scalelite_api_selector
+    selector            = var.scalelite_frontend.selector
 
     port {
       name        = "https"
       port        = 443
-      target_port = 3000
+      target_port = var.scalelite_frontend.port
     }
   }
 
@@ -711,12 +783,12 @@ resource "kubernetes_service_v1" "greenlight_public" {
   spec {
     type                = "LoadBalancer"
     load_balancer_class = "eks.amazonaws.com/nlb"
-    selector            = var.greenlight_selector
+    selector            = var.greenlight_frontend.selector
 
     port {
       name        = "https"
       port        = 443
-      target_port = 3000
+      target_port = var.greenlight_frontend.port
     }
   }
 

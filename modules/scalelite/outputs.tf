@@ -58,3 +58,28 @@ output "namespace" {
   description = "Kubernetes namespace of Scalelite and Greenlight."
   value       = kubernetes_namespace_v1.this.metadata[0].name
 }
+
+output "storage_class_name" {
+  description = "Name of the default StorageClass the module created (the monitoring module's storage_class_name, which also orders its volumes after it), or null."
+  value       = try(kubernetes_storage_class_v1.ebs[0].metadata[0].name, null)
+}
+
+output "cluster_arn" {
+  description = "ARN of the EKS cluster."
+  value       = local.cluster.arn
+}
+
+output "database_security_group_id" {
+  description = "Security group of the PostgreSQL instance."
+  value       = aws_security_group.database.id
+}
+
+output "redis_security_group_id" {
+  description = "Security group of Redis."
+  value       = aws_security_group.redis.id
+}
+
+output "internal_lb_security_group_id" {
+  description = "Security group of Scalelite's internal load balancer."
+  value       = aws_security_group.internal_lb.id
+}

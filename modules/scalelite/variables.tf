@@ -58,7 +58,7 @@ variable "kubernetes_version" {
 
 variable "cluster_admin_principal_arns" {
   type        = list(string)
-  description = "IAM roles or users given cluster-admin on a created cluster through EKS access entries (the identity running Terraform needs it too)."
+  description = "IAM roles or users given cluster-admin on a created cluster through EKS access entries, in addition to the identity running Terraform (enable_cluster_creator_admin_permissions)."
   default     = []
 
   validation {
@@ -333,20 +333,76 @@ variable "log_retention_days" {
   }
 }
 
-variable "scalelite_api_selector" {
-  type        = map(string)
-  description = "Pod labels of Scalelite's API pods in the chart, selected by the module's internal and public load balancer services."
-  default = {
-    "app.kubernetes.io/name"      = "scalelite"
-    "app.kubernetes.io/component" = "api"
+variable "scalelite_frontend" {
+  type = object({
+    selector = optional(map(string), { "app.kubernetes.io/name" = "scalelite", "app.kubernetes.io/component" = "nginx" })
+    port     = optional(number, 80)
+  })
+  description = "Scalelite's frontend pods in the chart and their HTTP port, targeted by the internal and public load balancers: upstream Scalelite's nginx, which serves recording playback (/playback, /presentation and the other formats from the published recordings) and proxies /bigbluebutton/api to the API. Pointing this at the API pods (port 3000) leaves recordings unserved."
+  default     = {}
+
+  validation {
+    condition     = length(var.scalelite_frontend.selector) > 0 && floor(var.scalelite_frontend.port) == var.scalelite_frontend.port && var.scalelite_frontend.port >= 1 && var.scalelite_frontend.port <= 65535
+    error_message = "scalelite_frontend needs a non-empty label selector and a port between 1 and 65535."
   }
 }
 
-variable "greenlight_selector" {
-  type        = map(string)
-  description = "Pod labels of Greenlight's web pods in the chart, selected by the module's public load balancer service."
-  default = {
-    "app.kubernetes.io/name" = "greenlight"
+variable "greenlight_frontend" {
+  type = object({
+    selector = optional(map(string), { "app.kubernetes.io/name" = "greenlight" })
+    port     = optional(number, 3000)
+  })
+  description = "Greenlight's web pods in the chart and their HTTP port, targeted by the public load balancer."
+  default     = {}
+
+  validation {
+    condition     = length(var.greenlight_frontend.selector) > 0 && floor(var.greenlight_frontend.port) == var.greenlight_frontend.port && var.greenlight_frontend.port >= 1 && var.greenlight_frontend.port <= 65535
+    error_message = "greenlight_frontend needs a non-empty label selector and a port between 1 and 65535."
+  }
+}
+
+variable "enable_cluster_creator_admin_permissions" {
+  type        = bool
+  description = "Give the IAM role running Terraform (resolved from its session) a cluster-admin access entry on a created cluster, as terraform-aws-modules/eks does. Listing that role in cluster_admin_principal_arns as well is harmless (one entry per principal)."
+  default     = true
+}
+
+variable "create_storage_class" {
+  type        = bool
+  description = "Create the cluster's default StorageClass (EBS gp3, encrypted, provisioner ebs.csi.eks.amazonaws.com) on a created cluster: EKS Auto Mode creates none, and volume claims without one stay Pending."
+  default     = true
+}
+
+variable "storage_class_name" {
+  type        = string
+  description = "Name of that StorageClass (also the monitoring module's storage_class_name)."
+  default     = "gp3-encrypted"
+
+  validation {
+    condition     = can(regex("^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$", var.storage_class_name))
+    error_message = "storage_class_name must be a lowercase DNS subdomain name."
+  }
+}
+
+variable "ebs_kms_key_arn" {
+  type        = string
+  description = "Customer managed KMS key of the volumes of that StorageClass; null uses the account's default EBS key (the Auto Mode cluster role must be allowed to use a customer managed key)."
+  default     = null
+
+  validation {
+    condition     = var.ebs_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:", var.ebs_kms_key_arn))
+    error_message = "ebs_kms_key_arn must be a KMS key ARN."
+  }
+}
+
+variable "scalelite_secret_revision" {
+  type        = number
+  description = "Revision of the Scalelite secret in SSM: the module writes the secret to Kubernetes write-only (never in state), so Kubernetes receives it again only when this number changes. Increase it after rotating the parameter."
+  default     = 1
+
+  validation {
+    condition     = floor(var.scalelite_secret_revision) == var.scalelite_secret_revision && var.scalelite_secret_revision >= 1
+    error_message = "scalelite_secret_revision must be a whole number of 1 or more."
   }
 }
 
