@@ -1,0 +1,304 @@
+"""Design rules of the Terraform modules: the defects of the modules review (docs/../reviews, 2026-12) that
+stop a first `terraform apply` or break the fleet at run time, each written as a static check of the HCL
+that a provider-less `terraform validate` cannot see (ordering, for_each keys, wiring between modules,
+security group halves, claims of the READMEs).
+
+    .tools/venv/bin/python scripts/tf_module_rules.py            # the working tree
+    .tools/venv/bin/python scripts/tf_module_rules.py --root DIR # another checkout (e.g. an older commit)
+    .tools/venv/bin/python scripts/tf_module_rules.py --list     # the rules and the defect each guards
+
+Each rule returns the problems it finds; the script fails when any rule finds one. Run on the commit before
+the fixes (`git worktree add /tmp/old 703f444`), every rule but the ones marked "already fixed" fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+import hcl2
+
+
+def u(v):
+    """hcl2 wraps every attribute in a one-element list."""
+    return v[0] if isinstance(v, list) and len(v) == 1 else v
+
+
+def text(v) -> str:
+    return json.dumps(v)
+
+
+class Tree:
+    """The parsed *.tf of every module and example directory under a root."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.docs: dict[str, list[dict]] = {}
+        for f in sorted(root.glob("modules/*/*.tf")) + sorted(root.glob("examples/*/*.tf")):
+            self.docs.setdefault(str(f.parent.relative_to(root)), []).append(hcl2.loads(f.read_text()))
+
+    def blocks(self, d: str, kind: str):
+        for doc in self.docs.get(d, []):
+            yield from doc.get(kind, [])
+
+    def resources(self, d: str, rtype: str | None = None):
+        """(type, name, body) of the resources of directory d."""
+        for block in self.blocks(d, "resource"):
+            for t, named in block.items():
+                if rtype in (None, t):
+                    for name, body in named.items():
+                        if not name.startswith("__"):
+                            yield t, name, body
+
+    def resource(self, d: str, rtype: str, name: str) -> dict | None:
+        return next((b for t, n, b in self.resources(d, rtype) if n == name), None)
+
+    def all_resources(self, rtype: str):
+        for d in self.docs:
+            for t, n, b in self.resources(d, rtype):
+                yield d, n, b
+
+    def named(self, d: str, kind: str, name: str) -> dict | None:
+        for block in self.blocks(d, kind):
+            if name in block:
+                return block[name]
+        return None
+
+    def locals(self, d: str) -> dict:
+        out = {}
+        for block in self.blocks(d, "locals"):
+            out.update(block)
+        return out
+
+    def read(self, rel: str) -> str:
+        p = self.root / rel
+        return p.read_text() if p.is_file() else ""
+
+
+def rule_for_each_known_keys(t: Tree) -> list[str]:
+    """D2: for_each keyed by IDs AWS assigns (var.*_ids) fails the first plan when they are created in the
+    same apply ("Invalid for_each argument"); key by something known at plan (zone names, static labels)."""
+    out = []
+    for d in t.docs:
+        for rtype, name, body in t.resources(d):
+            fe = u(body.get("for_each"))
+            if isinstance(fe, str) and re.search(r"var\.\w*_ids\b", fe) and "toset(" in fe:
+                out.append(f"{d}: {rtype}.{name} has for_each = {fe}: IDs created in the same apply are unknown at plan")
+    return out
+
+
+def rule_auto_mode_storage_class(t: Tree) -> list[str]:
+    """D3: EKS Auto Mode creates no StorageClass; every claim without one stays Pending and the monitoring
+    releases (atomic) time out. A module creating an Auto Mode cluster must create a default class with the
+    Auto Mode EBS provisioner."""
+    out = []
+    for d, name, body in t.all_resources("aws_eks_cluster"):
+        cc = u(body.get("compute_config")) or {}
+        if u(cc.get("enabled")) is not True:
+            continue
+        classes = [b for _, _, b in t.resources(d, "kubernetes_storage_class_v1")
+                   if u(b.get("storage_provisioner")) == "ebs.csi.eks.amazonaws.com"
+                   and "storageclass.kubernetes.io/is-default-class" in text(b.get("metadata"))]
+        if not classes:
+            out.append(f"{d}: aws_eks_cluster.{name} runs Auto Mode but no default kubernetes_storage_class_v1 with provisioner ebs.csi.eks.amazonaws.com exists")
+    # The monitoring module's volumes must be ordered after the class (its output passed in).
+    ex = t.named("examples/complete", "module", "monitoring")
+    if ex is not None and "storage_class_name" not in text(ex):
+        out.append("examples/complete: module.monitoring does not take the cluster's storage_class_name (its volumes are not ordered after the class)")
+    return out
+
+
+def rule_one_access_entry(t: Tree) -> list[str]:
+    """D8: bootstrap_cluster_creator_admin_permissions = true already creates an entry for the caller; an
+    aws_eks_access_entry for the same role (the deploy role listed as admin) then fails ResourceInUse."""
+    out = []
+    for d, name, body in t.all_resources("aws_eks_cluster"):
+        ac = u(body.get("access_config")) or {}
+        if u(ac.get("bootstrap_cluster_creator_admin_permissions")) is not False and any(t.resources(d, "aws_eks_access_entry")):
+            out.append(f"{d}: aws_eks_cluster.{name} bootstraps the creator's access entry while aws_eks_access_entry also creates entries (duplicate for the deploy role)")
+    return out
+
+
+def rule_zone_delegated(t: Tree) -> list[str]:
+    """D5: a created zone nobody delegates to: ACM DNS validation waits until its timeout. The dns module
+    writes the NS record into a parent zone when given, and zone_id waits for it; the example says how to
+    delegate otherwise."""
+    out = []
+    for d, name, _ in t.all_resources("aws_route53_zone"):
+        ns = [b for _, _, b in t.resources(d, "aws_route53_record")
+              if u(b.get("type")) == "NS" and f"aws_route53_zone.{name}" in text(b.get("records"))]
+        if not ns:
+            out.append(f"{d}: aws_route53_zone.{name} is created but no NS record delegates it from a parent zone")
+        zone_out = t.named(d, "output", "zone_id")
+        if zone_out is not None and "aws_route53_record.delegation" not in text(zone_out.get("depends_on")):
+            out.append(f"{d}: output zone_id does not wait for the delegation record")
+    if t.docs.get("examples/complete") and "delegat" not in t.read("examples/complete/README.md").lower():
+        out.append("examples/complete/README.md: the first-apply steps do not say how the created zone is delegated")
+    return out
+
+
+def rule_fleet_after_scalelite(t: Tree) -> list[str]:
+    """D6, D10: the fleet must register through the internal endpoint it is given, and that output (which
+    exists only after Scalelite's release and internal load balancer) orders the fleet after Scalelite; the
+    bbb provider's URL waits for Scalelite's front record."""
+    out = []
+    fleet = t.resource("modules/fleet", "bbb_fleet", "this")
+    if fleet is not None and u(fleet.get("scalelite_url")) != "${var.scalelite_url}":
+        out.append("modules/fleet: bbb_fleet.this does not take scalelite_url from the module's variable (the internal endpoint is not used)")
+    call = t.named("examples/complete", "module", "fleet")
+    if call is not None and not re.search(r"module\.\w+\.scalelite_internal_url", text(call.get("scalelite_url"))):
+        out.append("examples/complete: module.fleet is not given module.scalelite.scalelite_internal_url (not ordered after Scalelite)")
+    url = t.named("modules/dns", "output", "scalelite_url")
+    if url is not None and "aws_route53_record.scalelite" not in text(url.get("depends_on")):
+        out.append("modules/dns: output scalelite_url (the bbb provider's URL) does not wait for Scalelite's front record")
+    return out
+
+
+def rule_first_servers_have_permissions(t: Tree) -> list[str]:
+    """D11: the first servers must boot with their policy, the hook configuration and both lifecycle hooks
+    in place: the policy must not need the group's ARN, the group depends on the policy and the parameter,
+    the parameter must not come from bbb_fleet (created after the group), the hooks are initial hooks."""
+    d = "modules/fleet"
+    asg = t.resource(d, "aws_autoscaling_group", "this")
+    if asg is None:
+        return []
+    out = []
+    loc = t.locals(d)
+    if "aws_autoscaling_group." in text(loc.get("instance_policy_base")) or "aws_autoscaling_group." in text(t.resource(d, "aws_iam_role_policy", "instance")):
+        out.append(f"{d}: the instance policy references the Auto Scaling group, so it is created after the first servers launch")
+    deps = text(asg.get("depends_on"))
+    for need in ("aws_iam_role_policy.instance", "aws_ssm_parameter.hook_config"):
+        if need not in deps:
+            out.append(f"{d}: aws_autoscaling_group.this does not depend on {need}")
+    param = t.resource(d, "aws_ssm_parameter", "hook_config")
+    if param is not None and "bbb_fleet." in text(param.get("value")):
+        out.append(f"{d}: aws_ssm_parameter.hook_config takes its value from bbb_fleet, which exists only after the group")
+    hooks = [u(h.get("lifecycle_transition")) for h in (asg.get("initial_lifecycle_hook") or [])]
+    for tr in ("autoscaling:EC2_INSTANCE_LAUNCHING", "autoscaling:EC2_INSTANCE_TERMINATING"):
+        if tr not in hooks:
+            out.append(f"{d}: aws_autoscaling_group.this has no initial_lifecycle_hook for {tr}")
+    return out
+
+
+def rule_refresh_protected(t: Tree) -> list[str]:
+    """D12: "Wait" waits one hour for scale-in protection to go, then fails the refresh; protected servers
+    are replaced ("Refresh") and drained by the terminating hook, with rollback on failure."""
+    out = []
+    for d, name, body in t.all_resources("aws_autoscaling_group"):
+        for ir in body.get("instance_refresh") or []:
+            pref = u(u(ir).get("preferences")) or {}
+            if u(pref.get("scale_in_protected_instances")) != "Refresh":
+                out.append(f"{d}: aws_autoscaling_group.{name} instance refresh does not replace protected servers (scale_in_protected_instances = {u(pref.get('scale_in_protected_instances'))!r})")
+            if u(pref.get("auto_rollback")) is not True:
+                out.append(f"{d}: aws_autoscaling_group.{name} instance refresh has no auto_rollback")
+    return out
+
+
+def rule_lb_backend_rules(t: Tree) -> list[str]:
+    """D7: a load balancer given frontend security groups by annotation gets no backend rule; the cluster
+    security group admits only itself, so an ingress rule from each frontend group must exist."""
+    out = []
+    key = "service.beta.kubernetes.io/aws-load-balancer-security-groups"
+    for d in t.docs:
+        for _, name, body in t.resources(d, "kubernetes_service_v1"):
+            for sg in re.findall(re.escape(key) + r'[^$]*\$\{(aws_security_group\.\w+)\.id\}', text(body.get("metadata"))):
+                ok = any(
+                    f"{sg}.id" in text(r.get("referenced_security_group_id"))
+                    and "cluster_security_group_id" in text(r.get("security_group_id"))
+                    for _, _, r in t.resources(d, "aws_vpc_security_group_ingress_rule"))
+                if not ok:
+                    out.append(f"{d}: kubernetes_service_v1.{name}'s load balancer group {sg} has no ingress rule on the cluster security group")
+    return out
+
+
+def rule_secret_not_in_state(t: Tree) -> list[str]:
+    """D13: the Scalelite secret read with a data source (decrypted) lands in state, while the README says it
+    never does. Secrets read from SSM in modules are ephemeral and go into write-only arguments."""
+    out = []
+    for d in t.docs:
+        for block in t.blocks(d, "data"):
+            for name, body in (block.get("aws_ssm_parameter") or {}).items():
+                if u(body.get("with_decryption")) is not False:
+                    out.append(f"{d}: data.aws_ssm_parameter.{name} reads a decrypted value into state")
+    for readme in sorted(t.root.glob("modules/*/README.md")) + sorted(t.root.glob("examples/*/README.md")):
+        s = readme.read_text()
+        if re.search(r"never (enters|in) state", s) and out:
+            out.append(f"{readme.relative_to(t.root)}: claims the secret never enters state")
+    return out
+
+
+def rule_playback_routed(t: Tree) -> list[str]:
+    """G2: Scalelite's recordings are served by its nginx, not by the API on 3000; the load balancers must
+    target the frontend (selector and port from scalelite_frontend)."""
+    out = []
+    for _, name, body in t.resources("modules/scalelite", "kubernetes_service_v1"):
+        if not name.startswith("scalelite"):
+            continue
+        spec = text(body.get("spec"))
+        if "scalelite_frontend" not in spec:
+            out.append(f"modules/scalelite: kubernetes_service_v1.{name} targets the API pods, not the frontend serving /playback")
+    return out
+
+
+def rule_spool_group_writable(t: Tree) -> list[str]:
+    """G10: the spool the BBB servers create must be group-writable for Scalelite's importer (BBB's group)."""
+    s = t.read("ami/scripts/first-boot.sh")
+    if s and not re.search(r'install -d -m 2775 "\$SCALELITE_RECORDINGS_DIR/spool"', s):
+        return ["ami/scripts/first-boot.sh: the recordings spool is not created group-writable (2775)"]
+    return []
+
+
+def rule_instance_policy(t: Tree) -> list[str]:
+    """D1, D9 (already fixed before this check): ListResourceRecordSets granted; no AmazonSSMManagedInstanceCore
+    (ssm:GetParameter on every parameter) on the instance role."""
+    out = []
+    pol = t.read("modules/fleet/policies/instance-policy.json.tftpl")
+    if pol and "route53:ListResourceRecordSets" not in pol:
+        out.append("modules/fleet: the instance policy lacks route53:ListResourceRecordSets (bbb-hook launch --dns-only)")
+    if "AmazonSSMManagedInstanceCore" in "".join(text(b) for _, _, b in t.resources("modules/fleet")):
+        out.append("modules/fleet: AmazonSSMManagedInstanceCore lets the servers read every parameter")
+    return out
+
+
+RULES = [
+    ("D2 for_each over IDs unknown at plan", rule_for_each_known_keys),
+    ("D3 Auto Mode cluster without a default StorageClass", rule_auto_mode_storage_class),
+    ("D8 duplicate cluster-creator access entry", rule_one_access_entry),
+    ("D5 created zone never delegated", rule_zone_delegated),
+    ("D6/D10 fleet not ordered after Scalelite, internal endpoint unused", rule_fleet_after_scalelite),
+    ("D11 first servers launch before their policy, configuration and hooks", rule_first_servers_have_permissions),
+    ("D12 instance refresh fails after an hour on protected servers", rule_refresh_protected),
+    ("D7 internal load balancers cannot reach the pods", rule_lb_backend_rules),
+    ("D13 Scalelite secret in state", rule_secret_not_in_state),
+    ("G2 recordings playback not routed", rule_playback_routed),
+    ("G10 spool not writable by Scalelite's importer", rule_spool_group_writable),
+    ("D1/D9 instance policy (already fixed)", rule_instance_policy),
+]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--root", type=Path, default=Path(__file__).resolve().parent.parent)
+    ap.add_argument("--list", action="store_true")
+    args = ap.parse_args()
+    if args.list:
+        for what, fn in RULES:
+            print(f"{what}: {' '.join(fn.__doc__.split())}")
+        return 0
+    tree = Tree(args.root.resolve())
+    failed = 0
+    for what, fn in RULES:
+        problems = fn(tree)
+        print(f"{'ok  ' if not problems else 'FAIL'} {what}")
+        for p in problems:
+            print(f"       {p}")
+        failed += bool(problems)
+    print(f"rules: {len(RULES) - failed} of {len(RULES)} hold")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
