@@ -492,9 +492,19 @@ def versions_problems(cfg: Config) -> list[str]:
     d = cfg.path
     if not any(re.match(r">=\s*1\.(1[1-9]|[2-9]\d)", t) for t in cfg.required_versions):
         problems.append(f"{rel(d)}: terraform.required_version must be \">= 1.11\" or newer (found {cfg.required_versions or 'none'})")
+    is_module = d in MODULES
     for name, p in sorted(cfg.providers.items()):
-        if not re.match(r"~>\s*\d", p.get("version") or ""):
-            problems.append(f"{rel(d)}: provider {name} must be pinned with a ~> version constraint")
+        version = p.get("version") or ""
+        # terraform-aws-modules: modules state minimums (>=) and leave ceilings to the root configuration;
+        # examples (root configurations) pin with ~>. In a module, a pre-1.0 provider (bbb) is pinned to its
+        # minor (~> 0.x.0): its minors may break.
+        if is_module and re.match(r"(~>|>=)\s*0\.", version):
+            if not re.match(r"~>\s*0\.\d+\.\d+$", version):
+                problems.append(f"{rel(d)}: pre-1.0 provider {name} must be pinned to its minor (~> 0.x.0), found {version!r}")
+        elif is_module and not re.match(r">=\s*\d", version):
+            problems.append(f"{rel(d)}: provider {name} must have a >= minimum version in a module (found {version!r})")
+        elif not is_module and not re.match(r"~>\s*\d", version):
+            problems.append(f"{rel(d)}: provider {name} must be pinned with a ~> version constraint in an example")
         if not p.get("source"):
             problems.append(f"{rel(d)}: provider {name} has no source")
     return problems

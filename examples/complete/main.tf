@@ -83,19 +83,46 @@ module "recordings" {
   tags                  = local.tags
 }
 
-module "scalelite" {
-  source = "../../modules/scalelite"
+# The platform's Kubernetes cluster (EKS Auto Mode), its data stores and the applications on it: three modules
+# a platform team can own separately (or replace the first two with its own cluster and databases).
+module "cluster" {
+  source = "../../modules/cluster"
 
   name                                 = local.name
-  vpc_id                               = module.network.vpc_id
   private_subnet_ids                   = module.network.private_subnet_ids
   cluster_admin_principal_arns         = var.cluster_admin_principal_arns
   cluster_endpoint_public_access       = length(var.cluster_endpoint_public_access_cidrs) > 0
   cluster_endpoint_public_access_cidrs = var.cluster_endpoint_public_access_cidrs
+  tags                                 = local.tags
+}
+
+module "data_stores" {
+  source = "../../modules/data-stores"
+
+  name                      = local.name
+  vpc_id                    = module.network.vpc_id
+  private_subnet_ids        = module.network.private_subnet_ids
+  client_security_group_ids = { cluster = module.cluster.cluster_security_group_id }
+  kms_key_arn               = module.cluster.kms_key_arn
+  database                  = var.database
+  redis                     = { replicas = var.redis_replicas }
+  tags                      = local.tags
+}
+
+module "scalelite" {
+  source = "../../modules/scalelite"
+
+  name                      = local.name
+  vpc_id                    = module.network.vpc_id
+  cluster_security_group_id = module.cluster.cluster_security_group_id
+  database_urls             = module.data_stores.database_urls
+  redis_urls                = module.data_stores.redis_urls
 
   scalelite_chart   = var.charts.scalelite
   greenlight_chart  = var.charts.greenlight
   enable_greenlight = true
+  greenlight_auth   = var.greenlight_auth
+  greenlight_smtp   = var.greenlight_smtp
 
   zone_id                         = module.dns.zone_id
   scalelite_hostname              = local.scalelite_hostname
@@ -111,9 +138,7 @@ module "scalelite" {
   }
   recordings_security_group_id = module.recordings.security_group_id
 
-  database = var.database
-  redis    = { replicas = var.redis_replicas }
-  tags     = local.tags
+  tags = local.tags
 }
 
 module "monitoring" {
@@ -121,11 +146,11 @@ module "monitoring" {
 
   name                      = local.name
   vpc_id                    = module.network.vpc_id
-  cluster_name              = module.scalelite.cluster_name
-  cluster_security_group_id = module.scalelite.cluster_security_group_id
+  cluster_name              = module.cluster.cluster_name
+  cluster_security_group_id = module.cluster.cluster_security_group_id
   fleet_security_group_id   = module.network.bbb_security_group_id
   fleet_names               = [local.name]
-  storage_class_name        = module.scalelite.storage_class_name
+  storage_class_name        = module.cluster.storage_class_name
   tags                      = local.tags
 }
 

@@ -22,24 +22,24 @@ provider "bbb" {
 }
 
 provider "kubernetes" {
-  host                   = module.scalelite.cluster_endpoint
-  cluster_ca_certificate = base64decode(module.scalelite.cluster_certificate_authority_data)
+  host                   = module.cluster.cluster_endpoint
+  cluster_ca_certificate = base64decode(module.cluster.cluster_certificate_authority_data)
 
   exec {
     api_version = "client.authentication.k8s.io/v1beta1"
     command     = "aws"
-    args        = ["eks", "get-token", "--region", var.region, "--cluster-name", module.scalelite.cluster_name]
+    args        = ["eks", "get-token", "--region", var.region, "--cluster-name", module.cluster.cluster_name]
   }
 }
 
 provider "helm" {
   kubernetes = {
-    host                   = module.scalelite.cluster_endpoint
-    cluster_ca_certificate = base64decode(module.scalelite.cluster_certificate_authority_data)
+    host                   = module.cluster.cluster_endpoint
+    cluster_ca_certificate = base64decode(module.cluster.cluster_certificate_authority_data)
     exec = {
       api_version = "client.authentication.k8s.io/v1beta1"
       command     = "aws"
-      args        = ["eks", "get-token", "--region", var.region, "--cluster-name", module.scalelite.cluster_name]
+      args        = ["eks", "get-token", "--region", var.region, "--cluster-name", module.cluster.cluster_name]
     }
   }
 }

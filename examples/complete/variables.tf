@@ -81,6 +81,45 @@ variable "parent_zone_id" {
   }
 }
 
+variable "greenlight_auth" {
+  type = object({
+    mode = optional(string, "local")
+    oidc = optional(object({
+      issuer                       = string
+      client_id                    = string
+      client_secret_parameter_name = string
+      uid_field                    = optional(string, "sub")
+    }))
+  })
+  description = "How users sign in to Greenlight: local accounts, or OpenID Connect (client secret in an SSM SecureString parameter). See the scalelite module's greenlight_auth."
+  default     = {}
+
+  validation {
+    condition     = contains(["local", "oidc"], var.greenlight_auth.mode)
+    error_message = "greenlight_auth.mode must be \"local\" or \"oidc\"."
+  }
+}
+
+variable "greenlight_smtp" {
+  type = object({
+    server                  = string
+    port                    = optional(number, 587)
+    domain                  = optional(string, "")
+    username                = string
+    password_parameter_name = string
+    auth                    = optional(string, "plain")
+    sender_email            = string
+    sender_name             = optional(string, "BigBlueButton")
+  })
+  description = "SMTP server of Greenlight's mails (password in an SSM SecureString parameter), or null. See the scalelite module's greenlight_smtp."
+  default     = null
+
+  validation {
+    condition     = var.greenlight_smtp == null || can(regex("^/", try(var.greenlight_smtp.password_parameter_name, "")))
+    error_message = "greenlight_smtp.password_parameter_name must be an SSM parameter name starting with /."
+  }
+}
+
 variable "ami_id" {
   type        = string
   description = "Custom BigBlueButton AMI of the fleet (built from ami/)."

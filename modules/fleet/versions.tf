@@ -4,11 +4,11 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = "~> 6.0"
+      version = ">= 6.0"
     }
     bbb = {
       source  = "bbb-platform/bbb"
-      version = "~> 0.1"
+      version = "~> 0.1.0"
     }
   }
 }

@@ -3,484 +3,20 @@ data "aws_partition" "current" {}
 data "aws_region" "current" {}
 
 locals {
-  partition    = data.aws_partition.current.partition
-  account_root = "arn:${local.partition}:iam::${data.aws_caller_identity.current.account_id}:root"
-  tags         = merge(var.tags, { "bbb:scalelite" = var.name })
-
-  cluster_name = coalesce(var.cluster_name, var.name)
-  cluster      = var.create_cluster ? aws_eks_cluster.this[0] : data.aws_eks_cluster.existing[0]
-  # Auto Mode nodes and pods use the cluster security group.
-  cluster_security_group_id = local.cluster.vpc_config[0].cluster_security_group_id
-
-  create_kms_key = var.kms_key_arn == null
-  kms_key_arn    = local.create_kms_key ? aws_kms_key.this[0].arn : var.kms_key_arn
+  partition = data.aws_partition.current.partition
+  tags      = merge(var.tags, { "bbb:scalelite" = var.name })
 
   greenlight = var.enable_greenlight ? 1 : 0
 }
 
-# --- Encryption key --------------------------------------------------------------------------
-
-data "aws_iam_policy_document" "kms" {
-  #checkov:skip=CKV_AWS_111:KMS key policy: Resource "*" in a key policy means this key only, and the conditions limit use to the named services of this account.
-  #checkov:skip=CKV_AWS_356:KMS key policy: Resource "*" in a key policy means this key only (a key policy cannot name its own ARN before the key exists).
-  #checkov:skip=CKV_AWS_109:KMS key policy: the account-root statement is AWS' default key policy, delegating key administration to IAM policies of this account.
-  statement {
-    sid       = "AccountAdministration"
-    actions   = ["kms:*"]
-    resources = ["*"]
-    principals {
-      type        = "AWS"
-      identifiers = [local.account_root]
-    }
-  }
-
-  statement {
-    sid       = "CloudWatchLogs"
-    actions   = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
-    resources = ["*"]
-    principals {
-      type        = "Service"
-      identifiers = ["logs.${data.aws_region.current.region}.amazonaws.com"]
-    }
-  }
-}
-
-resource "aws_kms_key" "this" {
-  count = local.create_kms_key ? 1 : 0
-
-  description             = "${var.name}: Scalelite stack (EKS secrets, RDS, ElastiCache, logs)"
-  enable_key_rotation     = true
-  deletion_window_in_days = 30
-  policy                  = data.aws_iam_policy_document.kms.json
-  tags                    = local.tags
-}
-
-# --- EKS (Auto Mode) or an existing cluster --------------------------------------------------
-
-data "aws_eks_cluster" "existing" {
-  count = var.create_cluster ? 0 : 1
-  name  = local.cluster_name
-}
-
-data "aws_iam_policy_document" "cluster_assume" {
-  statement {
-    actions = ["sts:AssumeRole", "sts:TagSession"]
-    principals {
-      type        = "Service"
-      identifiers = ["eks.amazonaws.com"]
-    }
-  }
-}
-
-resource "aws_iam_role" "cluster" {
-  count = var.create_cluster ? 1 : 0
-
-  name_prefix        = "${var.name}-eks-"
-  assume_role_policy = data.aws_iam_policy_document.cluster_assume.json
-  tags               = local.tags
-}
-
-resource "aws_iam_role_policy_attachment" "cluster" {
-  for_each = var.create_cluster ? toset([
-    "AmazonEKSClusterPolicy",
-    "AmazonEKSComputePolicy",
-    "AmazonEKSBlockStoragePolicy",
-    "AmazonEKSLoadBalancingPolicy",
-    "AmazonEKSNetworkingPolicy",
-  ]) : toset([])
-
-  role       = aws_iam_role.cluster[0].name
-  policy_arn = "arn:${local.partition}:iam::aws:policy/${each.value}"
-}
-
-data "aws_iam_policy_document" "node_assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["ec2.amazonaws.com"]
-    }
-  }
-}
-
-resource "aws_iam_role" "node" {
-  count = var.create_cluster ? 1 : 0
-
-  name_prefix        = "${var.name}-node-"
-  assume_role_policy = data.aws_iam_policy_document.node_assume.json
-  tags               = local.tags
-}
-
-resource "aws_iam_role_policy_attachment" "node" {
-  for_each = var.create_cluster ? toset(["AmazonEKSWorkerNodeMinimalPolicy", "AmazonEC2ContainerRegistryPullOnly"]) : toset([])
-
-  role       = aws_iam_role.node[0].name
-  policy_arn = "arn:${local.partition}:iam::aws:policy/${each.value}"
-}
-
-resource "aws_cloudwatch_log_group" "cluster" {
-  count = var.create_cluster ? 1 : 0
-
-  # EKS writes its control-plane logs to this fixed name.
-  name              = "/aws/eks/${local.cluster_name}/cluster"
-  retention_in_days = var.log_retention_days
-  kms_key_id        = local.kms_key_arn
-  tags              = local.tags
-}
-
-resource "aws_eks_cluster" "this" {
-  count = var.create_cluster ? 1 : 0
-
-  name                          = local.cluster_name
-  version                       = var.kubernetes_version
-  role_arn                      = aws_iam_role.cluster[0].arn
-  bootstrap_self_managed_addons = false
-  enabled_cluster_log_types     = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
-
-  # No bootstrap entry: the identity running Terraform gets its access entry below like every other admin,
-  # so listing it in cluster_admin_principal_arns too cannot create a second, conflicting entry.
-  access_config {
-    authentication_mode                         = "API"
-    bootstrap_cluster_creator_admin_permissions = false
-  }
-
-  compute_config {
-    enabled       = true
-    node_pools    = ["general-purpose", "system"]
-    node_role_arn = aws_iam_role.node[0].arn
-  }
-
-  kubernetes_network_config {
-    elastic_load_balancing {
-      enabled = true
-    }
-  }
-
-  storage_config {
-    block_storage {
-      enabled = true
-    }
-  }
-
-  vpc_config {
-    subnet_ids              = var.private_subnet_ids
-    endpoint_private_access = true
-    endpoint_public_access  = var.cluster_endpoint_public_access
-    public_access_cidrs     = var.cluster_endpoint_public_access ? var.cluster_endpoint_public_access_cidrs : null
-  }
-
-  encryption_config {
-    resources = ["secrets"]
-    provider {
-      key_arn = local.kms_key_arn
-    }
-  }
-
-  tags = local.tags
-
-  depends_on = [aws_iam_role_policy_attachment.cluster, aws_cloudwatch_log_group.cluster]
-}
-
-# The caller's IAM role (not its assumed-role session) as terraform-aws-modules/eks resolves it.
-data "aws_iam_session_context" "current" {
-  arn = data.aws_caller_identity.current.arn
-}
-
-locals {
-  # Known at plan (inputs and data sources): one entry per principal, the caller's included once.
-  cluster_admin_principal_arns = var.create_cluster ? toset(distinct(concat(
-    var.cluster_admin_principal_arns,
-    var.enable_cluster_creator_admin_permissions ? [data.aws_iam_session_context.current.issuer_arn] : [],
-  ))) : toset([])
-}
-
-resource "aws_eks_access_entry" "admin" {
-  for_each = local.cluster_admin_principal_arns
-
-  cluster_name  = local.cluster_name
-  principal_arn = each.value
-  tags          = local.tags
-
-  depends_on = [aws_eks_cluster.this]
-}
-
-resource "aws_eks_access_policy_association" "admin" {
-  for_each = aws_eks_access_entry.admin
-
-  cluster_name  = local.cluster_name
-  principal_arn = each.value.principal_arn
-  policy_arn    = "arn:${local.partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
-
-  access_scope {
-    type = "cluster"
-  }
-}
-
-# --- Block storage: EKS Auto Mode creates no StorageClass -------------------------------------
-
-# Without it every PersistentVolumeClaim that names no class stays Pending (the monitoring module's
-# Prometheus, Alertmanager, Loki and Grafana volumes), and their atomic Helm releases time out.
-resource "kubernetes_storage_class_v1" "ebs" {
-  count = var.create_cluster && var.create_storage_class ? 1 : 0
-
-  metadata {
-    name        = var.storage_class_name
-    annotations = { "storageclass.kubernetes.io/is-default-class" = "true" }
-  }
-
-  storage_provisioner    = "ebs.csi.eks.amazonaws.com"
-  reclaim_policy         = "Delete"
-  volume_binding_mode    = "WaitForFirstConsumer"
-  allow_volume_expansion = true
-  parameters = merge(
-    { type = "gp3", encrypted = "true" },
-    var.ebs_kms_key_arn != null ? { kmsKeyId = var.ebs_kms_key_arn } : {},
-  )
-
-  depends_on = [aws_eks_access_policy_association.admin]
-}
-
-# --- EFS CSI driver with EKS Pod Identity ----------------------------------------------------
-
-data "aws_iam_policy_document" "pod_identity_assume" {
-  statement {
-    actions = ["sts:AssumeRole", "sts:TagSession"]
-    principals {
-      type        = "Service"
-      identifiers = ["pods.eks.amazonaws.com"]
-    }
-  }
-}
-
-resource "aws_iam_role" "efs_csi" {
-  name_prefix        = "${var.name}-efs-csi-"
-  assume_role_policy = data.aws_iam_policy_document.pod_identity_assume.json
-  tags               = local.tags
-}
-
-resource "aws_iam_role_policy_attachment" "efs_csi" {
-  role       = aws_iam_role.efs_csi.name
-  policy_arn = "arn:${local.partition}:iam::aws:policy/service-role/AmazonEFSCSIDriverPolicy"
-}
-
-resource "aws_eks_addon" "efs_csi" {
-  cluster_name = local.cluster_name
-  addon_name   = "aws-efs-csi-driver"
-
-  pod_identity_association {
-    role_arn        = aws_iam_role.efs_csi.arn
-    service_account = "efs-csi-controller-sa"
-  }
-
-  tags = local.tags
-
-  # EKS Auto Mode runs the Pod Identity agent itself; an existing cluster needs the eks-pod-identity-agent add-on.
-  depends_on = [aws_eks_cluster.this]
-}
-
 resource "aws_vpc_security_group_ingress_rule" "efs_from_cluster" {
   security_group_id            = var.recordings_security_group_id
-  referenced_security_group_id = local.cluster_security_group_id
+  referenced_security_group_id = var.cluster_security_group_id
   ip_protocol                  = "tcp"
   from_port                    = 2049
   to_port                      = 2049
   description                  = "NFS from the Scalelite cluster"
   tags                         = local.tags
-}
-
-# --- PostgreSQL ------------------------------------------------------------------------------
-
-resource "aws_security_group" "database" {
-  name        = "${var.name}-postgres"
-  description = "PostgreSQL from the Scalelite cluster only"
-  vpc_id      = var.vpc_id
-  tags        = merge(local.tags, { Name = "${var.name}-postgres" })
-
-  lifecycle {
-    create_before_destroy = true
-  }
-}
-
-resource "aws_vpc_security_group_ingress_rule" "database" {
-  security_group_id            = aws_security_group.database.id
-  referenced_security_group_id = local.cluster_security_group_id
-  ip_protocol                  = "tcp"
-  from_port                    = 5432
-  to_port                      = 5432
-  description                  = "PostgreSQL from the Scalelite cluster"
-  tags                         = local.tags
-}
-
-resource "aws_db_subnet_group" "this" {
-  name_prefix = "${var.name}-"
-  subnet_ids  = var.private_subnet_ids
-  tags        = local.tags
-}
-
-resource "aws_db_parameter_group" "this" {
-  name_prefix = "${var.name}-postgres-"
-  family      = "postgres${split(".", var.database.engine_version)[0]}"
-
-  parameter {
-    name  = "rds.force_ssl"
-    value = "1"
-  }
-
-  parameter {
-    name  = "log_statement"
-    value = "ddl"
-  }
-
-  parameter {
-    name  = "log_min_duration_statement"
-    value = "1000"
-  }
-
-  tags = local.tags
-
-  lifecycle {
-    create_before_destroy = true
-  }
-}
-
-resource "random_password" "database" {
-  length  = 40
-  special = false
-}
-
-data "aws_iam_policy_document" "rds_monitoring_assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["monitoring.rds.amazonaws.com"]
-    }
-  }
-}
-
-resource "aws_iam_role" "rds_monitoring" {
-  name_prefix        = "${var.name}-rds-mon-"
-  assume_role_policy = data.aws_iam_policy_document.rds_monitoring_assume.json
-  tags               = local.tags
-}
-
-resource "aws_iam_role_policy_attachment" "rds_monitoring" {
-  role       = aws_iam_role.rds_monitoring.name
-  policy_arn = "arn:${local.partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
-}
-
-resource "aws_db_instance" "this" {
-  #checkov:skip=CKV_AWS_293:Deletion protection defaults to on (var.database.deletion_protection = true; checkov cannot read optional() defaults); only throw-away dev environments turn it off.
-  #checkov:skip=CKV_AWS_133:Backups are always on: var.database.backup_retention_days defaults to 14 and its validation refuses anything below 1 day (checkov cannot read optional() defaults).
-  #checkov:skip=CKV_AWS_157:Multi-AZ defaults to on (var.database.multi_az = true); dev environments turn it off to halve the cost of a database they can rebuild.
-  #checkov:skip=CKV_AWS_353:Performance Insights defaults to on (var.database.performance_insights = true; checkov cannot read optional() defaults).
-  #checkov:skip=CKV_AWS_118:Enhanced monitoring is always on: the validation of var.database.monitoring_interval_sec only accepts 1-60 seconds, never 0.
-  #checkov:skip=CKV_AWS_161:Scalelite and Greenlight (Rails) connect with a password; IAM database authentication would need a token-refreshing proxy in front of both.
-  identifier_prefix                     = "${var.name}-"
-  engine                                = "postgres"
-  engine_version                        = var.database.engine_version
-  instance_class                        = var.database.instance_class
-  allocated_storage                     = var.database.allocated_storage_gb
-  max_allocated_storage                 = var.database.max_allocated_storage
-  storage_type                          = "gp3"
-  storage_encrypted                     = true
-  kms_key_id                            = local.kms_key_arn
-  db_name                               = "scalelite"
-  username                              = "scalelite"
-  password                              = random_password.database.result
-  multi_az                              = var.database.multi_az
-  db_subnet_group_name                  = aws_db_subnet_group.this.name
-  parameter_group_name                  = aws_db_parameter_group.this.name
-  vpc_security_group_ids                = [aws_security_group.database.id]
-  publicly_accessible                   = false
-  backup_retention_period               = var.database.backup_retention_days
-  copy_tags_to_snapshot                 = true
-  deletion_protection                   = var.database.deletion_protection
-  skip_final_snapshot                   = false
-  final_snapshot_identifier             = "${var.name}-final"
-  auto_minor_version_upgrade            = true
-  performance_insights_enabled          = var.database.performance_insights
-  performance_insights_kms_key_id       = var.database.performance_insights ? local.kms_key_arn : null
-  monitoring_interval                   = var.database.monitoring_interval_sec
-  monitoring_role_arn                   = aws_iam_role.rds_monitoring.arn
-  enabled_cloudwatch_logs_exports       = ["postgresql", "upgrade"]
-  iam_database_authentication_enabled   = false
-  apply_immediately                     = false
-  performance_insights_retention_period = var.database.performance_insights ? 7 : null
-  tags                                  = local.tags
-}
-
-# --- Redis -----------------------------------------------------------------------------------
-
-resource "aws_security_group" "redis" {
-  name        = "${var.name}-redis"
-  description = "Redis from the Scalelite cluster only"
-  vpc_id      = var.vpc_id
-  tags        = merge(local.tags, { Name = "${var.name}-redis" })
-
-  lifecycle {
-    create_before_destroy = true
-  }
-}
-
-resource "aws_vpc_security_group_ingress_rule" "redis" {
-  security_group_id            = aws_security_group.redis.id
-  referenced_security_group_id = local.cluster_security_group_id
-  ip_protocol                  = "tcp"
-  from_port                    = 6379
-  to_port                      = 6379
-  description                  = "Redis from the Scalelite cluster"
-  tags                         = local.tags
-}
-
-resource "aws_elasticache_subnet_group" "this" {
-  name       = "${var.name}-redis"
-  subnet_ids = var.private_subnet_ids
-  tags       = local.tags
-}
-
-resource "random_password" "redis" {
-  length           = 64
-  special          = true
-  override_special = "!&#$^<>-"
-}
-
-resource "aws_cloudwatch_log_group" "redis" {
-  name              = "/aws/elasticache/${var.name}-redis"
-  retention_in_days = var.log_retention_days
-  kms_key_id        = local.kms_key_arn
-  tags              = local.tags
-}
-
-resource "aws_elasticache_replication_group" "this" {
-  #checkov:skip=CKV2_AWS_50:Multi-AZ automatic failover is on whenever var.redis.replicas >= 1 (the default, which checkov cannot resolve from an optional attribute); a dev group without a replica has nothing to fail over to.
-  replication_group_id       = "${var.name}-redis"
-  description                = "Redis of Scalelite and Greenlight (${var.name})"
-  engine                     = "redis"
-  engine_version             = var.redis.engine_version
-  node_type                  = var.redis.node_type
-  num_cache_clusters         = var.redis.replicas + 1
-  automatic_failover_enabled = var.redis.replicas > 0
-  multi_az_enabled           = var.redis.replicas > 0
-  port                       = 6379
-  subnet_group_name          = aws_elasticache_subnet_group.this.name
-  security_group_ids         = [aws_security_group.redis.id]
-  at_rest_encryption_enabled = true
-  transit_encryption_enabled = true
-  kms_key_id                 = local.kms_key_arn
-  auth_token                 = random_password.redis.result
-  snapshot_retention_limit   = var.redis.snapshot_retention
-  auto_minor_version_upgrade = true
-  apply_immediately          = false
-
-  log_delivery_configuration {
-    destination      = aws_cloudwatch_log_group.redis.name
-    destination_type = "cloudwatch-logs"
-    log_format       = "json"
-    log_type         = "slow-log"
-  }
-
-  tags = local.tags
 }
 
 # --- Kubernetes: namespace, secrets, recordings volume ---------------------------------------
@@ -500,13 +36,31 @@ resource "random_password" "secret_key_base" {
 }
 
 locals {
-  database_host = aws_db_instance.this.address
-  redis_url     = "rediss://:${urlencode(random_password.redis.result)}@${aws_elasticache_replication_group.this.primary_endpoint_address}:6379"
-  database_url = {
-    for db in ["scalelite", "greenlight"] :
-    db => "postgres://scalelite:${random_password.database.result}@${local.database_host}:5432/${db}?sslmode=require"
-  }
   scalelite_url = "https://${var.scalelite_hostname}/bigbluebutton/api"
+
+  # Greenlight v3's settings (its sample.env): OpenID Connect when greenlight_auth.mode = "oidc", otherwise
+  # local accounts (Greenlight's own sign-up, whose registration method the administrator sets in its UI).
+  greenlight_oidc = var.greenlight_auth.mode == "oidc" ? {
+    OPENID_CONNECT_CLIENT_ID = var.greenlight_auth.oidc.client_id
+    OPENID_CONNECT_ISSUER    = var.greenlight_auth.oidc.issuer
+    OPENID_CONNECT_REDIRECT  = "https://${var.greenlight_hostname}/"
+    OPENID_CONNECT_UID_FIELD = var.greenlight_auth.oidc.uid_field
+  } : {}
+  greenlight_smtp = var.greenlight_smtp != null ? {
+    SMTP_SENDER_EMAIL  = var.greenlight_smtp.sender_email
+    SMTP_SENDER_NAME   = var.greenlight_smtp.sender_name
+    SMTP_SERVER        = var.greenlight_smtp.server
+    SMTP_PORT          = tostring(var.greenlight_smtp.port)
+    SMTP_DOMAIN        = var.greenlight_smtp.domain
+    SMTP_USERNAME      = var.greenlight_smtp.username
+    SMTP_AUTH          = var.greenlight_smtp.auth
+    SMTP_STARTTLS_AUTO = "true"
+  } : {}
+  # Secrets of Greenlight's settings, read ephemerally from SSM and written write-only (never in state).
+  greenlight_secret_parameters = merge(
+    var.greenlight_auth.mode == "oidc" ? { OPENID_CONNECT_CLIENT_SECRET = var.greenlight_auth.oidc.client_secret_parameter_name } : {},
+    var.greenlight_smtp != null ? { SMTP_PASSWORD = var.greenlight_smtp.password_parameter_name } : {},
+  )
 }
 
 resource "kubernetes_namespace_v1" "this" {
@@ -514,8 +68,6 @@ resource "kubernetes_namespace_v1" "this" {
     name   = var.namespace
     labels = { "app.kubernetes.io/part-of" = "bbb-platform" }
   }
-
-  depends_on = [aws_eks_cluster.this, aws_eks_access_policy_association.admin]
 }
 
 resource "kubernetes_secret_v1" "scalelite" {
@@ -525,8 +77,8 @@ resource "kubernetes_secret_v1" "scalelite" {
   }
 
   data = {
-    DATABASE_URL          = local.database_url["scalelite"]
-    REDIS_URL             = local.redis_url
+    DATABASE_URL          = var.database_urls["scalelite"]
+    REDIS_URL             = var.redis_urls["scalelite"]
     SECRET_KEY_BASE       = random_password.secret_key_base["scalelite"].result
     URL_HOST              = var.scalelite_hostname
     RECORDING_DISABLED    = "false"
@@ -544,12 +96,36 @@ resource "kubernetes_secret_v1" "greenlight" {
     namespace = kubernetes_namespace_v1.this.metadata[0].name
   }
 
-  data = {
-    DATABASE_URL           = local.database_url["greenlight"]
-    REDIS_URL              = local.redis_url
-    SECRET_KEY_BASE        = random_password.secret_key_base["greenlight"].result
-    BIGBLUEBUTTON_ENDPOINT = local.scalelite_url
+  data = merge(
+    {
+      DATABASE_URL           = var.database_urls["greenlight"]
+      REDIS_URL              = var.redis_urls["greenlight"]
+      SECRET_KEY_BASE        = random_password.secret_key_base["greenlight"].result
+      BIGBLUEBUTTON_ENDPOINT = local.scalelite_url
+      RAILS_LOG_TO_STDOUT    = "true"
+    },
+    local.greenlight_oidc,
+    local.greenlight_smtp,
+  )
+}
+
+ephemeral "aws_ssm_parameter" "greenlight" {
+  for_each = var.enable_greenlight ? local.greenlight_secret_parameters : {}
+
+  arn             = "arn:${local.partition}:ssm:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:parameter${each.value}"
+  with_decryption = true
+}
+
+resource "kubernetes_secret_v1" "greenlight_secrets" {
+  count = var.enable_greenlight && length(local.greenlight_secret_parameters) > 0 ? 1 : 0
+
+  metadata {
+    name      = "greenlight-secrets"
+    namespace = kubernetes_namespace_v1.this.metadata[0].name
   }
+
+  data_wo          = { for k, p in ephemeral.aws_ssm_parameter.greenlight : k => p.value }
+  data_wo_revision = var.greenlight_secrets_revision
 }
 
 # The shared secret alone, write-only: LOADBALANCER_SECRET for Scalelite, BIGBLUEBUTTON_SECRET for Greenlight.
@@ -588,7 +164,8 @@ resource "kubernetes_persistent_volume_v1" "recordings" {
     }
   }
 
-  depends_on = [aws_eks_addon.efs_csi]
+  # Mounting needs NFS from the cluster (the cluster module's security group output also waits for its EFS CSI driver).
+  depends_on = [aws_vpc_security_group_ingress_rule.efs_from_cluster]
 }
 
 resource "kubernetes_persistent_volume_claim_v1" "recordings" {
@@ -650,10 +227,12 @@ resource "helm_release" "greenlight" {
   values = [
     yamlencode({
       existingSecret = kubernetes_secret_v1.greenlight[0].metadata[0].name
-      envFrom = [
+      envFrom = concat([
         { secretRef = { name = kubernetes_secret_v1.greenlight[0].metadata[0].name } },
         { secretRef = { name = kubernetes_secret_v1.shared_secret.metadata[0].name } },
-      ]
+        ],
+        [for s in kubernetes_secret_v1.greenlight_secrets : { secretRef = { name = s.metadata[0].name } }],
+      )
       service = { type = "ClusterIP" }
     }),
     yamlencode(var.greenlight_values),
@@ -688,7 +267,7 @@ resource "aws_vpc_security_group_ingress_rule" "internal_lb" {
 
 resource "aws_vpc_security_group_egress_rule" "internal_lb" {
   security_group_id            = aws_security_group.internal_lb.id
-  referenced_security_group_id = local.cluster_security_group_id
+  referenced_security_group_id = var.cluster_security_group_id
   ip_protocol                  = "tcp"
   from_port                    = var.scalelite_frontend.port
   to_port                      = var.scalelite_frontend.port
@@ -700,7 +279,7 @@ resource "aws_vpc_security_group_egress_rule" "internal_lb" {
 # and with frontend security groups given by annotation the load balancer controller adds no backend rule.
 # Without this the NLB's IP targets fail their health checks and the fleet cannot reach Scalelite.
 resource "aws_vpc_security_group_ingress_rule" "cluster_from_internal_lb" {
-  security_group_id            = local.cluster_security_group_id
+  security_group_id            = var.cluster_security_group_id
   referenced_security_group_id = aws_security_group.internal_lb.id
   ip_protocol                  = "tcp"
   from_port                    = var.scalelite_frontend.port
@@ -811,3 +390,4 @@ resource "aws_route53_record" "scalelite_internal" {
 data "aws_lb_hosted_zone_id" "nlb" {
   load_balancer_type = "network"
 }
+

@@ -18,69 +18,99 @@ variable "vpc_id" {
   }
 }
 
-variable "private_subnet_ids" {
-  type        = list(string)
-  description = "Private subnets (two zones or more) for the cluster, the database, Redis and the internal load balancer."
+variable "cluster_security_group_id" {
+  type        = string
+  description = "Security group of the cluster's nodes and pods (the cluster module's cluster_security_group_id): NFS to the recordings, and the backend rule of the internal load balancer."
 
   validation {
-    condition     = length(var.private_subnet_ids) >= 2 && alltrue([for s in var.private_subnet_ids : can(regex("^subnet-[0-9a-f]{8,17}$", s))])
-    error_message = "Give at least two subnet IDs like subnet-0123456789abcdef0."
+    condition     = can(regex("^sg-[0-9a-f]{8,17}$", var.cluster_security_group_id))
+    error_message = "cluster_security_group_id must look like sg-0123456789abcdef0."
   }
 }
 
-variable "create_cluster" {
-  type        = bool
-  description = "Create an EKS cluster (Auto Mode: managed compute, load balancing and storage). false uses the existing cluster named cluster_name."
-  default     = true
+variable "database_urls" {
+  type        = map(string)
+  description = "PostgreSQL URL per application, keys scalelite and greenlight (the data-stores module's database_urls)."
+  sensitive   = true
+
+  validation {
+    condition     = contains(keys(var.database_urls), "scalelite") && alltrue([for u in values(var.database_urls) : can(regex("^postgres(ql)?://", u))])
+    error_message = "database_urls needs a postgres:// URL for scalelite (and one for greenlight with enable_greenlight)."
+  }
 }
 
-variable "cluster_name" {
-  type        = string
-  description = "Name of the EKS cluster to create, or of the existing one when create_cluster is false; null names it after name."
+variable "redis_urls" {
+  type        = map(string)
+  description = "Redis URL per application, keys scalelite and greenlight, each on its own database number (the data-stores module's redis_urls)."
+  sensitive   = true
+
+  validation {
+    condition     = contains(keys(var.redis_urls), "scalelite") && alltrue([for u in values(var.redis_urls) : can(regex("^rediss?://", u))])
+    error_message = "redis_urls needs a redis:// or rediss:// URL for scalelite (and one for greenlight with enable_greenlight)."
+  }
+}
+
+variable "greenlight_auth" {
+  type = object({
+    mode = optional(string, "local")
+    oidc = optional(object({
+      issuer                       = string
+      client_id                    = string
+      client_secret_parameter_name = string
+      uid_field                    = optional(string, "sub")
+    }))
+  })
+  description = "How users sign in to Greenlight. \"local\": Greenlight's own accounts (sign-up and registration method set by its administrator). \"oidc\": OpenID Connect (Greenlight's OPENID_CONNECT_* settings): the issuer URL, the client ID, the SSM SecureString parameter holding the client secret (read ephemerally, never in state) and the claim identifying users; the redirect URI is https://<greenlight_hostname>/."
+  default     = {}
+
+  validation {
+    condition     = contains(["local", "oidc"], var.greenlight_auth.mode) && (var.greenlight_auth.mode == "local" || var.greenlight_auth.oidc != null)
+    error_message = "greenlight_auth.mode must be \"local\" or \"oidc\"; \"oidc\" needs greenlight_auth.oidc."
+  }
+
+  validation {
+    condition = var.greenlight_auth.oidc == null || (
+      can(regex("^https://[^ ]+$", try(var.greenlight_auth.oidc.issuer, ""))) &&
+      can(regex("^/[A-Za-z0-9_./-]{1,1000}$", try(var.greenlight_auth.oidc.client_secret_parameter_name, ""))) &&
+      length(try(var.greenlight_auth.oidc.client_id, "")) > 0
+    )
+    error_message = "greenlight_auth.oidc needs an https:// issuer, a client_id and a client_secret_parameter_name starting with /."
+  }
+}
+
+variable "greenlight_smtp" {
+  type = object({
+    server                  = string
+    port                    = optional(number, 587)
+    domain                  = optional(string, "")
+    username                = string
+    password_parameter_name = string
+    auth                    = optional(string, "plain")
+    sender_email            = string
+    sender_name             = optional(string, "BigBlueButton")
+  })
+  description = "SMTP server Greenlight sends its mails through (account verification, password resets; Greenlight v3 needs it for local accounts); the password comes from an SSM SecureString parameter, read ephemerally (never in state). null: no mail."
   default     = null
 
   validation {
-    condition     = var.cluster_name == null || can(regex("^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$", var.cluster_name))
-    error_message = "cluster_name must be a valid EKS cluster name."
+    condition = var.greenlight_smtp == null || (
+      can(regex("^[A-Za-z0-9.-]+$", try(var.greenlight_smtp.server, ""))) &&
+      can(regex("^/[A-Za-z0-9_./-]{1,1000}$", try(var.greenlight_smtp.password_parameter_name, ""))) &&
+      can(regex("^[^@ ]+@[^@ ]+$", try(var.greenlight_smtp.sender_email, ""))) &&
+      contains(["plain", "login", "cram_md5"], try(var.greenlight_smtp.auth, "plain"))
+    )
+    error_message = "greenlight_smtp needs a host name, a password_parameter_name starting with /, a sender_email and auth plain, login or cram_md5."
   }
 }
 
-variable "kubernetes_version" {
-  type        = string
-  description = "Kubernetes version of a created cluster."
-  default     = "1.33"
+variable "greenlight_secrets_revision" {
+  type        = number
+  description = "Revision of Greenlight's secrets in SSM (OIDC client secret, SMTP password): written write-only, Kubernetes receives them again only when this number changes."
+  default     = 1
 
   validation {
-    condition     = can(regex("^1\\.[0-9]{2}$", var.kubernetes_version))
-    error_message = "kubernetes_version must look like 1.33."
-  }
-}
-
-variable "cluster_admin_principal_arns" {
-  type        = list(string)
-  description = "IAM roles or users given cluster-admin on a created cluster through EKS access entries, in addition to the identity running Terraform (enable_cluster_creator_admin_permissions)."
-  default     = []
-
-  validation {
-    condition     = alltrue([for a in var.cluster_admin_principal_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/", a))])
-    error_message = "Each principal must be an IAM role or user ARN."
-  }
-}
-
-variable "cluster_endpoint_public_access" {
-  type        = bool
-  description = "Open a created cluster's API endpoint to the internet, limited to cluster_endpoint_public_access_cidrs. false keeps it private: Terraform must then run inside the VPC (or through a VPN)."
-  default     = false
-}
-
-variable "cluster_endpoint_public_access_cidrs" {
-  type        = list(string)
-  description = "CIDR blocks that may reach a created cluster's public API endpoint (when cluster_endpoint_public_access is true)."
-  default     = []
-
-  validation {
-    condition     = alltrue([for c in var.cluster_endpoint_public_access_cidrs : can(cidrnetmask(c)) && can(regex("/([89]|1[0-9]|2[0-9]|3[0-2])$", c))])
-    error_message = "Each CIDR must be an IPv4 block of /8 or narrower (0.0.0.0/0 is refused)."
+    condition     = floor(var.greenlight_secrets_revision) == var.greenlight_secrets_revision && var.greenlight_secrets_revision >= 1
+    error_message = "greenlight_secrets_revision must be a whole number of 1 or more."
   }
 }
 
@@ -134,6 +164,11 @@ variable "greenlight_chart" {
     condition     = var.greenlight_chart == null || (can(regex("^(https://|oci://)", var.greenlight_chart.repository)) && can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+", var.greenlight_chart.version)))
     error_message = "greenlight_chart needs an https:// or oci:// repository and a pinned semantic version."
   }
+
+  validation {
+    condition     = !var.enable_greenlight || var.greenlight_chart != null
+    error_message = "greenlight_chart is required with enable_greenlight."
+  }
 }
 
 variable "greenlight_values" {
@@ -160,6 +195,11 @@ variable "greenlight_hostname" {
   validation {
     condition     = var.greenlight_hostname == null || can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$", var.greenlight_hostname))
     error_message = "greenlight_hostname must be a lowercase DNS name."
+  }
+
+  validation {
+    condition     = !var.enable_greenlight || var.greenlight_hostname != null
+    error_message = "greenlight_hostname is required with enable_greenlight (Greenlight's OIDC redirect and the certificate name)."
   }
 }
 
@@ -236,103 +276,6 @@ variable "recordings_security_group_id" {
   }
 }
 
-variable "database" {
-  type = object({
-    engine_version          = optional(string, "17")
-    instance_class          = optional(string, "db.t4g.medium")
-    allocated_storage_gb    = optional(number, 20)
-    max_allocated_storage   = optional(number, 100)
-    multi_az                = optional(bool, true)
-    backup_retention_days   = optional(number, 14)
-    deletion_protection     = optional(bool, true)
-    performance_insights    = optional(bool, true)
-    monitoring_interval_sec = optional(number, 60)
-  })
-  description = "RDS PostgreSQL shared by Scalelite and Greenlight (one database each)."
-  default     = {}
-
-  validation {
-    condition     = can(regex("^1[4-9](\\.[0-9]+)?$", var.database.engine_version))
-    error_message = "database.engine_version must be PostgreSQL 14 or newer, like 17 or 17.4."
-  }
-
-  validation {
-    condition     = can(regex("^db\\.[a-z0-9]+\\.[a-z0-9]+$", var.database.instance_class))
-    error_message = "database.instance_class must look like db.t4g.medium."
-  }
-
-  validation {
-    condition = alltrue([
-      floor(var.database.allocated_storage_gb) == var.database.allocated_storage_gb && var.database.allocated_storage_gb >= 20 && var.database.allocated_storage_gb <= 65536,
-      floor(var.database.max_allocated_storage) == var.database.max_allocated_storage && var.database.max_allocated_storage >= var.database.allocated_storage_gb && var.database.max_allocated_storage <= 65536,
-    ])
-    error_message = "database storage must be 20-65536 GB with max_allocated_storage >= allocated_storage_gb."
-  }
-
-  validation {
-    condition     = floor(var.database.backup_retention_days) == var.database.backup_retention_days && var.database.backup_retention_days >= 1 && var.database.backup_retention_days <= 35
-    error_message = "database.backup_retention_days must be between 1 and 35."
-  }
-
-  validation {
-    condition     = contains([1, 5, 10, 15, 30, 60], var.database.monitoring_interval_sec)
-    error_message = "database.monitoring_interval_sec must be 1, 5, 10, 15, 30 or 60."
-  }
-}
-
-variable "redis" {
-  type = object({
-    engine_version     = optional(string, "7.1")
-    node_type          = optional(string, "cache.t4g.small")
-    replicas           = optional(number, 1)
-    snapshot_retention = optional(number, 7)
-  })
-  description = "ElastiCache Redis (TLS, AUTH, encrypted) shared by Scalelite and Greenlight."
-  default     = {}
-
-  validation {
-    condition     = can(regex("^[67]\\.[0-9]+$", var.redis.engine_version))
-    error_message = "redis.engine_version must be 6.x or 7.x."
-  }
-
-  validation {
-    condition     = can(regex("^cache\\.[a-z0-9]+\\.[a-z0-9]+$", var.redis.node_type))
-    error_message = "redis.node_type must look like cache.t4g.small."
-  }
-
-  validation {
-    condition     = floor(var.redis.replicas) == var.redis.replicas && var.redis.replicas >= 0 && var.redis.replicas <= 5
-    error_message = "redis.replicas must be between 0 and 5."
-  }
-
-  validation {
-    condition     = floor(var.redis.snapshot_retention) == var.redis.snapshot_retention && var.redis.snapshot_retention >= 0 && var.redis.snapshot_retention <= 35
-    error_message = "redis.snapshot_retention must be between 0 and 35 days."
-  }
-}
-
-variable "kms_key_arn" {
-  type        = string
-  description = "KMS key for EKS secrets, RDS, Performance Insights and ElastiCache; null creates a dedicated key with rotation."
-  default     = null
-
-  validation {
-    condition     = var.kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:", var.kms_key_arn))
-    error_message = "kms_key_arn must be a KMS key ARN."
-  }
-}
-
-variable "log_retention_days" {
-  type        = number
-  description = "Retention of the EKS control-plane logs and the Redis logs, in days."
-  default     = 365
-
-  validation {
-    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
-    error_message = "log_retention_days must be a retention CloudWatch Logs accepts."
-  }
-}
-
 variable "scalelite_frontend" {
   type = object({
     selector = optional(map(string), { "app.kubernetes.io/name" = "scalelite", "app.kubernetes.io/component" = "nginx" })
@@ -358,40 +301,6 @@ variable "greenlight_frontend" {
   validation {
     condition     = length(var.greenlight_frontend.selector) > 0 && floor(var.greenlight_frontend.port) == var.greenlight_frontend.port && var.greenlight_frontend.port >= 1 && var.greenlight_frontend.port <= 65535
     error_message = "greenlight_frontend needs a non-empty label selector and a port between 1 and 65535."
-  }
-}
-
-variable "enable_cluster_creator_admin_permissions" {
-  type        = bool
-  description = "Give the IAM role running Terraform (resolved from its session) a cluster-admin access entry on a created cluster, as terraform-aws-modules/eks does. Listing that role in cluster_admin_principal_arns as well is harmless (one entry per principal)."
-  default     = true
-}
-
-variable "create_storage_class" {
-  type        = bool
-  description = "Create the cluster's default StorageClass (EBS gp3, encrypted, provisioner ebs.csi.eks.amazonaws.com) on a created cluster: EKS Auto Mode creates none, and volume claims without one stay Pending."
-  default     = true
-}
-
-variable "storage_class_name" {
-  type        = string
-  description = "Name of that StorageClass (also the monitoring module's storage_class_name)."
-  default     = "gp3-encrypted"
-
-  validation {
-    condition     = can(regex("^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$", var.storage_class_name))
-    error_message = "storage_class_name must be a lowercase DNS subdomain name."
-  }
-}
-
-variable "ebs_kms_key_arn" {
-  type        = string
-  description = "Customer managed KMS key of the volumes of that StorageClass; null uses the account's default EBS key (the Auto Mode cluster role must be allowed to use a customer managed key)."
-  default     = null
-
-  validation {
-    condition     = var.ebs_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:", var.ebs_kms_key_arn))
-    error_message = "ebs_kms_key_arn must be a KMS key ARN."
   }
 }
 

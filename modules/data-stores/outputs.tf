@@ -1,0 +1,51 @@
+output "database_address" {
+  description = "Address of the PostgreSQL instance."
+  value       = aws_db_instance.this.address
+}
+
+output "database_port" {
+  description = "Port of the PostgreSQL instance."
+  value       = aws_db_instance.this.port
+}
+
+output "database_username" {
+  description = "Master user the applications connect as."
+  value       = aws_db_instance.this.username
+}
+
+output "database_urls" {
+  description = "PostgreSQL URL (TLS required) per entry of databases, with the generated password: the scalelite module's database_urls."
+  value       = local.database_urls
+  sensitive   = true
+}
+
+output "redis_endpoint" {
+  description = "Primary endpoint of Redis."
+  value       = aws_elasticache_replication_group.this.primary_endpoint_address
+}
+
+output "redis_urls" {
+  description = "Redis URL (TLS, AUTH token) per entry of databases, each on its own database number: the scalelite module's redis_urls."
+  value       = local.redis_urls
+  sensitive   = true
+}
+
+output "database_security_group_id" {
+  description = "Security group of the PostgreSQL instance."
+  value       = aws_security_group.database.id
+}
+
+output "redis_security_group_id" {
+  description = "Security group of Redis."
+  value       = aws_security_group.redis.id
+}
+
+output "database_instance_arn" {
+  description = "ARN of the PostgreSQL instance."
+  value       = aws_db_instance.this.arn
+}
+
+output "redis_replication_group_arn" {
+  description = "ARN of the Redis replication group."
+  value       = aws_elasticache_replication_group.this.arn
+}
