@@ -204,9 +204,9 @@ def rule_lb_backend_rules(t: Tree) -> list[str]:
     key = "service.beta.kubernetes.io/aws-load-balancer-security-groups"
     for d in t.docs:
         for _, name, body in t.resources(d, "kubernetes_service_v1"):
-            for sg in re.findall(re.escape(key) + r'[^$]*\$\{(aws_security_group\.\w+)\.id\}', text(body.get("metadata"))):
+            for sg in re.findall(re.escape(key) + r'[^$]*\$\{(aws_security_group\.\w+)(?:\[0\])?\.id\}', text(body.get("metadata"))):
                 ok = any(
-                    f"{sg}.id" in text(r.get("referenced_security_group_id"))
+                    re.search(re.escape(sg) + r"(\[0\])?\.id", text(r.get("referenced_security_group_id")))
                     and "cluster_security_group_id" in text(r.get("security_group_id"))
                     for _, _, r in t.resources(d, "aws_vpc_security_group_ingress_rule"))
                 if not ok:

@@ -19,6 +19,8 @@ locals {
 # --- Encryption key --------------------------------------------------------------------------
 
 data "aws_iam_policy_document" "kms" {
+  count = var.create ? 1 : 0
+
   #checkov:skip=CKV_AWS_111:KMS key policy: Resource "*" in a key policy means this key only, and the conditions limit use to the named services of this account.
   #checkov:skip=CKV_AWS_356:KMS key policy: Resource "*" in a key policy means this key only (a key policy cannot name its own ARN before the key exists).
   #checkov:skip=CKV_AWS_109:KMS key policy: the account-root statement is AWS' default key policy, delegating key administration to IAM policies of this account.
@@ -44,23 +46,25 @@ data "aws_iam_policy_document" "kms" {
 }
 
 resource "aws_kms_key" "this" {
-  count = local.create_kms_key ? 1 : 0
+  count = var.create && local.create_kms_key ? 1 : 0
 
   description             = "${var.name}: EKS secrets, control-plane logs and the data stores of the platform"
   enable_key_rotation     = true
   deletion_window_in_days = 30
-  policy                  = data.aws_iam_policy_document.kms.json
+  policy                  = data.aws_iam_policy_document.kms[0].json
   tags                    = local.tags
 }
 
 # --- EKS (Auto Mode) or an existing cluster --------------------------------------------------
 
 data "aws_eks_cluster" "existing" {
-  count = var.create_cluster ? 0 : 1
+  count = var.create && !var.create_cluster ? 1 : 0
   name  = local.cluster_name
 }
 
 data "aws_iam_policy_document" "cluster_assume" {
+  count = var.create ? 1 : 0
+
   statement {
     actions = ["sts:AssumeRole", "sts:TagSession"]
     principals {
@@ -71,15 +75,15 @@ data "aws_iam_policy_document" "cluster_assume" {
 }
 
 resource "aws_iam_role" "cluster" {
-  count = var.create_cluster ? 1 : 0
+  count = var.create && var.create_cluster ? 1 : 0
 
   name_prefix        = "${var.name}-eks-"
-  assume_role_policy = data.aws_iam_policy_document.cluster_assume.json
+  assume_role_policy = data.aws_iam_policy_document.cluster_assume[0].json
   tags               = local.tags
 }
 
 resource "aws_iam_role_policy_attachment" "cluster" {
-  for_each = var.create_cluster ? toset([
+  for_each = var.create && var.create_cluster ? toset([
     "AmazonEKSClusterPolicy",
     "AmazonEKSComputePolicy",
     "AmazonEKSBlockStoragePolicy",
@@ -92,6 +96,8 @@ resource "aws_iam_role_policy_attachment" "cluster" {
 }
 
 data "aws_iam_policy_document" "node_assume" {
+  count = var.create ? 1 : 0
+
   statement {
     actions = ["sts:AssumeRole"]
     principals {
@@ -102,22 +108,22 @@ data "aws_iam_policy_document" "node_assume" {
 }
 
 resource "aws_iam_role" "node" {
-  count = var.create_cluster ? 1 : 0
+  count = var.create && var.create_cluster ? 1 : 0
 
   name_prefix        = "${var.name}-node-"
-  assume_role_policy = data.aws_iam_policy_document.node_assume.json
+  assume_role_policy = data.aws_iam_policy_document.node_assume[0].json
   tags               = local.tags
 }
 
 resource "aws_iam_role_policy_attachment" "node" {
-  for_each = var.create_cluster ? toset(["AmazonEKSWorkerNodeMinimalPolicy", "AmazonEC2ContainerRegistryPullOnly"]) : toset([])
+  for_each = var.create && var.create_cluster ? toset(["AmazonEKSWorkerNodeMinimalPolicy", "AmazonEC2ContainerRegistryPullOnly"]) : toset([])
 
   role       = aws_iam_role.node[0].name
   policy_arn = "arn:${local.partition}:iam::aws:policy/${each.value}"
 }
 
 resource "aws_cloudwatch_log_group" "cluster" {
-  count = var.create_cluster ? 1 : 0
+  count = var.create && var.create_cluster ? 1 : 0
 
   # EKS writes its control-plane logs to this fixed name.
   name              = "/aws/eks/${local.cluster_name}/cluster"
@@ -127,7 +133,7 @@ resource "aws_cloudwatch_log_group" "cluster" {
 }
 
 resource "aws_eks_cluster" "this" {
-  count = var.create_cluster ? 1 : 0
+  count = var.create && var.create_cluster ? 1 : 0
 
   name                          = local.cluster_name
   version                       = var.kubernetes_version
@@ -181,14 +187,16 @@ resource "aws_eks_cluster" "this" {
 
 # The caller's IAM role (not its assumed-role session) as terraform-aws-modules/eks resolves it.
 data "aws_iam_session_context" "current" {
+  count = var.create ? 1 : 0
+
   arn = data.aws_caller_identity.current.arn
 }
 
 locals {
   # Known at plan (inputs and data sources): one entry per principal, the caller's included once.
-  cluster_admin_principal_arns = var.create_cluster ? toset(distinct(concat(
+  cluster_admin_principal_arns = var.create && var.create_cluster ? toset(distinct(concat(
     var.cluster_admin_principal_arns,
-    var.enable_cluster_creator_admin_permissions ? [data.aws_iam_session_context.current.issuer_arn] : [],
+    var.enable_cluster_creator_admin_permissions ? [data.aws_iam_session_context.current[0].issuer_arn] : [],
   ))) : toset([])
 }
 
@@ -219,7 +227,7 @@ resource "aws_eks_access_policy_association" "admin" {
 # Without it every PersistentVolumeClaim that names no class stays Pending (the monitoring module's
 # Prometheus, Alertmanager, Loki and Grafana volumes), and their atomic Helm releases time out.
 resource "kubernetes_storage_class_v1" "ebs" {
-  count = var.create_cluster && var.create_storage_class ? 1 : 0
+  count = var.create && var.create_cluster && var.create_storage_class ? 1 : 0
 
   metadata {
     name        = var.storage_class_name
@@ -241,6 +249,8 @@ resource "kubernetes_storage_class_v1" "ebs" {
 # --- EFS CSI driver with EKS Pod Identity ----------------------------------------------------
 
 data "aws_iam_policy_document" "pod_identity_assume" {
+  count = var.create ? 1 : 0
+
   statement {
     actions = ["sts:AssumeRole", "sts:TagSession"]
     principals {
@@ -251,22 +261,28 @@ data "aws_iam_policy_document" "pod_identity_assume" {
 }
 
 resource "aws_iam_role" "efs_csi" {
+  count = var.create ? 1 : 0
+
   name_prefix        = "${var.name}-efs-csi-"
-  assume_role_policy = data.aws_iam_policy_document.pod_identity_assume.json
+  assume_role_policy = data.aws_iam_policy_document.pod_identity_assume[0].json
   tags               = local.tags
 }
 
 resource "aws_iam_role_policy_attachment" "efs_csi" {
-  role       = aws_iam_role.efs_csi.name
+  count = var.create ? 1 : 0
+
+  role       = aws_iam_role.efs_csi[0].name
   policy_arn = "arn:${local.partition}:iam::aws:policy/service-role/AmazonEFSCSIDriverPolicy"
 }
 
 resource "aws_eks_addon" "efs_csi" {
+  count = var.create ? 1 : 0
+
   cluster_name = local.cluster_name
   addon_name   = "aws-efs-csi-driver"
 
   pod_identity_association {
-    role_arn        = aws_iam_role.efs_csi.arn
+    role_arn        = aws_iam_role.efs_csi[0].arn
     service_account = "efs-csi-controller-sa"
   }
 

@@ -8,6 +8,8 @@ locals {
 # --- PostgreSQL ------------------------------------------------------------------------------
 
 resource "aws_security_group" "database" {
+  count = var.create ? 1 : 0
+
   name        = "${var.name}-postgres"
   description = "PostgreSQL from client_security_group_ids only"
   vpc_id      = var.vpc_id
@@ -19,9 +21,9 @@ resource "aws_security_group" "database" {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "database" {
-  for_each = var.client_security_group_ids
+  for_each = var.create ? var.client_security_group_ids : {}
 
-  security_group_id            = aws_security_group.database.id
+  security_group_id            = aws_security_group.database[0].id
   referenced_security_group_id = each.value
   ip_protocol                  = "tcp"
   from_port                    = 5432
@@ -31,12 +33,16 @@ resource "aws_vpc_security_group_ingress_rule" "database" {
 }
 
 resource "aws_db_subnet_group" "this" {
+  count = var.create ? 1 : 0
+
   name_prefix = "${var.name}-"
   subnet_ids  = var.private_subnet_ids
   tags        = local.tags
 }
 
 resource "aws_db_parameter_group" "this" {
+  count = var.create ? 1 : 0
+
   name_prefix = "${var.name}-postgres-"
   family      = "postgres${split(".", var.database.engine_version)[0]}"
 
@@ -63,11 +69,15 @@ resource "aws_db_parameter_group" "this" {
 }
 
 resource "random_password" "database" {
+  count = var.create ? 1 : 0
+
   length  = 40
   special = false
 }
 
 data "aws_iam_policy_document" "rds_monitoring_assume" {
+  count = var.create ? 1 : 0
+
   statement {
     actions = ["sts:AssumeRole"]
     principals {
@@ -78,17 +88,23 @@ data "aws_iam_policy_document" "rds_monitoring_assume" {
 }
 
 resource "aws_iam_role" "rds_monitoring" {
+  count = var.create ? 1 : 0
+
   name_prefix        = "${var.name}-rds-mon-"
-  assume_role_policy = data.aws_iam_policy_document.rds_monitoring_assume.json
+  assume_role_policy = data.aws_iam_policy_document.rds_monitoring_assume[0].json
   tags               = local.tags
 }
 
 resource "aws_iam_role_policy_attachment" "rds_monitoring" {
-  role       = aws_iam_role.rds_monitoring.name
+  count = var.create ? 1 : 0
+
+  role       = aws_iam_role.rds_monitoring[0].name
   policy_arn = "arn:${local.partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
 }
 
 resource "aws_db_instance" "this" {
+  count = var.create ? 1 : 0
+
   #checkov:skip=CKV_AWS_293:Deletion protection defaults to on (var.database.deletion_protection = true; checkov cannot read optional() defaults); only throw-away dev environments turn it off.
   #checkov:skip=CKV_AWS_133:Backups are always on: var.database.backup_retention_days defaults to 14 and its validation refuses anything below 1 day (checkov cannot read optional() defaults).
   #checkov:skip=CKV_AWS_157:Multi-AZ defaults to on (var.database.multi_az = true); dev environments turn it off to halve the cost of a database they can rebuild.
@@ -106,11 +122,11 @@ resource "aws_db_instance" "this" {
   kms_key_id                            = var.kms_key_arn
   db_name                               = var.databases[0]
   username                              = "scalelite"
-  password                              = random_password.database.result
+  password                              = random_password.database[0].result
   multi_az                              = var.database.multi_az
-  db_subnet_group_name                  = aws_db_subnet_group.this.name
-  parameter_group_name                  = aws_db_parameter_group.this.name
-  vpc_security_group_ids                = [aws_security_group.database.id]
+  db_subnet_group_name                  = aws_db_subnet_group.this[0].name
+  parameter_group_name                  = aws_db_parameter_group.this[0].name
+  vpc_security_group_ids                = [aws_security_group.database[0].id]
   publicly_accessible                   = false
   backup_retention_period               = var.database.backup_retention_days
   copy_tags_to_snapshot                 = true
@@ -121,7 +137,7 @@ resource "aws_db_instance" "this" {
   performance_insights_enabled          = var.database.performance_insights
   performance_insights_kms_key_id       = var.database.performance_insights ? var.kms_key_arn : null
   monitoring_interval                   = var.database.monitoring_interval_sec
-  monitoring_role_arn                   = aws_iam_role.rds_monitoring.arn
+  monitoring_role_arn                   = aws_iam_role.rds_monitoring[0].arn
   enabled_cloudwatch_logs_exports       = ["postgresql", "upgrade"]
   iam_database_authentication_enabled   = false
   apply_immediately                     = false
@@ -132,6 +148,8 @@ resource "aws_db_instance" "this" {
 # --- Redis -----------------------------------------------------------------------------------
 
 resource "aws_security_group" "redis" {
+  count = var.create ? 1 : 0
+
   name        = "${var.name}-redis"
   description = "Redis from client_security_group_ids only"
   vpc_id      = var.vpc_id
@@ -143,9 +161,9 @@ resource "aws_security_group" "redis" {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "redis" {
-  for_each = var.client_security_group_ids
+  for_each = var.create ? var.client_security_group_ids : {}
 
-  security_group_id            = aws_security_group.redis.id
+  security_group_id            = aws_security_group.redis[0].id
   referenced_security_group_id = each.value
   ip_protocol                  = "tcp"
   from_port                    = 6379
@@ -155,18 +173,24 @@ resource "aws_vpc_security_group_ingress_rule" "redis" {
 }
 
 resource "aws_elasticache_subnet_group" "this" {
+  count = var.create ? 1 : 0
+
   name       = "${var.name}-redis"
   subnet_ids = var.private_subnet_ids
   tags       = local.tags
 }
 
 resource "random_password" "redis" {
+  count = var.create ? 1 : 0
+
   length           = 64
   special          = true
   override_special = "!&#$^<>-"
 }
 
 resource "aws_cloudwatch_log_group" "redis" {
+  count = var.create ? 1 : 0
+
   name              = "/aws/elasticache/${var.name}-redis"
   retention_in_days = var.log_retention_days
   kms_key_id        = var.kms_key_arn
@@ -174,6 +198,8 @@ resource "aws_cloudwatch_log_group" "redis" {
 }
 
 resource "aws_elasticache_replication_group" "this" {
+  count = var.create ? 1 : 0
+
   #checkov:skip=CKV2_AWS_50:Multi-AZ automatic failover is on whenever var.redis.replicas >= 1 (the default, which checkov cannot resolve from an optional attribute); a dev group without a replica has nothing to fail over to.
   replication_group_id       = "${var.name}-redis"
   description                = "Redis of Scalelite and Greenlight (${var.name})"
@@ -184,18 +210,18 @@ resource "aws_elasticache_replication_group" "this" {
   automatic_failover_enabled = var.redis.replicas > 0
   multi_az_enabled           = var.redis.replicas > 0
   port                       = 6379
-  subnet_group_name          = aws_elasticache_subnet_group.this.name
-  security_group_ids         = [aws_security_group.redis.id]
+  subnet_group_name          = aws_elasticache_subnet_group.this[0].name
+  security_group_ids         = [aws_security_group.redis[0].id]
   at_rest_encryption_enabled = true
   transit_encryption_enabled = true
   kms_key_id                 = var.kms_key_arn
-  auth_token                 = random_password.redis.result
+  auth_token                 = random_password.redis[0].result
   snapshot_retention_limit   = var.redis.snapshot_retention
   auto_minor_version_upgrade = true
   apply_immediately          = false
 
   log_delivery_configuration {
-    destination      = aws_cloudwatch_log_group.redis.name
+    destination      = aws_cloudwatch_log_group.redis[0].name
     destination_type = "cloudwatch-logs"
     log_format       = "json"
     log_type         = "slow-log"
@@ -212,10 +238,10 @@ locals {
   # master user, with `rails db:prepare`); Greenlight uses Redis database 1, Scalelite database 0.
   database_urls = {
     for db in var.databases :
-    db => "postgres://${aws_db_instance.this.username}:${random_password.database.result}@${aws_db_instance.this.address}:${aws_db_instance.this.port}/${db}?sslmode=require"
+    db => "postgres://${aws_db_instance.this[0].username}:${random_password.database[0].result}@${aws_db_instance.this[0].address}:${aws_db_instance.this[0].port}/${db}?sslmode=require"
   }
   redis_urls = {
     for i, db in var.databases :
-    db => "rediss://:${urlencode(random_password.redis.result)}@${aws_elasticache_replication_group.this.primary_endpoint_address}:6379/${i}"
+    db => "rediss://:${urlencode(random_password.redis[0].result)}@${aws_elasticache_replication_group.this[0].primary_endpoint_address}:6379/${i}"
   }
 }

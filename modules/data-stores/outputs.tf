@@ -1,51 +1,51 @@
 output "database_address" {
   description = "Address of the PostgreSQL instance."
-  value       = aws_db_instance.this.address
+  value       = try(aws_db_instance.this[0].address, null)
 }
 
 output "database_port" {
   description = "Port of the PostgreSQL instance."
-  value       = aws_db_instance.this.port
+  value       = try(aws_db_instance.this[0].port, null)
 }
 
 output "database_username" {
   description = "Master user the applications connect as."
-  value       = aws_db_instance.this.username
+  value       = try(aws_db_instance.this[0].username, null)
 }
 
 output "database_urls" {
   description = "PostgreSQL URL (TLS required) per entry of databases, with the generated password: the scalelite module's database_urls."
-  value       = local.database_urls
+  value       = try(local.database_urls, null)
   sensitive   = true
 }
 
 output "redis_endpoint" {
   description = "Primary endpoint of Redis."
-  value       = aws_elasticache_replication_group.this.primary_endpoint_address
+  value       = try(aws_elasticache_replication_group.this[0].primary_endpoint_address, null)
 }
 
 output "redis_urls" {
   description = "Redis URL (TLS, AUTH token) per entry of databases, each on its own database number: the scalelite module's redis_urls."
-  value       = local.redis_urls
+  value       = try(local.redis_urls, null)
   sensitive   = true
 }
 
 output "database_security_group_id" {
   description = "Security group of the PostgreSQL instance."
-  value       = aws_security_group.database.id
+  value       = try(aws_security_group.database[0].id, null)
 }
 
 output "redis_security_group_id" {
   description = "Security group of Redis."
-  value       = aws_security_group.redis.id
+  value       = try(aws_security_group.redis[0].id, null)
 }
 
 output "database_instance_arn" {
   description = "ARN of the PostgreSQL instance."
-  value       = aws_db_instance.this.arn
+  value       = try(aws_db_instance.this[0].arn, null)
 }
 
 output "redis_replication_group_arn" {
   description = "ARN of the Redis replication group."
-  value       = aws_elasticache_replication_group.this.arn
+  value       = try(aws_elasticache_replication_group.this[0].arn, null)
 }

@@ -8,7 +8,7 @@ locals {
 # written here; the zone_id output waits for it (outputs.tf), so nothing that resolves names in the zone
 # (ACM DNS validation, each server's certbot, the provider's Scalelite URL) runs before it exists.
 resource "aws_route53_record" "delegation" {
-  count = var.create_zone && var.parent_zone_id != null ? 1 : 0
+  count = var.create && var.create_zone && var.parent_zone_id != null ? 1 : 0
 
   zone_id = var.parent_zone_id
   name    = var.domain
@@ -20,7 +20,7 @@ resource "aws_route53_record" "delegation" {
 resource "aws_route53_zone" "this" {
   #checkov:skip=CKV2_AWS_38:DNSSEC signing needs a KMS key in us-east-1 and a DS record at the parent zone's registrar; both live outside this module and are enabled per environment.
   #checkov:skip=CKV2_AWS_39:Query logging of a public zone must go to a log group in us-east-1 (a second provider configuration); the per-instance records are changed by the fleet and audited in CloudTrail instead.
-  count = var.create_zone ? 1 : 0
+  count = var.create && var.create_zone ? 1 : 0
 
   name    = var.domain
   comment = "BigBlueButton platform ${var.domain}"
@@ -28,7 +28,7 @@ resource "aws_route53_zone" "this" {
 }
 
 resource "aws_route53_record" "scalelite" {
-  count = var.create_scalelite_record ? 1 : 0
+  count = var.create && var.create_scalelite_record ? 1 : 0
 
   zone_id = local.zone_id
   name    = "${var.scalelite_record_name}.${var.domain}"
@@ -42,7 +42,7 @@ resource "aws_route53_record" "scalelite" {
 }
 
 resource "aws_route53_record" "extra" {
-  for_each = var.extra_records
+  for_each = var.create ? var.extra_records : {}
 
   zone_id = local.zone_id
   name    = "${each.key}.${var.domain}"

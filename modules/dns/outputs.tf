@@ -1,17 +1,17 @@
 output "zone_id" {
   description = "ID of the hosted zone (created or given); bbb_fleet writes the per-instance records into it. With parent_zone_id, known only after the delegation record exists."
-  value       = local.zone_id
+  value       = try(local.zone_id, null)
   depends_on  = [aws_route53_record.delegation]
 }
 
 output "zone_arn" {
   description = "ARN of the hosted zone, for IAM policies."
-  value       = "arn:${data.aws_partition.current.partition}:route53:::hostedzone/${local.zone_id}"
+  value       = try("arn:${data.aws_partition.current.partition}:route53:::hostedzone/${local.zone_id}", null)
 }
 
 output "name_servers" {
   description = "Name servers of the created zone (empty when an existing zone is used): delegate domain to them at the parent zone or registrar when parent_zone_id is null."
-  value       = flatten(aws_route53_zone.this[*].name_servers)
+  value       = try(flatten(aws_route53_zone.this[*].name_servers), null)
 }
 
 output "domain" {
@@ -32,5 +32,5 @@ output "scalelite_url" {
 
 output "delegated" {
   description = "Whether the module wrote the delegation of a created zone into parent_zone_id (false: delegate domain to name_servers yourself)."
-  value       = length(aws_route53_record.delegation) > 0
+  value       = try(length(aws_route53_record.delegation) > 0, null)
 }

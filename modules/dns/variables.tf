@@ -1,3 +1,9 @@
+variable "create" {
+  type        = bool
+  description = "Create the module's resources. false creates nothing and every output that would name one is null (terraform-aws-modules' create toggle)."
+  default     = true
+}
+
 variable "domain" {
   type        = string
   description = "Domain of the BBB platform, e.g. bbb.example.org: the hosted zone's name, and the parent of every per-instance record."

@@ -47,6 +47,8 @@ locals {
 }
 
 resource "kubernetes_namespace_v1" "this" {
+  count = var.create ? 1 : 0
+
   metadata {
     name   = var.namespace
     labels = { "app.kubernetes.io/part-of" = "bbb-platform" }
@@ -56,10 +58,10 @@ resource "kubernetes_namespace_v1" "this" {
 # --- Scrapes into the fleet ------------------------------------------------------------------
 
 resource "aws_vpc_security_group_ingress_rule" "scrape" {
-  for_each = {
+  for_each = var.create ? {
     node = var.exporter_ports.node
     bbb  = var.exporter_ports.bbb
-  }
+  } : {}
 
   security_group_id            = var.fleet_security_group_id
   referenced_security_group_id = var.cluster_security_group_id
@@ -73,6 +75,8 @@ resource "aws_vpc_security_group_ingress_rule" "scrape" {
 # --- Prometheus with EC2 service discovery ---------------------------------------------------
 
 data "aws_iam_policy_document" "pod_identity_assume" {
+  count = var.create ? 1 : 0
+
   statement {
     actions = ["sts:AssumeRole", "sts:TagSession"]
     principals {
@@ -83,6 +87,8 @@ data "aws_iam_policy_document" "pod_identity_assume" {
 }
 
 data "aws_iam_policy_document" "ec2_discovery" {
+  count = var.create ? 1 : 0
+
   statement {
     # EC2 Describe* calls support no resource-level permissions.
     actions   = ["ec2:DescribeInstances", "ec2:DescribeAvailabilityZones"]
@@ -91,28 +97,36 @@ data "aws_iam_policy_document" "ec2_discovery" {
 }
 
 resource "aws_iam_role" "prometheus" {
+  count = var.create ? 1 : 0
+
   name_prefix        = "${var.name}-prometheus-"
-  assume_role_policy = data.aws_iam_policy_document.pod_identity_assume.json
+  assume_role_policy = data.aws_iam_policy_document.pod_identity_assume[0].json
   tags               = local.tags
 }
 
 resource "aws_iam_role_policy" "prometheus" {
+  count = var.create ? 1 : 0
+
   name   = "ec2-service-discovery"
-  role   = aws_iam_role.prometheus.id
-  policy = data.aws_iam_policy_document.ec2_discovery.json
+  role   = aws_iam_role.prometheus[0].id
+  policy = data.aws_iam_policy_document.ec2_discovery[0].json
 }
 
 resource "aws_eks_pod_identity_association" "prometheus" {
+  count = var.create ? 1 : 0
+
   cluster_name    = var.cluster_name
-  namespace       = kubernetes_namespace_v1.this.metadata[0].name
+  namespace       = kubernetes_namespace_v1.this[0].metadata[0].name
   service_account = "prometheus-server"
-  role_arn        = aws_iam_role.prometheus.arn
+  role_arn        = aws_iam_role.prometheus[0].arn
   tags            = local.tags
 }
 
 resource "helm_release" "prometheus" {
+  count = var.create ? 1 : 0
+
   name       = "prometheus"
-  namespace  = kubernetes_namespace_v1.this.metadata[0].name
+  namespace  = kubernetes_namespace_v1.this[0].metadata[0].name
   repository = var.charts.prometheus.repository
   chart      = var.charts.prometheus.chart
   version    = var.charts.prometheus.version
@@ -138,6 +152,8 @@ resource "helm_release" "prometheus" {
 # --- Loki behind an internal load balancer reachable from the fleet only ---------------------
 
 resource "aws_security_group" "loki_lb" {
+  count = var.create ? 1 : 0
+
   #checkov:skip=CKV2_AWS_5:Attached to Loki's internal NLB by EKS through the aws-load-balancer-security-groups annotation of kubernetes_service_v1.loki_internal, which checkov cannot follow.
   name        = "${var.name}-loki"
   description = "Loki internal load balancer: log pushes from the BBB fleet only"
@@ -150,7 +166,9 @@ resource "aws_security_group" "loki_lb" {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "loki_lb" {
-  security_group_id            = aws_security_group.loki_lb.id
+  count = var.create ? 1 : 0
+
+  security_group_id            = aws_security_group.loki_lb[0].id
   referenced_security_group_id = var.fleet_security_group_id
   ip_protocol                  = "tcp"
   from_port                    = local.loki_port
@@ -160,7 +178,9 @@ resource "aws_vpc_security_group_ingress_rule" "loki_lb" {
 }
 
 resource "aws_vpc_security_group_egress_rule" "loki_lb" {
-  security_group_id            = aws_security_group.loki_lb.id
+  count = var.create ? 1 : 0
+
+  security_group_id            = aws_security_group.loki_lb[0].id
   referenced_security_group_id = var.cluster_security_group_id
   ip_protocol                  = "tcp"
   from_port                    = local.loki_port
@@ -172,8 +192,10 @@ resource "aws_vpc_security_group_egress_rule" "loki_lb" {
 # The backend half: the cluster security group admits only itself, and with a frontend security group given
 # by annotation no backend rule is added for the NLB's IP targets. Without it Alloy cannot push to Loki.
 resource "aws_vpc_security_group_ingress_rule" "cluster_from_loki_lb" {
+  count = var.create ? 1 : 0
+
   security_group_id            = var.cluster_security_group_id
-  referenced_security_group_id = aws_security_group.loki_lb.id
+  referenced_security_group_id = aws_security_group.loki_lb[0].id
   ip_protocol                  = "tcp"
   from_port                    = local.loki_port
   to_port                      = local.loki_port
@@ -182,8 +204,10 @@ resource "aws_vpc_security_group_ingress_rule" "cluster_from_loki_lb" {
 }
 
 resource "helm_release" "loki" {
+  count = var.create ? 1 : 0
+
   name       = "loki"
-  namespace  = kubernetes_namespace_v1.this.metadata[0].name
+  namespace  = kubernetes_namespace_v1.this[0].metadata[0].name
   repository = var.charts.loki.repository
   chart      = var.charts.loki.chart
   version    = var.charts.loki.version
@@ -225,13 +249,15 @@ resource "helm_release" "loki" {
 }
 
 resource "kubernetes_service_v1" "loki_internal" {
+  count = var.create ? 1 : 0
+
   metadata {
     name      = "loki-internal"
-    namespace = kubernetes_namespace_v1.this.metadata[0].name
+    namespace = kubernetes_namespace_v1.this[0].metadata[0].name
     annotations = {
       "service.beta.kubernetes.io/aws-load-balancer-scheme"          = "internal"
       "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type" = "ip"
-      "service.beta.kubernetes.io/aws-load-balancer-security-groups" = aws_security_group.loki_lb.id
+      "service.beta.kubernetes.io/aws-load-balancer-security-groups" = aws_security_group.loki_lb[0].id
     }
   }
 
@@ -257,28 +283,32 @@ resource "kubernetes_service_v1" "loki_internal" {
 # --- Grafana with the platform's dashboards --------------------------------------------------
 
 resource "random_password" "grafana_admin" {
+  count = var.create ? 1 : 0
+
   length  = 32
   special = false
 }
 
 resource "kubernetes_secret_v1" "grafana_admin" {
+  count = var.create ? 1 : 0
+
   metadata {
     name      = "grafana-admin"
-    namespace = kubernetes_namespace_v1.this.metadata[0].name
+    namespace = kubernetes_namespace_v1.this[0].metadata[0].name
   }
 
   data = {
     admin-user     = "admin"
-    admin-password = random_password.grafana_admin.result
+    admin-password = random_password.grafana_admin[0].result
   }
 }
 
 resource "kubernetes_config_map_v1" "dashboards" {
-  for_each = fileset("${path.module}/dashboards", "*.json")
+  for_each = var.create ? fileset("${path.module}/dashboards", "*.json") : {}
 
   metadata {
     name      = "dashboard-${trimsuffix(each.value, ".json")}"
-    namespace = kubernetes_namespace_v1.this.metadata[0].name
+    namespace = kubernetes_namespace_v1.this[0].metadata[0].name
     labels    = { grafana_dashboard = "1" }
   }
 
@@ -288,8 +318,10 @@ resource "kubernetes_config_map_v1" "dashboards" {
 }
 
 resource "helm_release" "grafana" {
+  count = var.create ? 1 : 0
+
   name       = "grafana"
-  namespace  = kubernetes_namespace_v1.this.metadata[0].name
+  namespace  = kubernetes_namespace_v1.this[0].metadata[0].name
   repository = var.charts.grafana.repository
   chart      = var.charts.grafana.chart
   version    = var.charts.grafana.version
@@ -298,13 +330,13 @@ resource "helm_release" "grafana" {
   values = [
     yamlencode({
       admin = {
-        existingSecret = kubernetes_secret_v1.grafana_admin.metadata[0].name
+        existingSecret = kubernetes_secret_v1.grafana_admin[0].metadata[0].name
         userKey        = "admin-user"
         passwordKey    = "admin-password"
       }
       persistence = merge({ enabled = true, size = "10Gi" }, local.storage_class.grafana)
       sidecar = {
-        dashboards = { enabled = true, label = "grafana_dashboard", labelValue = "1", searchNamespace = kubernetes_namespace_v1.this.metadata[0].name }
+        dashboards = { enabled = true, label = "grafana_dashboard", labelValue = "1", searchNamespace = kubernetes_namespace_v1.this[0].metadata[0].name }
       }
       datasources = {
         "datasources.yaml" = {

@@ -1,21 +1,21 @@
 output "prometheus_scrape_config" {
   description = "Prometheus scrape configuration (YAML) with EC2 service discovery of node-exporter and bigbluebutton-exporter on the fleet."
-  value       = yamlencode(local.scrape_configs)
+  value       = try(yamlencode(local.scrape_configs), null)
 }
 
 output "loki_push_url" {
   description = "Loki push URL on the internal load balancer (the fleet module's loki_push_url)."
-  value       = "http://${kubernetes_service_v1.loki_internal.status[0].load_balancer[0].ingress[0].hostname}:${local.loki_port}/loki/api/v1/push"
+  value       = try("http://${kubernetes_service_v1.loki_internal[0].status[0].load_balancer[0].ingress[0].hostname}:${local.loki_port}/loki/api/v1/push", null)
 }
 
 output "loki_security_group_id" {
   description = "Security group of Loki's internal load balancer."
-  value       = aws_security_group.loki_lb.id
+  value       = try(aws_security_group.loki_lb[0].id, null)
 }
 
 output "grafana_admin_secret" {
   description = "Kubernetes secret (namespace/name) holding Grafana's admin credentials."
-  value       = "${var.namespace}/${kubernetes_secret_v1.grafana_admin.metadata[0].name}"
+  value       = try("${var.namespace}/${kubernetes_secret_v1.grafana_admin[0].metadata[0].name}", null)
 }
 
 output "dashboards" {
@@ -25,5 +25,5 @@ output "dashboards" {
 
 output "namespace" {
   description = "Kubernetes namespace of the monitoring stack."
-  value       = kubernetes_namespace_v1.this.metadata[0].name
+  value       = try(kubernetes_namespace_v1.this[0].metadata[0].name, null)
 }

@@ -33,6 +33,8 @@ locals {
 }
 
 resource "aws_vpc" "this" {
+  count = var.create ? 1 : 0
+
   cidr_block           = var.vpc_cidr
   enable_dns_support   = true
   enable_dns_hostnames = true
@@ -42,19 +44,23 @@ resource "aws_vpc" "this" {
 
 # The default security group allows traffic between its members: empty it so nothing relies on it.
 resource "aws_default_security_group" "this" {
-  vpc_id = aws_vpc.this.id
+  count = var.create ? 1 : 0
+
+  vpc_id = aws_vpc.this[0].id
   tags   = merge(local.tags, { Name = "${var.name}-default-unused" })
 }
 
 resource "aws_internet_gateway" "this" {
-  vpc_id = aws_vpc.this.id
+  count = var.create ? 1 : 0
+
+  vpc_id = aws_vpc.this[0].id
   tags   = merge(local.tags, { Name = var.name })
 }
 
 resource "aws_subnet" "public" {
-  for_each = local.public_subnets
+  for_each = var.create ? local.public_subnets : {}
 
-  vpc_id            = aws_vpc.this.id
+  vpc_id            = aws_vpc.this[0].id
   availability_zone = each.key
   cidr_block        = each.value
   # Public IPs are given per instance by the fleet's launch template, not to everything in the subnet.
@@ -64,9 +70,9 @@ resource "aws_subnet" "public" {
 }
 
 resource "aws_subnet" "private" {
-  for_each = local.private_subnets
+  for_each = var.create ? local.private_subnets : {}
 
-  vpc_id            = aws_vpc.this.id
+  vpc_id            = aws_vpc.this[0].id
   availability_zone = each.key
   cidr_block        = each.value
 
@@ -74,32 +80,36 @@ resource "aws_subnet" "private" {
 }
 
 resource "aws_route_table" "public" {
-  vpc_id = aws_vpc.this.id
+  count = var.create ? 1 : 0
+
+  vpc_id = aws_vpc.this[0].id
   tags   = merge(local.tags, { Name = "${var.name}-public" })
 }
 
 resource "aws_route" "public_internet_v4" {
-  route_table_id         = aws_route_table.public.id
+  count = var.create ? 1 : 0
+
+  route_table_id         = aws_route_table.public[0].id
   destination_cidr_block = local.anywhere_v4
-  gateway_id             = aws_internet_gateway.this.id
+  gateway_id             = aws_internet_gateway.this[0].id
 }
 
 resource "aws_route_table_association" "public" {
-  for_each = aws_subnet.public
+  for_each = var.create ? aws_subnet.public : {}
 
   subnet_id      = each.value.id
-  route_table_id = aws_route_table.public.id
+  route_table_id = aws_route_table.public[0].id
 }
 
 resource "aws_eip" "nat" {
-  for_each = toset(local.nat_azs)
+  for_each = var.create ? toset(local.nat_azs) : toset([])
 
   domain = "vpc"
   tags   = merge(local.tags, { Name = "${var.name}-nat-${each.key}" })
 }
 
 resource "aws_nat_gateway" "this" {
-  for_each = toset(local.nat_azs)
+  for_each = var.create ? toset(local.nat_azs) : toset([])
 
   allocation_id = aws_eip.nat[each.key].id
   subnet_id     = aws_subnet.public[each.key].id
@@ -109,14 +119,14 @@ resource "aws_nat_gateway" "this" {
 }
 
 resource "aws_route_table" "private" {
-  for_each = local.private_subnets
+  for_each = var.create ? local.private_subnets : {}
 
-  vpc_id = aws_vpc.this.id
+  vpc_id = aws_vpc.this[0].id
   tags   = merge(local.tags, { Name = "${var.name}-private-${each.key}" })
 }
 
 resource "aws_route" "private_nat" {
-  for_each = local.private_nat
+  for_each = var.create ? local.private_nat : {}
 
   route_table_id         = aws_route_table.private[each.key].id
   destination_cidr_block = local.anywhere_v4
@@ -124,7 +134,7 @@ resource "aws_route" "private_nat" {
 }
 
 resource "aws_route_table_association" "private" {
-  for_each = aws_subnet.private
+  for_each = var.create ? aws_subnet.private : {}
 
   subnet_id      = each.value.id
   route_table_id = aws_route_table.private[each.key].id
@@ -133,12 +143,14 @@ resource "aws_route_table_association" "private" {
 # --- Security group of the BBB media servers -------------------------------------------------
 
 resource "aws_security_group" "bbb" {
+  count = var.create ? 1 : 0
+
   #checkov:skip=CKV2_AWS_5:Attached to the BBB servers by the fleet module's launch template (output bbb_security_group_id), outside this module.
   name = "${var.name}-bbb"
   # The description is kept from when TURN ports were opened here: changing it replaces the group (and its
   # fixed name would collide with create_before_destroy). No TURN port is open any more.
   description = "BigBlueButton media servers: HTTPS, certbot, TURN and WebRTC media only"
-  vpc_id      = aws_vpc.this.id
+  vpc_id      = aws_vpc.this[0].id
 
   tags = merge(local.tags, { Name = "${var.name}-bbb" })
 
@@ -149,9 +161,9 @@ resource "aws_security_group" "bbb" {
 
 resource "aws_vpc_security_group_ingress_rule" "bbb" {
   # Port 80 must be open to the internet for certbot's HTTP-01 challenge and the HTTP to HTTPS redirect of the BBB web client.
-  for_each = local.public_ingress
+  for_each = var.create ? local.public_ingress : {}
 
-  security_group_id = aws_security_group.bbb.id
+  security_group_id = aws_security_group.bbb[0].id
   ip_protocol       = each.value.protocol
   from_port         = each.value.from
   to_port           = each.value.to
@@ -163,7 +175,9 @@ resource "aws_vpc_security_group_ingress_rule" "bbb" {
 # Outbound: HTTPS (Scalelite API, AWS APIs, ACME), HTTP (package mirrors), NFS to EFS and Loki in the VPC,
 # and WebRTC media over UDP.
 resource "aws_vpc_security_group_egress_rule" "bbb_https" {
-  security_group_id = aws_security_group.bbb.id
+  count = var.create ? 1 : 0
+
+  security_group_id = aws_security_group.bbb[0].id
   ip_protocol       = "tcp"
   from_port         = 443
   to_port           = 443
@@ -173,7 +187,9 @@ resource "aws_vpc_security_group_egress_rule" "bbb_https" {
 }
 
 resource "aws_vpc_security_group_egress_rule" "bbb_http" {
-  security_group_id = aws_security_group.bbb.id
+  count = var.create ? 1 : 0
+
+  security_group_id = aws_security_group.bbb[0].id
   ip_protocol       = "tcp"
   from_port         = 80
   to_port           = 80
@@ -191,7 +207,9 @@ resource "aws_vpc_security_group_egress_rule" "bbb_http" {
 # ingress is not all ports), as does all TCP (HTTPS, WebSocket). Untracked responses pass only because
 # this rule admits them.
 resource "aws_vpc_security_group_egress_rule" "bbb_media" {
-  security_group_id = aws_security_group.bbb.id
+  count = var.create ? 1 : 0
+
+  security_group_id = aws_security_group.bbb[0].id
   ip_protocol       = "udp"
   from_port         = 0
   to_port           = 65535
@@ -201,16 +219,16 @@ resource "aws_vpc_security_group_egress_rule" "bbb_media" {
 }
 
 resource "aws_vpc_security_group_egress_rule" "bbb_vpc" {
-  for_each = {
+  for_each = var.create ? {
     nfs  = { port = 2049, description = "NFS to the recordings EFS" }
     loki = { port = 3100, description = "Promtail to Loki's internal load balancer" }
-  }
+  } : {}
 
-  security_group_id = aws_security_group.bbb.id
+  security_group_id = aws_security_group.bbb[0].id
   ip_protocol       = "tcp"
   from_port         = each.value.port
   to_port           = each.value.port
-  cidr_ipv4         = aws_vpc.this.cidr_block
+  cidr_ipv4         = aws_vpc.this[0].cidr_block
   description       = each.value.description
   tags              = local.tags
 }
@@ -218,6 +236,8 @@ resource "aws_vpc_security_group_egress_rule" "bbb_vpc" {
 # --- Flow logs -------------------------------------------------------------------------------
 
 resource "aws_cloudwatch_log_group" "flow_logs" {
+  count = var.create ? 1 : 0
+
   # KMS encryption is the caller's choice through var.flow_log_kms_key_arn; without it CloudWatch Logs encrypts at rest with its own key.
   name              = "/vpc/${var.name}/flow-logs"
   retention_in_days = var.flow_log_retention_days
@@ -226,6 +246,8 @@ resource "aws_cloudwatch_log_group" "flow_logs" {
 }
 
 data "aws_iam_policy_document" "flow_logs_assume" {
+  count = var.create ? 1 : 0
+
   statement {
     actions = ["sts:AssumeRole"]
     principals {
@@ -236,32 +258,40 @@ data "aws_iam_policy_document" "flow_logs_assume" {
 }
 
 data "aws_iam_policy_document" "flow_logs" {
+  count = var.create ? 1 : 0
+
   statement {
     actions = [
       "logs:CreateLogStream",
       "logs:PutLogEvents",
       "logs:DescribeLogStreams",
     ]
-    resources = ["${aws_cloudwatch_log_group.flow_logs.arn}:*"]
+    resources = ["${aws_cloudwatch_log_group.flow_logs[0].arn}:*"]
   }
 }
 
 resource "aws_iam_role" "flow_logs" {
+  count = var.create ? 1 : 0
+
   name_prefix        = "${var.name}-flow-logs-"
-  assume_role_policy = data.aws_iam_policy_document.flow_logs_assume.json
+  assume_role_policy = data.aws_iam_policy_document.flow_logs_assume[0].json
   tags               = local.tags
 }
 
 resource "aws_iam_role_policy" "flow_logs" {
+  count = var.create ? 1 : 0
+
   name   = "write-flow-logs"
-  role   = aws_iam_role.flow_logs.id
-  policy = data.aws_iam_policy_document.flow_logs.json
+  role   = aws_iam_role.flow_logs[0].id
+  policy = data.aws_iam_policy_document.flow_logs[0].json
 }
 
 resource "aws_flow_log" "this" {
-  vpc_id          = aws_vpc.this.id
+  count = var.create ? 1 : 0
+
+  vpc_id          = aws_vpc.this[0].id
   traffic_type    = "ALL"
-  log_destination = aws_cloudwatch_log_group.flow_logs.arn
-  iam_role_arn    = aws_iam_role.flow_logs.arn
+  log_destination = aws_cloudwatch_log_group.flow_logs[0].arn
+  iam_role_arn    = aws_iam_role.flow_logs[0].arn
   tags            = local.tags
 }

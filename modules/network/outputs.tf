@@ -1,44 +1,44 @@
 output "vpc_id" {
   description = "ID of the VPC."
-  value       = aws_vpc.this.id
+  value       = try(aws_vpc.this[0].id, null)
 }
 
 output "vpc_cidr_block" {
   description = "IPv4 CIDR block of the VPC."
-  value       = aws_vpc.this.cidr_block
+  value       = try(aws_vpc.this[0].cidr_block, null)
 }
 
 output "availability_zones" {
   description = "Availability zones the subnets are in."
-  value       = local.azs
+  value       = try(local.azs, null)
 }
 
 output "public_subnet_ids" {
   description = "IDs of the public subnets, one per zone, in the order of availability_zones."
-  value       = [for az in local.azs : aws_subnet.public[az].id]
+  value       = try([for az in local.azs : aws_subnet.public[az].id], null)
 }
 
 output "private_subnet_ids" {
   description = "IDs of the private subnets, one per zone (empty when create_private_subnets is false)."
-  value       = [for az in local.azs : aws_subnet.private[az].id if var.create_private_subnets]
+  value       = try([for az in local.azs : aws_subnet.private[az].id if var.create_private_subnets], null)
 }
 
 output "private_subnet_ids_by_az" {
   description = "IDs of the private subnets keyed by availability zone (keys known at plan: use it for for_each, e.g. the recordings module's subnets)."
-  value       = { for az, s in aws_subnet.private : az => s.id }
+  value       = try({ for az, s in aws_subnet.private : az => s.id }, null)
 }
 
 output "public_subnet_ids_by_az" {
   description = "IDs of the public subnets keyed by availability zone."
-  value       = { for az, s in aws_subnet.public : az => s.id }
+  value       = try({ for az, s in aws_subnet.public : az => s.id }, null)
 }
 
 output "bbb_security_group_id" {
   description = "ID of the security group of the BBB media servers."
-  value       = aws_security_group.bbb.id
+  value       = try(aws_security_group.bbb[0].id, null)
 }
 
 output "nat_public_ips" {
   description = "Public IPs of the NAT gateways (allow-list them where the private side calls out)."
-  value       = [for az in local.nat_azs : aws_eip.nat[az].public_ip]
+  value       = try([for az in local.nat_azs : aws_eip.nat[az].public_ip], null)
 }

@@ -12,6 +12,8 @@ locals {
 # --- Encryption key ---------------------------------------------------------------------------
 
 data "aws_iam_policy_document" "kms" {
+  count = var.create ? 1 : 0
+
   #checkov:skip=CKV_AWS_111:KMS key policy: Resource "*" in a key policy means this key only, and the conditions limit use to the named services of this account.
   #checkov:skip=CKV_AWS_356:KMS key policy: Resource "*" in a key policy means this key only (a key policy cannot name its own ARN before the key exists).
   #checkov:skip=CKV_AWS_109:KMS key policy: the account-root statement is AWS' default key policy, delegating key administration to IAM policies of this account.
@@ -47,17 +49,17 @@ data "aws_iam_policy_document" "kms" {
 }
 
 resource "aws_kms_key" "this" {
-  count = local.create_kms_key ? 1 : 0
+  count = var.create && local.create_kms_key ? 1 : 0
 
   description             = "${var.name}: BBB recordings (EFS and its backups)"
   enable_key_rotation     = true
   deletion_window_in_days = 30
-  policy                  = data.aws_iam_policy_document.kms.json
+  policy                  = data.aws_iam_policy_document.kms[0].json
   tags                    = local.tags
 }
 
 resource "aws_kms_alias" "this" {
-  count = local.create_kms_key ? 1 : 0
+  count = var.create && local.create_kms_key ? 1 : 0
 
   name          = "alias/${var.name}-recordings"
   target_key_id = aws_kms_key.this[0].key_id
@@ -66,6 +68,8 @@ resource "aws_kms_alias" "this" {
 # --- File system -----------------------------------------------------------------------------
 
 resource "aws_efs_file_system" "this" {
+  count = var.create ? 1 : 0
+
   creation_token                  = "${var.name}-recordings"
   encrypted                       = true
   kms_key_id                      = local.kms_key_arn
@@ -96,7 +100,9 @@ resource "aws_efs_file_system" "this" {
 
 # Backups are taken by the plan below, not by EFS' own default plan.
 resource "aws_efs_backup_policy" "this" {
-  file_system_id = aws_efs_file_system.this.id
+  count = var.create ? 1 : 0
+
+  file_system_id = aws_efs_file_system.this[0].id
 
   backup_policy {
     status = "DISABLED"
@@ -104,11 +110,13 @@ resource "aws_efs_backup_policy" "this" {
 }
 
 data "aws_iam_policy_document" "efs" {
+  count = var.create ? 1 : 0
+
   statement {
     sid       = "DenyUnencryptedTransport"
     effect    = "Deny"
     actions   = ["*"]
-    resources = [aws_efs_file_system.this.arn]
+    resources = [aws_efs_file_system.this[0].arn]
     principals {
       type        = "AWS"
       identifiers = ["*"]
@@ -125,7 +133,7 @@ data "aws_iam_policy_document" "efs" {
   statement {
     sid       = "MountThroughAccessPointsOnly"
     actions   = ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"]
-    resources = [aws_efs_file_system.this.arn]
+    resources = [aws_efs_file_system.this[0].arn]
     principals {
       type        = "AWS"
       identifiers = ["*"]
@@ -138,17 +146,21 @@ data "aws_iam_policy_document" "efs" {
     condition {
       test     = "StringEquals"
       variable = "elasticfilesystem:AccessPointArn"
-      values   = [aws_efs_access_point.bbb.arn, aws_efs_access_point.scalelite.arn]
+      values   = [aws_efs_access_point.bbb[0].arn, aws_efs_access_point.scalelite[0].arn]
     }
   }
 }
 
 resource "aws_efs_file_system_policy" "this" {
-  file_system_id = aws_efs_file_system.this.id
-  policy         = data.aws_iam_policy_document.efs.json
+  count = var.create ? 1 : 0
+
+  file_system_id = aws_efs_file_system.this[0].id
+  policy         = data.aws_iam_policy_document.efs[0].json
 }
 
 resource "aws_security_group" "efs" {
+  count = var.create ? 1 : 0
+
   name        = "${var.name}-recordings-efs"
   description = "NFS to the recordings file system from the BBB fleet and Scalelite only"
   vpc_id      = var.vpc_id
@@ -160,9 +172,9 @@ resource "aws_security_group" "efs" {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "efs" {
-  for_each = var.client_security_group_ids
+  for_each = var.create ? var.client_security_group_ids : {}
 
-  security_group_id            = aws_security_group.efs.id
+  security_group_id            = aws_security_group.efs[0].id
   referenced_security_group_id = each.value
   ip_protocol                  = "tcp"
   from_port                    = 2049
@@ -174,16 +186,18 @@ resource "aws_vpc_security_group_ingress_rule" "efs" {
 # Keyed by availability zone: the keys are known at plan even when the subnets are created in the same apply
 # (for_each over subnet IDs would fail the first plan with "Invalid for_each argument").
 resource "aws_efs_mount_target" "this" {
-  for_each = var.subnets
+  for_each = var.create ? var.subnets : {}
 
-  file_system_id  = aws_efs_file_system.this.id
+  file_system_id  = aws_efs_file_system.this[0].id
   subnet_id       = each.value
-  security_groups = [aws_security_group.efs.id]
+  security_groups = [aws_security_group.efs[0].id]
 }
 
 # The BBB servers publish into /published; Scalelite's importer reads /recordings and serves /published.
 resource "aws_efs_access_point" "bbb" {
-  file_system_id = aws_efs_file_system.this.id
+  count = var.create ? 1 : 0
+
+  file_system_id = aws_efs_file_system.this[0].id
 
   posix_user {
     uid = var.bbb_posix_user.uid
@@ -203,7 +217,9 @@ resource "aws_efs_access_point" "bbb" {
 }
 
 resource "aws_efs_access_point" "scalelite" {
-  file_system_id = aws_efs_file_system.this.id
+  count = var.create ? 1 : 0
+
+  file_system_id = aws_efs_file_system.this[0].id
 
   posix_user {
     uid = var.scalelite_posix_user.uid
@@ -225,17 +241,21 @@ resource "aws_efs_access_point" "scalelite" {
 # --- Backups ---------------------------------------------------------------------------------
 
 resource "aws_backup_vault" "this" {
+  count = var.create ? 1 : 0
+
   name        = "${var.name}-recordings"
   kms_key_arn = local.kms_key_arn
   tags        = local.tags
 }
 
 resource "aws_backup_plan" "this" {
+  count = var.create ? 1 : 0
+
   name = "${var.name}-recordings"
 
   rule {
     rule_name         = "daily"
-    target_vault_name = aws_backup_vault.this.name
+    target_vault_name = aws_backup_vault.this[0].name
     schedule          = var.backup_schedule
     start_window      = 60
     completion_window = 720
@@ -252,6 +272,8 @@ resource "aws_backup_plan" "this" {
 }
 
 data "aws_iam_policy_document" "backup_assume" {
+  count = var.create ? 1 : 0
+
   statement {
     actions = ["sts:AssumeRole"]
     principals {
@@ -262,21 +284,25 @@ data "aws_iam_policy_document" "backup_assume" {
 }
 
 resource "aws_iam_role" "backup" {
+  count = var.create ? 1 : 0
+
   name_prefix        = "${var.name}-backup-"
-  assume_role_policy = data.aws_iam_policy_document.backup_assume.json
+  assume_role_policy = data.aws_iam_policy_document.backup_assume[0].json
   tags               = local.tags
 }
 
 resource "aws_iam_role_policy_attachment" "backup" {
-  for_each = toset(["AWSBackupServiceRolePolicyForBackup", "AWSBackupServiceRolePolicyForRestores"])
+  for_each = var.create ? toset(["AWSBackupServiceRolePolicyForBackup", "AWSBackupServiceRolePolicyForRestores"]) : toset([])
 
-  role       = aws_iam_role.backup.name
+  role       = aws_iam_role.backup[0].name
   policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/${each.value}"
 }
 
 resource "aws_backup_selection" "this" {
+  count = var.create ? 1 : 0
+
   name         = "${var.name}-recordings"
-  plan_id      = aws_backup_plan.this.id
-  iam_role_arn = aws_iam_role.backup.arn
-  resources    = [aws_efs_file_system.this.arn]
+  plan_id      = aws_backup_plan.this[0].id
+  iam_role_arn = aws_iam_role.backup[0].arn
+  resources    = [aws_efs_file_system.this[0].arn]
 }

@@ -1,3 +1,9 @@
+variable "create" {
+  type        = bool
+  description = "Create the module's resources. false creates nothing and every output that would name one is null (terraform-aws-modules' create toggle)."
+  default     = true
+}
+
 variable "name" {
   type        = string
   description = "Name prefix for every resource of the recordings storage (lowercase letters, digits and hyphens)."

@@ -6,10 +6,12 @@ locals {
   partition = data.aws_partition.current.partition
   tags      = merge(var.tags, { "bbb:scalelite" = var.name })
 
-  greenlight = var.enable_greenlight ? 1 : 0
+  greenlight = var.create && var.enable_greenlight ? 1 : 0
 }
 
 resource "aws_vpc_security_group_ingress_rule" "efs_from_cluster" {
+  count = var.create ? 1 : 0
+
   security_group_id            = var.recordings_security_group_id
   referenced_security_group_id = var.cluster_security_group_id
   ip_protocol                  = "tcp"
@@ -24,12 +26,14 @@ resource "aws_vpc_security_group_ingress_rule" "efs_from_cluster" {
 # Read ephemerally and written through write-only arguments: the Scalelite secret is in neither plan nor
 # state. Kubernetes only receives it again when scalelite_secret_revision changes (after a rotation).
 ephemeral "aws_ssm_parameter" "scalelite_secret" {
+  count = var.create ? 1 : 0
+
   arn             = "arn:${local.partition}:ssm:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:parameter${var.scalelite_secret_parameter_name}"
   with_decryption = true
 }
 
 resource "random_password" "secret_key_base" {
-  for_each = toset(["scalelite", "greenlight"])
+  for_each = var.create ? toset(["scalelite", "greenlight"]) : toset([])
 
   length  = 128
   special = false
@@ -64,6 +68,8 @@ locals {
 }
 
 resource "kubernetes_namespace_v1" "this" {
+  count = var.create ? 1 : 0
+
   metadata {
     name   = var.namespace
     labels = { "app.kubernetes.io/part-of" = "bbb-platform" }
@@ -71,9 +77,11 @@ resource "kubernetes_namespace_v1" "this" {
 }
 
 resource "kubernetes_secret_v1" "scalelite" {
+  count = var.create ? 1 : 0
+
   metadata {
     name      = "scalelite-env"
-    namespace = kubernetes_namespace_v1.this.metadata[0].name
+    namespace = kubernetes_namespace_v1.this[0].metadata[0].name
   }
 
   data = {
@@ -93,7 +101,7 @@ resource "kubernetes_secret_v1" "greenlight" {
 
   metadata {
     name      = "greenlight-env"
-    namespace = kubernetes_namespace_v1.this.metadata[0].name
+    namespace = kubernetes_namespace_v1.this[0].metadata[0].name
   }
 
   data = merge(
@@ -110,18 +118,18 @@ resource "kubernetes_secret_v1" "greenlight" {
 }
 
 ephemeral "aws_ssm_parameter" "greenlight" {
-  for_each = var.enable_greenlight ? local.greenlight_secret_parameters : {}
+  for_each = local.greenlight == 1 ? local.greenlight_secret_parameters : {}
 
   arn             = "arn:${local.partition}:ssm:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:parameter${each.value}"
   with_decryption = true
 }
 
 resource "kubernetes_secret_v1" "greenlight_secrets" {
-  count = var.enable_greenlight && length(local.greenlight_secret_parameters) > 0 ? 1 : 0
+  count = local.greenlight == 1 && length(local.greenlight_secret_parameters) > 0 ? 1 : 0
 
   metadata {
     name      = "greenlight-secrets"
-    namespace = kubernetes_namespace_v1.this.metadata[0].name
+    namespace = kubernetes_namespace_v1.this[0].metadata[0].name
   }
 
   data_wo          = { for k, p in ephemeral.aws_ssm_parameter.greenlight : k => p.value }
@@ -130,19 +138,23 @@ resource "kubernetes_secret_v1" "greenlight_secrets" {
 
 # The shared secret alone, write-only: LOADBALANCER_SECRET for Scalelite, BIGBLUEBUTTON_SECRET for Greenlight.
 resource "kubernetes_secret_v1" "shared_secret" {
+  count = var.create ? 1 : 0
+
   metadata {
     name      = "scalelite-shared-secret"
-    namespace = kubernetes_namespace_v1.this.metadata[0].name
+    namespace = kubernetes_namespace_v1.this[0].metadata[0].name
   }
 
   data_wo = {
-    LOADBALANCER_SECRET  = ephemeral.aws_ssm_parameter.scalelite_secret.value
-    BIGBLUEBUTTON_SECRET = ephemeral.aws_ssm_parameter.scalelite_secret.value
+    LOADBALANCER_SECRET  = ephemeral.aws_ssm_parameter.scalelite_secret[0].value
+    BIGBLUEBUTTON_SECRET = ephemeral.aws_ssm_parameter.scalelite_secret[0].value
   }
   data_wo_revision = var.scalelite_secret_revision
 }
 
 resource "kubernetes_persistent_volume_v1" "recordings" {
+  count = var.create ? 1 : 0
+
   metadata {
     name = "${var.namespace}-recordings"
   }
@@ -169,15 +181,17 @@ resource "kubernetes_persistent_volume_v1" "recordings" {
 }
 
 resource "kubernetes_persistent_volume_claim_v1" "recordings" {
+  count = var.create ? 1 : 0
+
   metadata {
     name      = "scalelite-recordings"
-    namespace = kubernetes_namespace_v1.this.metadata[0].name
+    namespace = kubernetes_namespace_v1.this[0].metadata[0].name
   }
 
   spec {
     access_modes       = ["ReadWriteMany"]
     storage_class_name = ""
-    volume_name        = kubernetes_persistent_volume_v1.recordings.metadata[0].name
+    volume_name        = kubernetes_persistent_volume_v1.recordings[0].metadata[0].name
     resources {
       requests = { storage = "1Ti" }
     }
@@ -187,8 +201,10 @@ resource "kubernetes_persistent_volume_claim_v1" "recordings" {
 # --- Helm releases ---------------------------------------------------------------------------
 
 resource "helm_release" "scalelite" {
+  count = var.create ? 1 : 0
+
   name       = "scalelite"
-  namespace  = kubernetes_namespace_v1.this.metadata[0].name
+  namespace  = kubernetes_namespace_v1.this[0].metadata[0].name
   repository = var.scalelite_chart.repository
   chart      = var.scalelite_chart.chart
   version    = var.scalelite_chart.version
@@ -199,13 +215,13 @@ resource "helm_release" "scalelite" {
   # Chart-specific keys go in var.scalelite_values, applied last.
   values = [
     yamlencode({
-      existingSecret = kubernetes_secret_v1.scalelite.metadata[0].name
+      existingSecret = kubernetes_secret_v1.scalelite[0].metadata[0].name
       envFrom = [
-        { secretRef = { name = kubernetes_secret_v1.scalelite.metadata[0].name } },
-        { secretRef = { name = kubernetes_secret_v1.shared_secret.metadata[0].name } },
+        { secretRef = { name = kubernetes_secret_v1.scalelite[0].metadata[0].name } },
+        { secretRef = { name = kubernetes_secret_v1.shared_secret[0].metadata[0].name } },
       ]
       recordings = {
-        existingClaim = kubernetes_persistent_volume_claim_v1.recordings.metadata[0].name
+        existingClaim = kubernetes_persistent_volume_claim_v1.recordings[0].metadata[0].name
       }
       service = { type = "ClusterIP" }
     }),
@@ -217,7 +233,7 @@ resource "helm_release" "greenlight" {
   count = local.greenlight
 
   name       = "greenlight"
-  namespace  = kubernetes_namespace_v1.this.metadata[0].name
+  namespace  = kubernetes_namespace_v1.this[0].metadata[0].name
   repository = var.greenlight_chart.repository
   chart      = var.greenlight_chart.chart
   version    = var.greenlight_chart.version
@@ -229,7 +245,7 @@ resource "helm_release" "greenlight" {
       existingSecret = kubernetes_secret_v1.greenlight[0].metadata[0].name
       envFrom = concat([
         { secretRef = { name = kubernetes_secret_v1.greenlight[0].metadata[0].name } },
-        { secretRef = { name = kubernetes_secret_v1.shared_secret.metadata[0].name } },
+        { secretRef = { name = kubernetes_secret_v1.shared_secret[0].metadata[0].name } },
         ],
         [for s in kubernetes_secret_v1.greenlight_secrets : { secretRef = { name = s.metadata[0].name } }],
       )
@@ -244,6 +260,8 @@ resource "helm_release" "greenlight" {
 # --- Exposure: internal NLB for the fleet, public NLBs for users -----------------------------
 
 resource "aws_security_group" "internal_lb" {
+  count = var.create ? 1 : 0
+
   #checkov:skip=CKV2_AWS_5:Attached to the internal NLB by EKS through the aws-load-balancer-security-groups annotation of kubernetes_service_v1.scalelite_internal, which checkov cannot follow.
   name        = "${var.name}-scalelite-internal"
   description = "Scalelite internal load balancer: HTTPS from the BBB fleet only"
@@ -256,7 +274,9 @@ resource "aws_security_group" "internal_lb" {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "internal_lb" {
-  security_group_id            = aws_security_group.internal_lb.id
+  count = var.create ? 1 : 0
+
+  security_group_id            = aws_security_group.internal_lb[0].id
   referenced_security_group_id = var.fleet_security_group_id
   ip_protocol                  = "tcp"
   from_port                    = 443
@@ -266,7 +286,9 @@ resource "aws_vpc_security_group_ingress_rule" "internal_lb" {
 }
 
 resource "aws_vpc_security_group_egress_rule" "internal_lb" {
-  security_group_id            = aws_security_group.internal_lb.id
+  count = var.create ? 1 : 0
+
+  security_group_id            = aws_security_group.internal_lb[0].id
   referenced_security_group_id = var.cluster_security_group_id
   ip_protocol                  = "tcp"
   from_port                    = var.scalelite_frontend.port
@@ -279,8 +301,10 @@ resource "aws_vpc_security_group_egress_rule" "internal_lb" {
 # and with frontend security groups given by annotation the load balancer controller adds no backend rule.
 # Without this the NLB's IP targets fail their health checks and the fleet cannot reach Scalelite.
 resource "aws_vpc_security_group_ingress_rule" "cluster_from_internal_lb" {
+  count = var.create ? 1 : 0
+
   security_group_id            = var.cluster_security_group_id
-  referenced_security_group_id = aws_security_group.internal_lb.id
+  referenced_security_group_id = aws_security_group.internal_lb[0].id
   ip_protocol                  = "tcp"
   from_port                    = var.scalelite_frontend.port
   to_port                      = var.scalelite_frontend.port
@@ -298,12 +322,14 @@ locals {
 }
 
 resource "kubernetes_service_v1" "scalelite_internal" {
+  count = var.create ? 1 : 0
+
   metadata {
     name      = "scalelite-internal"
-    namespace = kubernetes_namespace_v1.this.metadata[0].name
+    namespace = kubernetes_namespace_v1.this[0].metadata[0].name
     annotations = merge(local.nlb_common, {
       "service.beta.kubernetes.io/aws-load-balancer-scheme"          = "internal"
-      "service.beta.kubernetes.io/aws-load-balancer-security-groups" = aws_security_group.internal_lb.id
+      "service.beta.kubernetes.io/aws-load-balancer-security-groups" = aws_security_group.internal_lb[0].id
     })
   }
 
@@ -324,9 +350,11 @@ resource "kubernetes_service_v1" "scalelite_internal" {
 }
 
 resource "kubernetes_service_v1" "scalelite_public" {
+  count = var.create ? 1 : 0
+
   metadata {
     name      = "scalelite-public"
-    namespace = kubernetes_namespace_v1.this.metadata[0].name
+    namespace = kubernetes_namespace_v1.this[0].metadata[0].name
     annotations = merge(local.nlb_common, {
       "service.beta.kubernetes.io/aws-load-balancer-scheme" = "internet-facing"
     })
@@ -353,7 +381,7 @@ resource "kubernetes_service_v1" "greenlight_public" {
 
   metadata {
     name      = "greenlight-public"
-    namespace = kubernetes_namespace_v1.this.metadata[0].name
+    namespace = kubernetes_namespace_v1.this[0].metadata[0].name
     annotations = merge(local.nlb_common, {
       "service.beta.kubernetes.io/aws-load-balancer-scheme" = "internet-facing"
     })
@@ -376,12 +404,14 @@ resource "kubernetes_service_v1" "greenlight_public" {
 }
 
 resource "aws_route53_record" "scalelite_internal" {
+  count = var.create ? 1 : 0
+
   zone_id = var.zone_id
   name    = var.scalelite_internal_hostname
   type    = "A"
 
   alias {
-    name                   = kubernetes_service_v1.scalelite_internal.status[0].load_balancer[0].ingress[0].hostname
+    name                   = kubernetes_service_v1.scalelite_internal[0].status[0].load_balancer[0].ingress[0].hostname
     zone_id                = data.aws_lb_hosted_zone_id.nlb.id
     evaluate_target_health = true
   }
