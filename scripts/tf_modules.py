@@ -56,7 +56,6 @@ VALIDATION_EXEMPT = {
     "scalelite/scalelite_values": "free-form Helm values passed to the chart, whose schema the chart validates",
     "scalelite/greenlight_values": "free-form Helm values passed to the chart, whose schema the chart validates",
     "monitoring/extra_values": "free-form Helm values per chart, whose schema each chart validates",
-    "dns/scalelite_target": "a load balancer's dns_name and zone_id from the scalelite module, unknown until apply",
 }
 
 REQUIRED_FILES = ("main.tf", "variables.tf", "outputs.tf", "versions.tf", "README.md")

@@ -29,6 +29,11 @@ variable "zone_id" {
     condition     = var.zone_id == null || can(regex("^Z[0-9A-Z]{1,31}$", var.zone_id))
     error_message = "zone_id must be a Route53 hosted zone ID such as Z0123456789ABCDEFGHIJ."
   }
+
+  validation {
+    condition     = var.create_zone || var.zone_id != null
+    error_message = "zone_id is required with create_zone = false."
+  }
 }
 
 variable "parent_zone_id" {
@@ -71,6 +76,11 @@ variable "scalelite_target" {
   })
   description = "Load balancer in front of Scalelite (dns_name and canonical hosted zone id) that the front record aliases (used when create_scalelite_record is true)."
   default     = null
+
+  validation {
+    condition     = !var.create_scalelite_record || var.scalelite_target != null
+    error_message = "scalelite_target is required with create_scalelite_record (the scalelite module's scalelite_public_lb)."
+  }
 }
 
 variable "create_scalelite_record" {
