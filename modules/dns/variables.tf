@@ -31,7 +31,7 @@ variable "zone_id" {
   }
 
   validation {
-    condition     = var.create_zone || var.zone_id != null
+    condition     = !var.create || var.create_zone || var.zone_id != null
     error_message = "zone_id is required with create_zone = false."
   }
 }
@@ -78,7 +78,7 @@ variable "scalelite_target" {
   default     = null
 
   validation {
-    condition     = !var.create_scalelite_record || var.scalelite_target != null
+    condition     = !var.create || !var.create_scalelite_record || var.scalelite_target != null
     error_message = "scalelite_target is required with create_scalelite_record (the scalelite module's scalelite_public_lb)."
   }
 }
