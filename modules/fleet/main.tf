@@ -368,7 +368,9 @@ resource "bbb_fleet" "this" {
 
   lifecycle {
     postcondition {
-      condition     = self.hook_config == null || jsondecode(self.hook_config) == jsondecode(aws_ssm_parameter.hook_config.value)
+      # Every field but region: the parameter carries the AWS provider's region (where the group and its
+      # servers are), bbb_fleet the bbb provider's; a mismatch there already fails bbb_fleet (no such group).
+      condition     = self.hook_config == null || merge(jsondecode(self.hook_config), { region = local.region }) == jsondecode(aws_ssm_parameter.hook_config.value)
       error_message = "bbb_fleet's hook_config differs from the document the fleet module writes to the hook configuration parameter (local.hook_config): update the module to the provider's document."
     }
   }
