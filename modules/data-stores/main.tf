@@ -234,8 +234,8 @@ resource "aws_elasticache_replication_group" "this" {
 # --- Connection strings of the applications --------------------------------------------------
 
 locals {
-  # One database per application on the same instance (Greenlight creates its own at first start, as the
-  # master user, with `rails db:prepare`); Greenlight uses Redis database 1, Scalelite database 0.
+  # One database per application on the same instance (the scalelite module creates Greenlight's with a Job
+  # in the cluster); each application gets its own Redis database number (Scalelite 0, Greenlight 1).
   database_urls = {
     for db in var.databases :
     db => "postgres://${aws_db_instance.this[0].username}:${random_password.database[0].result}@${aws_db_instance.this[0].address}:${aws_db_instance.this[0].port}/${db}?sslmode=require"

@@ -56,7 +56,7 @@ variable "kms_key_arn" {
 
 variable "databases" {
   type        = list(string)
-  description = "Databases of the applications, one per application on the same instance: the first is created with the instance (Scalelite's), the others by their application at first start; each gets its own Redis database number (its index)."
+  description = "Databases of the applications, one per application on the same instance: the first is created with the instance (Scalelite's), the others by their application's module (the scalelite module creates Greenlight's); each gets its own Redis database number (its index)."
   default     = ["scalelite", "greenlight"]
 
   validation {

@@ -198,6 +198,61 @@ resource "kubernetes_persistent_volume_claim_v1" "recordings" {
   }
 }
 
+# Greenlight's own database on the shared PostgreSQL instance, created before its release (idempotent): a Job
+# in the cluster, the only place that reaches the private database. The URL's database is created through the
+# maintenance database "postgres" with the same credentials.
+resource "kubernetes_job_v1" "greenlight_database" {
+  count = local.greenlight
+
+  metadata {
+    name      = "greenlight-create-database"
+    namespace = kubernetes_namespace_v1.this[0].metadata[0].name
+  }
+
+  spec {
+    backoff_limit              = 6
+    ttl_seconds_after_finished = 3600
+
+    template {
+      metadata {
+        labels = { "app.kubernetes.io/name" = "greenlight-create-database" }
+      }
+
+      spec {
+        restart_policy = "OnFailure"
+
+        container {
+          name  = "create-database"
+          image = var.database_init_image
+          command = ["/bin/sh", "-c", <<-EOT
+            set -eu
+            db="$${DATABASE_URL##*/}"; db="$${db%%\?*}"
+            admin="$${DATABASE_URL%/*}/postgres?sslmode=require"
+            if psql "$admin" -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1; then
+              echo "database $db exists"
+            else
+              psql "$admin" -c "CREATE DATABASE \"$db\""
+            fi
+          EOT
+          ]
+
+          env_from {
+            secret_ref {
+              name = kubernetes_secret_v1.greenlight[0].metadata[0].name
+            }
+          }
+        }
+      }
+    }
+  }
+
+  wait_for_completion = true
+
+  timeouts {
+    create = "10m"
+  }
+}
+
 # --- Helm releases ---------------------------------------------------------------------------
 
 resource "helm_release" "scalelite" {
@@ -254,7 +309,7 @@ resource "helm_release" "greenlight" {
     yamlencode(var.greenlight_values),
   ]
 
-  depends_on = [helm_release.scalelite]
+  depends_on = [helm_release.scalelite, kubernetes_job_v1.greenlight_database]
 }
 
 # --- Exposure: internal NLB for the fleet, public NLBs for users -----------------------------

@@ -321,6 +321,17 @@ variable "scalelite_secret_revision" {
   }
 }
 
+variable "database_init_image" {
+  type        = string
+  description = "Image with psql run once by the Job that creates Greenlight's database (pin a digest in production)."
+  default     = "public.ecr.aws/docker/library/postgres:17-alpine"
+
+  validation {
+    condition     = can(regex("^[a-z0-9.-]+(:[0-9]+)?/[a-z0-9._/-]+(:[A-Za-z0-9._-]+|@sha256:[0-9a-f]{64})$", var.database_init_image))
+    error_message = "database_init_image must be a registry image reference with a tag or a digest."
+  }
+}
+
 variable "tags" {
   type        = map(string)
   description = "Tags added to every AWS resource."
