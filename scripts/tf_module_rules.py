@@ -1,4 +1,4 @@
-"""Design rules of the Terraform modules: the defects of the modules review (docs/../reviews, 2026-12) that
+"""Design rules of the Terraform modules: the defects of the modules review (December 2026) that
 stop a first `terraform apply` or break the fleet at run time, each written as a static check of the HCL
 that a provider-less `terraform validate` cannot see (ordering, for_each keys, wiring between modules,
 security group halves, claims of the READMEs).
