@@ -263,6 +263,36 @@ def rule_instance_policy(t: Tree) -> list[str]:
     return out
 
 
+# Modules without the toggle, with the reason.
+CREATE_EXEMPT = {
+    "fleet": "not yet: its Auto Scaling group and scaling blocks are being reworked in parallel (scaling policies, "
+             "schedule ownership); a caller can put count on the module call meanwhile",
+}
+
+
+def rule_create_toggle(t: Tree) -> list[str]:
+    """P2: terraform-aws-modules' module-wide toggle: every module declares variable "create" (bool, default
+    true) and gates every resource on it (CREATE_EXEMPT lists the modules without one, with the reason)."""
+    out = []
+    for d in sorted(x for x in t.docs if x.startswith("modules/")):
+        if d.split("/")[1] in CREATE_EXEMPT:
+            continue
+        var = t.named(d, "variable", "create")
+        if var is None or u(var.get("type")) != "${bool}" or u(var.get("default")) is not True:
+            out.append(f"{d}: no variable \"create\" (bool, default true)")
+            continue
+        loc = t.locals(d)
+        gated_locals = {n for n, v in loc.items() if "var.create" in text(v)}
+        for rtype, name, body in t.resources(d):
+            gate = text(body.get("count")) + text(body.get("for_each"))
+            via_local = any(f"local.{n}" in gate for n in gated_locals)
+            # for_each over another resource of the module is empty when that one is.
+            via_resource = re.search(r"^\$\{[a-z]+_\w+\.\w+\}$", str(u(body.get("for_each"))))
+            if "var.create" not in gate and not via_local and not via_resource:
+                out.append(f"{d}: {rtype}.{name} is not gated by var.create")
+    return out
+
+
 RULES = [
     ("D2 for_each over IDs unknown at plan", rule_for_each_known_keys),
     ("D3 Auto Mode cluster without a default StorageClass", rule_auto_mode_storage_class),
@@ -276,6 +306,7 @@ RULES = [
     ("G2 recordings playback not routed", rule_playback_routed),
     ("G10 spool not writable by Scalelite's importer", rule_spool_group_writable),
     ("D1/D9 instance policy (already fixed)", rule_instance_policy),
+    ("P2 create toggle per module", rule_create_toggle),
 ]
 
 

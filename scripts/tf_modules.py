@@ -60,12 +60,6 @@ VALIDATION_EXEMPT = {
 
 REQUIRED_FILES = ("main.tf", "variables.tf", "outputs.tf", "versions.tf", "README.md")
 
-# terraform-aws-modules' module-wide toggle: every module declares `variable "create"` (bool, default true),
-# except those listed here with the reason.
-CREATE_EXEMPT = {
-    "fleet": "not yet: its Auto Scaling group and scaling blocks are being reworked in parallel (scaling policies, "
-             "schedule ownership); a caller can put count on the module call meanwhile",
-}
 
 BEGIN = "<!-- BEGIN_TF_DOCS -->"
 END = "<!-- END_TF_DOCS -->"
@@ -560,10 +554,6 @@ def cmd_variables(args) -> int:
         for name, o in sorted(cfg.outputs.items()):
             if not o["description"].strip():
                 problems.append(f"{rel(d)}: output {name} has no description")
-        if is_module and d.name not in CREATE_EXEMPT:
-            create = next((v for v in cfg.variables if v.name == "create"), None)
-            if create is None or create.type_text != "bool" or create.default_text != "true":
-                problems.append(f"{rel(d)}: no `variable \"create\"` (bool, default true) toggling the whole module")
         if is_module:
             for f in REQUIRED_FILES:
                 if not (d / f).is_file():
