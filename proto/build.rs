@@ -14,6 +14,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tonic_prost_build::configure()
         .build_client(true)
         .build_server(true)
+        // RPCs a server does not implement answer UNIMPLEMENTED (the bbb provider serves no
+        // ephemeral resources; the plan check's schema provider does).
+        .generate_default_stubs(true)
         .compile_fds(descriptors)?;
     Ok(())
 }
