@@ -27,7 +27,8 @@ What the packages do not carry, and how it is filled:
 * A block with at most one element (`type: "struct"`) becomes a list block with max_items 1 (the
   SDKv2 form, referenced as `x[0]`); other max_items are unknown and left unlimited; a required
   block gets min_items 1.
-* `sensitive` and descriptions are not carried; a type the getter does not reveal becomes `dynamic`
+* `sensitive` and descriptions are not carried; a type the getter does not reveal becomes `dynamic`,
+  and a recursive struct is cut at its first repetition (an empty object)
   (counted in the output's `_generator.dynamic_fallbacks`).
 """
 
@@ -172,11 +173,15 @@ class Builder:
     def __init__(self, units: dict[str, Unit], provider: str):
         self.units, self.provider = units, provider
         self.fallbacks: list[str] = []
-        self.stack: set[str] = set()
+        self.stack: list[str] = []
 
     def _struct(self, name: str) -> Unit | None:
-        # A name that is already being expanded (a package whose struct names collide) is not expanded again.
-        return None if name in self.stack else self.units.get(name)
+        # A struct already being expanded (a recursive one, as aws_wafv2_web_acl's nested statements) is
+        # cut there: an empty object (Terraform refuses `dynamic` inside set blocks).
+        if name in self.stack:
+            self.fallbacks.append(f"recursion:{name}")
+            return Unit(name, "struct")
+        return self.units.get(name)
 
     def storage_type(self, kind: str, storage: str, where: str):
         """The cty type of a non-block argument from its HCL shape."""
@@ -211,10 +216,10 @@ class Builder:
             self.fallbacks.append(where)
             return "dynamic"
         attrs = {}
-        self.stack.add(struct)
+        self.stack.append(struct)
         for n in set(u.attrs) | set(u.hcl):
             attrs[n] = self.attr_type(u, n, f"{where}.{n}")
-        self.stack.discard(struct)
+        self.stack.pop()
         return ["object", attrs]
 
     def attr_type(self, u: Unit, n: str, where: str):
@@ -270,12 +275,12 @@ class Builder:
                     attributes[n] = {"type": "dynamic", **flags}
                     continue
                 mode = {"list": "list", "set": "set", "struct": "list", "map": "map"}.get(h["type"], "list")
-                self.stack.add(struct.name)
+                self.stack.append(struct.name)
                 bt = {"nesting_mode": mode, "block": self.block(struct, nested_attrs, f"{path}.")}
-                self.stack.discard(struct.name)
-                if a["required"]:
+                self.stack.pop()
+                if a["required"] and mode != "map":
                     bt["min_items"] = 1
-                if h["type"] == "struct" or a.get("new", (0, ""))[1].endswith("OutputReference"):
+                if mode != "map" and (h["type"] == "struct" or a.get("new", (0, ""))[1].endswith("OutputReference")):
                     bt["max_items"] = 1
                 block_types[n] = bt
             elif h and h["isBlock"]:
@@ -321,6 +326,9 @@ def generate_from_wheel(wheel: Path, local: str, source: str) -> dict:
             schema["provider"] = entry
         else:
             schema[{"resource": "resource_schemas", "data": "data_source_schemas", "ephemeral": "ephemeral_resource_schemas"}[u.kind]][u.tf_type] = entry
+    for kind in ("resource_schemas", "data_source_schemas", "ephemeral_resource_schemas"):
+        for name, entry in schema[kind].items():
+            _no_dynamic_in_sets(entry["block"], False, name, b.fallbacks)
     if schema["provider"] is None:
         schema["provider"] = {"version": 0, "block": {"attributes": {}, "description_kind": "plain"}}
     return {
@@ -328,6 +336,16 @@ def generate_from_wheel(wheel: Path, local: str, source: str) -> dict:
         "provider_schemas": {source: schema},
         "_generator": {"package": wheel.name, "provider_version": versions.pop(), "dynamic_fallbacks": sorted(b.fallbacks)},
     }
+
+
+def _no_dynamic_in_sets(block: dict, in_set: bool, where: str, fallbacks: list[str]) -> None:
+    """Terraform refuses `dynamic` inside a set block: a fallback there becomes a string."""
+    for n, a in block.get("attributes", {}).items():
+        if in_set and "dynamic" in json.dumps(a.get("type", "")):
+            a["type"] = json.loads(json.dumps(a["type"]).replace('"dynamic"', '"string"'))
+            fallbacks.append(f"string-in-set:{where}.{n}")
+    for n, bt in block.get("block_types", {}).items():
+        _no_dynamic_in_sets(bt["block"], in_set or bt["nesting_mode"] == "set", f"{where}.{n}", fallbacks)
 
 
 def read_pins() -> list[tuple[str, str, str]]:
