@@ -13,6 +13,7 @@
 //! schema types have no `dynamic` type, no nested attributes and no ephemeral resources, which
 //! the real providers' schemas use.
 
+mod known_at_plan;
 mod schema;
 mod service;
 mod values;

@@ -217,6 +217,7 @@ impl ProviderRpc for SchemaProvider {
         };
         if !planned.is_nil() {
             values::plan_unknowns(&ts.block, &mut planned, &config);
+            crate::known_at_plan::apply(&req.type_name, &mut planned, &config);
         }
         Ok(Response::new(pb::plan_resource_change::Response {
             planned_state: dynamic(&planned),
