@@ -106,6 +106,7 @@ impl<P: Provider> ProviderServer<P> {
             provider_meta: None,
             server_capabilities: Some(capabilities()),
             functions: HashMap::new(),
+            ephemeral_resource_schemas: HashMap::new(),
         }
     }
 }

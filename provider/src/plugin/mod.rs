@@ -12,7 +12,9 @@ use std::time::Duration;
 
 use tfplugin_proto::plugin::grpc_controller_server::GrpcControllerServer;
 use tfplugin_proto::plugin::grpc_stdio_server::GrpcStdioServer;
-use tfplugin_proto::tfplugin6::provider_server::ProviderServer as ProviderRpcServer;
+use tfplugin_proto::tfplugin6::provider_server::{
+    Provider as ProviderRpc, ProviderServer as ProviderRpcServer,
+};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 use tonic::transport::server::Connected;
@@ -101,6 +103,12 @@ impl tokio::io::AsyncWrite for Conn {
 
 /// Runs the plugin until Terraform shuts it down. Call from `main`.
 pub async fn serve<P: Provider>(provider: P) -> Result<(), ServeError> {
+    serve_rpc(ProviderServer::new(provider)).await
+}
+
+/// Serves any `tfplugin6.Provider` implementation as a go-plugin process (the plan check's
+/// schema provider implements the service itself; see plancheck/).
+pub async fn serve_rpc<S: ProviderRpc>(service: S) -> Result<(), ServeError> {
     handshake::check_environment(|k| std::env::var(k).ok())?;
     let tls = match std::env::var("PLUGIN_CLIENT_CERT") {
         Ok(pem) if !pem.trim().is_empty() => Some(tls::server_tls(&pem)?),
@@ -136,7 +144,7 @@ pub async fn serve<P: Provider>(provider: P) -> Result<(), ServeError> {
 
     let server = tonic::transport::Server::builder()
         .add_service(health)
-        .add_service(ProviderRpcServer::new(ProviderServer::new(provider)))
+        .add_service(ProviderRpcServer::new(service))
         .add_service(GrpcControllerServer::new(services::Controller {
             shutdown: shutdown.clone(),
         }))
@@ -233,6 +241,11 @@ async fn accept_loop(
 
 /// Process entry for a provider binary: logging, runtime, serve, exit code.
 pub fn run<P: Provider>(provider: P) -> ExitCode {
+    run_rpc(move || ProviderServer::new(provider))
+}
+
+/// [`run`] for a `tfplugin6.Provider` implementation built by `make` once the process is set up.
+pub fn run_rpc<S: ProviderRpc>(make: impl FnOnce() -> S) -> ExitCode {
     if let Err(e) = handshake::check_environment(|k| std::env::var(k).ok()) {
         eprintln!("{e}");
         return ExitCode::from(1);
@@ -252,7 +265,7 @@ pub fn run<P: Provider>(provider: P) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(serve(provider)) {
+    match runtime.block_on(serve_rpc(make())) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("terraform-provider-bbb: {e}");
