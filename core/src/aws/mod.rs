@@ -25,7 +25,7 @@ pub use autoscaling::{
     AsgInstance, AutoScalingGroup, HealthStatus, LaunchTemplateRef, LifecycleState,
     SET_INSTANCE_PROTECTION_MAX_IDS,
 };
-pub use config::{AwsClients, AwsConfig, AwsEndpoints, StaticCredentials};
+pub use config::{AwsClients, AwsConfig, AwsEndpoints, RetryMode, StaticCredentials};
 pub use counters::{CallCounters, CallCounts, Service};
 pub use error::AwsError;
 pub use instances::{Ec2Instance, DESCRIBE_INSTANCES_MAX_IDS};
