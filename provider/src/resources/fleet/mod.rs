@@ -146,7 +146,7 @@ impl Fleet {
         Self::fill(&mut model, &seen);
         model.id = Some(format!("{}/{}", model.autoscaling_group_name, model.name));
         model.hook_config = Self::hook_config(data, &model, None).await?;
-        Ok(Applied::new(self.encode(&model)?))
+        Ok(Applied::new(self.encode(&model)?).with_warnings(seen.warnings))
     }
 }
 
@@ -287,10 +287,10 @@ impl Resource<ProviderData> for Fleet {
             return Ok(None);
         };
         Self::fill(&mut model, &seen);
-        Ok(Some(Applied::with_private(
-            self.encode(&model)?,
-            current.private,
-        )))
+        Ok(Some(
+            Applied::with_private(self.encode(&model)?, current.private)
+                .with_warnings(seen.warnings),
+        ))
     }
 
     async fn update(&self, data: &ProviderData, req: ApplyRequest) -> Result<Applied, Diagnostics> {

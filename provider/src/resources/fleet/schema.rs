@@ -200,12 +200,12 @@ pub(super) fn schema() -> Schema {
             .attribute(
                 Attribute::new("orphaned_records", Type::list(orphan_record_type()))
                     .computed()
-                    .description("A records of the fleet's naming scheme whose instance no longer exists; apply deletes them."),
+                    .description("A records of the fleet's naming scheme that carry this group's ownership mark (a TXT record `\"heritage=bbb-fleet,bbb-fleet/owner=<group>\"` the hook writes next to its A record) and whose instance is gone (not in the group, and terminated or unknown to EC2); apply deletes them with their marks. Names of another fleet (another mark), of a detached or warm-pool instance, or without a mark (written by a hook older than the mark, or by hand) are never deleted; unmarked ones are reported in a warning."),
             )
             .attribute(
                 Attribute::new("orphaned_servers", Type::list(orphan_server_type()))
                     .computed()
-                    .description("Scalelite servers of the fleet's naming scheme (and tag) whose instance no longer exists; apply removes them."),
+                    .description("Scalelite servers of the fleet's naming scheme (and tag) whose host name carries this group's ownership mark and whose instance is gone; apply removes them. Not looked for while Scalelite does not answer (the refresh then warns and keeps the instances' last known registrations)."),
             )
             .block(NestedBlock::new("drain", Nesting::Single, drain)),
     )
