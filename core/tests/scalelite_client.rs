@@ -653,3 +653,60 @@ fn config_is_validated() {
         .with_checksum_algorithm(bbb_core::checksum::ChecksumAlgorithm::Sha384)
         .is_err());
 }
+
+/// A Rails app in development mode answers a crash with a page that echoes the request's
+/// parameters, the BBB secret of addServer or updateServer among them: a POST's 5xx body never
+/// reaches the error (a GET's, which carries no secret, still helps to diagnose).
+#[tokio::test]
+async fn post_5xx_bodies_are_left_out_of_errors() {
+    let server = MockServer::start().await;
+    let echo = format!("ActionController::Params {{\"secret\"=>\"{BBB_SECRET}\"}}");
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500).set_body_string(echo.clone()))
+        .mount(&server)
+        .await;
+    let c = client(&server);
+    let add = c
+        .add_server(NewServer {
+            url: "https://b/bigbluebutton/api".into(),
+            secret: Secret::new(BBB_SECRET),
+            load_multiplier: None,
+            tag: None,
+        })
+        .await
+        .unwrap_err();
+    let update = c
+        .update_server(
+            "s1",
+            ServerUpdate {
+                secret: Some(Secret::new(BBB_SECRET)),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    for err in [add, update] {
+        let text = format!("{err} {err:?}");
+        assert!(matches!(err, ScaleliteError::Server { status: 500, .. }), "{text}");
+        assert!(!text.contains(BBB_SECRET), "secret echoed: {text}");
+        assert!(!text.contains("ActionController"), "POST body kept: {text}");
+    }
+    // Nor does an unexpected non-JSON 4xx page answering a POST.
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(422).set_body_string(echo))
+        .mount(&server)
+        .await;
+    let err = client(&server)
+        .update_server(
+            "s1",
+            ServerUpdate {
+                secret: Some(Secret::new(BBB_SECRET)),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    let text = format!("{err} {err:?}");
+    assert!(!text.contains(BBB_SECRET), "secret echoed: {text}");
+}

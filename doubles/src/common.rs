@@ -74,6 +74,8 @@ pub(crate) struct Instrumentation {
     fail_status: u16,
     delay_next: u32,
     delay: Duration,
+    /// Call name -> (requests left to fail, status).
+    fail_calls: HashMap<String, (u32, u16)>,
 }
 
 /// What to do to a request before answering it normally.
@@ -92,13 +94,20 @@ impl Instrumentation {
         } else {
             None
         };
+        let status = |code: u16| {
+            StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        };
         let fail = if self.fail_next > 0 {
             self.fail_next -= 1;
-            Some(
-                StatusCode::from_u16(self.fail_status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            )
+            Some(status(self.fail_status))
         } else {
-            None
+            match self.fail_calls.get_mut(call) {
+                Some((left, code)) if *left > 0 => {
+                    *left -= 1;
+                    Some(status(*code))
+                }
+                _ => None,
+            }
         };
         Fault { delay, fail }
     }
@@ -118,6 +127,10 @@ impl Instrumentation {
     pub(crate) fn fail_next(&mut self, n: u32, status: u16) {
         self.fail_next = n;
         self.fail_status = status;
+    }
+
+    pub(crate) fn fail_next_calls(&mut self, call: &str, n: u32, status: u16) {
+        self.fail_calls.insert(call.to_owned(), (n, status));
     }
 
     pub(crate) fn delay_next(&mut self, n: u32, delay: Duration) {

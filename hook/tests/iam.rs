@@ -9,6 +9,7 @@ mod support;
 
 use std::time::Duration;
 
+use bbb_core::aws::{ownership, DnsRecord};
 use bbb_core::scalelite::ServerState;
 use bbb_core::testing::iam::{parameter_arn, Policy};
 use bbb_doubles::DoubleMeeting;
@@ -70,6 +71,28 @@ fn assert_scoped(i: &Instance) {
     );
 }
 
+/// Every record the hook made on its name may be upserted and deleted under the document's
+/// conditions (the names, types and actions of `OwnRoute53Record`).
+fn assert_changes_allowed(i: &Instance, records: &[DnsRecord]) {
+    let p = &i.iam.as_ref().expect("policy-bound instance").policy;
+    let zone = format!("arn:aws:route53:::hostedzone/{}", i.zone_id);
+    let mine: Vec<_> = records
+        .iter()
+        .filter(|r| r.name == i.record_name())
+        .collect();
+    assert_eq!(mine.len(), 2, "an A record and its mark: {mine:?}");
+    for r in mine {
+        for action in ["UPSERT", "DELETE"] {
+            assert!(
+                p.allows_record_change(&zone, &r.name, &r.record_type, action),
+                "{action} {} {} is refused by the instance policy",
+                r.record_type,
+                r.name
+            );
+        }
+    }
+}
+
 /// Whether the launch was let through (a CONTINUE sent for the launching hook; the stub records
 /// refused calls too, so the answer is not considered).
 async fn continued(i: &Instance) -> bool {
@@ -89,6 +112,15 @@ async fn launch_status_protect_and_drain_under_the_instance_policy() {
     launch.ok();
     assert_eq!(i.record().await, Some(vec![i.address.to_string()]));
     assert!(i.completed(LAUNCHING_HOOK).await);
+    // Next to its A record, the group's ownership mark; both within the document's conditions
+    // on record names, types and actions (which moto does not evaluate).
+    let names = i.names().await;
+    let owner = i.config["autoscaling_group_name"].as_str().expect("group");
+    assert!(
+        ownership::owned_by(&names, &i.record_name(), owner),
+        "{names:?}"
+    );
+    assert_changes_allowed(&i, &names);
 
     let status = i.hook(&["status", "--json"]).await;
     no_access_denied("status", &status.stderr);
@@ -134,6 +166,11 @@ async fn launch_status_protect_and_drain_under_the_instance_policy() {
     no_access_denied("drain", &stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert_eq!(i.record().await, None, "record deleted");
+    let left = i.names().await;
+    assert!(
+        ownership::mark_of(&left, &i.record_name()).is_none(),
+        "the mark went with the record: {left:?}"
+    );
     let calls = i.lifecycle.calls().await;
     assert!(
         calls

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::framework::validators::{at_least, http_url, not_blank, whole_number};
+use crate::framework::validators::{at_least, duration, http_url, not_blank, whole_number};
 use crate::framework::{
     AttrPath, Attribute, Block, Diagnostics, NestedBlock, Nesting, Schema, Value,
 };
@@ -17,7 +17,13 @@ pub const ENDPOINTS: [(&str, &str); 4] = [
     ("ssm", "AWS_ENDPOINT_URL_SSM"),
 ];
 
-pub const DEFAULT_MAX_RETRIES: u32 = 3;
+/// Retries of a throttled or failed AWS call when `max_retries` is not set:
+/// terraform-provider-aws's default, with the SDK's adaptive retry mode (a provider refreshing
+/// many resources is one process making many calls, the case adaptive mode is for).
+pub const DEFAULT_AWS_MAX_RETRIES: u32 = 25;
+/// Retries of a Scalelite call that is safe to repeat (5xx, transport errors) when
+/// `max_retries` is not set: an outage should fail a refresh in seconds, not minutes.
+pub const DEFAULT_SCALELITE_MAX_RETRIES: u32 = 3;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub fn schema() -> Schema {
@@ -56,30 +62,16 @@ pub fn schema() -> Schema {
                     .optional()
                     .validate(at_least(0.0))
                     .validate(whole_number())
-                    .description("Retries of a failed call where a retry is safe (default `3`). Also from `BBB_MAX_RETRIES`."),
+                    .description("Retries of a failed call where a retry is safe: AWS calls that are throttled or fail transiently (default `25`, as terraform-provider-aws, with the AWS SDK's adaptive retry mode: exponential backoff up to 20 s, and calls slowed down while AWS throttles) and Scalelite calls answered with a 5xx or a transport error (default `3`). Also from `BBB_MAX_RETRIES`."),
             )
             .attribute(
                 Attribute::string("request_timeout")
                     .optional()
-                    .validate(duration())
+                    .validate(duration().positive())
                     .description("Timeout of one API request, as a duration (default `30s`). Also from `BBB_REQUEST_TIMEOUT`."),
             )
             .block(NestedBlock::new("endpoints", Nesting::Single, endpoints)),
     )
-}
-
-fn duration() -> impl crate::framework::validators::Validator {
-    |path: &AttrPath, value: &Value, diags: &mut Diagnostics| {
-        if let Some(s) = value.as_str() {
-            if let Err(e) = humantime::parse_duration(s) {
-                diags.error_at(
-                    path.clone(),
-                    format!("Invalid duration in {path}"),
-                    format!("{path} must be a duration such as \"30s\" or \"2m\": {e}."),
-                );
-            }
-        }
-    }
 }
 
 /// A secret that never shows in Debug output or error text.
@@ -118,7 +110,9 @@ pub struct Settings {
     pub profile: Setting<String>,
     /// Service name -> endpoint URL.
     pub endpoints: Vec<(String, Setting<String>)>,
-    pub max_retries: u32,
+    /// The configured `max_retries`; see [`Settings::aws_max_retries`] and
+    /// [`Settings::scalelite_max_retries`] for the defaults.
+    pub max_retries: Option<u32>,
     pub timeout: Duration,
 }
 
@@ -155,25 +149,27 @@ impl Settings {
             })
             .collect();
         let max_retries = match config.get("max_retries") {
-            Value::Number(n) => *n as u32,
+            Value::Number(n) => Some(*n as u32),
             _ => match env("BBB_MAX_RETRIES") {
-                Some(s) => s.parse().unwrap_or_else(|_| {
+                Some(s) => s.parse().map(Some).unwrap_or_else(|_| {
                     diags.error(
                         "Invalid BBB_MAX_RETRIES",
                         format!("BBB_MAX_RETRIES must be a whole number; got {s:?}."),
                     );
-                    DEFAULT_MAX_RETRIES
+                    None
                 }),
-                None => DEFAULT_MAX_RETRIES,
+                None => None,
             },
         };
         let timeout = match string(config.get("request_timeout"), &["BBB_REQUEST_TIMEOUT"]) {
             Setting::Known(s) => humantime::parse_duration(&s).unwrap_or_else(|e| {
-                diags.error_at(
-                    AttrPath::attr("request_timeout"),
-                    "Invalid request_timeout",
-                    format!("request_timeout (or BBB_REQUEST_TIMEOUT) must be a duration such as \"30s\": {e}."),
-                );
+                let detail = format!("request_timeout (or BBB_REQUEST_TIMEOUT) must be a duration such as \"30s\": {e}.");
+                // The provider block's attribute is pointed at only when it holds the value.
+                if config.get("request_timeout").is_null() {
+                    diags.error("Invalid BBB_REQUEST_TIMEOUT", detail);
+                } else {
+                    diags.error_at(AttrPath::attr("request_timeout"), "Invalid request_timeout", detail);
+                }
                 DEFAULT_TIMEOUT
             }),
             _ => DEFAULT_TIMEOUT,
@@ -188,6 +184,16 @@ impl Settings {
             max_retries,
             timeout,
         })
+    }
+
+    /// Retries of an AWS call (configured, or [`DEFAULT_AWS_MAX_RETRIES`]).
+    pub fn aws_max_retries(&self) -> u32 {
+        self.max_retries.unwrap_or(DEFAULT_AWS_MAX_RETRIES)
+    }
+
+    /// Retries of a Scalelite call (configured, or [`DEFAULT_SCALELITE_MAX_RETRIES`]).
+    pub fn scalelite_max_retries(&self) -> u32 {
+        self.max_retries.unwrap_or(DEFAULT_SCALELITE_MAX_RETRIES)
     }
 
     /// Scalelite's URL and secret, or an error that says which one is missing and how to set it.
@@ -206,19 +212,23 @@ impl Settings {
     }
 }
 
+// The two diagnostics below are raised from resource calls, where Terraform resolves an
+// attribute path against the resource's own body (a `bbb_fleet` has a `scalelite_url` too):
+// they carry no path and name the provider attribute in words instead.
+
 fn missing(attr: &str, env: &str) -> Diagnostics {
-    Diagnostics::from_error_at(
-        AttrPath::attr(attr),
+    Diagnostics::from_error(
         format!("Provider attribute {attr} is not set"),
         format!("This resource needs the provider's {attr}. Set it in the provider block or in the {env} environment variable."),
     )
 }
 
-fn unknown(attr: &str) -> Diagnostics {
-    Diagnostics::from_error_at(
-        AttrPath::attr(attr),
+/// A provider setting that is unknown when a resource needs it (it depends on a value known
+/// only after apply). No attribute path: see above.
+pub fn unknown(attr: &str) -> Diagnostics {
+    Diagnostics::from_error(
         format!("Provider attribute {attr} is not known yet"),
-        format!("{attr} depends on a value known only after apply. Apply its source first (terraform apply -target=...), then this resource."),
+        format!("The provider's {attr} depends on a value known only after apply. Apply its source first (terraform apply -target=...), then this resource."),
     )
 }
 
@@ -258,7 +268,12 @@ mod tests {
             .endpoints
             .iter()
             .all(|(_, e)| e == &Setting::Known("http://127.0.0.1:5000".into())));
-        assert_eq!(s.max_retries, DEFAULT_MAX_RETRIES);
+        assert_eq!(s.aws_max_retries(), DEFAULT_AWS_MAX_RETRIES);
+        assert_eq!(s.aws_max_retries(), 25, "terraform-provider-aws's default");
+        assert_eq!(s.scalelite_max_retries(), DEFAULT_SCALELITE_MAX_RETRIES);
+        let s = Settings::from_config(&config(&[("max_retries", Value::Number(7.0))]), env)
+            .expect("settings");
+        assert_eq!((s.aws_max_retries(), s.scalelite_max_retries()), (7, 7));
     }
 
     #[test]
@@ -277,14 +292,26 @@ mod tests {
             .expect("settings");
         let err = s.scalelite().expect_err("missing");
         let d = err.iter().next().expect("diag");
-        assert_eq!(d.path, Some(AttrPath::attr("scalelite_secret")));
+        // Raised from a resource call: a path would point into the resource's own body.
+        assert_eq!(d.path, None);
+        assert!(d.summary.contains("scalelite_secret"), "{}", d.summary);
         assert!(d.detail.contains("BBB_SCALELITE_SECRET"));
+        let s = Settings::from_config(&config(&[("scalelite_url", Value::Unknown)]), |_| None)
+            .expect("settings");
+        assert!(s.scalelite().expect_err("unknown").iter().all(|d| d.path.is_none()));
     }
 
     #[test]
-    fn bad_timeout_is_an_error() {
+    fn bad_timeout_points_at_the_provider_attribute_that_holds_it() {
         let err = Settings::from_config(&config(&[("request_timeout", "soon".into())]), |_| None)
             .expect_err("bad");
-        assert!(err.has_errors());
+        let d = err.iter().next().expect("diag");
+        assert_eq!(d.path, Some(AttrPath::attr("request_timeout")));
+        // From the environment, there is no attribute to point at.
+        let env = |k: &str| (k == "BBB_REQUEST_TIMEOUT").then(|| "soon".to_string());
+        let err = Settings::from_config(&Value::Null, env).expect_err("bad");
+        let d = err.iter().next().expect("diag");
+        assert_eq!(d.path, None);
+        assert!(d.summary.contains("BBB_REQUEST_TIMEOUT"), "{}", d.summary);
     }
 }

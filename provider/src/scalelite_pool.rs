@@ -21,7 +21,7 @@ impl ScalelitePool {
         let (url, secret) = settings.scalelite()?;
         let mut config = ScaleliteConfig::new(scalelite_base_url(url), secret.expose());
         config.timeout = settings.timeout;
-        config.max_retries = settings.max_retries;
+        config.max_retries = settings.scalelite_max_retries();
         let client = ScaleliteClient::new(config)
             .map_err(|e| scalelite_error("configure the Scalelite client", &e))?;
         Ok(Self {

@@ -2,190 +2,17 @@
 //! double: hooks, hook_config, instances, orphan healing, import, destroy, refresh cost.
 
 use std::collections::BTreeMap;
-use std::net::Ipv4Addr;
 
+use bbb_acceptance_tests::fleet_env::{Env, LB_SECRET};
 use bbb_acceptance_tests::Workspace;
-use bbb_core::aws::{ARecordChange, AwsClients};
-use bbb_core::scalelite::ServerState;
-use bbb_core::testing::{shared, unique, TestGroup};
-use bbb_doubles::scalelite::{DoubleServer, ScaleliteDouble};
+use bbb_core::testing::unique;
 use serde_json::json;
 
 const PROVIDER: &str = env!("CARGO_BIN_EXE_terraform-provider-bbb-acc");
-const LB_SECRET: &str = "scalelite-lb-secret-fleet";
-
-struct Env {
-    rt: tokio::runtime::Runtime,
-    scalelite: ScaleliteDouble,
-    aws: AwsClients,
-    moto_url: String,
-    zone_id: String,
-    domain: String,
-}
-
-impl Env {
-    fn new() -> Self {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let scalelite = rt
-            .block_on(ScaleliteDouble::start(LB_SECRET))
-            .expect("scalelite double");
-        let moto = shared();
-        let aws = rt.block_on(moto.clients());
-        let domain = format!("{}.example.org", unique("fleet"));
-        let out = rt
-            .block_on(
-                aws.route53_sdk()
-                    .create_hosted_zone()
-                    .name(&domain)
-                    .caller_reference(unique("ref"))
-                    .send(),
-            )
-            .expect("CreateHostedZone");
-        let zone_id = out
-            .hosted_zone()
-            .expect("zone")
-            .id()
-            .trim_start_matches("/hostedzone/")
-            .to_owned();
-        let moto_url = moto.url().as_str().trim_end_matches('/').to_string();
-        Self {
-            rt,
-            scalelite,
-            aws,
-            moto_url,
-            zone_id,
-            domain,
-        }
-    }
-
-    fn group(&self, size: i32) -> TestGroup {
-        self.rt
-            .block_on(TestGroup::create(&self.aws, "fleet", size))
-    }
-
-    fn workspace(&self) -> Workspace {
-        let mut ws = Workspace::new(PROVIDER);
-        ws.set_env("BBB_SCALELITE_URL", &self.scalelite.url());
-        ws.set_env("BBB_SCALELITE_SECRET", LB_SECRET);
-        ws.set_env("BBB_MAX_RETRIES", "0");
-        ws.set_env("AWS_ACCESS_KEY_ID", "testing");
-        ws.set_env("AWS_SECRET_ACCESS_KEY", "testing");
-        ws
-    }
-
-    fn provider_block(&self) -> String {
-        let u = &self.moto_url;
-        format!(
-            "provider \"bbb\" {{\n  region = \"us-east-1\"\n  endpoints {{\n    autoscaling = \"{u}\"\n    route53     = \"{u}\"\n    ec2         = \"{u}\"\n    ssm         = \"{u}\"\n  }}\n}}\n"
-        )
-    }
-
-    fn config(&self, name: &str, asg: &str, heartbeat: u32) -> String {
-        format!(
-            r#"{}
-resource "bbb_fleet" "f" {{
-  name                       = "{name}"
-  autoscaling_group_name     = "{asg}"
-  hosted_zone_id             = "{zone}"
-  domain                     = "{domain}"
-  record_name_template       = "bbb-{{instance_id}}"
-  record_ttl                 = 60
-  scalelite_tag              = "main"
-  load_multiplier            = 1.5
-  scalelite_secret_parameter = "/bbb/test/scalelite-secret"
-  protect_live_meetings      = true
-
-  drain {{
-    lifecycle_hook_name = "{name}-drain"
-    heartbeat_timeout   = {heartbeat}
-    max_wait            = "2h"
-  }}
-}}
-"#,
-            self.provider_block(),
-            zone = self.zone_id,
-            domain = self.domain,
-        )
-    }
-
-    /// The group's hooks: name -> (transition, heartbeat seconds, default result).
-    fn hooks(&self, asg: &str) -> BTreeMap<String, (String, u64, String)> {
-        let hooks = self
-            .rt
-            .block_on(self.aws.describe_lifecycle_hooks(asg, &[]))
-            .expect("hooks");
-        hooks
-            .into_iter()
-            .map(|h| {
-                let result = h
-                    .default_result
-                    .map(|r| r.as_str().to_string())
-                    .unwrap_or_default();
-                (
-                    h.hook_name,
-                    (
-                        h.transition.as_str().to_string(),
-                        h.heartbeat_timeout.map_or(0, |d| d.as_secs()),
-                        result,
-                    ),
-                )
-            })
-            .collect()
-    }
-
-    fn instance_ids(&self, asg: &str) -> Vec<String> {
-        let g = self
-            .rt
-            .block_on(self.aws.describe_auto_scaling_group(asg))
-            .expect("group");
-        g.instances.into_iter().map(|i| i.instance_id).collect()
-    }
-
-    fn record_name(&self, id: &str) -> String {
-        format!("bbb-{id}.{}", self.domain)
-    }
-
-    fn upsert(&self, name: &str, last: u8) {
-        self.rt
-            .block_on(self.aws.change_a_records(
-                &self.zone_id,
-                &[ARecordChange::upsert(
-                    name,
-                    Ipv4Addr::new(10, 0, 9, last),
-                    60,
-                )],
-            ))
-            .expect("upsert record");
-    }
-
-    fn records(&self) -> Vec<String> {
-        let mut names: Vec<String> = self
-            .rt
-            .block_on(self.aws.list_records(&self.zone_id, &self.domain))
-            .expect("records")
-            .into_iter()
-            .filter(|r| r.record_type == "A")
-            .map(|r| r.name)
-            .collect();
-        names.sort();
-        names
-    }
-
-    fn register(&self, host: &str, tag: Option<&str>) -> String {
-        let mut s = DoubleServer::new(format!("https://{host}/bigbluebutton/api"), "bbb-secret");
-        s.state = ServerState::Enabled;
-        s.tag = tag.map(str::to_string);
-        self.scalelite.insert_server(s)
-    }
-}
 
 #[test]
 fn fleet_hooks_instances_orphans_import_destroy() {
-    let env = Env::new();
+    let env = Env::new(PROVIDER);
     let group = env.group(2);
     let name = unique("f");
     let ws = env.workspace();
@@ -260,8 +87,8 @@ fn fleet_hooks_instances_orphans_import_destroy() {
 
     // Live instances register (as the on-instance hook would); one gets protection.
     let live_server = env.register(&env.record_name(&ids[0]), Some("main"));
-    env.upsert(&env.record_name(&ids[0]), 1);
-    env.upsert(&env.record_name(&ids[1]), 2);
+    env.upsert_owned(&env.record_name(&ids[0]), 1, &group.name);
+    env.upsert_owned(&env.record_name(&ids[1]), 2, &group.name);
     env.rt
         .block_on(
             env.aws
@@ -270,7 +97,7 @@ fn fleet_hooks_instances_orphans_import_destroy() {
         .expect("protect");
     // Leftovers of an instance that no longer exists...
     let gone = "i-0deadbeef0000001";
-    env.upsert(&env.record_name(gone), 3);
+    env.upsert_owned(&env.record_name(gone), 3, &group.name);
     let orphan_server = env.register(&env.record_name(gone), Some("main"));
     // ...and what is not the fleet's: other names, another tag.
     let other_name = format!("other-{gone}.{}", env.domain);
@@ -328,6 +155,10 @@ fn fleet_hooks_instances_orphans_import_destroy() {
     ws.apply();
     let records = env.records();
     assert!(!records.contains(&env.record_name(gone)), "{records:?}");
+    assert!(
+        !env.marks().contains(&env.record_name(gone)),
+        "the orphan's ownership mark went with it"
+    );
     for kept in [
         env.record_name(&ids[0]),
         env.record_name(&ids[1]),
@@ -417,7 +248,7 @@ fn fleet_hooks_instances_orphans_import_destroy() {
 
 #[test]
 fn bad_input_is_rejected_at_plan_naming_the_attribute() {
-    let env = Env::new();
+    let env = Env::new(PROVIDER);
     let ws = env.workspace();
     ws.write_config(&format!(
         r#"{}
@@ -478,7 +309,7 @@ fn refresh_calls(env: &Env, ws: &mut Workspace) -> (BTreeMap<String, usize>, u64
 
 #[test]
 fn refresh_cost_does_not_grow_with_the_fleet() {
-    let env = Env::new();
+    let env = Env::new(PROVIDER);
     let mut results = Vec::new();
     for size in [2, 8] {
         let group = env.group(size);

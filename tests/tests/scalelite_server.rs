@@ -396,3 +396,47 @@ fn scalelite_errors_are_clear_and_secret_free() {
     );
     assert!(text.contains("BBB_SCALELITE_SECRET"), "{text}");
 }
+
+/// A create whose wanted state cannot be set removes the registration again; when that removal
+/// fails too, the registration is not forgotten: Terraform keeps it in state as tainted and the
+/// next apply replaces it (deleteServer, then addServer), instead of registering the URL twice.
+#[test]
+fn a_registration_that_cannot_be_undone_is_kept_tainted_and_replaced() {
+    let env = Doubles::start(PROVIDER, LB_SECRET);
+    let ws = env.workspace(); // BBB_MAX_RETRIES=0: one attempt per call
+    ws.write_config(&server_config(
+        "https://bbb1.example.com",
+        "enabled",
+        1.0,
+        "exam",
+    ));
+    env.scalelite.fail_next_calls("updateServer", 1, 500);
+    env.scalelite.fail_next_calls("deleteServer", 1, 500);
+    let text = ws.fails(&["apply", "-auto-approve", "-no-color"]).flat();
+    assert!(text.contains("Could not undo the registration"), "{text}");
+
+    let servers = env.scalelite.servers();
+    assert_eq!(servers.len(), 1, "the registration stays in Scalelite");
+    let registered = servers[0].id.clone();
+    let state = ws.state_json();
+    let resource = state["values"]["root_module"]["resources"]
+        .as_array()
+        .and_then(|rs| rs.iter().find(|r| r["address"] == "bbb_scalelite_server.s"))
+        .cloned()
+        .unwrap_or_else(|| panic!("the registration is in state: {state}"));
+    assert_eq!(resource["tainted"], json!(true), "{resource}");
+    assert_eq!(resource["values"]["id"], json!(registered));
+    assert!(
+        !ws.raw_state().contains("bbb-secret-one"),
+        "write-only secret leaked into the kept state"
+    );
+
+    let change = ws.planned_change("bbb_scalelite_server.s");
+    assert_eq!(change["change"]["actions"], json!(["delete", "create"]));
+    ws.apply();
+    let servers = env.scalelite.servers();
+    assert_eq!(servers.len(), 1, "replaced, not registered twice");
+    assert_ne!(servers[0].id, registered);
+    assert_eq!(servers[0].state, ServerState::Enabled);
+    ws.assert_no_changes();
+}

@@ -56,9 +56,13 @@ pub struct AwsConfig {
     pub profile: Option<String>,
     /// Endpoint overrides per service.
     pub endpoints: AwsEndpoints,
-    /// Retries after the first attempt of each call, for errors the SDK's standard retry mode
+    /// Retries after the first attempt of each call, for errors the SDK's retry mode
     /// classifies as retryable (throttling, transient, 5xx, timeouts).
     pub max_retries: u32,
+    /// How retries are paced: [`RetryMode::Standard`] (exponential backoff with jitter) or
+    /// [`RetryMode::Adaptive`] (standard, plus a client-side rate limit that slows every call
+    /// of the process down while AWS throttles it).
+    pub retry_mode: RetryMode,
     /// Timeout of each attempt (connecting, sending, reading the answer).
     pub timeout: Duration,
     /// Fixed credentials instead of the standard chain.
@@ -72,6 +76,7 @@ impl Default for AwsConfig {
             profile: None,
             endpoints: AwsEndpoints::default(),
             max_retries: 3,
+            retry_mode: RetryMode::Standard,
             timeout: Duration::from_secs(30),
             credentials: None,
         }
@@ -115,9 +120,7 @@ impl AwsClients {
             return Err(AwsError::Config("timeout must be more than zero".into()));
         }
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .retry_config(
-                RetryConfig::standard().with_max_attempts(config.max_retries.saturating_add(1)),
-            )
+            .retry_config(retry_config(config))
             .timeout_config(
                 TimeoutConfig::builder()
                     .connect_timeout(config.timeout)
@@ -195,7 +198,8 @@ impl AwsClients {
             config.max_retries,
             config.timeout,
             counters.clone(),
-        )?;
+        )?
+        .with_adaptive_pacing(config.retry_mode == RetryMode::Adaptive);
 
         Ok(Self {
             autoscaling,
@@ -289,6 +293,26 @@ pub(crate) fn log_outcome(ctx: &CallContext, started: Instant, err: Option<&AwsE
     }
 }
 
+/// How the clients pace their retries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryMode {
+    /// The SDKs' standard mode: exponential backoff with full jitter, capped at 20 s.
+    Standard,
+    /// Standard, plus client-side rate limiting while AWS throttles (the SDKs' adaptive mode):
+    /// right for one process making many calls, as a Terraform provider refreshing many
+    /// resources does.
+    Adaptive,
+}
+
+/// The SDK retry configuration of `config`: `max_retries` retries after the first attempt.
+fn retry_config(config: &AwsConfig) -> RetryConfig {
+    let base = match config.retry_mode {
+        RetryMode::Standard => RetryConfig::standard(),
+        RetryMode::Adaptive => RetryConfig::adaptive(),
+    };
+    base.with_max_attempts(config.max_retries.saturating_add(1))
+}
+
 /// The endpoint as the SDK wants it: no trailing slash when the path is empty.
 fn endpoint_str(url: &Url) -> String {
     let s = url.as_str();
@@ -309,6 +333,21 @@ mod tests {
         assert_eq!(endpoint_str(&u), "http://127.0.0.1:5000");
         let u = Url::parse("http://127.0.0.1:5000/moto/").unwrap();
         assert_eq!(endpoint_str(&u), "http://127.0.0.1:5000/moto/");
+    }
+
+    #[test]
+    fn retry_mode_and_attempts_reach_the_sdk() {
+        let cfg = AwsConfig {
+            max_retries: 25,
+            retry_mode: RetryMode::Adaptive,
+            ..AwsConfig::default()
+        };
+        let retry = retry_config(&cfg);
+        assert_eq!(retry.mode(), aws_config::retry::RetryMode::Adaptive);
+        assert_eq!(retry.max_attempts(), 26, "25 retries after the first attempt");
+        let standard = retry_config(&AwsConfig::default());
+        assert_eq!(standard.mode(), aws_config::retry::RetryMode::Standard);
+        assert_eq!(standard.max_attempts(), 4);
     }
 
     #[tokio::test]

@@ -4,7 +4,9 @@
 //! EC2 call (`DescribeInstances`). Credentials come from the same provider chain as the SDK
 //! clients (cached until shortly before they expire); retries follow the SDK's standard mode:
 //! throttling and transient errors, 5xx answers, timeouts and transport errors are retried up to
-//! `max_retries` times with exponential backoff and full jitter.
+//! `max_retries` times with exponential backoff and full jitter. With adaptive pacing (the SDK's
+//! adaptive mode, in spirit) a throttled answer also holds back every other call of the client
+//! until its backoff has passed, so concurrent calls stop adding to the throttling.
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
@@ -30,6 +32,8 @@ const TRANSIENT_CODES: &[&str] = &["InternalError", "ServiceUnavailable", "Unava
 
 const INITIAL_BACKOFF: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(20);
+/// The shortest hold-back after a throttled answer (adaptive pacing).
+const MIN_HOLD_BACK: Duration = Duration::from_millis(200);
 /// Refresh cached credentials this long before they expire.
 const CREDENTIALS_REFRESH_MARGIN: Duration = Duration::from_secs(300);
 
@@ -69,6 +73,8 @@ struct Inner {
     http: reqwest::Client,
     max_retries: u32,
     counters: Arc<CallCounters>,
+    /// Adaptive pacing: no attempt starts before this instant, set by throttled answers.
+    pacing: Option<std::sync::Mutex<Option<Instant>>>,
 }
 
 impl std::fmt::Debug for Ec2QueryClient {
@@ -121,8 +127,41 @@ impl Ec2QueryClient {
                 http,
                 max_retries,
                 counters,
+                pacing: None,
             }),
         })
+    }
+
+    /// With `on`, a throttled answer makes every call of this client wait out its backoff
+    /// before its next attempt (client-side rate limiting, as the SDK's adaptive mode).
+    pub(crate) fn with_adaptive_pacing(mut self, on: bool) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.pacing = on.then(|| std::sync::Mutex::new(None));
+        }
+        self
+    }
+
+    /// How long a new attempt would wait for the pacing set by throttled answers.
+    pub(crate) fn pacing_delay(&self) -> Duration {
+        let Some(pacing) = &self.inner.pacing else {
+            return Duration::ZERO;
+        };
+        let until = pacing.lock().map(|g| *g).unwrap_or(None);
+        until.map_or(Duration::ZERO, |t| {
+            t.saturating_duration_since(Instant::now())
+        })
+    }
+
+    /// Holds further attempts back for `delay` after a throttled answer (adaptive pacing).
+    fn hold_back(&self, delay: Duration) {
+        if let Some(pacing) = &self.inner.pacing {
+            if let Ok(mut until) = pacing.lock() {
+                let t = Instant::now() + delay;
+                if until.is_none_or(|u| u < t) {
+                    *until = Some(t);
+                }
+            }
+        }
     }
 
     /// The endpoint this client calls.
@@ -156,10 +195,18 @@ impl Ec2QueryClient {
         let body = form_body(ctx.operation, params);
         let mut retry: u32 = 0;
         loop {
+            let wait = self.pacing_delay();
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
             match self.attempt(ctx, &body).await {
                 Attempt::Done(text) => return Ok(text),
                 Attempt::Fail(e) => return Err(e),
                 Attempt::Retry(e) => {
+                    let delay = backoff(retry.saturating_add(1));
+                    if e.is_throttling() {
+                        self.hold_back(delay.max(MIN_HOLD_BACK));
+                    }
                     if retry >= self.inner.max_retries {
                         return Err(e);
                     }
@@ -171,7 +218,7 @@ impl Ec2QueryClient {
                         error = e.to_string().as_str(),
                         "retrying"
                     );
-                    tokio::time::sleep(backoff(retry)).await;
+                    tokio::time::sleep(delay).await;
                 }
             }
         }
@@ -401,6 +448,75 @@ mod tests {
         assert_eq!(
             body,
             "Action=DescribeInstances&Version=2016-11-15&InstanceId.1=i-1+2%26"
+        );
+    }
+
+    fn throttling_client(server: &wiremock::MockServer, max_retries: u32) -> Ec2QueryClient {
+        let credentials = SharedCredentialsProvider::new(Credentials::new(
+            "testing", "testing", None, None, "test",
+        ));
+        Ec2QueryClient::new(
+            Url::parse(&server.uri()).expect("url"),
+            "us-east-1".into(),
+            credentials,
+            max_retries,
+            Duration::from_secs(5),
+            Arc::new(CallCounters::default()),
+        )
+        .expect("client")
+        .with_adaptive_pacing(true)
+    }
+
+    /// EC2's throttling answer: HTTP 503 `RequestLimitExceeded` (EC2 API reference, "Request
+    /// throttling").
+    fn request_limit_exceeded() -> wiremock::ResponseTemplate {
+        wiremock::ResponseTemplate::new(503).set_body_string(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>RequestLimitExceeded</Code>\
+             <Message>Request limit exceeded.</Message></Error></Errors><RequestID>r-1</RequestID></Response>",
+        )
+    }
+
+    #[tokio::test]
+    async fn throttled_calls_are_retried_until_they_pass() {
+        use wiremock::{matchers::method, Mock, MockServer, ResponseTemplate};
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(request_limit_exceeded())
+            .up_to_n_times(2)
+            .with_priority(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(200).set_body_string("<DescribeInstancesResponse/>"))
+            .mount(&server)
+            .await;
+        let client = throttling_client(&server, 3);
+        let text = client
+            .call("DescribeInstances", "i-1", &[])
+            .await
+            .expect("passes after two throttled answers");
+        assert_eq!(text, "<DescribeInstancesResponse/>");
+        assert_eq!(server.received_requests().await.map_or(0, |r| r.len()), 3);
+    }
+
+    #[tokio::test]
+    async fn a_throttled_answer_holds_back_the_clients_other_calls() {
+        use wiremock::{matchers::method, Mock, MockServer};
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(request_limit_exceeded())
+            .mount(&server)
+            .await;
+        let client = throttling_client(&server, 0);
+        assert_eq!(client.pacing_delay(), Duration::ZERO);
+        let err = client
+            .call("DescribeInstances", "i-1", &[])
+            .await
+            .expect_err("no retries left");
+        assert!(err.is_throttling(), "{err}");
+        assert!(
+            client.pacing_delay() > Duration::ZERO,
+            "the next attempt of any call waits"
         );
     }
 

@@ -105,15 +105,28 @@ impl AwsError {
     }
 
     /// Whether the call failed because the resource it names does not exist.
+    ///
+    /// Auto Scaling has no not-found code: it answers `ValidationError` with a message, e.g.
+    /// "AutoScalingGroup name not found - ...", "Scheduled Update Group Action not found" or,
+    /// for DeleteLifecycleHook, "No Lifecycle Hook found for ..." (the shapes
+    /// terraform-provider-aws matches too).
     pub fn is_not_found(&self) -> bool {
         match self {
             AwsError::NotFound { .. } => true,
-            AwsError::Service { code, message, .. } => {
+            AwsError::Service {
+                service,
+                code,
+                message,
+                ..
+            } => {
                 matches!(
                     code.as_str(),
                     "ParameterNotFound" | "NoSuchHostedZone" | "NoSuchChange"
                 ) || (code == "InvalidChangeBatch" && message.contains("not found"))
                     || code.starts_with("InvalidInstanceID.NotFound")
+                    || (*service == Service::AutoScaling
+                        && code == "ValidationError"
+                        && names_missing(message))
             }
             _ => false,
         }
@@ -132,6 +145,12 @@ impl AwsError {
             AwsError::Config(_) => None,
         }
     }
+}
+
+/// Whether an Auto Scaling `ValidationError` message says that what the call names is missing.
+fn names_missing(message: &str) -> bool {
+    let lower = message.to_ascii_lowercase();
+    lower.contains("not found") || lower.contains("no lifecycle hook found")
 }
 
 /// Which call an error is about: the service, the operation and the resource it named.
@@ -268,5 +287,30 @@ mod tests {
             "autoscaling SetInstanceProtection: group asg-1 not found"
         );
         assert_eq!(ctx.timeout().service(), Some(Service::AutoScaling));
+    }
+
+    #[test]
+    fn auto_scaling_validation_errors_naming_a_missing_object_are_not_found() {
+        let ctx = CallContext::new(Service::AutoScaling, "DeleteLifecycleHook", "asg-1/hook");
+        for message in [
+            "AutoScalingGroup name not found - AutoScalingGroup asg-1 not found",
+            "Scheduled Update Group Action not found",
+            "No Lifecycle Hook found for autoScalingGroupName asg-1 and lifecycleHookName hook",
+        ] {
+            assert!(
+                ctx.service_error("ValidationError", message, None)
+                    .is_not_found(),
+                "{message}"
+            );
+        }
+        // Other validation errors are real failures.
+        assert!(!ctx
+            .service_error("ValidationError", "Max bound must be >= min bound", None)
+            .is_not_found());
+        // Another service's ValidationError is not classified by Auto Scaling's messages.
+        let ssm = CallContext::new(Service::Ssm, "GetParameter", "/p");
+        assert!(!ssm
+            .service_error("ValidationError", "thing not found", None)
+            .is_not_found());
     }
 }

@@ -1,5 +1,6 @@
 //! AWS calls the fleet needs: the Auto Scaling group and its lifecycle hooks, protection and
-//! scheduled actions; EC2 instance addresses; Route53 A records; the Scalelite secret from SSM.
+//! scheduled actions; EC2 instance addresses; Route53 A records and their TXT ownership marks
+//! ([`ownership`]); the Scalelite secret from SSM.
 //!
 //! [`AwsClients::new`] builds every client from one [`AwsConfig`] (the standard AWS credential and
 //! region chain, a profile, endpoint overrides for emulators, retries, a timeout). Each method is
@@ -17,6 +18,7 @@ pub mod ec2_query;
 mod error;
 mod instances;
 mod lifecycle;
+pub mod ownership;
 mod route53;
 mod scheduled;
 mod ssm;
@@ -25,7 +27,7 @@ pub use autoscaling::{
     AsgInstance, AutoScalingGroup, HealthStatus, LaunchTemplateRef, LifecycleState,
     SET_INSTANCE_PROTECTION_MAX_IDS,
 };
-pub use config::{AwsClients, AwsConfig, AwsEndpoints, StaticCredentials};
+pub use config::{AwsClients, AwsConfig, AwsEndpoints, RetryMode, StaticCredentials};
 pub use counters::{CallCounters, CallCounts, Service};
 pub use error::AwsError;
 pub use instances::{Ec2Instance, DESCRIBE_INSTANCES_MAX_IDS};
@@ -33,6 +35,9 @@ pub use lifecycle::{
     LifecycleActionRef, LifecycleActionResult, LifecycleHook, LifecycleHookSpec,
     LifecycleTransition,
 };
-pub use route53::{ARecordChange, ChangeAction, ChangeStatus, DnsRecord, CHANGE_BATCH_MAX_RECORDS};
+pub use route53::{
+    ARecordChange, ChangeAction, ChangeStatus, DnsRecord, RecordChange, TxtRecordChange,
+    CHANGE_BATCH_MAX_RECORDS,
+};
 pub use scheduled::{ScheduledAction, ScheduledActionSpec};
 pub use ssm::ParameterEntry;

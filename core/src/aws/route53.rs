@@ -1,4 +1,4 @@
-//! Route53: the A records of the fleet's instances in a hosted zone.
+//! Route53: the A records of the fleet's instances in a hosted zone, and their TXT ownership marks.
 
 use std::future::Future;
 use std::net::Ipv4Addr;
@@ -70,8 +70,57 @@ impl ARecordChange {
         }
     }
 
+}
+
+/// A change to the TXT record of one name (such as the fleet's ownership mark, see
+/// [`super::ownership`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TxtRecordChange {
+    pub action: ChangeAction,
+    /// Fully qualified, with or without the trailing dot.
+    pub name: String,
+    /// The record's value as Route53 holds it: one or more quoted character strings.
+    pub value: String,
+    pub ttl: u32,
+}
+
+/// A change to an A or a TXT record; one batch of them is applied atomically.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordChange {
+    A(ARecordChange),
+    Txt(TxtRecordChange),
+}
+
+impl From<ARecordChange> for RecordChange {
+    fn from(c: ARecordChange) -> Self {
+        Self::A(c)
+    }
+}
+
+impl From<TxtRecordChange> for RecordChange {
+    fn from(c: TxtRecordChange) -> Self {
+        Self::Txt(c)
+    }
+}
+
+impl RecordChange {
+    fn action(&self) -> ChangeAction {
+        match self {
+            Self::A(c) => c.action,
+            Self::Txt(c) => c.action,
+        }
+    }
+
+    /// The record's name as written (with or without the trailing dot).
+    pub fn name(&self) -> &str {
+        match self {
+            Self::A(c) => &c.name,
+            Self::Txt(c) => &c.name,
+        }
+    }
+
     fn weight(&self) -> usize {
-        match self.action {
+        match self.action() {
             ChangeAction::Upsert => 2,
             ChangeAction::Delete => 1,
         }
@@ -213,17 +262,29 @@ impl AwsClients {
         zone_id_or_path: &str,
         changes: &[ARecordChange],
     ) -> Result<Vec<String>, AwsError> {
+        let changes: Vec<RecordChange> = changes.iter().cloned().map(RecordChange::A).collect();
+        self.change_records(zone_id_or_path, &changes).await
+    }
+
+    /// Applies A and TXT record changes to hosted zone `zone_id`, as
+    /// [`AwsClients::change_a_records`] does: one atomic `ChangeResourceRecordSets` call per
+    /// [`CHANGE_BATCH_MAX_RECORDS`] records.
+    pub async fn change_records(
+        &self,
+        zone_id_or_path: &str,
+        changes: &[RecordChange],
+    ) -> Result<Vec<String>, AwsError> {
         let zone = zone_id(zone_id_or_path);
         let mut ids = Vec::new();
         for batch in split_batches(changes) {
             let resource = match batch {
                 [one] => format!(
                     "{zone} {} {}",
-                    match one.action {
+                    match one.action() {
                         ChangeAction::Upsert => "UPSERT",
                         ChangeAction::Delete => "DELETE",
                     },
-                    normalize_name(&one.name)
+                    normalize_name(one.name())
                 ),
                 _ => format!("{zone} {} changes", batch.len()),
             };
@@ -318,7 +379,7 @@ where
 }
 
 /// Splits `changes` into batches of at most [`CHANGE_BATCH_MAX_RECORDS`] weighted records.
-fn split_batches(changes: &[ARecordChange]) -> Vec<&[ARecordChange]> {
+fn split_batches(changes: &[RecordChange]) -> Vec<&[RecordChange]> {
     let mut out = Vec::new();
     let mut start = 0;
     let mut weight = 0;
@@ -336,20 +397,20 @@ fn split_batches(changes: &[ARecordChange]) -> Vec<&[ARecordChange]> {
     out
 }
 
-fn build_batch(batch: &[ARecordChange]) -> Result<ChangeBatch, aws_sdk_route53::error::BuildError> {
+fn build_batch(batch: &[RecordChange]) -> Result<ChangeBatch, aws_sdk_route53::error::BuildError> {
     let mut changes = Vec::with_capacity(batch.len());
     for c in batch {
+        let (rtype, value, ttl) = match c {
+            RecordChange::A(a) => (RrType::A, a.address.to_string(), a.ttl),
+            RecordChange::Txt(t) => (RrType::Txt, t.value.clone(), t.ttl),
+        };
         let rrs = ResourceRecordSet::builder()
-            .name(format!("{}.", normalize_name(&c.name)))
-            .r#type(RrType::A)
-            .ttl(i64::from(c.ttl))
-            .resource_records(
-                ResourceRecord::builder()
-                    .value(c.address.to_string())
-                    .build()?,
-            )
+            .name(format!("{}.", normalize_name(c.name())))
+            .r#type(rtype)
+            .ttl(i64::from(ttl))
+            .resource_records(ResourceRecord::builder().value(value).build()?)
             .build()?;
-        let action = match c.action {
+        let action = match c.action() {
             ChangeAction::Upsert => aws_sdk_route53::types::ChangeAction::Upsert,
             ChangeAction::Delete => aws_sdk_route53::types::ChangeAction::Delete,
         };
@@ -406,16 +467,16 @@ mod tests {
     #[test]
     fn batches_respect_the_record_limit() {
         let ip = Ipv4Addr::new(10, 0, 0, 1);
-        let upserts: Vec<_> = (0..1201)
-            .map(|i| ARecordChange::upsert(format!("h{i}.example.com"), ip, 60))
+        let upserts: Vec<RecordChange> = (0..1201)
+            .map(|i| ARecordChange::upsert(format!("h{i}.example.com"), ip, 60).into())
             .collect();
         let batches = split_batches(&upserts);
         assert_eq!(
             batches.iter().map(|b| b.len()).collect::<Vec<_>>(),
             vec![500, 500, 201]
         );
-        let deletes: Vec<_> = (0..1000)
-            .map(|i| ARecordChange::delete(format!("h{i}.example.com"), ip, 60))
+        let deletes: Vec<RecordChange> = (0..1000)
+            .map(|i| ARecordChange::delete(format!("h{i}.example.com"), ip, 60).into())
             .collect();
         assert_eq!(split_batches(&deletes).len(), 1);
         assert!(split_batches(&[]).is_empty());

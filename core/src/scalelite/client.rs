@@ -137,9 +137,9 @@ impl ScaleliteClient {
             }
             404 => match json_error(&resp) {
                 Some(e) if e == "No servers are configured" => Ok(Vec::new()),
-                _ => Err(error_status(CALL, &resp)),
+                _ => Err(error_status(CALL, &resp, Method::Get)),
             },
-            _ => Err(error_status(CALL, &resp)),
+            _ => Err(error_status(CALL, &resp, Method::Get)),
         }
     }
 
@@ -152,7 +152,7 @@ impl ScaleliteClient {
         match resp.status {
             200 => Ok(Some(self.server_body(CALL, &resp)?)),
             404 if json_error(&resp).is_some() => Ok(None),
-            _ => Err(error_status(CALL, &resp)),
+            _ => Err(error_status(CALL, &resp, Method::Get)),
         }
     }
 
@@ -178,7 +178,7 @@ impl ScaleliteClient {
             .await?;
         match resp.status {
             200 | 201 => self.server_body(CALL, &resp),
-            _ => Err(error_status(CALL, &resp)),
+            _ => Err(error_status(CALL, &resp, Method::Post)),
         }
     }
 
@@ -226,7 +226,7 @@ impl ScaleliteClient {
             .await?;
         match resp.status {
             200 => self.server_body(CALL, &resp),
-            _ => Err(error_status(CALL, &resp)),
+            _ => Err(error_status(CALL, &resp, Method::Post)),
         }
     }
 
@@ -242,7 +242,7 @@ impl ScaleliteClient {
         match resp.status {
             200 => success_body(CALL, &resp),
             404 if attempts > 1 && json_error(&resp).is_some() => Ok(()),
-            _ => Err(error_status(CALL, &resp)),
+            _ => Err(error_status(CALL, &resp, Method::Post)),
         }
     }
 
@@ -257,7 +257,7 @@ impl ScaleliteClient {
             .await?;
         match resp.status {
             200 => success_body(CALL, &resp),
-            _ => Err(error_status(CALL, &resp)),
+            _ => Err(error_status(CALL, &resp, Method::Post)),
         }
     }
 
@@ -313,10 +313,16 @@ impl ScaleliteClient {
             }
         };
         if resp.status >= 500 {
+            // A crashing Rails app in development mode echoes the request's parameters, and a
+            // POST's carry BBB secrets: only a GET's body (which never does) is excerpted.
+            let body = match method {
+                Method::Get => http::excerpt(&resp.body, 200),
+                Method::Post => "(body of the answer to a POST not shown)".to_owned(),
+            };
             return Err(ScaleliteError::Server {
                 call: call.to_owned(),
                 status: resp.status,
-                body: http::excerpt(&resp.body, 200),
+                body,
                 attempts,
             });
         }
@@ -376,8 +382,9 @@ fn unexpected(call: &str, resp: &RawResponse, detail: String) -> ScaleliteError 
     }
 }
 
-/// Maps a 4xx (or otherwise unexpected) answer to an error.
-fn error_status(call: &str, resp: &RawResponse) -> ScaleliteError {
+/// Maps a 4xx (or otherwise unexpected) answer to an error. The body of an unexpected answer
+/// is excerpted for a GET only: an error page answering a POST may echo its secret.
+fn error_status(call: &str, resp: &RawResponse, method: Method) -> ScaleliteError {
     match (resp.status, json_error(resp)) {
         (404, Some(error)) => ScaleliteError::NotFound {
             call: call.to_owned(),
@@ -399,7 +406,10 @@ fn error_status(call: &str, resp: &RawResponse) -> ScaleliteError {
             format!(
                 "{} body: {}",
                 resp.content_type.as_deref().unwrap_or("untyped"),
-                http::excerpt(&resp.body, 200)
+                match method {
+                    Method::Get => http::excerpt(&resp.body, 200),
+                    Method::Post => format!("{} bytes, not shown", resp.body.len()),
+                }
             ),
         ),
     }

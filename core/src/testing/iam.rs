@@ -205,6 +205,64 @@ impl Policy {
     }
 }
 
+impl Policy {
+    /// Whether the document allows one record change of `ChangeResourceRecordSets` on
+    /// `zone_arn`: an Allow statement for the action and zone whose Route53 conditions
+    /// (`ForAllValues:StringLike` / `StringEquals` on `route53:ChangeResourceRecordSets*`: the
+    /// normalized record names, record types and actions) the change meets. Only those
+    /// condition operators are understood; a statement with another condition never matches.
+    pub fn allows_record_change(
+        &self,
+        zone_arn: &str,
+        name: &str,
+        record_type: &str,
+        action: &str,
+    ) -> bool {
+        let allows = |st: &Value| {
+            let effect = st.get("Effect").and_then(Value::as_str) == Some("Allow");
+            let acts = strings(st.get("Action")).iter().any(|p| {
+                wildcard(
+                    &p.to_ascii_lowercase(),
+                    "route53:changeresourcerecordsets",
+                )
+            });
+            let on_zone = strings(st.get("Resource"))
+                .iter()
+                .any(|p| wildcard(p, zone_arn));
+            effect && acts && on_zone && route53_conditions_met(st, name, record_type, action)
+        };
+        self.statements().any(allows)
+    }
+}
+
+/// Whether a statement's conditions hold for one record change (see
+/// [`Policy::allows_record_change`]).
+fn route53_conditions_met(st: &Value, name: &str, record_type: &str, action: &str) -> bool {
+    let Some(conditions) = st.get("Condition").and_then(Value::as_object) else {
+        return true;
+    };
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    conditions.iter().all(|(operator, keys)| {
+        let Some(keys) = keys.as_object() else {
+            return false;
+        };
+        keys.iter().all(|(key, wanted)| {
+            let value = match key.as_str() {
+                "route53:ChangeResourceRecordSetsNormalizedRecordNames" => name.as_str(),
+                "route53:ChangeResourceRecordSetsRecordTypes" => record_type,
+                "route53:ChangeResourceRecordSetsActions" => action,
+                _ => return false,
+            };
+            let wanted = strings(Some(wanted));
+            match operator.as_str() {
+                "ForAllValues:StringLike" => wanted.iter().any(|p| wildcard(p, value)),
+                "ForAllValues:StringEquals" => wanted.iter().any(|w| w == value),
+                _ => false,
+            }
+        })
+    })
+}
+
 fn strings(v: Option<&Value>) -> Vec<String> {
     match v {
         Some(Value::String(s)) => vec![s.clone()],
@@ -440,6 +498,32 @@ mod tests {
         let without = p.without_action("route53:ListResourceRecordSets");
         assert!(!without.allows("route53:ListResourceRecordSets", zone));
         assert!(without.allows("route53:ChangeResourceRecordSets", zone));
+    }
+
+    #[test]
+    fn the_hook_may_change_its_a_record_and_ownership_mark_and_nothing_else() {
+        let p = Policy::instance(&inputs()).unwrap();
+        let zone = "arn:aws:route53:::hostedzone/Z123";
+        let own = "bbb-i-0123456789abcdef0.example.org";
+        for rtype in ["A", "TXT"] {
+            for action in ["UPSERT", "DELETE"] {
+                assert!(p.allows_record_change(zone, own, rtype, action), "{rtype} {action}");
+            }
+            assert!(!p.allows_record_change(zone, own, rtype, "CREATE"));
+            assert!(
+                !p.allows_record_change(zone, "scalelite.example.org", rtype, "UPSERT"),
+                "another name"
+            );
+            assert!(!p.allows_record_change(
+                "arn:aws:route53:::hostedzone/Z999",
+                own,
+                rtype,
+                "UPSERT"
+            ));
+        }
+        for rtype in ["AAAA", "CNAME", "NS", "MX"] {
+            assert!(!p.allows_record_change(zone, own, rtype, "UPSERT"), "{rtype}");
+        }
     }
 
     #[test]

@@ -245,6 +245,37 @@ impl LifecycleStub {
             .await;
     }
 
+    /// From now on, the next `n` calls of Auto Scaling action `action` are throttled as AWS
+    /// throttles them (HTTP 400, `Throttling`, "Rate exceeded"), whichever client makes them;
+    /// the calls after those reach moto. Not for the two calls this stub answers itself.
+    pub async fn throttle_next(&self, action: &str, n: u64) {
+        let throttled = ResponseTemplate::new(400)
+            .insert_header("content-type", "text/xml")
+            .set_body_string(format!(
+                "<ErrorResponse xmlns=\"{NS}\"><Error><Type>Sender</Type><Code>Throttling</Code>\
+                 <Message>Rate exceeded</Message></Error><RequestId>stub</RequestId></ErrorResponse>"
+            ));
+        Mock::given(method("POST"))
+            .and(body_string_contains(format!("Action={action}")))
+            .respond_with(throttled)
+            .up_to_n_times(n)
+            .with_priority(1)
+            .mount(&self.server)
+            .await;
+    }
+
+    /// Requests of Auto Scaling action `action` received so far (throttled ones included).
+    pub async fn requests(&self, action: &str) -> usize {
+        let needle = format!("Action={action}");
+        self.server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .iter()
+            .filter(|r| String::from_utf8_lossy(&r.body).contains(&needle))
+            .count()
+    }
+
     /// The endpoint URL.
     pub fn url(&self) -> String {
         self.server.uri()

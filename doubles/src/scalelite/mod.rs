@@ -197,6 +197,14 @@ impl ScaleliteDouble {
         lock(&self.state).instrumentation.fail_next(n, status);
     }
 
+    /// The next `n` requests to `call` (`updateServer`, `deleteServer`, ...) answer HTTP
+    /// `status` without doing anything; other calls are answered normally.
+    pub fn fail_next_calls(&self, call: &str, n: u32, status: u16) {
+        lock(&self.state)
+            .instrumentation
+            .fail_next_calls(call, n, status);
+    }
+
     /// The next `n` requests wait `delay` before being handled.
     pub fn delay_next(&self, n: u32, delay: Duration) {
         lock(&self.state).instrumentation.delay_next(n, delay);

@@ -375,6 +375,17 @@ impl Instance {
         }
     }
 
+    /// Every record on the instance's name (its A record, its ownership mark).
+    pub async fn names(&self) -> Vec<bbb_core::aws::DnsRecord> {
+        self.aws
+            .list_records(&self.zone_id, &self.record_name())
+            .await
+            .expect("list records")
+            .into_iter()
+            .filter(|r| r.name == self.record_name())
+            .collect()
+    }
+
     /// The instance's A record values, if any.
     pub async fn record(&self) -> Option<Vec<String>> {
         self.aws

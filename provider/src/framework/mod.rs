@@ -9,6 +9,7 @@
 //! - [`server`]: the `tfplugin6.Provider` gRPC service.
 
 pub mod diagnostics;
+pub mod import;
 pub mod json_dynamic;
 pub mod msgpack;
 pub mod path;
@@ -24,7 +25,9 @@ pub mod value;
 pub use diagnostics::{Diagnostic, Diagnostics, Severity};
 pub use path::AttrPath;
 pub use private::Private;
-pub use resource::{Applied, ApplyRequest, DataSource, Plan, Provider, Resource};
+pub use resource::{
+    Applied, ApplyRequest, CreateFailure, DataSource, Plan, Provider, Resource,
+};
 pub use schema::{Attribute, Block, NestedBlock, Nesting, PlanModifier, Schema};
 pub use server::ProviderServer;
 pub use types::Type;

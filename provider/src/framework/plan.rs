@@ -193,6 +193,59 @@ pub fn reject_unknowns(state: &mut Value, path: &AttrPath, diags: &mut Diagnosti
     }
 }
 
+/// Sets every unknown value in `state` to null: for a partial state kept after a failed
+/// create, where what was not learnt stays unset.
+pub fn clear_unknowns(state: &mut Value) {
+    match state {
+        Value::Unknown => *state = Value::Null,
+        Value::Map(items) => items.values_mut().for_each(clear_unknowns),
+        Value::List(items) => items.iter_mut().for_each(clear_unknowns),
+        _ => {}
+    }
+}
+
+/// Refuses write-only attributes set in `config` (a null value is fine; an unknown one is
+/// not), for a client that did not announce it can handle them: Terraform before 1.11 would
+/// treat one as a normal attribute and fail later, on its planned null, with "Provider produced
+/// invalid plan". Each diagnostic points at the attribute.
+pub fn refuse_write_only(block: &Block, config: &Value, path: &AttrPath, diags: &mut Diagnostics) {
+    for attr in block.attributes.iter().filter(|a| a.write_only) {
+        if config.get(&attr.name).is_null() {
+            continue;
+        }
+        let attr_path = path.join(&attr.name);
+        diags.error_at(
+            attr_path.clone(),
+            "Write-only attribute not supported by this Terraform",
+            format!(
+                "{attr_path} is write-only: write-only attributes need Terraform 1.11 or later / \
+                 OpenTofu 1.11 or later, and this client did not announce support for them. \
+                 Upgrade Terraform (or OpenTofu), or leave {attr_path} out."
+            ),
+        );
+    }
+    for nested in &block.blocks {
+        let value = config.get(&nested.type_name);
+        let block_path = path.join(&nested.type_name);
+        match (nested.nesting, value) {
+            (Nesting::Single, Value::Map(_)) => {
+                refuse_write_only(&nested.block, value, &block_path, diags)
+            }
+            (Nesting::List, Value::List(items)) => {
+                for (i, item) in items.iter().enumerate() {
+                    refuse_write_only(&nested.block, item, &block_path.index(i), diags);
+                }
+            }
+            (Nesting::Set, Value::List(items)) => {
+                for item in items {
+                    refuse_write_only(&nested.block, item, &block_path, diags);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 /// Clears write-only attributes from a state: their values never reach Terraform's state.
 pub fn clear_write_only(block: &Block, state: &mut Value) {
     if !matches!(state, Value::Map(_)) {

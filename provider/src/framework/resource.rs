@@ -19,23 +19,63 @@ pub struct ApplyRequest {
     pub private: Private,
 }
 
-/// A resource's state after create, update, read or import.
+/// A resource's state after create, update, read or import, with any warnings about it
+/// (e.g. "Scalelite did not answer; its values are the last known ones").
 #[derive(Debug, Clone)]
 pub struct Applied {
     pub state: Value,
     pub private: Private,
+    /// Warnings answered with the state; errors belong in the `Err` of the call instead.
+    pub warnings: Diagnostics,
 }
 
 impl Applied {
     pub fn new(state: Value) -> Self {
-        Self {
-            state,
-            private: Private::default(),
-        }
+        Self::with_private(state, Private::default())
     }
 
     pub fn with_private(state: Value, private: Private) -> Self {
-        Self { state, private }
+        Self {
+            state,
+            private,
+            warnings: Diagnostics::new(),
+        }
+    }
+
+    /// The same state, answered with `warnings` too.
+    pub fn with_warnings(mut self, warnings: Diagnostics) -> Self {
+        self.warnings.extend(warnings);
+        self
+    }
+}
+
+/// A create that failed, with the state of what it made anyway when it could not undo it.
+///
+/// With `partial` set, the framework answers that state together with the errors, and Terraform
+/// records the resource as tainted: the object is not forgotten, and the next apply replaces it
+/// (destroys it, then creates it again). Without it, nothing is recorded, as for any failure.
+#[derive(Debug, Clone)]
+pub struct CreateFailure {
+    pub diagnostics: Diagnostics,
+    pub partial: Option<Applied>,
+}
+
+impl CreateFailure {
+    /// A failure that leaves `partial` behind, to be recorded (tainted).
+    pub fn keeping(partial: Applied, diagnostics: Diagnostics) -> Self {
+        Self {
+            diagnostics,
+            partial: Some(partial),
+        }
+    }
+}
+
+impl From<Diagnostics> for CreateFailure {
+    fn from(diagnostics: Diagnostics) -> Self {
+        Self {
+            diagnostics,
+            partial: None,
+        }
     }
 }
 
@@ -79,6 +119,13 @@ pub trait Resource<D: Send + Sync + 'static>: Send + Sync {
     async fn update(&self, data: &D, req: ApplyRequest) -> Result<Applied, Diagnostics>;
 
     async fn delete(&self, data: &D, req: ApplyRequest) -> Result<(), Diagnostics>;
+
+    /// What the framework calls to create. The default calls [`Resource::create`]; a resource
+    /// whose create can fail after making something it cannot undo overrides this, returns
+    /// [`CreateFailure::keeping`] with that object's state, and makes `create` call it.
+    async fn create_or_keep(&self, data: &D, req: ApplyRequest) -> Result<Applied, CreateFailure> {
+        self.create(data, req).await.map_err(CreateFailure::from)
+    }
 
     /// Builds the state of an existing object from the ID given to `terraform import`;
     /// Terraform then reads it.

@@ -12,7 +12,9 @@ use super::diagnostics::Diagnostics;
 use super::path::AttrPath;
 use super::plan;
 use super::private::Private;
-use super::resource::{Applied, ApplyRequest, DataSource, Plan, Provider, Resource};
+use super::resource::{
+    Applied, ApplyRequest, CreateFailure, DataSource, Plan, Provider, Resource,
+};
 use super::schema::Schema;
 use super::types::Type;
 use super::value::Value;
@@ -161,6 +163,55 @@ fn encode(value: &Value, ty: &Type) -> Option<pb::DynamicValue> {
     })
 }
 
+/// The values of a planned or applied change, decoded with the resource's type.
+struct Change {
+    prior: Value,
+    planned: Value,
+    config: Value,
+    private: Private,
+}
+
+/// Decodes a PlanResourceChange or ApplyResourceChange request's values.
+fn decode_change(
+    ty: &Type,
+    prior: Option<&pb::DynamicValue>,
+    planned: Option<&pb::DynamicValue>,
+    config: Option<&pb::DynamicValue>,
+    private: &[u8],
+) -> Result<Change, Diagnostics> {
+    Ok(Change {
+        prior: decode(prior, ty)?,
+        planned: decode(planned, ty)?,
+        config: decode(config, ty)?,
+        private: Private::from_bytes(private)?,
+    })
+}
+
+/// The answer to a create that failed after making something it could not undo: the state of
+/// that object with the errors, so Terraform records it as tainted and replaces it next time.
+fn kept_after_failed_create(
+    block: &super::schema::Block,
+    ty: &Type,
+    mut kept: Applied,
+    mut diags: Diagnostics,
+) -> pb::apply_resource_change::Response {
+    if !diags.has_errors() {
+        diags.error(
+            "Create failed",
+            "The create kept a partial state without saying why. This is a bug in the provider.",
+        );
+    }
+    diags.extend(std::mem::take(&mut kept.warnings));
+    plan::clear_write_only(block, &mut kept.state);
+    plan::clear_unknowns(&mut kept.state);
+    pb::apply_resource_change::Response {
+        new_state: encode(&kept.state, ty),
+        private: kept.private.to_bytes(),
+        diagnostics: diags.to_proto(),
+        ..Default::default()
+    }
+}
+
 /// Unwraps `Result<T, Diagnostics>` inside an RPC: on error, answers with the diagnostics.
 macro_rules! attempt {
     ($expr:expr, $diags:ident, $respond:expr) => {
@@ -232,7 +283,16 @@ impl<P: Provider> ProviderRpc for ProviderServer<P> {
     ) -> RpcResult<pb::validate_resource_config::Response> {
         let req = req.into_inner();
         let entry = self.resource(&req.type_name)?;
+        // Terraform before 1.11 (and OpenTofu before 1.11) sends no capability and would
+        // treat a write-only attribute as a normal one.
+        let write_only_allowed = req
+            .client_capabilities
+            .as_ref()
+            .is_some_and(|c| c.write_only_attributes_allowed);
         let diags = validate(&entry.schema, &entry.ty, req.config.as_ref(), |c, d| {
+            if !write_only_allowed {
+                plan::refuse_write_only(&entry.schema.block, c, &AttrPath::root(), d);
+            }
             entry.imp.validate(c, d)
         });
         Ok(Response::new(pb::validate_resource_config::Response {
@@ -379,6 +439,7 @@ impl<P: Provider> ProviderRpc for ProviderServer<P> {
         let current = Applied::with_private(state, private);
         match attempt!(entry.imp.read(&data, current).await, diags, respond(&diags)) {
             Some(mut read) => {
+                diags.extend(std::mem::take(&mut read.warnings));
                 plan::clear_write_only(&entry.schema.block, &mut read.state);
                 Ok(Response::new(pb::read_resource::Response {
                     new_state: encode(&read.state, &entry.ty),
@@ -406,23 +467,19 @@ impl<P: Provider> ProviderRpc for ProviderServer<P> {
             diagnostics: d.to_proto(),
             ..Default::default()
         };
-        let prior = attempt!(
-            decode(req.prior_state.as_ref(), &entry.ty),
-            diags,
-            respond(&diags)
-        );
-        let proposed = attempt!(
-            decode(req.proposed_new_state.as_ref(), &entry.ty),
-            diags,
-            respond(&diags)
-        );
-        let config = attempt!(
-            decode(req.config.as_ref(), &entry.ty),
-            diags,
-            respond(&diags)
-        );
-        let private = attempt!(
-            Private::from_bytes(&req.prior_private),
+        let Change {
+            prior,
+            planned: proposed,
+            config,
+            private,
+        } = attempt!(
+            decode_change(
+                &entry.ty,
+                req.prior_state.as_ref(),
+                req.proposed_new_state.as_ref(),
+                req.config.as_ref(),
+                &req.prior_private,
+            ),
             diags,
             respond(&diags)
         );
@@ -478,23 +535,19 @@ impl<P: Provider> ProviderRpc for ProviderServer<P> {
             diagnostics: d.to_proto(),
             ..Default::default()
         };
-        let prior = attempt!(
-            decode(req.prior_state.as_ref(), &entry.ty),
-            diags,
-            respond(&diags)
-        );
-        let planned = attempt!(
-            decode(req.planned_state.as_ref(), &entry.ty),
-            diags,
-            respond(&diags)
-        );
-        let config = attempt!(
-            decode(req.config.as_ref(), &entry.ty),
-            diags,
-            respond(&diags)
-        );
-        let private = attempt!(
-            Private::from_bytes(&req.planned_private),
+        let Change {
+            prior,
+            planned,
+            config,
+            private,
+        } = attempt!(
+            decode_change(
+                &entry.ty,
+                req.prior_state.as_ref(),
+                req.planned_state.as_ref(),
+                req.config.as_ref(),
+                &req.planned_private,
+            ),
             diags,
             respond(&diags)
         );
@@ -515,11 +568,25 @@ impl<P: Provider> ProviderRpc for ProviderServer<P> {
             }));
         }
         let result = if prior.is_null() {
-            entry.imp.create(&data, apply).await
+            match entry.imp.create_or_keep(&data, apply).await {
+                Ok(created) => Ok(created),
+                Err(CreateFailure {
+                    diagnostics,
+                    partial: Some(kept),
+                }) => {
+                    diags.extend(diagnostics);
+                    let block = &entry.schema.block;
+                    return Ok(Response::new(kept_after_failed_create(
+                        block, &entry.ty, kept, diags,
+                    )));
+                }
+                Err(failure) => Err(failure.diagnostics),
+            }
         } else {
             entry.imp.update(&data, apply).await
         };
         let mut applied = attempt!(result, diags, respond(&diags));
+        diags.extend(std::mem::take(&mut applied.warnings));
         plan::clear_write_only(&entry.schema.block, &mut applied.state);
         plan::reject_unknowns(&mut applied.state, &AttrPath::root(), &mut diags);
         Ok(Response::new(pb::apply_resource_change::Response {
@@ -547,6 +614,7 @@ impl<P: Provider> ProviderRpc for ProviderServer<P> {
             diags,
             respond(&diags)
         );
+        diags.extend(std::mem::take(&mut imported.warnings));
         plan::clear_write_only(&entry.schema.block, &mut imported.state);
         Ok(Response::new(pb::import_resource_state::Response {
             imported_resources: vec![pb::import_resource_state::ImportedResource {

@@ -12,10 +12,12 @@ use bbb_core::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::framework::validators::{greater_than, http_url, not_blank, one_of, Validator};
+use crate::framework::validators::{
+    duration, greater_than, http_url, not_blank, one_of, Validator,
+};
 use crate::framework::{
-    Applied, ApplyRequest, AttrPath, Attribute, Block, Diagnostics, Private, Resource, Schema,
-    Value,
+    Applied, ApplyRequest, AttrPath, Attribute, Block, CreateFailure, Diagnostics, Private,
+    Resource, Schema, Type, Value,
 };
 use crate::provider::ProviderData;
 use crate::scalelite_pool::scalelite_error;
@@ -101,20 +103,6 @@ fn bbb_url() -> impl Validator {
     }
 }
 
-fn duration() -> impl Validator {
-    |path: &AttrPath, value: &Value, diags: &mut Diagnostics| {
-        if let Some(s) = value.as_str() {
-            if let Err(e) = humantime::parse_duration(s) {
-                diags.error_at(
-                    path.clone(),
-                    format!("Invalid duration in {path}"),
-                    format!("{path} must be a duration such as \"30m\" or \"2h\": {e}."),
-                );
-            }
-        }
-    }
-}
-
 /// Whether two `url` values name the same server (see `same_bbb_api_url`).
 fn same_url_value(a: &Value, b: &Value) -> bool {
     match (a.as_str(), b.as_str()) {
@@ -134,7 +122,11 @@ fn secret_of(config: &Value, model: &Model) -> Option<Secret> {
 
 impl ScaleliteServer {
     fn encode(&self, model: &Model) -> Result<Value, Diagnostics> {
-        Value::encode(model, &self.schema().ty())
+        // The schema's type, built once: building the schema again for every value would
+        // rebuild every validator too.
+        static TYPE: std::sync::LazyLock<Type> =
+            std::sync::LazyLock::new(|| ScaleliteServer.schema().ty());
+        Value::encode(model, &TYPE)
     }
 
     async fn drain(
@@ -289,6 +281,19 @@ impl Resource<ProviderData> for ScaleliteServer {
     }
 
     async fn create(&self, data: &ProviderData, req: ApplyRequest) -> Result<Applied, Diagnostics> {
+        self.create_or_keep(data, req)
+            .await
+            .map_err(|failure| failure.diagnostics)
+    }
+
+    /// A registration whose wanted state cannot be set is removed again; when that removal
+    /// fails too, the registration is kept in state (tainted), so the next apply replaces it
+    /// instead of registering the URL a second time.
+    async fn create_or_keep(
+        &self,
+        data: &ProviderData,
+        req: ApplyRequest,
+    ) -> Result<Applied, CreateFailure> {
         let pool = data.scalelite().await?;
         let mut model: Model = req.planned.decode()?;
         let api_url = normalize_bbb_api_url(&model.url).map_err(|e| {
@@ -301,7 +306,8 @@ impl Resource<ProviderData> for ScaleliteServer {
                 AttrPath::attr("url"),
                 "Server already registered in Scalelite",
                 format!("{api_url} is already registered as server {}. Import it: terraform import <address> {}", existing.id, existing.id),
-            ));
+            )
+            .into());
         }
         let secret = secret_of(&req.config, &model).ok_or_else(|| {
             Diagnostics::from_error_at(
@@ -336,10 +342,21 @@ impl Resource<ProviderData> for ScaleliteServer {
                     Err(e) => {
                         let mut diags =
                             scalelite_error(&format!("set the new server's state to {wanted}"), &e);
-                        if let Err(undo) = pool.client().delete_server(&added.id).await {
-                            diags.error("Could not undo the registration", format!("Server {} stays registered (disabled): {undo}. Import it or delete it with Scalelite's tools.", added.id));
-                        }
-                        return Err(diags);
+                        let Err(undo) = pool.client().delete_server(&added.id).await else {
+                            pool.invalidate().await;
+                            return Err(diags.into());
+                        };
+                        diags.error(
+                            "Could not undo the registration",
+                            format!(
+                                "Server {} stays registered in Scalelite (disabled): {undo}. It is kept in \
+                                 Terraform's state as tainted, so the next apply replaces it.",
+                                added.id
+                            ),
+                        );
+                        model.refresh_from(&added, false);
+                        let kept = Applied::new(self.encode(&model.with_defaults())?);
+                        return Err(CreateFailure::keeping(kept, diags));
                     }
                 }
             }
