@@ -10,7 +10,6 @@ pub mod fleet;
 pub mod scalelite_server;
 pub mod scalelite_servers;
 pub mod schedule;
-mod schedule_actions;
 pub mod server_meetings;
 
 pub fn all() -> Vec<Arc<dyn Resource<ProviderData>>> {

@@ -14,7 +14,7 @@
 
 use bbb_core::aws::{AwsClients, ScheduledActionSpec};
 
-use super::schedule::is_gone;
+use super::model::is_gone;
 use crate::aws_access::aws_error;
 use crate::framework::Diagnostics;
 
