@@ -8,12 +8,12 @@ locals {
   tags         = merge(var.tags, { "bbb:cluster" = var.name })
 
   cluster_name = coalesce(var.cluster_name, var.name)
-  cluster      = var.create_cluster ? aws_eks_cluster.this[0] : data.aws_eks_cluster.existing[0]
+  cluster      = var.create_cluster ? one(aws_eks_cluster.this) : one(data.aws_eks_cluster.existing)
   # Auto Mode nodes and pods use the cluster security group.
-  cluster_security_group_id = local.cluster.vpc_config[0].cluster_security_group_id
+  cluster_security_group_id = try(local.cluster.vpc_config[0].cluster_security_group_id, null)
 
   create_kms_key = var.kms_key_arn == null
-  kms_key_arn    = local.create_kms_key ? aws_kms_key.this[0].arn : var.kms_key_arn
+  kms_key_arn    = local.create_kms_key ? one(aws_kms_key.this[*].arn) : var.kms_key_arn
 }
 
 # --- Encryption key --------------------------------------------------------------------------

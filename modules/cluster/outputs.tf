@@ -3,7 +3,7 @@
 
 output "cluster_name" {
   description = "Name of the EKS cluster (for the kubernetes and helm providers' token), once the admin access entries exist."
-  value       = try(local.cluster.name, null)
+  value       = var.create ? local.cluster_name : null
   depends_on  = [aws_eks_access_policy_association.admin]
 }
 

@@ -238,10 +238,10 @@ locals {
   # in the cluster); each application gets its own Redis database number (Scalelite 0, Greenlight 1).
   database_urls = {
     for db in var.databases :
-    db => "postgres://${aws_db_instance.this[0].username}:${random_password.database[0].result}@${aws_db_instance.this[0].address}:${aws_db_instance.this[0].port}/${db}?sslmode=require"
+    db => "postgres://${aws_db_instance.this[0].username}:${random_password.database[0].result}@${aws_db_instance.this[0].address}:${aws_db_instance.this[0].port}/${db}?sslmode=require" if var.create
   }
   redis_urls = {
     for i, db in var.databases :
-    db => "rediss://:${urlencode(random_password.redis[0].result)}@${aws_elasticache_replication_group.this[0].primary_endpoint_address}:6379/${i}"
+    db => "rediss://:${urlencode(random_password.redis[0].result)}@${aws_elasticache_replication_group.this[0].primary_endpoint_address}:6379/${i}" if var.create
   }
 }

@@ -15,7 +15,7 @@ output "database_username" {
 
 output "database_urls" {
   description = "PostgreSQL URL (TLS required) per entry of databases, with the generated password: the scalelite module's database_urls."
-  value       = try(local.database_urls, null)
+  value       = local.database_urls
   sensitive   = true
 }
 
@@ -26,7 +26,7 @@ output "redis_endpoint" {
 
 output "redis_urls" {
   description = "Redis URL (TLS, AUTH token) per entry of databases, each on its own database number: the scalelite module's redis_urls."
-  value       = try(local.redis_urls, null)
+  value       = local.redis_urls
   sensitive   = true
 }
 

@@ -1,7 +1,7 @@
 data "aws_partition" "current" {}
 
 locals {
-  zone_id = var.create_zone ? aws_route53_zone.this[0].zone_id : var.zone_id
+  zone_id = var.create_zone ? one(aws_route53_zone.this[*].zone_id) : var.zone_id
 }
 
 # A created zone answers only once its parent delegates to it. With the parent in Route53 the delegation is

@@ -11,7 +11,7 @@ output "zone_arn" {
 
 output "name_servers" {
   description = "Name servers of the created zone (empty when an existing zone is used): delegate domain to them at the parent zone or registrar when parent_zone_id is null."
-  value       = try(flatten(aws_route53_zone.this[*].name_servers), null)
+  value       = flatten(aws_route53_zone.this[*].name_servers)
 }
 
 output "domain" {
@@ -32,5 +32,5 @@ output "scalelite_url" {
 
 output "delegated" {
   description = "Whether the module wrote the delegation of a created zone into parent_zone_id (false: delegate domain to name_servers yourself)."
-  value       = try(length(aws_route53_record.delegation) > 0, null)
+  value       = length(aws_route53_record.delegation) > 0
 }

@@ -304,7 +304,7 @@ resource "kubernetes_secret_v1" "grafana_admin" {
 }
 
 resource "kubernetes_config_map_v1" "dashboards" {
-  for_each = var.create ? fileset("${path.module}/dashboards", "*.json") : {}
+  for_each = var.create ? fileset("${path.module}/dashboards", "*.json") : toset([])
 
   metadata {
     name      = "dashboard-${trimsuffix(each.value, ".json")}"

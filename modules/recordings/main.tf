@@ -4,7 +4,7 @@ data "aws_region" "current" {}
 
 locals {
   create_kms_key = var.kms_key_arn == null
-  kms_key_arn    = local.create_kms_key ? aws_kms_key.this[0].arn : var.kms_key_arn
+  kms_key_arn    = local.create_kms_key ? one(aws_kms_key.this[*].arn) : var.kms_key_arn
   account_root   = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"
   tags           = merge(var.tags, { "bbb:recordings" = var.name })
 }

@@ -56,5 +56,5 @@ output "backup_plan_id" {
 
 output "mount_target_ids" {
   description = "IDs of the mount targets, keyed by availability zone."
-  value       = try({ for az, mt in aws_efs_mount_target.this : az => mt.id }, null)
+  value       = { for az, mt in aws_efs_mount_target.this : az => mt.id }
 }
