@@ -100,6 +100,9 @@ class Unit:
         self.attrs: dict[str, dict] = {}  # snake name -> {computed, optional, required, getter|new}
         self.hcl: dict[str, dict] = {}  # snake name -> {isBlock, type, storage, write_only}
         self.tf_type: str | None = None
+        # Write-only arguments named by their `_revision` companion's documentation (packages older
+        # than the `markWriteOnlyAttribute` generator do not mark them otherwise).
+        self.write_only: set[str] = set()
 
 
 def _lower_first(s: str) -> str:
@@ -121,6 +124,7 @@ def ts_source(js: str) -> str:
 def parse_ts(text: str, units: dict[str, Unit]) -> str | None:
     """Adds the units of one generated index.ts; returns the provider version it names."""
     version = VERSION_RE.search(text)
+    write_only = set(re.findall(r'write-only "([A-Za-z0-9_]+)" attribute', text))
     bounds = sorted([(m.start(), "class", m.group(1), m.group(2)) for m in CLASS_RE.finditer(text)]
                     + [(m.start(), "fn", m.group(1), "") for m in HCL_FN_RE.finditer(text)])
     for i, (start, what, name, base) in enumerate(bounds):
@@ -145,6 +149,7 @@ def parse_ts(text: str, units: dict[str, Unit]) -> str | None:
             u.tf_type = m.group(1)
         if kind != "struct":
             _parse_hcl(body[body.find("synthesizeHclAttributes()"):], u)
+            u.write_only |= write_only
         comments = list(COMMENT_RE.finditer(body))
         for j, c in enumerate(comments):
             seg = body[c.end(): comments[j + 1].start() if j + 1 < len(comments) else len(body)]
@@ -264,7 +269,7 @@ class Builder:
             h = u.hcl.get(n)
             path = f"{prefix}{n}"
             flags = {k: True for k in ("required", "optional", "computed") if a[k]}
-            if h and h.get("write_only"):
+            if (h and h.get("write_only")) or n in u.write_only:
                 flags["write_only"] = True
             if path in as_attrs:
                 attributes[n] = {"type": self.attr_type(u, n, path), "optional": True, "computed": True}

@@ -23,7 +23,9 @@ fn acm_domain_validation_options(planned: &mut Mp, config: &Mp) {
         return;
     }
     let mut names: Vec<&str> = Vec::new();
-    let Some(domain) = get(config, "domain_name").as_str() else { return };
+    let Some(domain) = get(config, "domain_name").as_str() else {
+        return;
+    };
     names.push(domain);
     match get(config, "subject_alternative_names") {
         Mp::Array(sans) => {
@@ -66,7 +68,10 @@ mod tests {
     fn acm_validation_options_are_keyed_by_the_known_names() {
         let config = Mp::Map(vec![
             (Mp::from("domain_name"), Mp::from("a.example")),
-            (Mp::from("subject_alternative_names"), Mp::Array(vec![Mp::from("b.example"), Mp::from("a.example")])),
+            (
+                Mp::from("subject_alternative_names"),
+                Mp::Array(vec![Mp::from("b.example"), Mp::from("a.example")]),
+            ),
             (Mp::from("domain_validation_options"), Mp::Nil),
         ]);
         let mut planned = config.clone();
@@ -74,8 +79,13 @@ mod tests {
             e[2].1 = unknown();
         }
         apply("aws_acm_certificate", &mut planned, &config);
-        let Mp::Array(opts) = get(&planned, "domain_validation_options") else { panic!("options") };
-        let names: Vec<_> = opts.iter().map(|o| get(o, "domain_name").as_str()).collect();
+        let Mp::Array(opts) = get(&planned, "domain_validation_options") else {
+            panic!("options")
+        };
+        let names: Vec<_> = opts
+            .iter()
+            .map(|o| get(o, "domain_name").as_str())
+            .collect();
         assert_eq!(names, [Some("a.example"), Some("b.example")]);
         assert!(is_unknown(get(&opts[0], "resource_record_value")));
     }

@@ -60,7 +60,10 @@ mod tests {
     #[test]
     fn the_provider_comes_from_the_executable_name() {
         assert_eq!(provider_name("/m/registry.terraform.io/hashicorp/aws/6.69.1/linux_amd64/terraform-provider-aws_v6.69.1").as_deref(), Some("aws"));
-        assert_eq!(provider_name("terraform-provider-bbb").as_deref(), Some("bbb"));
+        assert_eq!(
+            provider_name("terraform-provider-bbb").as_deref(),
+            Some("bbb")
+        );
         assert_eq!(provider_name("terraform-provider-plancheck"), None);
         assert_eq!(provider_name("something-else"), None);
     }

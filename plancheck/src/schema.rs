@@ -93,7 +93,9 @@ impl Block {
         let mut block = Block::default();
         if let Some(attrs) = j.get("attributes").and_then(Json::as_object) {
             for (name, a) in attrs {
-                block.attrs.push(Attr::parse(name, a, &format!("{at}.{name}"))?);
+                block
+                    .attrs
+                    .push(Attr::parse(name, a, &format!("{at}.{name}"))?);
             }
         }
         if let Some(bts) = j.get("block_types").and_then(Json::as_object) {
@@ -168,7 +170,12 @@ impl Attr {
                 let block = Block::parse(n, at)?;
                 (nesting.wrap(block.ty()), Some((nesting, block)))
             }
-            (None, None) => return Err(shape(at, "attribute with neither type nor nested_type".into())),
+            (None, None) => {
+                return Err(shape(
+                    at,
+                    "attribute with neither type nor nested_type".into(),
+                ))
+            }
         };
         Ok(Attr {
             name: name.to_string(),
@@ -255,8 +262,10 @@ pub struct ProviderSchema {
 impl ProviderSchema {
     pub fn load(path: &std::path::Path) -> Result<Self, SchemaError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| SchemaError::Read(shown.clone(), e))?;
-        let j: Json = serde_json::from_str(&text).map_err(|e| SchemaError::Json(shown.clone(), e))?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| SchemaError::Read(shown.clone(), e))?;
+        let j: Json =
+            serde_json::from_str(&text).map_err(|e| SchemaError::Json(shown.clone(), e))?;
         Self::from_json(&j, &shown)
     }
 
@@ -313,7 +322,10 @@ mod tests {
         );
         let p = r.to_proto();
         let b = p.block.expect("block");
-        assert_eq!((b.block_types[0].min_items, b.block_types[0].max_items), (1, 2));
+        assert_eq!(
+            (b.block_types[0].min_items, b.block_types[0].max_items),
+            (1, 2)
+        );
         let k = &s.provider.to_proto().block.expect("block").attributes[0];
         assert!(k.nested_type.is_some() && k.r#type.is_empty());
     }

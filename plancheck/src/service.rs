@@ -54,24 +54,27 @@ impl SchemaProvider {
     }
 
     fn resource(&self, name: &str) -> Result<&TypeSchema, Status> {
-        self.schema
-            .resources
-            .get(name)
-            .ok_or_else(|| Status::not_found(format!("no resource type {name:?} in {}", self.schema.source)))
+        self.schema.resources.get(name).ok_or_else(|| {
+            Status::not_found(format!(
+                "no resource type {name:?} in {}",
+                self.schema.source
+            ))
+        })
     }
 
     fn data_source(&self, name: &str) -> Result<&TypeSchema, Status> {
-        self.schema
-            .data_sources
-            .get(name)
-            .ok_or_else(|| Status::not_found(format!("no data source {name:?} in {}", self.schema.source)))
+        self.schema.data_sources.get(name).ok_or_else(|| {
+            Status::not_found(format!("no data source {name:?} in {}", self.schema.source))
+        })
     }
 
     fn ephemeral(&self, name: &str) -> Result<&TypeSchema, Status> {
-        self.schema
-            .ephemeral
-            .get(name)
-            .ok_or_else(|| Status::not_found(format!("no ephemeral resource {name:?} in {}", self.schema.source)))
+        self.schema.ephemeral.get(name).ok_or_else(|| {
+            Status::not_found(format!(
+                "no ephemeral resource {name:?} in {}",
+                self.schema.source
+            ))
+        })
     }
 
     /// Block counts of a known configuration (Terraform checks them too; a provider that
@@ -98,13 +101,37 @@ fn capabilities() -> pb::ServerCapabilities {
 
 #[tonic::async_trait]
 impl ProviderRpc for SchemaProvider {
-    async fn get_metadata(&self, _: Request<pb::get_metadata::Request>) -> RpcResult<pb::get_metadata::Response> {
+    async fn get_metadata(
+        &self,
+        _: Request<pb::get_metadata::Request>,
+    ) -> RpcResult<pb::get_metadata::Response> {
         use pb::get_metadata as m;
         Ok(Response::new(m::Response {
             server_capabilities: Some(capabilities()),
-            data_sources: self.schema.data_sources.keys().map(|k| m::DataSourceMetadata { type_name: k.clone() }).collect(),
-            resources: self.schema.resources.keys().map(|k| m::ResourceMetadata { type_name: k.clone() }).collect(),
-            ephemeral_resources: self.schema.ephemeral.keys().map(|k| m::EphemeralMetadata { type_name: k.clone() }).collect(),
+            data_sources: self
+                .schema
+                .data_sources
+                .keys()
+                .map(|k| m::DataSourceMetadata {
+                    type_name: k.clone(),
+                })
+                .collect(),
+            resources: self
+                .schema
+                .resources
+                .keys()
+                .map(|k| m::ResourceMetadata {
+                    type_name: k.clone(),
+                })
+                .collect(),
+            ephemeral_resources: self
+                .schema
+                .ephemeral
+                .keys()
+                .map(|k| m::EphemeralMetadata {
+                    type_name: k.clone(),
+                })
+                .collect(),
             ..Default::default()
         }))
     }
@@ -131,7 +158,9 @@ impl ProviderRpc for SchemaProvider {
         req: Request<pb::validate_provider_config::Request>,
     ) -> RpcResult<pb::validate_provider_config::Response> {
         let diagnostics = Self::validate(&self.schema.provider, req.into_inner().config.as_ref());
-        Ok(Response::new(pb::validate_provider_config::Response { diagnostics }))
+        Ok(Response::new(pb::validate_provider_config::Response {
+            diagnostics,
+        }))
     }
 
     async fn validate_resource_config(
@@ -140,7 +169,9 @@ impl ProviderRpc for SchemaProvider {
     ) -> RpcResult<pb::validate_resource_config::Response> {
         let req = req.into_inner();
         let diagnostics = Self::validate(self.resource(&req.type_name)?, req.config.as_ref());
-        Ok(Response::new(pb::validate_resource_config::Response { diagnostics }))
+        Ok(Response::new(pb::validate_resource_config::Response {
+            diagnostics,
+        }))
     }
 
     async fn validate_data_resource_config(
@@ -149,7 +180,9 @@ impl ProviderRpc for SchemaProvider {
     ) -> RpcResult<pb::validate_data_resource_config::Response> {
         let req = req.into_inner();
         let diagnostics = Self::validate(self.data_source(&req.type_name)?, req.config.as_ref());
-        Ok(Response::new(pb::validate_data_resource_config::Response { diagnostics }))
+        Ok(Response::new(pb::validate_data_resource_config::Response {
+            diagnostics,
+        }))
     }
 
     async fn validate_ephemeral_resource_config(
@@ -158,7 +191,9 @@ impl ProviderRpc for SchemaProvider {
     ) -> RpcResult<pb::validate_ephemeral_resource_config::Response> {
         let req = req.into_inner();
         let diagnostics = Self::validate(self.ephemeral(&req.type_name)?, req.config.as_ref());
-        Ok(Response::new(pb::validate_ephemeral_resource_config::Response { diagnostics }))
+        Ok(Response::new(
+            pb::validate_ephemeral_resource_config::Response { diagnostics },
+        ))
     }
 
     async fn upgrade_resource_state(
@@ -172,14 +207,19 @@ impl ProviderRpc for SchemaProvider {
             Ok(j) => (dynamic(&values::from_json(&j, &ts.ty)), Vec::new()),
             Err(e) => (None, vec![error("Unreadable state", e.to_string())]),
         };
-        Ok(Response::new(pb::upgrade_resource_state::Response { upgraded_state: state, diagnostics }))
+        Ok(Response::new(pb::upgrade_resource_state::Response {
+            upgraded_state: state,
+            diagnostics,
+        }))
     }
 
     async fn get_resource_identity_schemas(
         &self,
         _: Request<pb::get_resource_identity_schemas::Request>,
     ) -> RpcResult<pb::get_resource_identity_schemas::Response> {
-        Ok(Response::new(pb::get_resource_identity_schemas::Response::default()))
+        Ok(Response::new(
+            pb::get_resource_identity_schemas::Response::default(),
+        ))
     }
 
     async fn configure_provider(
@@ -189,7 +229,10 @@ impl ProviderRpc for SchemaProvider {
         Ok(Response::new(pb::configure_provider::Response::default()))
     }
 
-    async fn read_resource(&self, req: Request<pb::read_resource::Request>) -> RpcResult<pb::read_resource::Response> {
+    async fn read_resource(
+        &self,
+        req: Request<pb::read_resource::Request>,
+    ) -> RpcResult<pb::read_resource::Response> {
         let req = req.into_inner();
         Ok(Response::new(pb::read_resource::Response {
             new_state: req.current_state,
@@ -257,7 +300,10 @@ impl ProviderRpc for SchemaProvider {
     ) -> RpcResult<pb::import_resource_state::Response> {
         let name = req.into_inner().type_name;
         Ok(Response::new(pb::import_resource_state::Response {
-            diagnostics: vec![error("Import not supported", format!("the plan check's {name} cannot import"))],
+            diagnostics: vec![error(
+                "Import not supported",
+                format!("the plan check's {name} cannot import"),
+            )],
             ..Default::default()
         }))
     }
@@ -320,14 +366,22 @@ impl ProviderRpc for SchemaProvider {
         &self,
         _: Request<pb::close_ephemeral_resource::Request>,
     ) -> RpcResult<pb::close_ephemeral_resource::Response> {
-        Ok(Response::new(pb::close_ephemeral_resource::Response::default()))
+        Ok(Response::new(
+            pb::close_ephemeral_resource::Response::default(),
+        ))
     }
 
-    async fn get_functions(&self, _: Request<pb::get_functions::Request>) -> RpcResult<pb::get_functions::Response> {
+    async fn get_functions(
+        &self,
+        _: Request<pb::get_functions::Request>,
+    ) -> RpcResult<pb::get_functions::Response> {
         Ok(Response::new(pb::get_functions::Response::default()))
     }
 
-    async fn stop_provider(&self, _: Request<pb::stop_provider::Request>) -> RpcResult<pb::stop_provider::Response> {
+    async fn stop_provider(
+        &self,
+        _: Request<pb::stop_provider::Request>,
+    ) -> RpcResult<pb::stop_provider::Response> {
         Ok(Response::new(pb::stop_provider::Response::default()))
     }
 }

@@ -105,27 +105,35 @@ pub fn fill_unknowns(v: &mut Mp, ty: &Json, name: &str) {
         return;
     }
     match (ty, &mut *v) {
-        (Json::Array(parts), Mp::Array(items)) => match (parts.first().and_then(Json::as_str), parts.get(1)) {
-            (Some("list" | "set"), Some(el)) => items.iter_mut().for_each(|i| fill_unknowns(i, el, name)),
-            (Some("tuple"), Some(Json::Array(els))) => {
-                for (i, t) in items.iter_mut().zip(els) {
-                    fill_unknowns(i, t, name);
+        (Json::Array(parts), Mp::Array(items)) => {
+            match (parts.first().and_then(Json::as_str), parts.get(1)) {
+                (Some("list" | "set"), Some(el)) => {
+                    items.iter_mut().for_each(|i| fill_unknowns(i, el, name))
                 }
-            }
-            _ => {}
-        },
-        (Json::Array(parts), Mp::Map(entries)) => match (parts.first().and_then(Json::as_str), parts.get(1)) {
-            (Some("map"), Some(el)) => entries.iter_mut().for_each(|(_, i)| fill_unknowns(i, el, name)),
-            (Some("object"), Some(Json::Object(attrs))) => {
-                for (k, i) in entries.iter_mut() {
-                    if let Some(t) = k.as_str().and_then(|k| attrs.get(k)) {
-                        let key = k.as_str().unwrap_or(name).to_string();
-                        fill_unknowns(i, t, &key);
+                (Some("tuple"), Some(Json::Array(els))) => {
+                    for (i, t) in items.iter_mut().zip(els) {
+                        fill_unknowns(i, t, name);
                     }
                 }
+                _ => {}
             }
-            _ => {}
-        },
+        }
+        (Json::Array(parts), Mp::Map(entries)) => {
+            match (parts.first().and_then(Json::as_str), parts.get(1)) {
+                (Some("map"), Some(el)) => entries
+                    .iter_mut()
+                    .for_each(|(_, i)| fill_unknowns(i, el, name)),
+                (Some("object"), Some(Json::Object(attrs))) => {
+                    for (k, i) in entries.iter_mut() {
+                        if let Some(t) = k.as_str().and_then(|k| attrs.get(k)) {
+                            let key = k.as_str().unwrap_or(name).to_string();
+                            fill_unknowns(i, t, &key);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
         (Json::String(s), Mp::Array(pair)) if s == "dynamic" && pair.len() == 2 => {
             let inner_ty = match &pair[0] {
                 Mp::Binary(b) => serde_json::from_slice::<Json>(b).ok(),
@@ -141,7 +149,11 @@ pub fn fill_unknowns(v: &mut Mp, ty: &Json, name: &str) {
 }
 
 /// The elements of a nested block's value paired with their configuration.
-fn block_elements<'a>(v: &'a mut Mp, config: &'a Mp, nesting: Nesting) -> Vec<(&'a mut Mp, &'a Mp)> {
+fn block_elements<'a>(
+    v: &'a mut Mp,
+    config: &'a Mp,
+    nesting: Nesting,
+) -> Vec<(&'a mut Mp, &'a Mp)> {
     static NIL: Mp = Mp::Nil;
     match (nesting, v) {
         (Nesting::Single | Nesting::Group, v @ Mp::Map(_)) => vec![(v, config)],
@@ -239,9 +251,13 @@ pub fn from_json(j: &Json, ty: &Json) -> Mp {
             (Some("list" | "set"), Some(el), Json::Array(items)) => {
                 Mp::Array(items.iter().map(|i| from_json(i, el)).collect())
             }
-            (Some("tuple"), Some(Json::Array(els)), Json::Array(items)) => {
-                Mp::Array(items.iter().zip(els).map(|(i, t)| from_json(i, t)).collect())
-            }
+            (Some("tuple"), Some(Json::Array(els)), Json::Array(items)) => Mp::Array(
+                items
+                    .iter()
+                    .zip(els)
+                    .map(|(i, t)| from_json(i, t))
+                    .collect(),
+            ),
             (Some("map"), Some(el), Json::Object(m)) => Mp::Map(
                 m.iter()
                     .map(|(k, v)| (Mp::from(k.as_str()), from_json(v, el)))
@@ -250,7 +266,12 @@ pub fn from_json(j: &Json, ty: &Json) -> Mp {
             (Some("object"), Some(Json::Object(attrs)), Json::Object(m)) => Mp::Map(
                 attrs
                     .iter()
-                    .map(|(k, t)| (Mp::from(k.as_str()), from_json(m.get(k).unwrap_or(&Json::Null), t)))
+                    .map(|(k, t)| {
+                        (
+                            Mp::from(k.as_str()),
+                            from_json(m.get(k).unwrap_or(&Json::Null), t),
+                        )
+                    })
                     .collect(),
             ),
             _ => Mp::Nil,
@@ -268,12 +289,18 @@ pub fn block_count_problems(block: &Block, config: &Mp, out: &mut Vec<(String, S
             if n < b.min_items {
                 out.push((
                     format!("Insufficient {} blocks", b.name),
-                    format!("At least {} \"{}\" blocks are required.", b.min_items, b.name),
+                    format!(
+                        "At least {} \"{}\" blocks are required.",
+                        b.min_items, b.name
+                    ),
                 ));
             } else if b.max_items > 0 && n > b.max_items {
                 out.push((
                     format!("Too many {} blocks", b.name),
-                    format!("No more than {} \"{}\" blocks are allowed.", b.max_items, b.name),
+                    format!(
+                        "No more than {} \"{}\" blocks are allowed.",
+                        b.max_items, b.name
+                    ),
                 ));
             }
             for el in items {
@@ -303,7 +330,12 @@ mod tests {
     }
 
     fn obj(pairs: &[(&str, Mp)]) -> Mp {
-        Mp::Map(pairs.iter().map(|(k, v)| (Mp::from(*k), v.clone())).collect())
+        Mp::Map(
+            pairs
+                .iter()
+                .map(|(k, v)| (Mp::from(*k), v.clone()))
+                .collect(),
+        )
     }
 
     #[test]
@@ -318,19 +350,33 @@ mod tests {
             blocks: vec![NestedBlock {
                 name: "rule".into(),
                 nesting: Nesting::List,
-                block: Block { attrs: vec![attr("arn", "string", true, false)], blocks: vec![] },
+                block: Block {
+                    attrs: vec![attr("arn", "string", true, false)],
+                    blocks: vec![],
+                },
                 min_items: 0,
                 max_items: 0,
             }],
         };
         let rule = Mp::Array(vec![obj(&[("arn", Mp::Nil)])]);
-        let config = obj(&[("id", Mp::Nil), ("name", Mp::from("a")), ("region", Mp::from("eu")), ("note", Mp::Nil), ("rule", rule.clone())]);
+        let config = obj(&[
+            ("id", Mp::Nil),
+            ("name", Mp::from("a")),
+            ("region", Mp::from("eu")),
+            ("note", Mp::Nil),
+            ("rule", rule.clone()),
+        ]);
         let mut planned = config.clone();
         plan_unknowns(&block, &mut planned, &config);
         assert!(is_unknown(get(&planned, "id")));
         assert_eq!(get(&planned, "region"), &Mp::from("eu"));
-        assert!(get(&planned, "note").is_nil(), "an optional, non-computed attribute stays null");
-        let Mp::Array(rules) = get(&planned, "rule") else { panic!("rule") };
+        assert!(
+            get(&planned, "note").is_nil(),
+            "an optional, non-computed attribute stays null"
+        );
+        let Mp::Array(rules) = get(&planned, "rule") else {
+            panic!("rule")
+        };
         assert!(is_unknown(get(&rules[0], "arn")));
 
         fill_unknowns(&mut planned, &block.ty(), "x");
@@ -339,7 +385,10 @@ mod tests {
 
     #[test]
     fn placeholders_follow_the_type() {
-        let ty: Json = serde_json::from_str(r#"["object",{"ids":["list","string"],"tags":["map","string"],"n":"number"}]"#).expect("json");
+        let ty: Json = serde_json::from_str(
+            r#"["object",{"ids":["list","string"],"tags":["map","string"],"n":"number"}]"#,
+        )
+        .expect("json");
         let p = placeholder(&ty, "x");
         assert_eq!(get(&p, "ids"), &Mp::Array(vec![Mp::from("plancheck-ids")]));
         assert_eq!(get(&p, "tags"), &Mp::Map(vec![]));
@@ -360,8 +409,18 @@ mod tests {
         };
         let mut out = Vec::new();
         block_count_problems(&block, &obj(&[("vpc_config", Mp::Array(vec![]))]), &mut out);
-        block_count_problems(&block, &obj(&[("vpc_config", Mp::Array(vec![obj(&[]), obj(&[])]))]), &mut out);
+        block_count_problems(
+            &block,
+            &obj(&[("vpc_config", Mp::Array(vec![obj(&[]), obj(&[])]))]),
+            &mut out,
+        );
         let summaries: Vec<&str> = out.iter().map(|(s, _)| s.as_str()).collect();
-        assert_eq!(summaries, ["Insufficient vpc_config blocks", "Too many vpc_config blocks"]);
+        assert_eq!(
+            summaries,
+            [
+                "Insufficient vpc_config blocks",
+                "Too many vpc_config blocks"
+            ]
+        );
     }
 }
