@@ -79,6 +79,13 @@ pub struct ServerView {
     pub recordings_pending: u32,
     /// Launch time, seconds since the Unix epoch (a tie-break: newer servers leave first).
     pub launched_at_s: u64,
+    /// Meetings created less than Scalelite's `LOAD_JOIN_BUFFER_TIME` (15 min) ago: still
+    /// filling up (`createTime` in `getMeetings`).
+    #[serde(default)]
+    pub young_meetings: u32,
+    /// Participants already in those young meetings (part of `participants`).
+    #[serde(default)]
+    pub young_participants: u32,
 }
 
 impl ServerView {
@@ -98,7 +105,21 @@ impl ServerView {
             meetings: 0,
             recordings_pending: 0,
             launched_at_s,
+            young_meetings: 0,
+            young_participants: 0,
         }
+    }
+
+    /// The participants the server is heading for: its participants, each young meeting
+    /// counted as at least `policy.young_meeting_participants` (as Scalelite's poller counts a
+    /// young meeting as at least `LOAD_MIN_USER_COUNT`, with the fleet's own expectation).
+    pub fn predicted_participants(&self, policy: &Policy) -> u32 {
+        let settled = self.participants.saturating_sub(self.young_participants);
+        let young = self.young_participants.max(
+            self.young_meetings
+                .saturating_mul(policy.young_meeting_participants),
+        );
+        settled.saturating_add(young)
     }
 
     /// No meeting and no recording in flight: the server can leave without losing anything.
@@ -133,12 +154,25 @@ pub struct Policy {
     pub surplus_hysteresis: u32,
     /// Steering never leaves fewer enabled servers than this.
     pub min_enabled: u32,
+    /// What a meeting still filling up is expected to reach (its size is unknown when
+    /// Scalelite places it): steering and the surplus ranking count each young meeting as at
+    /// least this many participants, so a server that just took a burst of `create`s is steered
+    /// away from before its participants arrive. 0 counts only the participants present.
+    #[serde(default)]
+    pub young_meeting_participants: u32,
+    /// Packing: of the servers with room, only this many of the fullest stay enabled (the
+    /// rest are cordoned as reserve and enabled as those fill), so new meetings fill servers
+    /// instead of spreading over all of them as Scalelite's least-loaded choice does, and the
+    /// emptier servers drain. `None`: every server with room stays enabled.
+    #[serde(default)]
+    pub pack_enabled: Option<u32>,
 }
 
 impl Policy {
     /// Defaults for a server of `capacity` participants: steer away at 80 % (BBB: audio degrades
     /// at 80 % CPU), enable again below 60 %, hysteresis a tenth of capacity, one server always
-    /// enabled.
+    /// enabled, a young meeting expected to reach half a server (so a server is steered away from
+    /// once it holds two meetings still filling up; measured with `scripts/bench-fleet-efficiency`).
     pub fn for_capacity(capacity: u32) -> Self {
         Self {
             capacity_participants: capacity,
@@ -146,6 +180,8 @@ impl Policy {
             steer_enable_below: capacity.saturating_mul(3) / 5,
             surplus_hysteresis: capacity / 10,
             min_enabled: 1,
+            young_meeting_participants: capacity / 2,
+            pack_enabled: None,
         }
     }
 }

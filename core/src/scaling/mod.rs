@@ -17,8 +17,10 @@
 //! # The rule
 //! 1. **Surplus.** `counted` = instances launching or in service (what the group compares with
 //!    its desired capacity); `surplus = max(0, counted - desired_capacity)`.
-//! 2. **Who leaves.** In-service servers registered in Scalelite are ranked: fewest participants
-//!    first (a cordoned or disabled server's count lowered by `surplus_hysteresis`, so the choice
+//! 2. **Who leaves.** In-service servers registered in Scalelite are ranked: fewest predicted
+//!    participants first ([`ServerView::predicted_participants`]: a meeting created less than 15
+//!    minutes ago counts as at least `young_meeting_participants`; a cordoned or disabled
+//!    server's count lowered by `surplus_hysteresis`, so the choice
 //!    does not flap as loads move), then fewest meetings, cordoned before enabled, newest launch
 //!    first, instance id. The first `surplus` are the surplus servers, less the unprotected
 //!    launching instances (the group terminates those itself), and never the last
@@ -35,12 +37,25 @@
 //!    reads zero into a disabled one; the rule treats both alike.)
 //! 5. **Steering** (optional, `steer_cordon_at`): Scalelite cannot know a meeting's size when it
 //!    places it and has no notion of a full server, so an enabled server with at least
-//!    `steer_cordon_at` participants is cordoned (`near_capacity`) and re-enabled once below
+//!    `steer_cordon_at` predicted participants is cordoned (`near_capacity`) and re-enabled once below
 //!    `steer_enable_below` (`still_near_capacity` until then): its meetings keep growing on it but
 //!    new ones go to servers with room. Steering never leaves fewer than `min_enabled` servers
 //!    enabled (`last_enabled`: the least loaded steered servers stay enabled).
-//! 6. Everything else is kept: launching, leaving or other lifecycle phases (`not_in_service`),
+//! 6. **Packing** (optional, `pack_enabled = Some(k)`): of the non-surplus servers with room,
+//!    only the `k` fullest stay enabled; the others are cordoned as `reserve` and enabled as the
+//!    fuller ones reach the steering threshold. New meetings then fill servers rather than
+//!    spread thinly over all of them, and the reserve empties and becomes the next surplus.
+//! 7. Everything else is kept: launching, leaving or other lifecycle phases (`not_in_service`),
 //!    servers not registered in Scalelite (`unregistered`), enabled servers with room (`serving`).
+//!
+//! # Bursts (Scalelite issues #538, #706, #1048)
+//! Between two polls Scalelite adds only 1 to a server's load per `create`, while the next poll
+//! counts each new meeting as at least 15: a server whose load read 0 (fresh, or whose meetings
+//! just ended) takes every `create` of a burst until those increments lift it to the others.
+//! No multiplier helps at load 0. Steering on predicted participants bounds the pile-up: once a
+//! server holds `steer_cordon_at / young_meeting_participants` young meetings it is cordoned at
+//! the rule's next pass, and the burst moves on to the next server. The shorter the runner's
+//! interval, the smaller the pile-up.
 //!
 //! The runner applies a server's decisions in order (a `cordon` before its `unprotect`). A hook
 //! that applies only its own instance's decisions ([`Plan::for_instance`]) acts consistently with

@@ -57,6 +57,9 @@ pub enum Reason {
     LastEnabled,
     /// Keep: enabled, not surplus, below the steering threshold.
     Serving,
+    /// Cordon or keep cordoned: has room, but packing (`pack_enabled`) sends new meetings to
+    /// fuller servers with room first, so this one can empty and leave.
+    Reserve,
     /// Keep: launching, leaving or in another lifecycle state; not the rule's to touch.
     NotInService,
     /// Keep: in service but not registered in Scalelite (the launch hook registers it).
@@ -76,6 +79,7 @@ impl Reason {
             Self::StillNearCapacity => "still_near_capacity",
             Self::LastEnabled => "last_enabled",
             Self::Serving => "serving",
+            Self::Reserve => "reserve",
             Self::NotInService => "not_in_service",
             Self::Unregistered => "unregistered",
         }

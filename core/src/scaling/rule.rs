@@ -32,10 +32,11 @@ pub fn decide(view: &FleetView, policy: &Policy) -> Plan {
         .collect();
     let key = |s: &ServerView| {
         let off = is_off(s.pool);
+        let load = s.predicted_participants(policy);
         let effective = if off {
-            s.participants.saturating_sub(policy.surplus_hysteresis)
+            load.saturating_sub(policy.surplus_hysteresis)
         } else {
-            s.participants
+            load
         };
         (effective, s.meetings, !off, Reverse(s.launched_at_s))
     };
@@ -56,6 +57,39 @@ pub fn decide(view: &FleetView, policy: &Policy) -> Plan {
             .position(|s| s.instance_id == id)
             .map(|p| p as u32)
     };
+
+    // Packing: of the servers with room, only the `pack_enabled` fullest take new meetings.
+    let fill: Vec<&str> = match policy.pack_enabled {
+        None => Vec::new(),
+        Some(k) => {
+            let mut room: Vec<&ServerView> = ranked
+                .iter()
+                .copied()
+                .filter(|s| rank_of(&s.instance_id).is_none())
+                .filter(|s| {
+                    let limit = if is_off(s.pool) {
+                        policy.steer_enable_below
+                    } else {
+                        policy
+                            .steer_cordon_at
+                            .unwrap_or(policy.capacity_participants)
+                    };
+                    s.predicted_participants(policy) < limit
+                })
+                .collect();
+            room.sort_by(|a, b| {
+                let ka = (Reverse(a.predicted_participants(policy)), is_off(a.pool));
+                let kb = (Reverse(b.predicted_participants(policy)), is_off(b.pool));
+                ka.cmp(&kb).then_with(|| a.instance_id.cmp(&b.instance_id))
+            });
+            room.iter()
+                .take(k as usize)
+                .map(|s| s.instance_id.as_str())
+                .collect()
+        }
+    };
+    let reserve =
+        |s: &ServerView| policy.pack_enabled.is_some() && !fill.contains(&s.instance_id.as_str());
 
     // First pass: surplus and steering, without the min_enabled floor.
     let mut decisions: Vec<Decision> = Vec::with_capacity(view.servers.len() + 1);
@@ -86,23 +120,30 @@ pub fn decide(view: &FleetView, policy: &Policy) -> Plan {
                 push(&mut decisions, Action::Keep, Reason::SurplusDraining);
             }
         } else if is_off(s.pool) {
-            if policy.steer_cordon_at.is_some() && s.participants >= policy.steer_enable_below {
+            let load = s.predicted_participants(policy);
+            if policy.steer_cordon_at.is_some() && load >= policy.steer_enable_below {
                 push(&mut decisions, Action::Keep, Reason::StillNearCapacity);
+            } else if reserve(s) {
+                push(&mut decisions, Action::Keep, Reason::Reserve);
             } else {
                 push(&mut decisions, Action::Enable, Reason::DemandReturned);
             }
         } else if policy
             .steer_cordon_at
-            .is_some_and(|at| s.participants >= at)
+            .is_some_and(|at| s.predicted_participants(policy) >= at)
         {
             push(&mut decisions, Action::Cordon, Reason::NearCapacity);
+        } else if reserve(s) {
+            push(&mut decisions, Action::Cordon, Reason::Reserve);
         } else {
             push(&mut decisions, Action::Keep, Reason::Serving);
         }
     }
 
-    // The floor: steering never leaves fewer than min_enabled non-surplus servers enabled; the
-    // least loaded steered servers stay (or become) enabled.
+    // The floor: steering never leaves fewer than min_enabled servers that take a `create`
+    // now; the least loaded steered servers stay (or become) enabled. A server enabled from
+    // disabled has no load in Scalelite until its next poll and takes nothing until then, so it
+    // does not count, and cordoned ones (whose load Scalelite keeps) are enabled first.
     let enabled_now = |decisions: &[Decision]| -> u32 {
         view.servers
             .iter()
@@ -110,7 +151,14 @@ pub fn decide(view: &FleetView, policy: &Policy) -> Plan {
             .filter(|s| ends_enabled(s, decisions))
             .count() as u32
     };
-    let mut enabled = enabled_now(&decisions);
+    let routable_now = |decisions: &[Decision]| -> u32 {
+        view.servers
+            .iter()
+            .filter(|s| s.phase == Phase::InService && s.pool != PoolState::Disabled)
+            .filter(|s| s.pool != PoolState::Unregistered && ends_enabled(s, decisions))
+            .count() as u32
+    };
+    let mut enabled = routable_now(&decisions);
     if enabled < policy.min_enabled {
         let mut steered: Vec<&ServerView> = view
             .servers
@@ -118,13 +166,23 @@ pub fn decide(view: &FleetView, policy: &Policy) -> Plan {
             .filter(|s| {
                 decisions.iter().any(|d| {
                     d.instance_id == s.instance_id
-                        && matches!(d.reason, Reason::NearCapacity | Reason::StillNearCapacity)
+                        && matches!(
+                            d.reason,
+                            Reason::NearCapacity | Reason::StillNearCapacity | Reason::Reserve
+                        )
                 })
             })
             .collect();
         steered.sort_by(|a, b| {
-            (a.participants, a.meetings)
-                .cmp(&(b.participants, b.meetings))
+            let key = |s: &ServerView| {
+                (
+                    s.pool == PoolState::Disabled,
+                    s.predicted_participants(policy),
+                    s.meetings,
+                )
+            };
+            key(a)
+                .cmp(&key(b))
                 .then_with(|| a.instance_id.cmp(&b.instance_id))
         });
         for s in steered {
@@ -141,7 +199,9 @@ pub fn decide(view: &FleetView, policy: &Policy) -> Plan {
                 } else {
                     Action::Keep
                 };
-                enabled += 1;
+                if s.pool != PoolState::Disabled {
+                    enabled += 1;
+                }
             }
         }
     }

@@ -479,3 +479,108 @@ fn surplus_never_cordons_the_last_enabled_server() {
         vec![(Action::Cordon, Reason::Surplus)]
     );
 }
+
+#[test]
+fn young_meetings_count_as_what_they_are_expected_to_reach() {
+    let mut policy = Policy::for_capacity(200); // young meetings count 100, steer at 160
+    let mut burst = server("i-burst", PoolState::Enabled, 12, 2);
+    burst.young_meetings = 2;
+    burst.young_participants = 12;
+    assert_eq!(burst.predicted_participants(&policy), 200);
+    let mut filled = server("i-filled", PoolState::Enabled, 150, 2);
+    filled.young_meetings = 1;
+    filled.young_participants = 120; // already past the expectation: counted as it is
+    assert_eq!(filled.predicted_participants(&policy), 150);
+    let v = view(
+        3,
+        vec![burst, filled, server("i-room", PoolState::Enabled, 20, 1)],
+    );
+    let plan = decide(&v, &policy);
+    assert_eq!(
+        actions(&plan, "i-burst"),
+        vec![(Action::Cordon, Reason::NearCapacity)]
+    );
+    assert_eq!(
+        actions(&plan, "i-filled"),
+        vec![(Action::Keep, Reason::Serving)]
+    );
+    // Without the expectation only the 12 present count.
+    policy.young_meeting_participants = 0;
+    let plan = decide(&v, &policy);
+    assert_eq!(
+        actions(&plan, "i-burst"),
+        vec![(Action::Keep, Reason::Serving)]
+    );
+}
+
+#[test]
+fn a_server_that_just_took_a_burst_is_not_the_one_to_leave() {
+    let mut burst = server("i-burst", PoolState::Enabled, 5, 3);
+    burst.young_meetings = 3;
+    burst.young_participants = 5;
+    let plan = decide(
+        &view(1, vec![burst, server("i-old", PoolState::Enabled, 40, 2)]),
+        &no_steering(),
+    );
+    assert_eq!(
+        actions(&plan, "i-old"),
+        vec![(Action::Cordon, Reason::Surplus)]
+    );
+}
+
+#[test]
+fn packing_keeps_only_the_fullest_servers_with_room_enabled() {
+    let mut policy = Policy::for_capacity(200); // steer at 160, enable below 120
+    policy.pack_enabled = Some(2);
+    let v = view(
+        5,
+        vec![
+            server("i-full", PoolState::Enabled, 170, 4),
+            server("i-80", PoolState::Enabled, 80, 3),
+            server("i-60", PoolState::Cordoned, 60, 2),
+            server("i-20", PoolState::Enabled, 20, 1),
+            server("i-0", PoolState::Disabled, 0, 0),
+        ],
+    );
+    let plan = decide(&v, &policy);
+    assert_eq!(
+        actions(&plan, "i-full"),
+        vec![(Action::Cordon, Reason::NearCapacity)]
+    );
+    assert_eq!(
+        actions(&plan, "i-80"),
+        vec![(Action::Keep, Reason::Serving)]
+    );
+    assert_eq!(
+        actions(&plan, "i-60"),
+        vec![(Action::Enable, Reason::DemandReturned)]
+    );
+    assert_eq!(
+        actions(&plan, "i-20"),
+        vec![(Action::Cordon, Reason::Reserve)]
+    );
+    assert_eq!(actions(&plan, "i-0"), vec![(Action::Keep, Reason::Reserve)]);
+    assert_eq!(plan.summary.enabled_after, 2);
+    assert_eq!(Reason::Reserve.as_str(), "reserve");
+}
+
+#[test]
+fn the_floor_prefers_a_cordoned_server_scalelite_can_route_to_at_once() {
+    let policy = Policy::for_capacity(200);
+    let v = view(
+        2,
+        vec![
+            server("i-disabled", PoolState::Disabled, 125, 2),
+            server("i-cordoned", PoolState::Cordoned, 150, 3),
+        ],
+    );
+    let plan = decide(&v, &policy);
+    assert_eq!(
+        actions(&plan, "i-cordoned"),
+        vec![(Action::Enable, Reason::LastEnabled)]
+    );
+    assert_eq!(
+        actions(&plan, "i-disabled"),
+        vec![(Action::Keep, Reason::StillNearCapacity)]
+    );
+}
