@@ -298,8 +298,10 @@ pub fn forecast_servers(c: &Config, history: &[u32], minute: usize) -> u32 {
         .and_then(|w| w.iter().copied().max())
         .unwrap_or(0);
     // Only a coming rise is pre-warmed for (a burst is placed before its sizes are known);
-    // steady demand is target tracking's.
-    if peak < then + c.capacity / 2 {
+    // steady demand is target tracking's. And only while today follows the history: demand now
+    // at least half of what it was then.
+    let now = history.get(minute).copied().unwrap_or(0);
+    if peak < then + c.capacity / 2 || now < then / 2 {
         return 0;
     }
     peak.div_ceil(c.forecast_participants.max(1))
@@ -364,6 +366,14 @@ mod tests {
             0,
             "no history on day one"
         );
+        // Today does not follow the history (a quarter of yesterday's demand now): no floor.
+        let mut off = vec![0u32; 1440 + 600];
+        off[540] = 600;
+        off[550] = 1000;
+        off[1440 + 540] = 150;
+        assert_eq!(forecast_servers(&c, &off, 1440 + 540), 0);
+        off[1440 + 540] = 400;
+        assert_eq!(forecast_servers(&c, &off, 1440 + 540), 7);
         // With a week of history, the same weekday wins over yesterday.
         let mut history = vec![0u32; 8 * 1440 + 600];
         history[1440 + 540 + 10] = 900; // a week ago 09:10

@@ -40,6 +40,8 @@ pub struct World<'a> {
     /// Fleet participants per minute (what the hook's metric shows), for the forecast.
     history: Vec<u32>,
     acc: Accounting,
+    /// (c): the pre-warming floor and the minute it holds until.
+    floor: (u32, usize),
 }
 
 impl<'a> World<'a> {
@@ -66,6 +68,7 @@ impl<'a> World<'a> {
             tt: TargetTracking::default(),
             history: c.prior_demand.clone(),
             acc: Accounting::default(),
+            floor: (0, 0),
         }
     }
 
@@ -112,6 +115,10 @@ impl<'a> World<'a> {
                     self.pool.add_server(&id, 1.0);
                     self.pool.set_state(&id, State::Enabled);
                     self.servers.insert(id, Srv::default());
+                }
+                // Terminated while launching: nothing was registered or placed there yet.
+                GroupEvent::Terminating(id) if !self.servers.contains_key(&id) => {
+                    self.terminate(&id, t)
                 }
                 GroupEvent::Terminating(id) => match self.kind {
                     Kind::Cpu => self.terminate(&id, t),
@@ -372,7 +379,15 @@ impl World<'_> {
                 }
             }
             Kind::Consolidating => {
-                let floor = forecast_servers(self.c, &self.history, self.history.len() - 1);
+                // A pre-warming floor holds for the lookahead it was computed for.
+                let minute = self.history.len() - 1;
+                let now = forecast_servers(self.c, &self.history, minute);
+                if now > 0 && (now >= self.floor.0 || minute >= self.floor.1) {
+                    self.floor = (now, minute + (self.c.forecast_lookahead_s / 60) as usize);
+                } else if minute >= self.floor.1 {
+                    self.floor = (0, minute);
+                }
+                let floor = self.floor.0;
                 let d = self
                     .tt
                     .observe(self.c, fleet.participants, fleet.reporting, desired, floor)

@@ -151,10 +151,12 @@ pub fn decide(view: &FleetView, policy: &Policy) -> Plan {
             .filter(|s| ends_enabled(s, decisions))
             .count() as u32
     };
+    // Nor does an unprotected one while the group has surplus: the group may take it.
     let routable_now = |decisions: &[Decision]| -> u32 {
         view.servers
             .iter()
             .filter(|s| s.phase == Phase::InService && s.pool != PoolState::Disabled)
+            .filter(|s| s.protected || surplus == 0)
             .filter(|s| s.pool != PoolState::Unregistered && ends_enabled(s, decisions))
             .count() as u32
     };

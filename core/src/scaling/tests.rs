@@ -584,3 +584,27 @@ fn the_floor_prefers_a_cordoned_server_scalelite_can_route_to_at_once() {
         vec![(Action::Keep, Reason::StillNearCapacity)]
     );
 }
+
+#[test]
+fn with_surplus_an_unprotected_server_does_not_count_toward_the_floor() {
+    // The group may terminate the idle unprotected server (its drain cordons it): the floor keeps
+    // a protected one enabled too.
+    let policy = Policy::for_capacity(200);
+    let mut idle = server("i-idle", PoolState::Enabled, 0, 0);
+    idle.launched_at_s = 10; // older: not the rule's surplus pick
+    let mut idle2 = server("i-idle2", PoolState::Enabled, 0, 0);
+    idle2.launched_at_s = 20;
+    let v = view(
+        2,
+        vec![idle, idle2, server("i-busy", PoolState::Cordoned, 170, 4)],
+    );
+    let plan = decide(&v, &policy);
+    assert_eq!(
+        actions(&plan, "i-idle2"),
+        vec![(Action::Cordon, Reason::Surplus)]
+    );
+    assert_eq!(
+        actions(&plan, "i-busy"),
+        vec![(Action::Enable, Reason::LastEnabled)]
+    );
+}
