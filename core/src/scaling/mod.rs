@@ -65,6 +65,8 @@ mod input;
 mod output;
 mod rule;
 #[cfg(test)]
+mod steering_tests;
+#[cfg(test)]
 mod tests;
 
 pub use input::{FleetView, Phase, Policy, PoolState, ServerView, DEFAULT_CAPACITY_PARTICIPANTS};
