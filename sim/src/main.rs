@@ -98,6 +98,11 @@ fn real_main() -> Result<ExitCode, String> {
         // The fleet's metric history: a regular week before (no exams), another seed.
         let before = generate::lecture_week_with(seed.wrapping_add(1000), false);
         c.prior_demand = report::demand(&before, 7 * generate::DAY_S);
+        c.prior_predicted = report::predicted_demand(
+            &before,
+            7 * generate::DAY_S,
+            c.rule.young_meeting_participants,
+        );
         let exam = generate::exam_schedule(&specs);
         println!(
             "bbb_schedule for Thursday's exams, every policy: {} servers from {} s to {} s",
@@ -125,6 +130,13 @@ fn real_main() -> Result<ExitCode, String> {
         c.launch_s
     );
     print!("{}", report::table(&reports));
+    for r in &reports {
+        println!(
+            "{:<22} {}",
+            r.kind.label(),
+            r.breakdown.line(r.participant_minutes)
+        );
+    }
     if let Some(r) = reports
         .iter()
         .find(|r| r.kind == bbb_fleet_sim::Kind::Consolidating)

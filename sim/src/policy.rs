@@ -77,9 +77,20 @@ pub struct Config {
     /// empty: none). The forecast reads the same minute a week back when the history reaches
     /// that far, else the day before.
     pub prior_demand: Vec<u32>,
+    /// (c): the same history of predicted participants (young meetings counted as the rule
+    /// counts them): what the forecast reads when `forecast_predicted`.
+    pub prior_predicted: Vec<u32>,
+    /// (c): pre-warm for the predicted participants a burst of `create`s brings (each meeting
+    /// counted as the rule counts a young one until its size shows), not only for the
+    /// participants that later arrive: the servers a burst needs are set by how many meetings
+    /// it places, their sizes unknown.
+    pub forecast_predicted: bool,
     /// (c): the rule's parameters, and how often it runs (the hook's protect timer: 30 s).
     pub rule: bbb_core::scaling::Policy,
     pub rule_interval_s: u64,
+    /// (c): how often each server steers itself from its own `getMeetings`
+    /// (`bbb_core::scaling::steer_self`; 0: never, only the fleet-wide rule steers).
+    pub self_steer_interval_s: u64,
     /// (a): the fleet module's CPU alarms.
     pub cpu_out_percent: u32,
     pub cpu_in_percent: u32,
@@ -118,9 +129,12 @@ impl Default for Config {
             drain_max_wait_s: 4 * 3600,
             forecast_lookahead_s: 15 * 60,
             prior_demand: Vec::new(),
+            prior_predicted: Vec::new(),
+            forecast_predicted: false,
             forecast_participants: capacity * 13 / 20,
             rule: bbb_core::scaling::Policy::for_capacity(capacity),
             rule_interval_s: 30,
+            self_steer_interval_s: 0,
             cpu_out_percent: 80,
             cpu_in_percent: 6,
             cpu_out_periods: 3,
@@ -166,6 +180,8 @@ impl Config {
             "drain_max_wait_s" => self.drain_max_wait_s = n(value)?,
             "forecast_lookahead_s" => self.forecast_lookahead_s = n(value)?,
             "forecast_participants" => self.forecast_participants = n32(value)?.max(1),
+            "forecast_predicted" => self.forecast_predicted = value == "true" || value == "on",
+            "self_steer_interval_s" => self.self_steer_interval_s = n(value)?,
             "rule_interval_s" => self.rule_interval_s = n(value)?.max(1),
             "steer_cordon_at" => {
                 self.rule.steer_cordon_at = if value == "off" {
@@ -178,6 +194,13 @@ impl Config {
             "surplus_hysteresis" => self.rule.surplus_hysteresis = n32(value)?,
             "min_enabled" => self.rule.min_enabled = n32(value)?,
             "young_meeting_participants" => self.rule.young_meeting_participants = n32(value)?,
+            "surplus_keeps_predicted" => {
+                self.rule.surplus_keeps_predicted = if value == "off" {
+                    None
+                } else {
+                    Some(n32(value)?.max(1))
+                }
+            }
             "pack_enabled" => {
                 self.rule.pack_enabled = if value == "off" {
                     None

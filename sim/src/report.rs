@@ -1,5 +1,6 @@
 //! What a run measures, and the table the benchmark prints.
 
+use crate::breakdown::Breakdown;
 use crate::policy::{Config, Kind};
 use crate::trace::MeetingSpec;
 use bbb_core::scaling::Action;
@@ -22,6 +23,8 @@ pub struct Accounting {
     cordons: u64,
     enables: u64,
     unprotects: u64,
+    /// Where the over-capacity minutes and the server-hours come from.
+    pub breakdown: Breakdown,
 }
 
 impl Accounting {
@@ -79,6 +82,8 @@ impl Accounting {
             step_max_min: delays.iter().copied().max().unwrap_or(0),
             peak_servers: self.peak_servers,
             decisions: [self.cordons, self.enables, self.unprotects],
+            breakdown: self.breakdown,
+            participant_minutes: self.participant_minutes,
         }
     }
 }
@@ -95,6 +100,32 @@ pub fn demand(specs: &[MeetingSpec], horizon_s: u64) -> Vec<u32> {
         }
     }
     demand
+}
+
+/// What the fleet's predicted-participants metric read each minute: every meeting's
+/// participants, one created less than Scalelite's join buffer (15 min) ago counted as at least
+/// `young` (the rule's [`bbb_core::scaling::ServerView::predicted_participants`]).
+pub fn predicted_demand(specs: &[MeetingSpec], horizon_s: u64, young: u32) -> Vec<u32> {
+    let minutes = horizon_s.div_ceil(60) as usize;
+    let mut demand = vec![0u32; minutes];
+    for m in specs {
+        let first = m.start_s.div_ceil(60) as usize;
+        let last = (m.expire_s().div_ceil(60) as usize).min(minutes);
+        for (i, d) in demand.iter_mut().enumerate().take(last).skip(first) {
+            *d += predicted_at(m, i as u64 * 60, young);
+        }
+    }
+    demand
+}
+
+/// One meeting's predicted participants at `t` (see [`predicted_demand`]).
+pub fn predicted_at(m: &MeetingSpec, t: u64, young: u32) -> u32 {
+    let p = m.participants_at(t);
+    if t < m.expire_s() && t < m.start_s + crate::scalelite::LOAD_JOIN_BUFFER_TIME_S {
+        p.max(young)
+    } else {
+        p
+    }
 }
 
 /// Per minute, `ceil(concurrent participants / capacity)` of the trace itself.
@@ -157,6 +188,8 @@ pub struct Report {
     pub peak_servers: u32,
     /// The rule's cordon, enable and unprotect decisions ((c) only).
     pub decisions: [u64; 3],
+    pub breakdown: Breakdown,
+    pub participant_minutes: u64,
 }
 
 impl Report {

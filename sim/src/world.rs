@@ -1,6 +1,7 @@
 //! One policy's run over a trace, second by second (periodic work on its own period).
 
 use crate::asg::{Group, GroupEvent, Lifecycle};
+use crate::breakdown::{OverCause, ServerUse};
 use crate::policy::{forecast_servers, Config, CpuAlarms, Kind, TargetTracking};
 use crate::report::{Accounting, Report};
 use crate::scalelite::{PolledMeeting, Refusal, Scalelite, State, LOAD_JOIN_BUFFER_TIME_S};
@@ -39,6 +40,8 @@ pub struct World<'a> {
     tt: TargetTracking,
     /// Fleet participants per minute (what the hook's metric shows), for the forecast.
     history: Vec<u32>,
+    /// Fleet predicted participants per minute (young meetings as the rule counts them).
+    predicted: Vec<u32>,
     acc: Accounting,
     /// (c): the pre-warming floor and the minute it holds until.
     floor: (u32, usize),
@@ -67,6 +70,7 @@ impl<'a> World<'a> {
             cpu: CpuAlarms::default(),
             tt: TargetTracking::default(),
             history: c.prior_demand.clone(),
+            predicted: c.prior_predicted.clone(),
             acc: Accounting::default(),
             floor: (0, 0),
         }
@@ -91,6 +95,11 @@ impl<'a> World<'a> {
             }
             if self.kind.consolidates() && t % self.c.rule_interval_s.max(1) == 0 {
                 self.rule(t);
+            } else if self.kind.consolidates()
+                && self.c.self_steer_interval_s > 0
+                && t % self.c.self_steer_interval_s == 0
+            {
+                self.steer_self(t);
             }
         }
         self.acc.meetings_dropped = self.dropped();
@@ -335,6 +344,24 @@ impl World<'_> {
             per_server.push((participants, meetings));
             fleet.participants += participants;
             let life = self.group.instance(id).map(|i| i.lifecycle);
+            if participants > self.c.capacity && meetings > 1 {
+                let live: Vec<(u64, u32)> = s
+                    .meetings
+                    .iter()
+                    .map(|&m| &self.specs[m])
+                    .filter(|m| m.expire_s() > t)
+                    .map(|m| (m.start_s, m.participants))
+                    .collect();
+                let cause = OverCause::classify(self.c.capacity, &live);
+                self.acc.breakdown.over(cause, participants);
+            }
+            let state = self.pool.server(id).map(|p| p.state);
+            self.acc.breakdown.server_minute(match life {
+                Some(Lifecycle::Terminating { .. }) => ServerUse::Draining,
+                _ if state != Some(State::Enabled) => ServerUse::Cordoned,
+                _ if meetings == 0 => ServerUse::Idle,
+                _ => ServerUse::Serving,
+            });
             if matches!(
                 life,
                 Some(Lifecycle::InService | Lifecycle::Terminating { .. })
@@ -347,12 +374,29 @@ impl World<'_> {
             }
         }
         self.history.push(fleet.participants);
+        let young = self.c.rule.young_meeting_participants;
+        let predicted: u32 = self
+            .servers
+            .values()
+            .flat_map(|s| s.meetings.iter())
+            .map(|&m| crate::report::predicted_at(&self.specs[m], t, young))
+            .sum();
+        self.predicted.push(predicted);
         let in_service = self
             .group
             .instances
             .iter()
             .filter(|i| i.lifecycle == Lifecycle::InService)
             .count() as u32;
+        let launching = self
+            .group
+            .instances
+            .iter()
+            .filter(|i| !self.servers.contains_key(&i.id))
+            .count();
+        for _ in 0..launching {
+            self.acc.breakdown.server_minute(ServerUse::Launching);
+        }
         self.acc.minute(
             self.c,
             self.group.instances.len() as u32,
@@ -381,7 +425,11 @@ impl World<'_> {
             Kind::Consolidating => {
                 // A pre-warming floor holds for the lookahead it was computed for.
                 let minute = self.history.len() - 1;
-                let now = forecast_servers(self.c, &self.history, minute);
+                let now = if self.c.forecast_predicted {
+                    forecast_servers(self.c, &self.predicted, self.predicted.len() - 1)
+                } else {
+                    forecast_servers(self.c, &self.history, minute)
+                };
                 if now > 0 && (now >= self.floor.0 || minute >= self.floor.1) {
                     self.floor = (now, minute + (self.c.forecast_lookahead_s / 60) as usize);
                 } else if minute >= self.floor.1 {
@@ -397,9 +445,19 @@ impl World<'_> {
         }
     }
 
-    fn rule(&mut self, t: u64) {
-        let servers: Vec<ServerView> = self
-            .group
+    /// Every server cordons itself once its own meetings predict it near capacity.
+    fn steer_self(&mut self, t: u64) {
+        for v in self.views(t) {
+            if let Some(d) = scaling::steer_self(&v, &self.c.rule) {
+                self.pool.set_state(&d.instance_id, State::Cordoned);
+                self.acc.count_decision(d.action);
+            }
+        }
+    }
+
+    /// What the rule reads: the group's instances joined with Scalelite and BBB.
+    fn views(&self, t: u64) -> Vec<ServerView> {
+        self.group
             .instances
             .iter()
             .map(|i| {
@@ -416,6 +474,7 @@ impl World<'_> {
                 };
                 let mut v = ServerView::new(i.id.clone(), phase, pool, i.launched_s);
                 v.protected = i.protected;
+                v.awaiting_poll = self.pool.server(&i.id).is_some_and(|s| s.load.is_none());
                 if let Some(s) = self.servers.get(&i.id) {
                     let (meetings, participants, recordings) = self.activity(s, t);
                     v.meetings = meetings;
@@ -431,7 +490,11 @@ impl World<'_> {
                 }
                 v
             })
-            .collect();
+            .collect()
+    }
+
+    fn rule(&mut self, t: u64) {
+        let servers = self.views(t);
         let view = FleetView {
             desired_capacity: self.group.desired(),
             servers,

@@ -86,6 +86,11 @@ pub struct ServerView {
     /// Participants already in those young meetings (part of `participants`).
     #[serde(default)]
     pub young_participants: u32,
+    /// Scalelite lists no load for it (added, or enabled from disabled, since its poller last
+    /// read it): enabled or not, it takes no `create` until the next poll, so the rule's floor
+    /// does not count it as routable.
+    #[serde(default)]
+    pub awaiting_poll: bool,
 }
 
 impl ServerView {
@@ -107,6 +112,7 @@ impl ServerView {
             launched_at_s,
             young_meetings: 0,
             young_participants: 0,
+            awaiting_poll: false,
         }
     }
 
@@ -166,6 +172,16 @@ pub struct Policy {
     /// emptier servers drain. `None`: every server with room stays enabled.
     #[serde(default)]
     pub pack_enabled: Option<u32>,
+    /// Surplus against the predicted need: the rule never counts as surplus the servers the
+    /// fleet's predicted participants need at this many per server (`ceil(sum of
+    /// predicted_participants / n)`), whatever the group's desired capacity. A burst of `create`s
+    /// lifts the predicted participants (each young meeting counted as
+    /// `young_meeting_participants`) long before the participants arrive and the group's
+    /// metric follows, so cordoned surplus servers are enabled again at the rule's next pass
+    /// instead of leaving the burst to the few servers still enabled. `None`: the desired
+    /// capacity alone sets the surplus.
+    #[serde(default)]
+    pub surplus_keeps_predicted: Option<u32>,
 }
 
 impl Policy {
@@ -182,6 +198,7 @@ impl Policy {
             min_enabled: 1,
             young_meeting_participants: capacity / 2,
             pack_enabled: None,
+            surplus_keeps_predicted: None,
         }
     }
 }

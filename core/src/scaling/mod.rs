@@ -45,7 +45,11 @@
 //!    only the `k` fullest stay enabled; the others are cordoned as `reserve` and enabled as the
 //!    fuller ones reach the steering threshold. New meetings then fill servers rather than
 //!    spread thinly over all of them, and the reserve empties and becomes the next surplus.
-//! 7. Everything else is kept: launching, leaving or other lifecycle phases (`not_in_service`),
+//! 7. **Predicted need** (optional, `surplus_keeps_predicted = Some(n)`): the surplus is counted
+//!    against `max(desired_capacity, ceil(predicted participants / n))`, so a burst of young
+//!    meetings re-enables cordoned surplus servers at the next pass, before the group's metric
+//!    (actual participants) moves and before Scalelite piles the burst onto the last enabled one.
+//! 8. Everything else is kept: launching, leaving or other lifecycle phases (`not_in_service`),
 //!    servers not registered in Scalelite (`unregistered`), enabled servers with room (`serving`).
 //!
 //! # Bursts (Scalelite issues #538, #706, #1048)
@@ -63,6 +67,8 @@
 
 mod input;
 mod output;
+#[cfg(test)]
+mod predicted_tests;
 mod rule;
 #[cfg(test)]
 mod steering_tests;
@@ -71,4 +77,4 @@ mod tests;
 
 pub use input::{FleetView, Phase, Policy, PoolState, ServerView, DEFAULT_CAPACITY_PARTICIPANTS};
 pub use output::{Action, Decision, DecisionEvent, FleetSummary, Plan, Reason, DECISION_EVENT};
-pub use rule::decide;
+pub use rule::{decide, steer_self};

@@ -13,7 +13,8 @@ pub fn decide(view: &FleetView, policy: &Policy) -> Plan {
         .iter()
         .filter(|s| matches!(s.phase, Phase::Launching | Phase::InService))
         .count() as u32;
-    let surplus = counted.saturating_sub(view.desired_capacity);
+    let wanted = view.desired_capacity.max(predicted_need(view, policy));
+    let surplus = counted.saturating_sub(wanted);
     // The group terminates unprotected launching instances itself; only the rest of the surplus
     // has to be made to leave.
     let launching_unprotected = view
@@ -47,7 +48,7 @@ pub fn decide(view: &FleetView, policy: &Policy) -> Plan {
     });
     // Never cordon the fleet's last `min_enabled` servers for surplus (while the group wants
     // any): Scalelite would refuse every create.
-    let keep = policy.min_enabled.min(view.desired_capacity) as usize;
+    let keep = policy.min_enabled.min(wanted) as usize;
     let slots = (surplus.saturating_sub(launching_unprotected) as usize)
         .min(ranked.len().saturating_sub(keep));
     let rank_of = |id: &str| -> Option<u32> {
@@ -157,6 +158,7 @@ pub fn decide(view: &FleetView, policy: &Policy) -> Plan {
             .iter()
             .filter(|s| s.phase == Phase::InService && s.pool != PoolState::Disabled)
             .filter(|s| s.protected || surplus == 0)
+            .filter(|s| !(s.awaiting_poll && s.pool == PoolState::Enabled))
             .filter(|s| s.pool != PoolState::Unregistered && ends_enabled(s, decisions))
             .count() as u32
     };
@@ -244,4 +246,40 @@ fn ends_enabled(s: &ServerView, decisions: &[Decision]) -> bool {
         }
     }
     enabled
+}
+
+/// The servers the fleet's predicted participants need at `surplus_keeps_predicted` per server
+/// (0 when that is off).
+fn predicted_need(view: &FleetView, policy: &Policy) -> u32 {
+    let Some(per) = policy.surplus_keeps_predicted.filter(|&n| n > 0) else {
+        return 0;
+    };
+    let predicted: u32 = view
+        .servers
+        .iter()
+        .filter(|s| s.phase == Phase::InService && s.pool != PoolState::Unregistered)
+        .map(|s| s.predicted_participants(policy))
+        .fold(0u32, u32::saturating_add);
+    predicted.div_ceil(per)
+}
+
+/// Steering from one server's own `getMeetings`, between the fleet-wide passes of [`decide`]:
+/// an enabled, in-service server whose predicted participants reach `steer_cordon_at` is
+/// cordoned (`near_capacity`) at once. It needs no fleet read, so a hook can run it every few
+/// seconds against its own BBB and bound the pile-up of a burst on a server Scalelite reads as
+/// empty; it never enables (that, and the `min_enabled` floor, stay [`decide`]'s, at its next
+/// pass). `None`: nothing to do.
+pub fn steer_self(server: &ServerView, policy: &Policy) -> Option<Decision> {
+    let at = policy.steer_cordon_at?;
+    (server.phase == Phase::InService
+        && server.pool == PoolState::Enabled
+        && server.predicted_participants(policy) >= at)
+        .then(|| {
+            decision(
+                &server.instance_id,
+                Action::Cordon,
+                Reason::NearCapacity,
+                None,
+            )
+        })
 }
