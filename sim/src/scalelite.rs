@@ -1,0 +1,230 @@
+//! Scalelite's routing and load rules, as its source has them (v1.8: `app/models/server.rb`,
+//! `lib/tasks/poll.rake`, `BigBlueButtonApiController#create` and `#join`).
+//!
+//! - Enabled servers with a load sit in the sorted set `server_load`, cordoned ones in
+//!   `cordoned_server_load`, disabled ones in neither. `create` takes the lowest score of
+//!   `server_load` (Redis orders equal scores by member, so ties go to the smaller id); a meeting
+//!   id already known stays on its server. There is no notion of a full server.
+//! - `create` adds `1 x load_multiplier` to the chosen server's score (`ZADD XX INCR`: nothing if
+//!   the server is not in `server_load`). `join` adds nothing; it is refused when the meeting's
+//!   server is offline or disabled (cordoned servers still take joins).
+//! - The poller (every `POLL_INTERVAL`, 60 s) sets each online server's load to the sum over its
+//!   non-breakout meetings of `participantCount + moderatorCount`, at least
+//!   `LOAD_MIN_USER_COUNT` (15) for a meeting created less than `LOAD_JOIN_BUFFER_TIME` (15 min)
+//!   ago, times the multiplier. An offline server comes online after `SERVER_HEALTHY_THRESHOLD`
+//!   (1) good polls. A cordoned server whose load reads zero becomes disabled.
+//! - State changes (`Server#save!`): to cordoned, the load moves from `server_load` to
+//!   `cordoned_server_load`; to enabled, back again; a disabled server has no load, so one
+//!   enabled from disabled (or freshly added) is not routable until the next poll gives it one.
+
+use std::collections::BTreeMap;
+
+/// `LOAD_MIN_USER_COUNT` default.
+pub const LOAD_MIN_USER_COUNT: u32 = 15;
+/// `LOAD_JOIN_BUFFER_TIME` default (15 minutes).
+pub const LOAD_JOIN_BUFFER_TIME_S: u64 = 15 * 60;
+/// The poller's default interval (`POLL_INTERVAL`, rake task default 60 s).
+pub const POLL_INTERVAL_S: u64 = 60;
+/// `SERVER_HEALTHY_THRESHOLD` default.
+pub const SERVER_HEALTHY_THRESHOLD: u32 = 1;
+
+/// A server's administrative state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    Enabled,
+    Cordoned,
+    Disabled,
+}
+
+/// One registered server.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Server {
+    pub state: State,
+    /// The score in `server_load` (enabled) or `cordoned_server_load` (cordoned); `None` when in
+    /// neither.
+    pub load: Option<f64>,
+    pub online: bool,
+    pub load_multiplier: f64,
+    healthy_counter: u32,
+}
+
+/// A meeting as the poller reads it from `getMeetings`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PolledMeeting {
+    pub created_s: u64,
+    /// `participantCount` (moderators included, as BBB counts them).
+    pub participants: u32,
+    /// `moderatorCount`.
+    pub moderators: u32,
+    pub breakout: bool,
+}
+
+/// Why a `create` or `join` was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// `create`: "Could not find any available servers."
+    NoAvailableServer,
+    /// `join`: the meeting's server is offline or disabled (`ServerDisabledError`).
+    ServerUnavailable,
+    /// `join`: Scalelite does not know the meeting.
+    MeetingNotFound,
+}
+
+/// Scalelite's pool and meeting table.
+#[derive(Clone, Debug, Default)]
+pub struct Scalelite {
+    servers: BTreeMap<String, Server>,
+    meetings: BTreeMap<String, String>,
+}
+
+impl Scalelite {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// `addServer`: disabled, offline, no load.
+    pub fn add_server(&mut self, id: &str, load_multiplier: f64) {
+        self.servers.insert(
+            id.to_owned(),
+            Server {
+                state: State::Disabled,
+                load: None,
+                online: false,
+                load_multiplier,
+                healthy_counter: 0,
+            },
+        );
+    }
+
+    /// `deleteServer` (meetings placed there are not forgotten, as in Scalelite).
+    pub fn delete_server(&mut self, id: &str) {
+        self.servers.remove(id);
+    }
+
+    pub fn server(&self, id: &str) -> Option<&Server> {
+        self.servers.get(id)
+    }
+
+    /// `updateServer` with `state`.
+    pub fn set_state(&mut self, id: &str, state: State) {
+        let Some(s) = self.servers.get_mut(id) else {
+            return;
+        };
+        if s.state == state {
+            return;
+        }
+        s.state = state;
+        if state == State::Disabled {
+            // save!: a disabled server's load is cleared, it leaves both sets.
+            s.load = None;
+        }
+        // Otherwise the load moves between the two sets unchanged; a server coming from
+        // disabled has none.
+    }
+
+    /// Whether the server is in `server_load` (what `create` chooses from).
+    fn routable(s: &Server) -> bool {
+        s.state == State::Enabled && s.load.is_some()
+    }
+
+    /// `Server.find_available` without tags: the lowest score, ties to the smaller id.
+    pub fn find_available(&self) -> Option<&str> {
+        let mut best: Option<(&str, f64)> = None;
+        for (id, s) in &self.servers {
+            if let (true, Some(load)) = (Self::routable(s), s.load) {
+                // BTreeMap iterates ids in order, so a strict `<` keeps the smaller id on ties.
+                if best.is_none_or(|(_, b)| load < b) {
+                    best = Some((id, load));
+                }
+            }
+        }
+        best.map(|(id, _)| id)
+    }
+
+    /// `create`: places the meeting (or finds where it already is) and adds `1 x multiplier`.
+    pub fn create(&mut self, meeting_id: &str) -> Result<String, Refusal> {
+        let server_id = match self.meetings.get(meeting_id) {
+            Some(id) => id.clone(),
+            None => {
+                let id = self
+                    .find_available()
+                    .ok_or(Refusal::NoAvailableServer)?
+                    .to_owned();
+                self.meetings.insert(meeting_id.to_owned(), id.clone());
+                id
+            }
+        };
+        if let Some(s) = self.servers.get_mut(&server_id) {
+            if Self::routable(s) {
+                if let Some(load) = s.load.as_mut() {
+                    *load += s.load_multiplier;
+                }
+            }
+        }
+        Ok(server_id)
+    }
+
+    /// `join`: the meeting's server, unless it is offline or disabled.
+    pub fn join(&self, meeting_id: &str) -> Result<&str, Refusal> {
+        let server_id = self
+            .meetings
+            .get(meeting_id)
+            .ok_or(Refusal::MeetingNotFound)?;
+        match self.servers.get(server_id) {
+            Some(s) if s.online && s.state != State::Disabled => Ok(server_id),
+            _ => Err(Refusal::ServerUnavailable),
+        }
+    }
+
+    /// Scalelite forgets a meeting (its meeting poller finds it ended).
+    pub fn forget_meeting(&mut self, meeting_id: &str) {
+        self.meetings.remove(meeting_id);
+    }
+
+    /// The load the poller computes from a `getMeetings` answer at `now_s` (before the
+    /// multiplier).
+    pub fn attendees_load(now_s: u64, meetings: &[PolledMeeting]) -> u32 {
+        meetings
+            .iter()
+            .filter(|m| !m.breakout)
+            .map(|m| {
+                let actual = m.participants + m.moderators;
+                // created_time > LOAD_JOIN_BUFFER_TIME.ago
+                if m.created_s + LOAD_JOIN_BUFFER_TIME_S > now_s {
+                    actual.max(LOAD_MIN_USER_COUNT)
+                } else {
+                    actual
+                }
+            })
+            .sum()
+    }
+
+    /// One poll of one server that answered `getMeetings` with `meetings`.
+    pub fn poll_server(&mut self, id: &str, now_s: u64, meetings: &[PolledMeeting]) {
+        let Some(s) = self.servers.get_mut(id) else {
+            return;
+        };
+        let total = f64::from(Self::attendees_load(now_s, meetings)) * s.load_multiplier;
+        if s.online {
+            s.load = Some(total);
+        } else {
+            s.healthy_counter += 1;
+            if s.healthy_counter < SERVER_HEALTHY_THRESHOLD {
+                return;
+            }
+            s.healthy_counter = 0;
+            s.load = Some(total);
+            s.online = true;
+        }
+        if s.state == State::Cordoned && s.load.unwrap_or(0.0) == 0.0 {
+            s.state = State::Disabled;
+        }
+        if s.state == State::Disabled {
+            s.load = None;
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "scalelite_tests.rs"]
+mod tests;

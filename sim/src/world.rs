@@ -1,0 +1,521 @@
+//! One policy's run over a trace, second by second (periodic work on its own period).
+
+use crate::asg::{Group, GroupEvent, Lifecycle};
+use crate::breakdown::{OverCause, ServerUse};
+use crate::policy::{forecast_servers, Config, CpuAlarms, Kind, TargetTracking};
+use crate::report::{Accounting, Report};
+use crate::scalelite::{PolledMeeting, Refusal, Scalelite, State, LOAD_JOIN_BUFFER_TIME_S};
+use crate::trace::MeetingSpec;
+use bbb_core::scaling::{self, Action, FleetView, Phase, PoolState, ServerView};
+use std::collections::BTreeMap;
+
+/// The group's own loop and the protect timer run this often (seconds).
+const GROUP_STEP_S: u64 = 10;
+
+#[derive(Clone, Debug, Default)]
+struct Srv {
+    /// Meetings placed here and not yet ended by BBB.
+    meetings: Vec<usize>,
+    /// Recordings in processing: (done at, meeting).
+    recordings: Vec<(u64, usize)>,
+    /// Draining (terminating lifecycle hook): consecutive idle reads.
+    draining: Option<u32>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct MeetingRt {
+    placed: bool,
+    dropped: bool,
+}
+
+pub struct World<'a> {
+    kind: Kind,
+    c: &'a Config,
+    specs: &'a [MeetingSpec],
+    group: Group,
+    pool: Scalelite,
+    servers: BTreeMap<String, Srv>,
+    meetings: Vec<MeetingRt>,
+    cpu: CpuAlarms,
+    tt: TargetTracking,
+    /// Fleet participants per minute (what the hook's metric shows), for the forecast.
+    history: Vec<u32>,
+    /// Fleet predicted participants per minute (young meetings as the rule counts them).
+    predicted: Vec<u32>,
+    acc: Accounting,
+    /// (c): the pre-warming floor and the minute it holds until.
+    floor: (u32, usize),
+}
+
+impl<'a> World<'a> {
+    pub fn new(kind: Kind, c: &'a Config, specs: &'a [MeetingSpec]) -> Self {
+        let mut group = Group::new(c.min_size, c.max_size, c.initial, c.launch_s, c.seed);
+        let mut pool = Scalelite::new();
+        let mut servers = BTreeMap::new();
+        for _ in 0..c.initial.clamp(c.min_size, c.max_size) {
+            let id = group.seed_in_service(0);
+            pool.add_server(&id, 1.0);
+            pool.set_state(&id, State::Enabled);
+            pool.poll_server(&id, 0, &[]);
+            servers.insert(id, Srv::default());
+        }
+        Self {
+            kind,
+            c,
+            specs,
+            group,
+            pool,
+            servers,
+            meetings: vec![MeetingRt::default(); specs.len()],
+            cpu: CpuAlarms::default(),
+            tt: TargetTracking::default(),
+            history: c.prior_demand.clone(),
+            predicted: c.prior_predicted.clone(),
+            acc: Accounting::default(),
+            floor: (0, 0),
+        }
+    }
+
+    /// Plays the trace until `horizon_s` and reports.
+    pub fn run(mut self, horizon_s: u64) -> Report {
+        let mut next = 0usize;
+        for t in 0..horizon_s {
+            if t % GROUP_STEP_S == 0 {
+                self.group_step(t);
+            }
+            while next < self.specs.len() && self.specs[next].start_s <= t {
+                self.create(next);
+                next += 1;
+            }
+            if t % self.c.protect_interval_s.max(1) == 0 {
+                self.protect(t);
+            }
+            if t % 60 == 0 {
+                self.minute(t);
+            }
+            if self.kind.consolidates() && t % self.c.rule_interval_s.max(1) == 0 {
+                self.rule(t);
+            } else if self.kind.consolidates()
+                && self.c.self_steer_interval_s > 0
+                && t % self.c.self_steer_interval_s == 0
+            {
+                self.steer_self(t);
+            }
+        }
+        self.acc.meetings_dropped = self.dropped();
+        self.acc.finish(self.kind, self.c, self.specs, horizon_s)
+    }
+
+    fn group_step(&mut self, t: u64) {
+        for sch in &self.c.schedules {
+            if t == sch.up_s {
+                self.group.min = sch.capacity.min(self.group.max);
+                self.group.set_desired(sch.capacity);
+            } else if t == sch.down_s {
+                self.group.min = self.c.min_size;
+                self.group.set_desired(self.c.min_size);
+            }
+        }
+        for ev in self.group.step(t) {
+            match ev {
+                GroupEvent::Launched(_) => {}
+                GroupEvent::InService(id) => {
+                    // The launching hook registered and enabled it before completing.
+                    self.pool.add_server(&id, 1.0);
+                    self.pool.set_state(&id, State::Enabled);
+                    self.servers.insert(id, Srv::default());
+                }
+                // Terminated while launching: nothing was registered or placed there yet.
+                GroupEvent::Terminating(id) if !self.servers.contains_key(&id) => {
+                    self.terminate(&id, t)
+                }
+                GroupEvent::Terminating(id) => match self.kind {
+                    Kind::Cpu => self.terminate(&id, t),
+                    Kind::Target | Kind::Consolidating | Kind::ConsolidatingOnly => {
+                        self.pool.set_state(&id, State::Cordoned);
+                        if let Some(s) = self.servers.get_mut(&id) {
+                            s.draining = Some(0);
+                        }
+                    }
+                },
+            }
+        }
+    }
+
+    fn create(&mut self, m: usize) {
+        match self.pool.create(&format!("m{m}")) {
+            Ok(server) => {
+                self.meetings[m].placed = true;
+                match self.servers.get_mut(&server) {
+                    Some(s) => s.meetings.push(m),
+                    None => self.meetings[m].dropped = true,
+                }
+            }
+            Err(Refusal::NoAvailableServer) => self.acc.creates_refused += 1,
+            Err(_) => {}
+        }
+    }
+
+    /// Listed meetings and pending recordings of a server at `t`.
+    fn activity(&self, s: &Srv, t: u64) -> (u32, u32, u32) {
+        let mut meetings = 0;
+        let mut participants = 0;
+        for &m in &s.meetings {
+            if self.specs[m].expire_s() > t {
+                meetings += 1;
+                participants += self.specs[m].participants_at(t);
+            }
+        }
+        let recordings = s.recordings.iter().filter(|(done, _)| *done > t).count() as u32;
+        (meetings, participants, recordings)
+    }
+
+    fn protect(&mut self, t: u64) {
+        let mut changes = Vec::new();
+        for (id, s) in &self.servers {
+            let Some(inst) = self.group.instance(id) else {
+                continue;
+            };
+            if inst.lifecycle != Lifecycle::InService {
+                continue;
+            }
+            let (meetings, _, recordings) = self.activity(s, t);
+            let want = match self.kind {
+                Kind::Cpu => meetings > 0,
+                Kind::Target | Kind::Consolidating | Kind::ConsolidatingOnly => {
+                    meetings > 0 || recordings > 0
+                }
+            };
+            if inst.protected != want {
+                changes.push((id.clone(), want));
+            }
+        }
+        for (id, want) in changes {
+            self.group.set_protected(&id, want);
+        }
+    }
+
+    /// Everything that runs once a minute: BBB's expiry and recordings, the drain, Scalelite's
+    /// poller, joins, the scaling policy, the rule, accounting.
+    fn minute(&mut self, t: u64) {
+        self.expire(t);
+        self.drain(t);
+        self.poll(t);
+        self.joins(t);
+        let fleet = self.observe(t);
+        self.scale(t, &fleet);
+    }
+
+    fn expire(&mut self, t: u64) {
+        let specs = self.specs;
+        let c = self.c;
+        let mut forget = Vec::new();
+        for s in self.servers.values_mut() {
+            s.meetings.retain(|&m| {
+                let spec = &specs[m];
+                if spec.expire_s() > t {
+                    return true;
+                }
+                if spec.recorded() && spec.participants > 0 {
+                    s.recordings.push((
+                        spec.expire_s() + c.recording_processing_s(spec.duration_s),
+                        m,
+                    ));
+                }
+                forget.push(m);
+                false
+            });
+            s.recordings.retain(|(done, _)| *done > t);
+        }
+        for m in forget {
+            self.pool.forget_meeting(&format!("m{m}"));
+        }
+    }
+
+    fn drain(&mut self, t: u64) {
+        // (id, Some(idle reads so far)) to keep waiting, (id, None) to finish.
+        let mut updates: Vec<(String, Option<u32>)> = Vec::new();
+        for (id, s) in &self.servers {
+            let Some(reads) = s.draining else {
+                continue;
+            };
+            let (meetings, _, recordings) = self.activity(s, t);
+            let reads = if meetings == 0 && recordings == 0 {
+                reads + 1
+            } else {
+                0
+            };
+            let since = match self.group.instance(id).map(|i| i.lifecycle) {
+                Some(Lifecycle::Terminating { since_s }) => since_s,
+                _ => t,
+            };
+            let finished = reads >= 2 || t >= since + self.c.drain_max_wait_s;
+            updates.push((id.clone(), (!finished).then_some(reads)));
+        }
+        for (id, reads) in updates {
+            match reads {
+                Some(r) => {
+                    if let Some(s) = self.servers.get_mut(&id) {
+                        s.draining = Some(r);
+                    }
+                }
+                None => self.terminate(&id, t),
+            }
+        }
+    }
+
+    /// The instance is gone: what still ran there is dropped, unfinished recordings are lost.
+    fn terminate(&mut self, id: &str, t: u64) {
+        if let Some(s) = self.servers.remove(id) {
+            for &m in &s.meetings {
+                let spec = &self.specs[m];
+                if spec.expire_s() > t {
+                    if spec.leave_s() > t && spec.participants > 0 {
+                        self.meetings[m].dropped = true;
+                    }
+                    if spec.recorded() && spec.participants > 0 {
+                        self.acc.recordings_lost += 1;
+                    }
+                }
+                self.pool.forget_meeting(&format!("m{m}"));
+            }
+            self.acc.recordings_lost += s.recordings.iter().filter(|(d, _)| *d > t).count() as u64;
+        }
+        self.pool.delete_server(id);
+        self.group.remove(id);
+    }
+
+    fn poll(&mut self, t: u64) {
+        let mut polled = Vec::with_capacity(self.servers.len());
+        for (id, s) in &self.servers {
+            let ms: Vec<PolledMeeting> = s
+                .meetings
+                .iter()
+                .filter(|&&m| self.specs[m].expire_s() > t)
+                .map(|&m| {
+                    let p = self.specs[m].participants_at(t);
+                    PolledMeeting {
+                        created_s: self.specs[m].start_s,
+                        participants: p,
+                        moderators: u32::from(p > 0),
+                        breakout: false,
+                    }
+                })
+                .collect();
+            polled.push((id.clone(), ms));
+        }
+        for (id, ms) in polled {
+            self.pool.poll_server(&id, t, &ms);
+        }
+    }
+
+    /// Participants who joined during the last minute were refused if the meeting's server is
+    /// disabled (Scalelite's join): the meeting is dropped for them.
+    fn joins(&mut self, t: u64) {
+        for s in self.servers.values() {
+            for &m in &s.meetings {
+                let spec = &self.specs[m];
+                let joined = spec.participants_at(t) > spec.participants_at(t.saturating_sub(60));
+                if joined && self.pool.join(&format!("m{m}")).is_err() {
+                    self.meetings[m].dropped = true;
+                }
+            }
+        }
+    }
+}
+
+/// What the minute's observation gives the policies.
+pub(crate) struct Fleet {
+    participants: u32,
+    reporting: u32,
+    min_cpu: Option<f64>,
+}
+
+impl World<'_> {
+    fn observe(&mut self, t: u64) -> Fleet {
+        let mut fleet = Fleet {
+            participants: 0,
+            reporting: 0,
+            min_cpu: None,
+        };
+        let mut per_server = Vec::with_capacity(self.servers.len());
+        for (id, s) in &self.servers {
+            let (meetings, participants, _) = self.activity(s, t);
+            per_server.push((participants, meetings));
+            fleet.participants += participants;
+            let life = self.group.instance(id).map(|i| i.lifecycle);
+            if participants > self.c.capacity && meetings > 1 {
+                let live: Vec<(u64, u32)> = s
+                    .meetings
+                    .iter()
+                    .map(|&m| &self.specs[m])
+                    .filter(|m| m.expire_s() > t)
+                    .map(|m| (m.start_s, m.participants))
+                    .collect();
+                let cause = OverCause::classify(self.c.capacity, &live);
+                self.acc.breakdown.over(cause, participants);
+            }
+            let state = self.pool.server(id).map(|p| p.state);
+            self.acc.breakdown.server_minute(match life {
+                Some(Lifecycle::Terminating { .. }) => ServerUse::Draining,
+                _ if state != Some(State::Enabled) => ServerUse::Cordoned,
+                _ if meetings == 0 => ServerUse::Idle,
+                _ => ServerUse::Serving,
+            });
+            if matches!(
+                life,
+                Some(Lifecycle::InService | Lifecycle::Terminating { .. })
+            ) {
+                fleet.reporting += 1;
+            }
+            if life == Some(Lifecycle::InService) {
+                let cpu = (100.0 * f64::from(participants) / f64::from(self.c.capacity)).min(100.0);
+                fleet.min_cpu = Some(fleet.min_cpu.map_or(cpu, |m: f64| m.min(cpu)));
+            }
+        }
+        self.history.push(fleet.participants);
+        let young = self.c.rule.young_meeting_participants;
+        let predicted: u32 = self
+            .servers
+            .values()
+            .flat_map(|s| s.meetings.iter())
+            .map(|&m| crate::report::predicted_at(&self.specs[m], t, young))
+            .sum();
+        self.predicted.push(predicted);
+        let in_service = self
+            .group
+            .instances
+            .iter()
+            .filter(|i| i.lifecycle == Lifecycle::InService)
+            .count() as u32;
+        let launching = self
+            .group
+            .instances
+            .iter()
+            .filter(|i| !self.servers.contains_key(&i.id))
+            .count();
+        for _ in 0..launching {
+            self.acc.breakdown.server_minute(ServerUse::Launching);
+        }
+        self.acc.minute(
+            self.c,
+            self.group.instances.len() as u32,
+            in_service,
+            &per_server,
+        );
+        fleet
+    }
+
+    fn scale(&mut self, t: u64, fleet: &Fleet) {
+        let desired = self.group.desired();
+        match self.kind {
+            Kind::Cpu => {
+                if let Some(d) = self.cpu.observe(self.c, t, fleet.min_cpu, desired) {
+                    self.group.set_desired(d);
+                }
+            }
+            Kind::Target | Kind::ConsolidatingOnly => {
+                if let Some(d) =
+                    self.tt
+                        .observe(self.c, fleet.participants, fleet.reporting, desired, 0)
+                {
+                    self.group.set_desired(d);
+                }
+            }
+            Kind::Consolidating => {
+                // A pre-warming floor holds for the lookahead it was computed for.
+                let minute = self.history.len() - 1;
+                let now = if self.c.forecast_predicted {
+                    forecast_servers(self.c, &self.predicted, self.predicted.len() - 1)
+                } else {
+                    forecast_servers(self.c, &self.history, minute)
+                };
+                if now > 0 && (now >= self.floor.0 || minute >= self.floor.1) {
+                    self.floor = (now, minute + (self.c.forecast_lookahead_s / 60) as usize);
+                } else if minute >= self.floor.1 {
+                    self.floor = (0, minute);
+                }
+                let floor = self.floor.0;
+                let d = self
+                    .tt
+                    .observe(self.c, fleet.participants, fleet.reporting, desired, floor)
+                    .unwrap_or(desired);
+                self.group.set_desired(d.max(floor));
+            }
+        }
+    }
+
+    /// Every server cordons itself once its own meetings predict it near capacity.
+    fn steer_self(&mut self, t: u64) {
+        for v in self.views(t) {
+            if let Some(d) = scaling::steer_self(&v, &self.c.rule) {
+                self.pool.set_state(&d.instance_id, State::Cordoned);
+                self.acc.count_decision(d.action);
+            }
+        }
+    }
+
+    /// What the rule reads: the group's instances joined with Scalelite and BBB.
+    fn views(&self, t: u64) -> Vec<ServerView> {
+        self.group
+            .instances
+            .iter()
+            .map(|i| {
+                let phase = match i.lifecycle {
+                    Lifecycle::Pending { .. } => Phase::Launching,
+                    Lifecycle::InService => Phase::InService,
+                    Lifecycle::Terminating { .. } => Phase::Leaving,
+                };
+                let pool = match self.pool.server(&i.id).map(|s| s.state) {
+                    Some(State::Enabled) => PoolState::Enabled,
+                    Some(State::Cordoned) => PoolState::Cordoned,
+                    Some(State::Disabled) => PoolState::Disabled,
+                    None => PoolState::Unregistered,
+                };
+                let mut v = ServerView::new(i.id.clone(), phase, pool, i.launched_s);
+                v.protected = i.protected;
+                v.awaiting_poll = self.pool.server(&i.id).is_some_and(|s| s.load.is_none());
+                if let Some(s) = self.servers.get(&i.id) {
+                    let (meetings, participants, recordings) = self.activity(s, t);
+                    v.meetings = meetings;
+                    v.participants = participants;
+                    v.recordings_pending = recordings;
+                    for &m in &s.meetings {
+                        let spec = &self.specs[m];
+                        if spec.expire_s() > t && spec.start_s + LOAD_JOIN_BUFFER_TIME_S > t {
+                            v.young_meetings += 1;
+                            v.young_participants += spec.participants_at(t);
+                        }
+                    }
+                }
+                v
+            })
+            .collect()
+    }
+
+    fn rule(&mut self, t: u64) {
+        let servers = self.views(t);
+        let view = FleetView {
+            desired_capacity: self.group.desired(),
+            servers,
+        };
+        let plan = scaling::decide(&view, &self.c.rule);
+        for d in plan.changes() {
+            match d.action {
+                Action::Cordon => self.pool.set_state(&d.instance_id, State::Cordoned),
+                Action::Enable => self.pool.set_state(&d.instance_id, State::Enabled),
+                Action::Unprotect => self.group.set_protected(&d.instance_id, false),
+                _ => {}
+            }
+            self.acc.count_decision(d.action);
+        }
+    }
+
+    /// Meetings dropped so far (placed, then lost mid-flight).
+    pub fn dropped(&self) -> u64 {
+        self.meetings
+            .iter()
+            .filter(|m| m.placed && m.dropped)
+            .count() as u64
+    }
+}
