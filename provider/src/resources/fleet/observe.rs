@@ -321,7 +321,10 @@ fn candidates<'a>(
 }
 
 /// Of `ids` (instances outside the group), those EC2 reports terminated or does not know.
-async fn gone_instances(data: &ProviderData, ids: &[String]) -> Result<HashSet<String>, Diagnostics> {
+async fn gone_instances(
+    data: &ProviderData,
+    ids: &[String],
+) -> Result<HashSet<String>, Diagnostics> {
     if ids.is_empty() {
         return Ok(HashSet::new());
     }
@@ -370,7 +373,11 @@ fn scalelite_unavailable(e: &Diagnostics) -> Diagnostics {
 }
 
 /// Warns about a URL of the fleet's scheme that Scalelite holds more than once.
-fn warn_duplicates(n: &Naming, by_url: &BTreeMap<String, Vec<&Server>>, warnings: &mut Diagnostics) {
+fn warn_duplicates(
+    n: &Naming,
+    by_url: &BTreeMap<String, Vec<&Server>>,
+    warnings: &mut Diagnostics,
+) {
     for (url, list) in by_url.iter().filter(|(_, l)| l.len() > 1) {
         if n.instance_of_url(url).is_none() {
             continue;
