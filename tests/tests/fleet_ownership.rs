@@ -225,9 +225,9 @@ fn a_refused_record_batch_is_listed_again_and_retried() {
 
     env.rt
         .block_on(front.refuse_next_record_change(&env.record_name(gone[0])));
-    let before = env.rt.block_on(front.requests_to("/rrset"));
+    let before = env.rt.block_on(front.posts_to("/rrset"));
     ws.apply();
-    let changes = env.rt.block_on(front.requests_to("/rrset")) - before;
+    let changes = env.rt.block_on(front.posts_to("/rrset")) - before;
     assert_eq!(changes, 2, "one refused change, one retried");
     let records = env.records();
     for id in gone {

@@ -288,13 +288,15 @@ impl LifecycleStub {
             .await;
     }
 
-    /// Requests whose path ends with `suffix` received so far.
-    pub async fn requests_to(&self, suffix: &str) -> usize {
+    /// POST requests whose path ends with `suffix` received so far (Route53's
+    /// ChangeResourceRecordSets: `/rrset`; its listing is a GET of the same path).
+    pub async fn posts_to(&self, suffix: &str) -> usize {
         self.server
             .received_requests()
             .await
             .unwrap_or_default()
             .iter()
+            .filter(|r| r.method.as_str() == "POST")
             .filter(|r| r.url.path().trim_end_matches('/').ends_with(suffix))
             .count()
     }

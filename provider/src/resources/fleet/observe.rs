@@ -329,10 +329,24 @@ async fn gone_instances(
         return Ok(HashSet::new());
     }
     let aws = data.aws().await?;
-    let described = aws
-        .describe_instances(ids)
-        .await
-        .map_err(|e| aws_error("describe the instances of the fleet's leftover names", &e))?;
+    let what = "describe the instances of the fleet's leftover names";
+    let described = match aws.describe_instances(ids).await {
+        Ok(d) => d,
+        // EC2 names the ids it does not know, and the call retries once without them; when
+        // more remain unknown (an emulator names one at a time), each id is asked alone.
+        Err(e) if e.is_not_found() => {
+            let mut found = Vec::new();
+            for id in ids {
+                match aws.describe_instances(std::slice::from_ref(id)).await {
+                    Ok(d) => found.extend(d),
+                    Err(e) if e.is_not_found() => {}
+                    Err(e) => return Err(aws_error(what, &e)),
+                }
+            }
+            found
+        }
+        Err(e) => return Err(aws_error(what, &e)),
+    };
     let running: HashSet<String> = described
         .iter()
         .filter(|i| i.state != "terminated")
