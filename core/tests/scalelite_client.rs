@@ -687,7 +687,10 @@ async fn post_5xx_bodies_are_left_out_of_errors() {
         .unwrap_err();
     for err in [add, update] {
         let text = format!("{err} {err:?}");
-        assert!(matches!(err, ScaleliteError::Server { status: 500, .. }), "{text}");
+        assert!(
+            matches!(err, ScaleliteError::Server { status: 500, .. }),
+            "{text}"
+        );
         assert!(!text.contains(BBB_SECRET), "secret echoed: {text}");
         assert!(!text.contains("ActionController"), "POST body kept: {text}");
     }

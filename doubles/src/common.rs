@@ -94,9 +94,8 @@ impl Instrumentation {
         } else {
             None
         };
-        let status = |code: u16| {
-            StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
-        };
+        let status =
+            |code: u16| StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let fail = if self.fail_next > 0 {
             self.fail_next -= 1;
             Some(status(self.fail_status))

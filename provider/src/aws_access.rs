@@ -75,7 +75,10 @@ mod tests {
         settings.region = Setting::Unknown;
         let err = clients(&settings).await.expect_err("unknown region");
         let d = err.iter().next().expect("diag");
-        assert_eq!(d.path, None, "a provider path would point into the resource");
+        assert_eq!(
+            d.path, None,
+            "a provider path would point into the resource"
+        );
         assert!(d.summary.contains("region"), "{}", d.summary);
     }
 

@@ -298,7 +298,11 @@ mod tests {
         assert!(d.detail.contains("BBB_SCALELITE_SECRET"));
         let s = Settings::from_config(&config(&[("scalelite_url", Value::Unknown)]), |_| None)
             .expect("settings");
-        assert!(s.scalelite().expect_err("unknown").iter().all(|d| d.path.is_none()));
+        assert!(s
+            .scalelite()
+            .expect_err("unknown")
+            .iter()
+            .all(|d| d.path.is_none()));
     }
 
     #[test]

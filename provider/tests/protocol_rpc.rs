@@ -152,5 +152,9 @@ async fn provider_settings_are_pointed_at_only_in_the_provider_configuration() {
         assert!(d.summary.contains("scalelite_url"), "{}", d.summary);
         assert_eq!(d.attribute, None, "{d:?}");
     }
-    assert_eq!(read.new_state, dynamic(&state, &ty), "a failed refresh keeps the state");
+    assert_eq!(
+        read.new_state,
+        dynamic(&state, &ty),
+        "a failed refresh keeps the state"
+    );
 }

@@ -189,7 +189,7 @@ resource "bbb_fleet" "f" {{
             .expect("records");
         let mut names: Vec<String> = records
             .iter()
-            .filter(|r| ownership::mark_of(&records, &r.name).is_some_and(|m| m == r))
+            .filter(|r| ownership::mark_of(&records, &r.name).is_some_and(|m| m == *r))
             .map(|r| r.name.clone())
             .collect();
         names.sort();

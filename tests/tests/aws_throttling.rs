@@ -77,9 +77,7 @@ resource "bbb_schedule" "s" {{
     // Retries exhausted: the error names the throttling and the setting to raise.
     ws.set_env("BBB_MAX_RETRIES", "1");
     rt.block_on(front.throttle_next("DescribeScheduledActions", 2));
-    let text = ws
-        .fails(&["plan", "-refresh-only", "-no-color"])
-        .flat();
+    let text = ws.fails(&["plan", "-refresh-only", "-no-color"]).flat();
     assert!(text.contains("Throttling"), "{text}");
     assert!(text.contains("Rate exceeded"), "{text}");
     assert!(text.contains("Raise max_retries"), "{text}");

@@ -87,14 +87,21 @@ fn two_fleets_on_one_domain_heal_only_their_own_gone_instances() {
     ws_main.apply();
     let values = ws_main.resource_values("bbb_fleet.f");
     assert_eq!(orphan_names(&values), vec![env.record_name(gone_main)]);
-    assert_eq!(orphan_server_ids(&values), vec![servers["gone_main"].clone()]);
+    assert_eq!(
+        orphan_server_ids(&values),
+        vec![servers["gone_main"].clone()]
+    );
     let ids: Vec<&str> = values["instances"]
         .as_array()
         .expect("instances")
         .iter()
         .filter_map(|i| i["instance_id"].as_str())
         .collect();
-    assert_eq!(ids, vec![live.as_str()], "the detached instance left the group");
+    assert_eq!(
+        ids,
+        vec![live.as_str()],
+        "the detached instance left the group"
+    );
 
     // The unmarked leftovers are reported, not planned away.
     let plan = ws_main.ok(&["plan", "-no-color"]).flat();
@@ -106,9 +113,18 @@ fn two_fleets_on_one_domain_heal_only_their_own_gone_instances() {
     ws_main.apply();
 
     let records = env.records();
-    assert!(!records.contains(&env.record_name(gone_main)), "{records:?}");
+    assert!(
+        !records.contains(&env.record_name(gone_main)),
+        "{records:?}"
+    );
     assert!(!env.marks().contains(&env.record_name(gone_main)));
-    for kept in [&live, &detached, &exams_ids[0], &gone_exams.to_string(), &gone_unmarked.to_string()] {
+    for kept in [
+        &live,
+        &detached,
+        &exams_ids[0],
+        &gone_exams.to_string(),
+        &gone_unmarked.to_string(),
+    ] {
         assert!(
             records.contains(&env.record_name(kept)),
             "{kept}'s record was removed: {records:?}"
@@ -130,7 +146,10 @@ fn two_fleets_on_one_domain_heal_only_their_own_gone_instances() {
     assert_eq!(orphan_names(&values), vec![env.record_name(gone_exams)]);
     ws_exams.apply();
     let records = env.records();
-    assert!(!records.contains(&env.record_name(gone_exams)), "{records:?}");
+    assert!(
+        !records.contains(&env.record_name(gone_exams)),
+        "{records:?}"
+    );
     assert!(records.contains(&env.record_name(&detached)), "{records:?}");
     assert!(env.scalelite.server(&servers["gone_exams"]).is_none());
     assert!(env.scalelite.server(&servers["detached"]).is_some());
@@ -175,5 +194,44 @@ fn scalelite_down_makes_the_refresh_a_warning_keeping_the_last_known_registratio
     assert_eq!(instance(&ws)["scalelite_state"], json!("enabled"));
 
     env.scalelite.set_available(true);
+    ws.assert_no_changes();
+}
+
+/// Route53 refuses a whole batch when one DELETE no longer matches (the instance's own drain,
+/// or a retried call, removed that record meanwhile): the heal lists the records again and
+/// sends the change once more without those gone, instead of failing the apply.
+#[test]
+fn a_refused_record_batch_is_listed_again_and_retried() {
+    let env = Env::new(PROVIDER);
+    let group = env.group(1);
+    let gone = ["i-0deadbeef00000d1", "i-0deadbeef00000d2"];
+    for (n, id) in gone.iter().enumerate() {
+        env.upsert_owned(&env.record_name(id), 10 + n as u8, &group.name);
+    }
+    let front = env.rt.block_on(bbb_core::testing::LifecycleStub::start(
+        &url::Url::parse(&env.moto_url).expect("moto url"),
+    ));
+    let config = env.config(&unique("f"), &group.name, 600).replacen(
+        &format!("route53     = \"{}\"", env.moto_url),
+        &format!("route53     = \"{}\"", front.url()),
+        1,
+    );
+    assert!(config.contains(&front.url()), "{config}");
+    let ws = env.workspace();
+    ws.write_config(&config);
+    ws.apply();
+    let values = ws.resource_values("bbb_fleet.f");
+    assert_eq!(orphan_names(&values).len(), 2, "{values}");
+
+    env.rt
+        .block_on(front.refuse_next_record_change(&env.record_name(gone[0])));
+    let before = env.rt.block_on(front.posts_to("/rrset"));
+    ws.apply();
+    let changes = env.rt.block_on(front.posts_to("/rrset")) - before;
+    assert_eq!(changes, 2, "one refused change, one retried");
+    let records = env.records();
+    for id in gone {
+        assert!(!records.contains(&env.record_name(id)), "{records:?}");
+    }
     ws.assert_no_changes();
 }

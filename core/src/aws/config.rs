@@ -344,7 +344,11 @@ mod tests {
         };
         let retry = retry_config(&cfg);
         assert_eq!(retry.mode(), aws_config::retry::RetryMode::Adaptive);
-        assert_eq!(retry.max_attempts(), 26, "25 retries after the first attempt");
+        assert_eq!(
+            retry.max_attempts(),
+            26,
+            "25 retries after the first attempt"
+        );
         let standard = retry_config(&AwsConfig::default());
         assert_eq!(standard.mode(), aws_config::retry::RetryMode::Standard);
         assert_eq!(standard.max_attempts(), 4);

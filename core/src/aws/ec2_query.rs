@@ -487,7 +487,9 @@ mod tests {
             .mount(&server)
             .await;
         Mock::given(method("POST"))
-            .respond_with(ResponseTemplate::new(200).set_body_string("<DescribeInstancesResponse/>"))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_string("<DescribeInstancesResponse/>"),
+            )
             .mount(&server)
             .await;
         let client = throttling_client(&server, 3);

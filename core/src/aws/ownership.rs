@@ -158,7 +158,11 @@ mod tests {
             "grüne-gruppe",
             &"x".repeat(255),
         ] {
-            assert_eq!(owner_of(&txt_value(owner)).as_deref(), Some(owner), "{owner}");
+            assert_eq!(
+                owner_of(&txt_value(owner)).as_deref(),
+                Some(owner),
+                "{owner}"
+            );
         }
         // A long owner takes two character strings, none longer than 255 bytes.
         let long = txt_value(&"x".repeat(255));
@@ -192,7 +196,10 @@ mod tests {
             txt("c.example.org", "\"v=spf1 -all\""),
         ];
         assert!(owned_by(&records, "a.example.org", "main"));
-        assert!(!owned_by(&records, "b.example.org", "main"), "another fleet's");
+        assert!(
+            !owned_by(&records, "b.example.org", "main"),
+            "another fleet's"
+        );
         assert!(!owned_by(&records, "c.example.org", "main"));
         assert!(!owned_by(&records, "d.example.org", "main"), "no mark");
         let d = delete(mark_of(&records, "a.example.org").expect("mark")).expect("delete");

@@ -69,7 +69,6 @@ impl ARecordChange {
             ttl,
         }
     }
-
 }
 
 /// A change to the TXT record of one name (such as the fleet's ownership mark, see

@@ -220,12 +220,9 @@ impl Policy {
     ) -> bool {
         let allows = |st: &Value| {
             let effect = st.get("Effect").and_then(Value::as_str) == Some("Allow");
-            let acts = strings(st.get("Action")).iter().any(|p| {
-                wildcard(
-                    &p.to_ascii_lowercase(),
-                    "route53:changeresourcerecordsets",
-                )
-            });
+            let acts = strings(st.get("Action"))
+                .iter()
+                .any(|p| wildcard(&p.to_ascii_lowercase(), "route53:changeresourcerecordsets"));
             let on_zone = strings(st.get("Resource"))
                 .iter()
                 .any(|p| wildcard(p, zone_arn));
@@ -507,7 +504,10 @@ mod tests {
         let own = "bbb-i-0123456789abcdef0.example.org";
         for rtype in ["A", "TXT"] {
             for action in ["UPSERT", "DELETE"] {
-                assert!(p.allows_record_change(zone, own, rtype, action), "{rtype} {action}");
+                assert!(
+                    p.allows_record_change(zone, own, rtype, action),
+                    "{rtype} {action}"
+                );
             }
             assert!(!p.allows_record_change(zone, own, rtype, "CREATE"));
             assert!(
@@ -522,7 +522,10 @@ mod tests {
             ));
         }
         for rtype in ["AAAA", "CNAME", "NS", "MX"] {
-            assert!(!p.allows_record_change(zone, own, rtype, "UPSERT"), "{rtype}");
+            assert!(
+                !p.allows_record_change(zone, own, rtype, "UPSERT"),
+                "{rtype}"
+            );
         }
     }
 

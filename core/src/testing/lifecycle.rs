@@ -264,6 +264,43 @@ impl LifecycleStub {
             .await;
     }
 
+    /// The next Route53 `ChangeResourceRecordSets` (this front forwards any request, so it can
+    /// stand for Route53 too) is refused as Route53 refuses a batch holding a DELETE of a record
+    /// that is no longer there: HTTP 400 `InvalidChangeBatch`, "... but it was not found"; the
+    /// calls after it reach moto.
+    pub async fn refuse_next_record_change(&self, name: &str) {
+        let refused = ResponseTemplate::new(400)
+            .insert_header("content-type", "text/xml")
+            .set_body_string(format!(
+                "<?xml version=\"1.0\"?>\n<ErrorResponse xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\">\
+                 <Error><Type>Sender</Type><Code>InvalidChangeBatch</Code><Message>[Tried to delete resource \
+                 record set [name='{name}.', type='A'] but it was not found]</Message></Error>\
+                 <RequestId>stub</RequestId></ErrorResponse>"
+            ));
+        Mock::given(method("POST"))
+            .and(wiremock::matchers::path_regex(
+                r"^/2013-04-01/hostedzone/[^/]+/rrset/?$",
+            ))
+            .respond_with(refused)
+            .up_to_n_times(1)
+            .with_priority(1)
+            .mount(&self.server)
+            .await;
+    }
+
+    /// POST requests whose path ends with `suffix` received so far (Route53's
+    /// ChangeResourceRecordSets: `/rrset`; its listing is a GET of the same path).
+    pub async fn posts_to(&self, suffix: &str) -> usize {
+        self.server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .iter()
+            .filter(|r| r.method.as_str() == "POST")
+            .filter(|r| r.url.path().trim_end_matches('/').ends_with(suffix))
+            .count()
+    }
+
     /// Requests of Auto Scaling action `action` received so far (throttled ones included).
     pub async fn requests(&self, action: &str) -> usize {
         let needle = format!("Action={action}");

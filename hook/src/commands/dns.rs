@@ -10,7 +10,9 @@ use crate::error::HookError;
 
 /// The records of this instance's name: its A record, if any, as (values, ttl), and the TXT
 /// record holding a fleet mark, if any.
-async fn current(ctx: &Context) -> Result<(Option<(Vec<String>, i64)>, Option<DnsRecord>), HookError> {
+async fn current(
+    ctx: &Context,
+) -> Result<(Option<(Vec<String>, i64)>, Option<DnsRecord>), HookError> {
     let name = ctx.record_name();
     let records = ctx
         .aws
@@ -87,12 +89,16 @@ pub async fn remove(ctx: &Context) -> Result<bool, HookError> {
         return Ok(false);
     }
     let ttl = u32::try_from(ttl).unwrap_or(ctx.config.record_ttl);
-    let mut changes = vec![RecordChange::A(ARecordChange::delete(name.clone(), address, ttl))];
+    let mut changes = vec![RecordChange::A(ARecordChange::delete(
+        name.clone(),
+        address,
+        ttl,
+    ))];
     // Only this group's own mark goes with the record.
     if let Some(m) = mark.filter(|m| {
-        m.values
-            .iter()
-            .any(|v| ownership::owner_of(v).as_deref() == Some(ctx.config.autoscaling_group_name.as_str()))
+        m.values.iter().any(|v| {
+            ownership::owner_of(v).as_deref() == Some(ctx.config.autoscaling_group_name.as_str())
+        })
     }) {
         changes.extend(ownership::delete(&m).map(RecordChange::Txt));
     }

@@ -50,7 +50,10 @@ mod tests {
             ["team/asg", "exam"],
             "a group name may hold a slash"
         );
-        assert_eq!(split_id("a/b/c", ["x", "y", "z"]).expect("ok"), ["a", "b", "c"]);
+        assert_eq!(
+            split_id("a/b/c", ["x", "y", "z"]).expect("ok"),
+            ["a", "b", "c"]
+        );
     }
 
     #[test]

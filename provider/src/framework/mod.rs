@@ -25,9 +25,7 @@ pub mod value;
 pub use diagnostics::{Diagnostic, Diagnostics, Severity};
 pub use path::AttrPath;
 pub use private::Private;
-pub use resource::{
-    Applied, ApplyRequest, CreateFailure, DataSource, Plan, Provider, Resource,
-};
+pub use resource::{Applied, ApplyRequest, CreateFailure, DataSource, Plan, Provider, Resource};
 pub use schema::{Attribute, Block, NestedBlock, Nesting, PlanModifier, Schema};
 pub use server::ProviderServer;
 pub use types::Type;

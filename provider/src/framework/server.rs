@@ -12,9 +12,7 @@ use super::diagnostics::Diagnostics;
 use super::path::AttrPath;
 use super::plan;
 use super::private::Private;
-use super::resource::{
-    Applied, ApplyRequest, CreateFailure, DataSource, Plan, Provider, Resource,
-};
+use super::resource::{Applied, ApplyRequest, CreateFailure, DataSource, Plan, Provider, Resource};
 use super::schema::Schema;
 use super::types::Type;
 use super::value::Value;

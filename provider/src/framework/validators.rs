@@ -55,7 +55,9 @@ pub fn not_blank() -> impl Validator {
 fn compiled(pattern: &'static str) -> Option<regex::Regex> {
     static CACHE: LazyLock<Mutex<HashMap<&'static str, Option<regex::Regex>>>> =
         LazyLock::new(Default::default);
-    let mut cache = CACHE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut cache = CACHE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     cache
         .entry(pattern)
         .or_insert_with(|| {
@@ -275,7 +277,10 @@ mod tests {
         }
         // Other tests may compile their own patterns meanwhile, but not 50 of them.
         let compiled_now = COMPILATIONS.load(Ordering::Relaxed) - before;
-        assert!(compiled_now < 50, "{compiled_now} compilations for 50 validators");
+        assert!(
+            compiled_now < 50,
+            "{compiled_now} compilations for 50 validators"
+        );
         assert!(compiled("(").is_none(), "a bad pattern validates nothing");
     }
 
@@ -296,11 +301,14 @@ mod tests {
         assert_eq!(detail(duration(), "90s"), None);
         assert_eq!(detail(duration(), "0s"), None);
         assert!(detail(duration(), "soon").is_some_and(|d| d.contains("must be a duration")));
-        assert!(detail(duration().positive(), "0s")
-            .is_some_and(|d| d.contains("longer than zero")));
-        assert!(detail(duration().whole_minutes(), "90s")
-            .is_some_and(|d| d.contains("whole minutes")));
+        assert!(detail(duration().positive(), "0s").is_some_and(|d| d.contains("longer than zero")));
+        assert!(
+            detail(duration().whole_minutes(), "90s").is_some_and(|d| d.contains("whole minutes"))
+        );
         assert_eq!(detail(duration().whole_minutes().positive(), "2h"), None);
-        assert!(run(duration(), Value::Number(1.0)).is_empty(), "not a string: not mine");
+        assert!(
+            run(duration(), Value::Number(1.0)).is_empty(),
+            "not a string: not mine"
+        );
     }
 }

@@ -321,15 +321,32 @@ fn candidates<'a>(
 }
 
 /// Of `ids` (instances outside the group), those EC2 reports terminated or does not know.
-async fn gone_instances(data: &ProviderData, ids: &[String]) -> Result<HashSet<String>, Diagnostics> {
+async fn gone_instances(
+    data: &ProviderData,
+    ids: &[String],
+) -> Result<HashSet<String>, Diagnostics> {
     if ids.is_empty() {
         return Ok(HashSet::new());
     }
     let aws = data.aws().await?;
-    let described = aws
-        .describe_instances(ids)
-        .await
-        .map_err(|e| aws_error("describe the instances of the fleet's leftover names", &e))?;
+    let what = "describe the instances of the fleet's leftover names";
+    let described = match aws.describe_instances(ids).await {
+        Ok(d) => d,
+        // EC2 names the ids it does not know, and the call retries once without them; when
+        // more remain unknown (an emulator names one at a time), each id is asked alone.
+        Err(e) if e.is_not_found() => {
+            let mut found = Vec::new();
+            for id in ids {
+                match aws.describe_instances(std::slice::from_ref(id)).await {
+                    Ok(d) => found.extend(d),
+                    Err(e) if e.is_not_found() => {}
+                    Err(e) => return Err(aws_error(what, &e)),
+                }
+            }
+            found
+        }
+        Err(e) => return Err(aws_error(what, &e)),
+    };
     let running: HashSet<String> = described
         .iter()
         .filter(|i| i.state != "terminated")
@@ -370,7 +387,11 @@ fn scalelite_unavailable(e: &Diagnostics) -> Diagnostics {
 }
 
 /// Warns about a URL of the fleet's scheme that Scalelite holds more than once.
-fn warn_duplicates(n: &Naming, by_url: &BTreeMap<String, Vec<&Server>>, warnings: &mut Diagnostics) {
+fn warn_duplicates(
+    n: &Naming,
+    by_url: &BTreeMap<String, Vec<&Server>>,
+    warnings: &mut Diagnostics,
+) {
     for (url, list) in by_url.iter().filter(|(_, l)| l.len() > 1) {
         if n.instance_of_url(url).is_none() {
             continue;
