@@ -298,7 +298,7 @@ fn a_hook_changed_in_the_console_shows_as_drift_and_is_put_back() {
         .rt
         .block_on(
             env.aws
-                .describe_lifecycle_hooks(&env.asg, &[launching.clone()]),
+                .describe_lifecycle_hooks(&env.asg, std::slice::from_ref(&launching)),
         )
         .expect("hooks")
         .into_iter()
