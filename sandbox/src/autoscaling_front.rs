@@ -1,8 +1,10 @@
 //! The sandbox's Auto Scaling endpoint: moto behind it, plus what moto does not do. It answers
 //! `CompleteLifecycleAction` and `RecordLifecycleActionHeartbeat`, and takes
 //! `SetDesiredCapacity` itself so that a scale-in goes through the terminating lifecycle hook
-//! (moto would remove the instances at once). Everything else goes to moto unchanged, with its
-//! original `Host` header (part of the SigV4 signature moto verifies).
+//! (moto would remove the instances at once). `DescribeAutoScalingGroups` reports the instances
+//! in that hook's wait as `Terminating:Wait`, and `DeleteLifecycleHook` completes their actions
+//! as AWS does. Everything else goes to moto unchanged, with its original `Host` header (part of
+//! the SigV4 signature moto verifies).
 //!
 //! moto runs with IAM access control on, so it checks the calls it serves; the calls answered
 //! here are checked the same way by [`Principals::check`] (shared with the hook tests'
@@ -76,6 +78,35 @@ pub struct Front {
     pub group_arn: String,
 }
 
+impl Front {
+    /// A front for `fleet`'s group before the moto at `moto`.
+    pub fn new(fleet: Fleet, moto: &str, principals: Principals, group_arn: &str) -> Self {
+        Self {
+            fleet,
+            moto: moto.trim_end_matches('/').to_owned(),
+            http: reqwest::Client::new(),
+            principals,
+            group_arn: group_arn.to_owned(),
+        }
+    }
+
+    /// Serves the front on 127.0.0.1; returns its URL and the serving task.
+    pub async fn serve(self) -> Result<(String, tokio::task::JoinHandle<()>), String> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .map_err(|e| e.to_string())?;
+        let url = format!(
+            "http://{}",
+            listener.local_addr().map_err(|e| e.to_string())?
+        );
+        let app = router(self);
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok((url, task))
+    }
+}
+
 pub fn router(front: Front) -> Router {
     Router::new().fallback(handle).with_state(front)
 }
@@ -138,8 +169,69 @@ async fn handle(
             }
             _ => validation_error("DesiredCapacity must be a non-negative integer"),
         },
+        Some("DescribeAutoScalingGroups") => {
+            let (status, ct, bytes) = forward_raw(&front, method, uri, headers, body).await;
+            let text = String::from_utf8_lossy(&bytes);
+            let shown = if status.is_success() {
+                with_terminating_states(&text, |id| front.fleet.terminating_state(id))
+            } else {
+                text.into_owned()
+            };
+            (status, [("content-type", ct)], shown).into_response()
+        }
+        Some("DeleteLifecycleHook") => {
+            let hook = get("LifecycleHookName");
+            let (status, ct, bytes) = forward_raw(&front, method, uri, headers, body).await;
+            if status.is_success() {
+                front.fleet.delete_lifecycle_hook(&hook);
+            }
+            (status, [("content-type", ct)], bytes).into_response()
+        }
         _ => forward(&front, method, uri, headers, body).await,
     }
+}
+
+/// Rewrites the `LifecycleState` of each instance member of a DescribeAutoScalingGroups
+/// document for which `state` has one.
+fn with_terminating_states(xml: &str, state: impl Fn(&str) -> Option<&'static str>) -> String {
+    let mut out = String::with_capacity(xml.len());
+    let mut rest = xml;
+    // Instance members hold no nested members: each runs from <member> to the next </member>.
+    while let Some(start) = rest.find("<member>") {
+        let Some(len) = rest[start..].find("</member>") else {
+            break;
+        };
+        let end = start + len;
+        let member = &rest[start..end];
+        if member[8..].contains("<member>") {
+            // An outer member (the group): copy its opening and look inside.
+            out.push_str(&rest[..start + 8]);
+            rest = &rest[start + 8..];
+            continue;
+        }
+        out.push_str(&rest[..start]);
+        let id = between(member, "<InstanceId>", "</InstanceId>");
+        match (
+            id.and_then(&state),
+            between(member, "<LifecycleState>", "</LifecycleState>"),
+        ) {
+            (Some(new), Some(old)) => out.push_str(&member.replacen(
+                &format!("<LifecycleState>{old}</LifecycleState>"),
+                &format!("<LifecycleState>{new}</LifecycleState>"),
+                1,
+            )),
+            _ => out.push_str(member),
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn between<'a>(text: &'a str, open: &str, close: &str) -> Option<&'a str> {
+    let from = text.find(open)? + open.len();
+    let to = text[from..].find(close)? + from;
+    Some(&text[from..to])
 }
 
 async fn forward(
@@ -149,6 +241,18 @@ async fn forward(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let (status, ct, bytes) = forward_raw(front, method, uri, headers, body).await;
+    (status, [("content-type", ct)], bytes).into_response()
+}
+
+/// moto's answer: status, content type and body.
+async fn forward_raw(
+    front: &Front,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, axum::http::HeaderValue, Bytes) {
     let target = format!(
         "{}{}",
         front.moto,
@@ -171,8 +275,35 @@ async fn forward(
                 .cloned()
                 .unwrap_or_else(|| axum::http::HeaderValue::from_static("text/xml"));
             let bytes = resp.bytes().await.unwrap_or_default();
-            (status, [("content-type", ct)], bytes).into_response()
+            (status, ct, bytes)
         }
-        Err(e) => (StatusCode::BAD_GATEWAY, format!("moto: {e}")).into_response(),
+        Err(e) => (
+            StatusCode::BAD_GATEWAY,
+            axum::http::HeaderValue::from_static("text/plain"),
+            Bytes::from(format!("moto: {e}")),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_held_instances_state_is_rewritten() {
+        let xml = "<DescribeAutoScalingGroupsResult><AutoScalingGroups><member><AutoScalingGroupName>g</AutoScalingGroupName>\
+<AvailabilityZones><member>us-east-1a</member></AvailabilityZones><Instances>\
+<member><InstanceId>i-1</InstanceId><LifecycleState>InService</LifecycleState></member>\
+<member><InstanceId>i-2</InstanceId><LifecycleState>InService</LifecycleState></member>\
+</Instances></member></AutoScalingGroups></DescribeAutoScalingGroupsResult>";
+        let out = with_terminating_states(xml, |id| (id == "i-2").then_some("Terminating:Wait"));
+        assert_eq!(
+            out,
+            xml.replace(
+                "<InstanceId>i-2</InstanceId><LifecycleState>InService</LifecycleState>",
+                "<InstanceId>i-2</InstanceId><LifecycleState>Terminating:Wait</LifecycleState>"
+            )
+        );
+        assert_eq!(with_terminating_states(xml, |_| None), xml);
     }
 }

@@ -154,6 +154,62 @@ impl Fleet {
         known
     }
 
+    /// Puts `instance` in `Terminating:Wait` on `hook_name` (what a scale-in does when the group
+    /// has a terminating hook). It stays there until its action is completed, its heartbeat
+    /// runs out, or the hook is deleted.
+    pub fn hold_terminating(&self, instance: &str, hook_name: &str, heartbeat: Duration) {
+        self.lock().terminating.insert(
+            instance.to_owned(),
+            Terminating {
+                hook_name: hook_name.to_owned(),
+                deadline: Instant::now() + heartbeat,
+                heartbeat,
+                completed: false,
+            },
+        );
+        self.events.push(
+            instance,
+            format!("scale-in: Terminating:Wait in hook {hook_name}"),
+        );
+    }
+
+    /// The lifecycle state AWS reports for `instance` while the group terminates it:
+    /// `Terminating:Wait` until its action is completed, then `Terminating:Proceed`.
+    pub fn terminating_state(&self, instance: &str) -> Option<&'static str> {
+        self.lock().terminating.get(instance).map(|t| {
+            if t.completed {
+                "Terminating:Proceed"
+            } else {
+                "Terminating:Wait"
+            }
+        })
+    }
+
+    /// DeleteLifecycleHook: "If there are any outstanding lifecycle actions, they are completed
+    /// first (ABANDON for launching instances, CONTINUE for terminating instances)" (Amazon EC2
+    /// Auto Scaling API reference). Returns the instances released.
+    pub fn delete_lifecycle_hook(&self, hook_name: &str) -> Vec<String> {
+        let released: Vec<String> = {
+            let mut inner = self.lock();
+            inner
+                .terminating
+                .iter_mut()
+                .filter(|(_, t)| t.hook_name == hook_name && !t.completed)
+                .map(|(id, t)| {
+                    t.completed = true;
+                    id.clone()
+                })
+                .collect()
+        };
+        for id in &released {
+            self.events.push(
+                id,
+                format!("lifecycle hook {hook_name} deleted: terminating lifecycle action completed (CONTINUE)"),
+            );
+        }
+        released
+    }
+
     pub fn heartbeat(&self, instance: &str, hook: &str) -> bool {
         let mut inner = self.lock();
         match inner.terminating.get_mut(instance) {
@@ -328,24 +384,10 @@ impl Fleet {
         for id in victims {
             match &terminating_hook {
                 Some((hook_name, heartbeat)) => {
-                    let mut inner = self.lock();
-                    inner.terminating.insert(
-                        id.clone(),
-                        Terminating {
-                            hook_name: hook_name.clone(),
-                            deadline: Instant::now() + *heartbeat,
-                            heartbeat: *heartbeat,
-                            completed: false,
-                        },
-                    );
-                    if let Some(sim) = inner.instances.get(&id) {
+                    if let Some(sim) = self.lock().instances.get(&id) {
                         sim.imds.set_target_lifecycle_state(Some("Terminated"));
                     }
-                    drop(inner);
-                    self.events.push(
-                        &id,
-                        format!("scale-in: Terminating:Wait in hook {hook_name}"),
-                    );
+                    self.hold_terminating(&id, hook_name, *heartbeat);
                 }
                 None => {
                     self.lock().terminating.insert(

@@ -147,25 +147,16 @@ impl Sandbox {
         let fleet = Fleet::new(group.name.clone(), events.clone());
         let moto_url = moto.url().as_str().trim_end_matches('/').to_owned();
 
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
-            .await
-            .map_err(|e| e.to_string())?;
-        let autoscaling_url = format!(
-            "http://{}",
-            listener.local_addr().map_err(|e| e.to_string())?
-        );
-        let front = autoscaling_front::router(autoscaling_front::Front {
-            fleet: fleet.clone(),
-            moto: moto_url.clone(),
-            http: reqwest::Client::new(),
-            principals: Principals::new()
+        let (autoscaling_url, front_task) = autoscaling_front::Front::new(
+            fleet.clone(),
+            &moto_url,
+            Principals::new()
                 .with(&admin.access_key_id, IamMoto::admin_policy())
                 .with(&instance_credentials.access_key_id, instance_policy.clone()),
-            group_arn,
-        });
-        let front_task = tokio::spawn(async move {
-            let _ = axum::serve(listener, front).await;
-        });
+            &group_arn,
+        )
+        .serve()
+        .await?;
 
         let endpoints = Endpoints {
             moto_url: moto_url.clone(),

@@ -135,6 +135,24 @@ impl Workspace {
 
     /// Runs Terraform; returns whatever happened.
     pub fn terraform(&self, args: &[&str]) -> Run {
+        Run::from(self.command(args).output().expect("run scripts/terraform"))
+    }
+
+    /// Starts Terraform without waiting for it (to interrupt it), its output piped.
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        self.command(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start scripts/terraform")
+    }
+
+    /// Waits for a [`Workspace::spawn`]ed Terraform.
+    pub fn finish(child: std::process::Child) -> Run {
+        Run::from(child.wait_with_output().expect("wait for terraform"))
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(repo_root().join("scripts/terraform"));
         cmd.args(args)
             .current_dir(self.path())
@@ -147,7 +165,7 @@ impl Workspace {
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
-        Run::from(cmd.output().expect("run scripts/terraform"))
+        cmd
     }
 
     /// Runs Terraform and panics, showing its output, unless it succeeds.

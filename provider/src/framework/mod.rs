@@ -7,6 +7,7 @@
 //! - [`plan`]: schema-driven validation and planning shared by every resource.
 //! - [`resource`]: the traits a provider, resource and data source implement.
 //! - [`server`]: the `tfplugin6.Provider` gRPC service.
+//! - [`stop`], [`timeouts`]: cancellation (`StopProvider`) and `timeouts {}` bounds of waits.
 
 pub mod diagnostics;
 pub mod import;
@@ -18,6 +19,8 @@ pub mod private;
 pub mod resource;
 pub mod schema;
 pub mod server;
+pub mod stop;
+pub mod timeouts;
 pub mod types;
 pub mod validators;
 pub mod value;

@@ -108,8 +108,20 @@ pub trait Resource<D: Send + Sync + 'static>: Send + Sync {
     fn validate(&self, _config: &Value, _diags: &mut Diagnostics) {}
 
     /// Changes a create or update plan (computed values the provider can know at plan time,
-    /// warnings, remote checks). Not called for destroy.
+    /// warnings, remote checks). A destroy goes to [`Resource::plan_destroy`].
     async fn modify_plan(&self, _data: &D, _plan: &mut Plan, _diags: &mut Diagnostics) {}
+
+    /// Looks at a destroy when it is planned (terraform-plugin-framework calls ModifyPlan with
+    /// a null plan): warnings about what the destroy will wait for or cut short. The plan is
+    /// the removal; `prior` and `private` are the state being destroyed.
+    async fn plan_destroy(
+        &self,
+        _data: &D,
+        _prior: &Value,
+        _private: &Private,
+        _diags: &mut Diagnostics,
+    ) {
+    }
 
     async fn create(&self, data: &D, req: ApplyRequest) -> Result<Applied, Diagnostics>;
 

@@ -483,10 +483,17 @@ impl<P: Provider> ProviderRpc for ProviderServer<P> {
         );
 
         if proposed.is_null() {
-            // Destroy: nothing to plan beyond the removal itself.
+            // Destroy: the plan is the removal itself; the resource may warn about it.
+            if let Ok(data) = self.configured() {
+                entry
+                    .imp
+                    .plan_destroy(&data, &prior, &private, &mut diags)
+                    .await;
+            }
             return Ok(Response::new(pb::plan_resource_change::Response {
                 planned_state: encode(&Value::Null, &entry.ty),
                 planned_private: req.prior_private,
+                diagnostics: diags.to_proto(),
                 ..Default::default()
             }));
         }
@@ -695,6 +702,8 @@ impl<P: Provider> ProviderRpc for ProviderServer<P> {
         &self,
         _: Request<pb::stop_provider::Request>,
     ) -> RpcResult<pb::stop_provider::Response> {
+        // Terraform's answer to Ctrl-C: every wait ends now, with an error that keeps state.
+        super::stop::request();
         Ok(Response::new(pb::stop_provider::Response::default()))
     }
 }

@@ -12,6 +12,8 @@ use bbb_core::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::framework::stop;
+use crate::framework::timeouts::{self, Op, Timeouts};
 use crate::framework::validators::{
     duration, greater_than, http_url, not_blank, one_of, Validator,
 };
@@ -43,6 +45,7 @@ struct Model {
     online: Option<bool>,
     load: Option<f64>,
     bbb_version: Option<String>,
+    timeouts: Option<Timeouts>,
 }
 
 impl Model {
@@ -155,8 +158,9 @@ impl ScaleliteServer {
             Diagnostics::from_error("Could not reach the BBB server", e.to_string())
         })?;
         let deadline = Instant::now() + timeout;
+        let what = format!("the meetings on {} to end", server.url);
         loop {
-            let outcome = bbb.get_meetings().await;
+            let outcome = stop::interruptible(bbb.get_meetings(), &what).await?;
             match &outcome {
                 Ok(meetings) if meetings.is_empty() => return Ok(()),
                 Ok(meetings) => {
@@ -174,14 +178,17 @@ impl ScaleliteServer {
                 return Err(Diagnostics::from_error(
                     "Server did not drain in time",
                     format!(
-                        "Scalelite server {} ({}) is cordoned, but {why} after drain_timeout. It was not removed; \
+                        "Scalelite server {} ({}) is cordoned, but {why} after {} (drain_timeout, or timeouts.delete when shorter). It was not removed; \
                          apply again to keep waiting, or set drain_on_destroy = false and apply that before destroying to remove it anyway.",
-                        server.id, server.url
+                        server.id, server.url, timeouts::show(timeout)
                     ),
                 ));
             }
-            tokio::time::sleep(DRAIN_POLL.min(deadline.saturating_duration_since(Instant::now())))
-                .await;
+            stop::sleep(
+                DRAIN_POLL.min(deadline.saturating_duration_since(Instant::now())),
+                &what,
+            )
+            .await?;
         }
     }
 }
@@ -223,7 +230,8 @@ impl Resource<ProviderData> for ScaleliteServer {
                 .attribute(Attribute::string("drain_timeout").default("1h").validate(duration()).description("Longest wait for meetings to end when draining, as a duration such as `30m` or `2h`."))
                 .attribute(Attribute::bool("online").computed().description("Whether Scalelite's poller reaches the server."))
                 .attribute(Attribute::number("load").computed().description("Scalelite's load figure; null while unavailable."))
-                .attribute(Attribute::string("bbb_version").computed().description("BBB version reported to Scalelite.")),
+                .attribute(Attribute::string("bbb_version").computed().description("BBB version reported to Scalelite."))
+                .block(timeouts::block(&[(Op::Delete, "none beyond `drain_timeout`; when set, it also bounds the drain (the shorter of the two applies)")])),
         )
     }
 
@@ -444,11 +452,13 @@ impl Resource<ProviderData> for ScaleliteServer {
             return Ok(());
         };
         if model.drain_on_destroy == Some(true) {
-            let timeout = model
+            let drain_timeout = model
                 .drain_timeout
                 .as_deref()
                 .and_then(|t| humantime::parse_duration(t).ok())
                 .unwrap_or(Duration::from_secs(3600));
+            let timeout = Timeouts::get(model.timeouts.as_ref(), Op::Delete)
+                .map_or(drain_timeout, |t| t.min(drain_timeout));
             self.drain(data, &server, timeout).await?;
         }
         match pool.client().delete_server(&id).await {
@@ -458,6 +468,38 @@ impl Resource<ProviderData> for ScaleliteServer {
         }
         pool.invalidate().await;
         Ok(())
+    }
+
+    /// Warns, when a destroy is planned without a drain, that the server hosts meetings
+    /// (Scalelite's load counts the participants of running meetings; breakout rooms alone
+    /// read zero).
+    async fn plan_destroy(
+        &self,
+        data: &ProviderData,
+        prior: &Value,
+        _private: &Private,
+        diags: &mut Diagnostics,
+    ) {
+        let Ok(model) = prior.decode::<Model>() else {
+            return;
+        };
+        if model.drain_on_destroy == Some(true) {
+            return;
+        }
+        let (Some(id), Ok(pool)) = (model.id.as_deref(), data.scalelite().await) else {
+            return;
+        };
+        let Ok(Some(server)) = pool.find_by_id(id).await else {
+            return;
+        };
+        if let Some(load) = server.load.filter(|l| *l > 0.0) {
+            diags.warning(
+                format!("Meetings are live on {}; drain_on_destroy = false", server.url),
+                format!(
+                    "Scalelite reports load {load} for server {id}: meetings are running on it. Destroy removes it from Scalelite at once,                      so Scalelite forgets those meetings and a later join or create with the same meeting ID lands on another server (a split room).                      To keep them, set drain_on_destroy = true and apply that before destroying, or end the meetings first."
+                ),
+            );
+        }
     }
 
     /// Imports by Scalelite ID, or by the server's URL.

@@ -14,13 +14,18 @@ mod heal;
 mod hooks;
 mod naming;
 mod observe;
+mod retire;
 mod schema;
 
 use async_trait::async_trait;
 use bbb_core::aws::{LifecycleHook, LifecycleTransition};
 use serde::{Deserialize, Serialize};
 
+use std::time::Duration;
+
 use crate::aws_access::aws_error;
+use crate::framework::timeouts::{show, Op, Timeouts};
+use crate::framework::Private;
 use crate::framework::{
     Applied, ApplyRequest, AttrPath, Diagnostics, Plan, Resource, Schema, Value,
 };
@@ -67,6 +72,8 @@ struct Model {
     instances: Option<Vec<Instance>>,
     orphaned_records: Option<Vec<OrphanRecord>>,
     orphaned_servers: Option<Vec<OrphanServer>>,
+    retired_hook_names: Option<Vec<String>>,
+    timeouts: Option<Timeouts>,
 }
 
 impl Model {
@@ -116,6 +123,67 @@ impl Model {
             .unwrap_or_else(|| DEFAULT_TEMPLATE.into())
     }
 
+    /// How long a destroy waits for instances to leave their lifecycle wait:
+    /// `timeouts.delete`, else `drain.max_wait` plus the drain's finish.
+    fn delete_timeout(&self) -> Duration {
+        Timeouts::get(self.timeouts.as_ref(), Op::Delete).unwrap_or_else(|| {
+            let max_wait = humantime::parse_duration(&self.max_wait())
+                .unwrap_or(Duration::from_secs(4 * 3600));
+            max_wait + Duration::from_secs(super::drain_limits::DRAIN_FINISH_SECONDS)
+        })
+    }
+
+    /// Every hook name the fleet may have put on the group: the two in use and the retired.
+    fn all_hook_names(&self) -> Vec<String> {
+        let mut names = vec![
+            self.launch_hook(),
+            self.terminating_hook_name
+                .clone()
+                .unwrap_or_else(|| self.wanted_terminating_hook()),
+        ];
+        names.extend(self.retired_hook_names.iter().flatten().cloned());
+        names
+    }
+
+    /// Reads a hook changed outside Terraform in what no attribute shows (its transition,
+    /// its default result, the terminating heartbeat without a `drain` block) as missing, so
+    /// the next plan shows the hook's name coming back and its apply puts the hook again.
+    fn forget_drifted_hooks(&mut self, hooks: &[LifecycleHook]) {
+        let [launching, terminating] = self.hook_specs();
+        let drifted =
+            |name: &Option<String>, spec: &bbb_core::aws::LifecycleHookSpec, heartbeat: bool| {
+                name.as_ref().is_some_and(|n| {
+                    hooks.iter().any(|h| {
+                        &h.hook_name == n
+                            && (h.transition != spec.transition
+                                || h.default_result.as_ref() != Some(&spec.default_result)
+                                || (heartbeat && h.heartbeat_timeout != spec.heartbeat_timeout))
+                    })
+                })
+            };
+        if drifted(&self.launch_hook_name, &launching, false) {
+            self.launch_hook_name = None;
+        }
+        if drifted(
+            &self.terminating_hook_name,
+            &terminating,
+            self.drain.is_none(),
+        ) {
+            self.terminating_hook_name = None;
+        }
+    }
+
+    /// Keeps the retired hook names that are still on the group.
+    fn keep_present_retired(&mut self, hooks: &[LifecycleHook]) {
+        let retired = self.retired_hook_names.take().unwrap_or_default();
+        self.retired_hook_names = Some(
+            retired
+                .into_iter()
+                .filter(|n| hooks.iter().any(|h| &h.hook_name == n))
+                .collect(),
+        );
+    }
+
     fn naming(&self) -> Option<Naming> {
         Naming::new(&self.template(), self.domain.as_deref()?)
     }
@@ -144,6 +212,7 @@ impl Fleet {
         model.terminating_hook_name = Some(model.wanted_terminating_hook());
         model.launch_hook_name = Some(model.launch_hook());
         Self::fill(&mut model, &seen);
+        model.keep_present_retired(&seen.hooks);
         model.id = Some(format!("{}/{}", model.autoscaling_group_name, model.name));
         model.hook_config = Self::hook_config(data, &model, None).await?;
         Ok(Applied::new(self.encode(&model)?).with_warnings(seen.warnings))
@@ -199,6 +268,7 @@ impl Resource<ProviderData> for Fleet {
                 "instances",
                 "orphaned_records",
                 "orphaned_servers",
+                "retired_hook_names",
                 "id",
             ] {
                 probe.set(computed, Value::Null);
@@ -232,6 +302,15 @@ impl Resource<ProviderData> for Fleet {
                 plan.planned.set(list, Value::List(Vec::new()));
                 heals = true;
             }
+        }
+        // Retired hooks no instance waits on any more: the apply deletes them.
+        let retired = plan.prior.get("retired_hook_names").as_list();
+        let waiting = plan.prior.get("instances").as_list().is_some_and(|l| {
+            l.iter()
+                .any(|i| i.get("lifecycle_state").as_str().is_some_and(retire::waits))
+        });
+        if retired.is_some_and(|l| !l.is_empty()) && !waiting {
+            plan.planned.set("retired_hook_names", Value::Unknown);
         }
         if heals || plan.planned != plan.prior {
             // The instances are read again after apply.
@@ -287,6 +366,8 @@ impl Resource<ProviderData> for Fleet {
             return Ok(None);
         };
         Self::fill(&mut model, &seen);
+        model.keep_present_retired(&seen.hooks);
+        model.forget_drifted_hooks(&seen.hooks);
         Ok(Some(
             Applied::with_private(self.encode(&model)?, current.private)
                 .with_warnings(seen.warnings),
@@ -295,21 +376,28 @@ impl Resource<ProviderData> for Fleet {
 
     async fn update(&self, data: &ProviderData, req: ApplyRequest) -> Result<Applied, Diagnostics> {
         let prior: Model = req.prior.decode()?;
-        let model: Model = req.planned.decode()?;
+        let mut model: Model = req.planned.decode()?;
         let aws = data.aws().await?;
         let asg = &model.autoscaling_group_name;
         let old = prior.hook_specs();
         let new = model.hook_specs();
         let hooks_missing =
             prior.terminating_hook_name.is_none() || prior.launch_hook_name.is_none();
+        let mut retired = prior.retired_hook_names.clone().unwrap_or_default();
         if old != new || hooks_missing {
             Self::put_hooks(aws, &model).await?;
+            // A renamed hook is retired, not deleted: deleting it would release the instances
+            // that wait on it (see retire.rs).
             for o in &old {
-                if !new.iter().any(|n| n.hook_name == o.hook_name) {
-                    Self::delete_hook(aws, asg, &o.hook_name).await?;
+                if !new.iter().any(|n| n.hook_name == o.hook_name)
+                    && !retired.contains(&o.hook_name)
+                {
+                    retired.push(o.hook_name.clone());
                 }
             }
         }
+        retired.retain(|r| !new.iter().any(|n| &n.hook_name == r));
+        model.retired_hook_names = Some(Self::release_retired(aws, asg, &retired).await?);
         if heal::planned(&prior, &req.planned) {
             let now = Self::observe(data, &model).await?.ok_or_else(|| {
                 Diagnostics::from_error(
@@ -340,19 +428,73 @@ impl Resource<ProviderData> for Fleet {
             Err(e) if e.is_not_found() || e.to_string().contains("not found") => return Ok(()),
             Err(e) => return Err(aws_error("describe the lifecycle hooks", &e)),
         };
-        let names = [
-            model.launch_hook(),
-            model
-                .terminating_hook_name
-                .clone()
-                .unwrap_or_else(|| model.wanted_terminating_hook()),
-        ];
-        for name in names {
-            if hooks.iter().any(|h| h.hook_name == name) {
-                Self::delete_hook(aws, asg, &name).await?;
-            }
+        let names = model.all_hook_names();
+        let doomed: Vec<&LifecycleHook> = hooks
+            .iter()
+            .filter(|h| names.contains(&h.hook_name))
+            .collect();
+        if doomed.is_empty() {
+            return Ok(());
+        }
+        // Deleting a hook completes the actions waiting on it: wait until none does.
+        Self::wait_for_release(aws, asg, &doomed, model.delete_timeout()).await?;
+        for hook in doomed {
+            Self::delete_hook(aws, asg, &hook.hook_name).await?;
         }
         Ok(())
+    }
+
+    /// Warns, when a destroy is planned, about the instances it will wait for and about the
+    /// servers it leaves without a drain.
+    async fn plan_destroy(
+        &self,
+        data: &ProviderData,
+        prior: &Value,
+        _private: &Private,
+        diags: &mut Diagnostics,
+    ) {
+        let Ok(model) = prior.decode::<Model>() else {
+            return;
+        };
+        let Ok(aws) = data.aws().await else { return };
+        let asg = &model.autoscaling_group_name;
+        let Ok(group) = aws.describe_auto_scaling_group(asg).await else {
+            return;
+        };
+        let state = |i: &&bbb_core::aws::AsgInstance| i.lifecycle_state.as_str().to_string();
+        let waiting: Vec<_> = group
+            .instances
+            .iter()
+            .filter(|i| retire::waits(&state(i)))
+            .collect();
+        let running = group
+            .instances
+            .iter()
+            .filter(|i| {
+                let s = state(i);
+                !retire::waits(&s) && !s.starts_with("Terminat") && !s.starts_with("Detach")
+            })
+            .count();
+        if !waiting.is_empty() {
+            let ids: Vec<String> = waiting
+                .iter()
+                .map(|i| format!("{} ({})", i.instance_id, i.lifecycle_state.as_str()))
+                .collect();
+            diags.warning(
+                format!("{} instance(s) are draining or launching; destroy will wait up to {}", waiting.len(), show(model.delete_timeout())),
+                format!(
+                    "{} wait on the fleet's lifecycle hooks. Deleting the hooks would complete their lifecycle actions, so destroy                      waits until they are done (at most timeouts.delete) and fails, deleting nothing, if they are not.",
+                    ids.join(", ")
+                ),
+            );
+        }
+        if running > 0 {
+            diags.warning(
+                format!("Auto Scaling group {asg:?} still runs {running} server(s) that will not drain"),
+                "Once destroy deletes the fleet's lifecycle hooks, terminating these servers (deleting the group, a scale-in)                  ends their meetings at once. To keep meetings, scale the group to 0 and let it drain before destroying the fleet."
+                    .to_string(),
+            );
+        }
     }
 
     /// Imports by `<autoscaling_group_name>/<name>`, reading the hooks back; settings that

@@ -1,5 +1,6 @@
 //! `bbb_fleet`'s schema: attributes, nested object types and the local validators.
 
+use crate::framework::timeouts::{self, positive_duration, Op};
 use crate::framework::validators::{
     at_least, greater_than, http_url, matches, not_blank, whole_number, Validator,
 };
@@ -40,26 +41,6 @@ fn at_most(max: f64) -> impl Validator {
                     format!("Value out of range for {path}"),
                     format!("{path} must be at most {max}; got {n}."),
                 );
-            }
-        }
-    }
-}
-
-fn duration() -> impl Validator {
-    |path: &AttrPath, value: &Value, diags: &mut Diagnostics| {
-        if let Some(s) = value.as_str() {
-            match humantime::parse_duration(s) {
-                Ok(d) if d.as_secs() > 0 => {}
-                Ok(_) => diags.error_at(
-                    path.clone(),
-                    format!("Invalid duration in {path}"),
-                    format!("{path} must be longer than zero; got {s:?}."),
-                ),
-                Err(e) => diags.error_at(
-                    path.clone(),
-                    format!("Invalid duration in {path}"),
-                    format!("{path} must be a duration such as \"4h\" or \"90m\": {e}."),
-                ),
             }
         }
     }
@@ -140,7 +121,7 @@ pub(super) fn schema() -> Schema {
         .attribute(
             Attribute::string("max_wait")
                 .default(DEFAULT_MAX_WAIT)
-                .validate(duration())
+                .validate(positive_duration())
                 .description("Longest wait for the last meeting to end before termination goes on, e.g. `4h`. At most the terminating hook's global timeout, min(48h, 100 x `heartbeat_timeout`), minus the 5 minutes the drain needs after it; the AMI derives its systemd stop timeouts from it."),
         );
     Schema::new(
@@ -207,7 +188,16 @@ pub(super) fn schema() -> Schema {
                     .computed()
                     .description("Scalelite servers of the fleet's naming scheme (and tag) whose host name carries this group's ownership mark and whose instance is gone; apply removes them. Not looked for while Scalelite does not answer (the refresh then warns and keeps the instances' last known registrations)."),
             )
-            .block(NestedBlock::new("drain", Nesting::Single, drain)),
+            .attribute(
+                Attribute::new("retired_hook_names", Type::list(Type::String))
+                    .computed()
+                    .description("Lifecycle hooks replaced by a rename (`drain.lifecycle_hook_name`, `launch_hook_name`) and kept while instances still wait on them: deleting a hook completes its waiting actions, which would terminate a draining server mid-meeting. The first apply after no instance waits deletes them."),
+            )
+            .block(NestedBlock::new("drain", Nesting::Single, drain))
+            .block(timeouts::block(&[(
+                Op::Delete,
+                "`drain.max_wait` plus 5 minutes: a destroy first waits until no instance is in `Terminating:Wait` or `Pending:Wait`, then deletes the hooks",
+            )])),
     )
 }
 
