@@ -10,6 +10,8 @@ pub mod access;
 pub mod iam;
 mod lifecycle;
 pub use lifecycle::{LifecycleCall, LifecycleStub};
+mod scheduled;
+pub use scheduled::{run_due_scheduled_actions, AsgCall, ScheduleFront};
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -208,11 +208,14 @@ module "fleet" {
   tags = local.tags
 }
 
-# Scheduled capacity on top of the CPU scaling (lectures, exams).
+# Scheduled capacity on top of the CPU scaling (lectures, exams). Each event raises the group's min size
+# lead_time before it starts; at its end the min and max size return to the module's, and the CPU scaling
+# policies bring the desired capacity down as the load allows (no desired_capacity in return_to).
 resource "bbb_schedule" "this" {
   for_each = var.schedules
 
-  fleet                   = module.fleet.fleet_name
+  autoscaling_group_name  = module.fleet.autoscaling_group_name
+  name                    = each.key
   recurrence              = each.value.recurrence
   time_zone               = each.value.time_zone
   duration                = each.value.duration
@@ -221,8 +224,7 @@ resource "bbb_schedule" "this" {
   lead_time               = each.value.lead_time
 
   return_to {
-    min_size         = var.fleet_capacity.min
-    max_size         = var.fleet_capacity.max
-    desired_capacity = var.fleet_capacity.desired
+    min_size = var.fleet_capacity.min
+    max_size = var.fleet_capacity.max
   }
 }

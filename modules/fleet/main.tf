@@ -338,8 +338,10 @@ resource "aws_autoscaling_group" "this" {
   }
 
   lifecycle {
-    # Scaling policies and bbb_schedule change the desired capacity at run time.
-    ignore_changes = [desired_capacity]
+    # Scaling policies change the desired capacity, and bbb_schedule the min and max size (and the desired
+    # capacity) at run time: an apply during a scheduled event must not set them back and scale in the servers
+    # launched for it. var.capacity applies at creation; see the README for changing the bounds later.
+    ignore_changes = [desired_capacity, min_size, max_size]
   }
 }
 

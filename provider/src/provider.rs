@@ -42,6 +42,8 @@ pub struct ProviderData {
     /// Built on first use: plan-time configuration may leave Scalelite's URL unknown.
     scalelite: tokio::sync::OnceCell<ScalelitePool>,
     aws: tokio::sync::OnceCell<bbb_core::aws::AwsClients>,
+    /// Auto Scaling answers shared by the `bbb_schedule`s of a run.
+    asg_cache: crate::asg_cache::AsgCache,
 }
 
 impl ProviderData {
@@ -51,7 +53,13 @@ impl ProviderData {
             terraform_version: terraform_version.to_string(),
             scalelite: tokio::sync::OnceCell::new(),
             aws: tokio::sync::OnceCell::new(),
+            asg_cache: crate::asg_cache::AsgCache::default(),
         }
+    }
+
+    /// Groups and scheduled actions described once per process (cleared on writes).
+    pub fn asg_cache(&self) -> &crate::asg_cache::AsgCache {
+        &self.asg_cache
     }
 
     /// The Scalelite client and shared server list, or a diagnostic naming the missing setting.

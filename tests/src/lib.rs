@@ -7,6 +7,7 @@
 
 pub mod fleet_env;
 pub mod fleet_scenario;
+pub mod schedule_env;
 pub mod test_resources;
 
 /// `t` as an RFC 3339 UTC date-time (`2026-02-10T08:30:00Z`), as Terraform configurations

@@ -180,8 +180,8 @@ fn one_off_created_moved_drifted_destroyed() {
             &after["return_max_size"],
             &after["return_desired_capacity"]
         ),
-        (&json!(0), &json!(3), &json!(1)),
-        "the group's sizes, read at plan"
+        (&json!(0), &json!(3), &json!(null)),
+        "the group's bounds, read at plan; the desired capacity is left to the scaling policies"
     );
     assert_eq!(after["id"], json!(format!("{}/{name}", group.name)));
     ws.apply();
@@ -201,7 +201,7 @@ fn one_off_created_moved_drifted_destroyed() {
     assert_eq!(down.start_time, Some(end));
     assert_eq!(
         (down.min_size, down.max_size, down.desired_capacity),
-        (Some(0), Some(3), Some(1))
+        (Some(0), Some(3), None)
     );
     ws.assert_no_changes();
 
@@ -228,7 +228,7 @@ fn one_off_created_moved_drifted_destroyed() {
     assert_eq!(
         change["change"]["after"]["return_max_size"],
         json!(3),
-        "kept from state"
+        "the group's"
     );
     ws.apply();
     let up = env
@@ -370,7 +370,7 @@ resource "bbb_schedule" "r" {{
     assert_eq!(down.recurrence.as_deref(), Some("0 18 * * MON-FRI"));
     assert_eq!(
         (down.min_size, down.max_size, down.desired_capacity),
-        (Some(0), Some(3), Some(1))
+        (Some(0), Some(3), None)
     );
     ws.assert_no_changes();
 

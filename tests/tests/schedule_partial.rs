@@ -112,11 +112,10 @@ resource "bbb_schedule" "s" {{
 }
 
 /// The schedule's actions already exist outside the state (state lost, or `terraform state
-/// rm` then apply instead of import): the create puts over them, and when its scale-up put
-/// fails (or fails after AWS applied it, as a timeout can), undoing only the scale-down would
-/// leave the old scale-up with nothing to scale back down. Neither may stay alone.
+/// rm` then apply instead of import): the create is refused before anything is put (review
+/// G12), so the existing pair stays whole and a scale-up is never left without its scale-down.
 #[test]
-fn a_failed_create_over_existing_actions_leaves_no_scale_up_alone() {
+fn a_create_over_existing_actions_leaves_them_whole() {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -168,7 +167,7 @@ resource "bbb_schedule" "s" {{
     ));
 
     let text = ws.fails(&["apply", "-auto-approve", "-no-color"]).flat();
-    assert!(text.contains("LimitExceeded"), "{text}");
+    assert!(text.contains("Scheduled actions already exist"), "{text}");
     let mut left: Vec<String> = rt
         .block_on(clients.describe_scheduled_actions(&group.name))
         .expect("describe scheduled actions")
@@ -177,9 +176,9 @@ resource "bbb_schedule" "s" {{
         .filter(|n| n.contains(&name))
         .collect();
     left.sort();
-    assert!(
-        left != vec![format!("bbb-{name}-up")],
-        "a scale-up is left without its scale-down: {left:?}"
+    assert_eq!(
+        left,
+        vec![format!("bbb-{name}-down"), format!("bbb-{name}-up")],
+        "the existing pair stays whole"
     );
-    assert!(left.is_empty(), "{left:?}");
 }

@@ -93,8 +93,8 @@ impl Respond for Answer {
 
 /// Forwards a request to moto over a plain HTTP/1.0 connection (wiremock responders are
 /// synchronous).
-struct ForwardTo {
-    addr: String,
+pub(super) struct ForwardTo {
+    pub(super) addr: String,
 }
 
 impl ForwardTo {

@@ -17,10 +17,10 @@ resource "bbb_schedule" "exam_day" {
 }
 
 # Recurring lectures sized by audience: 1200 expected participants at 150 per server gives 8 servers,
-# every weekday from 08:00 Berlin time for 10 hours. Without return_to, the group returns to the
-# sizes it had when the schedule was created.
+# every weekday from 08:00 Berlin time for 10 hours. At the end the min and max size return to
+# return_to; the desired capacity is left to the group's scaling policies.
 resource "bbb_schedule" "lectures" {
-  fleet                   = "prod-main" # alias of autoscaling_group_name
+  autoscaling_group_name  = "prod-main"
   name                    = "lectures"
   recurrence              = "0 8 * * MON-FRI"
   time_zone               = "Europe/Berlin"
@@ -28,4 +28,9 @@ resource "bbb_schedule" "lectures" {
   expected_participants   = 1200
   participants_per_server = 150
   lead_time               = "20m" # scale-up recurrence: "40 7 * * MON-FRI"
+
+  return_to {
+    min_size = 1
+    max_size = 10
+  }
 }

@@ -6,10 +6,13 @@
 //! checks), `plan` (computed values and plan-time checks), `actions` (putting the pair).
 
 mod actions;
+mod checks;
 mod cron;
 mod model;
 mod plan;
 mod validate;
+
+use std::time::SystemTime;
 
 use async_trait::async_trait;
 use bbb_core::time::format_rfc3339;
@@ -21,6 +24,7 @@ use crate::framework::{
     Schema, Value,
 };
 use crate::provider::ProviderData;
+use validate::group_name;
 
 use cron::{cron_minutes_between, shift_cron};
 use model::{
@@ -36,17 +40,40 @@ impl Schedule {
         Value::encode(model, &self.schema().ty())
     }
 
-    /// Puts both actions; see `actions` for the order and a failed create.
+    /// Puts what the plan asks of both actions; see `actions` for what is sent, in which
+    /// order, and what a failed create leaves.
     async fn put(&self, data: &ProviderData, req: &ApplyRequest) -> Result<Applied, Diagnostics> {
         let aws = data.aws().await?;
+        let cache = data.asg_cache();
         let mut model: Model = req.planned.decode()?;
         if model.autoscaling_group_name.is_none() {
             model.autoscaling_group_name = model.fleet.clone();
         }
-        model.fill_return_sizes(aws).await?;
+        let asg = model.group()?;
+        let creating = req.prior.is_null();
+        let before = if creating {
+            None
+        } else {
+            let mut prior: Model = req.prior.decode()?;
+            prior.autoscaling_group_name = Some(asg.clone());
+            Some(prior.specs()?)
+        };
+        if creating {
+            let actions = cache
+                .scheduled_actions(aws, &asg)
+                .await
+                .map_err(|e| aws_error(&format!("read the scheduled actions of {asg}"), &e))?;
+            checks::refuse_existing(&asg, &model.name, &actions)?;
+        }
+        model.fill_return_sizes(cache, aws).await?;
         let (up, down) = model.specs()?;
-        actions::put_pair(aws, &up, &down, req.prior.is_null()).await?;
-        model.id = Some(format!("{}/{}", up.asg_name, model.name));
+        let now = SystemTime::now();
+        let up_step = actions::step(&up, before.as_ref().map(|b| &b.0), now)?;
+        let down_step = actions::step(&down, before.as_ref().map(|b| &b.1), now)?;
+        let sent = actions::put_pair(aws, (&up, up_step), (&down, down_step), creating).await;
+        cache.forget(&asg);
+        sent?;
+        model.id = Some(format!("{asg}/{}", model.name));
         model.scale_up_action_name = Some(up.name);
         model.scale_down_action_name = Some(down.name);
         Ok(Applied::new(self.encode(&model)?))
@@ -75,14 +102,15 @@ impl Resource<ProviderData> for Schedule {
                         .optional()
                         .computed()
                         .requires_replace()
-                        .validate(matches(r"^[^\s]{1,255}$", "an Auto Scaling group name"))
-                        .description("The fleet's Auto Scaling group, e.g. `bbb_fleet.main.autoscaling_group_name`. Set this or `fleet`. Changing it replaces the schedule."),
+                        .validate(group_name())
+                        .description("The name of the fleet's Auto Scaling group, e.g. `bbb_fleet.main.autoscaling_group_name` or the `fleet` module's `autoscaling_group_name` output (not the `bbb_fleet`'s name or id). Changing it replaces the schedule."),
                 )
                 .attribute(
                     Attribute::string("fleet")
                         .optional()
-                        .validate(matches(r"^[^\s]{1,255}$", "an Auto Scaling group name"))
-                        .description("Same as `autoscaling_group_name` (the fleet's group name); set one of the two."),
+                        .deprecated()
+                        .validate(group_name())
+                        .description("Deprecated: use `autoscaling_group_name`. An alias of it that takes the Auto Scaling group's name, not the `bbb_fleet`'s name; set one of the two."),
                 )
                 .attribute(
                     Attribute::string("name")
@@ -105,10 +133,10 @@ impl Resource<ProviderData> for Schedule {
                     "return_to",
                     Nesting::Single,
                     Block::new()
-                        .description("The group's sizes after the event; each one left out keeps the group's value read when the schedule was created.")
+                        .description("The group's sizes after the event. A min or max size left out is the group's own, read at plan while no event runs on the group. Recommended for recurring schedules.")
                         .attribute(size("min_size", "Minimum size after the event."))
                         .attribute(size("max_size", "Maximum size after the event."))
-                        .attribute(size("desired_capacity", "Desired capacity after the event.")),
+                        .attribute(size("desired_capacity", "Desired capacity after the event. Left out (recommended with scaling policies), the scale-down sets only the min and max size and leaves the desired capacity to the scaling policies.")),
                 ))
                 .attribute(Attribute::number("desired_capacity").computed().description("Instances during the event (min size and desired capacity of the scale-up action)."))
                 .attribute(Attribute::string("scale_up_time").computed().description("One-off: when the group scales up (`start_time` - `lead_time`, RFC 3339 UTC)."))
@@ -119,7 +147,7 @@ impl Resource<ProviderData> for Schedule {
                 .attribute(Attribute::string("scale_down_action_name").computed().description("`bbb-<name>-down`."))
                 .attribute(Attribute::number("return_min_size").computed().description("Min size the scale-down action sets."))
                 .attribute(Attribute::number("return_max_size").computed().description("Max size the scale-down action sets."))
-                .attribute(Attribute::number("return_desired_capacity").computed().description("Desired capacity the scale-down action sets.")),
+                .attribute(Attribute::number("return_desired_capacity").computed().description("Desired capacity the scale-down action sets; null when `return_to.desired_capacity` is not set (the scaling policies keep it).")),
         )
     }
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
@@ -141,15 +169,12 @@ impl Resource<ProviderData> for Schedule {
     ) -> Result<Option<Applied>, Diagnostics> {
         let aws = data.aws().await?;
         let mut model: Model = current.state.decode()?;
-        let Some(asg) = model
-            .autoscaling_group_name
-            .clone()
-            .or_else(|| model.fleet.clone())
-        else {
+        let Ok(asg) = model.group() else {
             return Ok(None);
         };
-        let actions = aws
-            .describe_scheduled_actions(&asg)
+        let actions = data
+            .asg_cache()
+            .scheduled_actions(aws, &asg)
             .await
             .map_err(|e| aws_error(&format!("read the scheduled actions of {asg}"), &e))?;
         let find = |n: &str| actions.iter().find(|a| a.name == n && a.asg_name == asg);
@@ -158,8 +183,15 @@ impl Resource<ProviderData> for Schedule {
         let up_ran = one_off && has_run(model.scale_up_time.as_deref());
         let down_ran = one_off && has_run(model.scale_down_time.as_deref());
         if up.is_none() && down.is_none() {
-            // A past one-off event: its actions ran and Auto Scaling removed them.
-            return Ok(if down_ran { Some(current) } else { None });
+            if down_ran {
+                // A past one-off event: its actions ran and Auto Scaling removed them.
+                return Ok(Some(current));
+            }
+            if !up_ran {
+                // Both deleted outside Terraform before the event: created again.
+                return Ok(None);
+            }
+            // The event is running and its scale-down was deleted: put back below.
         }
         match up {
             Some(a) => {
@@ -203,15 +235,13 @@ impl Resource<ProviderData> for Schedule {
     async fn delete(&self, data: &ProviderData, req: ApplyRequest) -> Result<(), Diagnostics> {
         let aws = data.aws().await?;
         let model: Model = req.prior.decode()?;
-        let Some(asg) = model
-            .autoscaling_group_name
-            .clone()
-            .or_else(|| model.fleet.clone())
-        else {
+        let Ok(asg) = model.group() else {
             return Ok(());
         };
         for name in [up_name(&model.name), down_name(&model.name)] {
-            match aws.delete_scheduled_action(&asg, &name).await {
+            let deleted = aws.delete_scheduled_action(&asg, &name).await;
+            data.asg_cache().forget(&asg);
+            match deleted {
                 Ok(()) => {}
                 Err(e) if is_gone(&e) => {}
                 Err(e) => return Err(aws_error(&format!("delete scheduled action {name}"), &e)),

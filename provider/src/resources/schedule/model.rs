@@ -7,6 +7,7 @@ use bbb_core::aws::{AwsClients, AwsError, ScheduledActionSpec};
 pub(super) use bbb_core::time::parse_rfc3339;
 use serde::{Deserialize, Serialize};
 
+use crate::asg_cache::AsgCache;
 use crate::aws_access::aws_error;
 use crate::framework::{AttrPath, Diagnostics};
 
@@ -104,12 +105,24 @@ pub(super) fn is_gone(e: &AwsError) -> bool {
 }
 
 impl Model {
-    pub(super) fn specs(&self) -> Result<(ScheduledActionSpec, ScheduledActionSpec), Diagnostics> {
-        let asg = self
-            .autoscaling_group_name
+    /// The group's name: `autoscaling_group_name`, or the alias `fleet` (review P15: never an
+    /// empty name sent to AWS).
+    pub(super) fn group(&self) -> Result<String, Diagnostics> {
+        self.autoscaling_group_name
             .clone()
             .or_else(|| self.fleet.clone())
-            .unwrap_or_default();
+            .filter(|g| !g.is_empty())
+            .ok_or_else(|| {
+                Diagnostics::from_error_at(
+                    AttrPath::attr("autoscaling_group_name"),
+                    "Missing autoscaling_group_name",
+                    "The schedule names no Auto Scaling group.",
+                )
+            })
+    }
+
+    pub(super) fn specs(&self) -> Result<(ScheduledActionSpec, ScheduledActionSpec), Diagnostics> {
+        let asg = self.group()?;
         let capacity = i32_of(self.desired_capacity);
         let time = |t: &Option<String>, attr: &str| -> Result<Option<SystemTime>, Diagnostics> {
             t.as_deref()
@@ -163,26 +176,25 @@ impl Model {
         Ok((up, down))
     }
 
-    /// Fills the sizes to return to that neither the configuration nor the plan gave, from
-    /// the group as it is now.
-    pub(super) async fn fill_return_sizes(&mut self, aws: &AwsClients) -> Result<(), Diagnostics> {
-        if self.return_min_size.is_some()
-            && self.return_max_size.is_some()
-            && self.return_desired_capacity.is_some()
-        {
+    /// Fills the min and max size to return to that neither the configuration nor the plan
+    /// gave, from the group as it is now (the plan could not read it).
+    pub(super) async fn fill_return_sizes(
+        &mut self,
+        cache: &AsgCache,
+        aws: &AwsClients,
+    ) -> Result<(), Diagnostics> {
+        if self.return_min_size.is_some() && self.return_max_size.is_some() {
             return Ok(());
         }
-        let asg = self.autoscaling_group_name.clone().unwrap_or_default();
-        let group = aws
-            .describe_auto_scaling_group(&asg)
+        let asg = self.group()?;
+        let group = cache
+            .group(aws, &asg)
             .await
             .map_err(|e| aws_error(&format!("read Auto Scaling group {asg}"), &e))?;
         self.return_min_size
             .get_or_insert(f64::from(group.min_size));
         self.return_max_size
             .get_or_insert(f64::from(group.max_size));
-        self.return_desired_capacity
-            .get_or_insert(f64::from(group.desired_capacity));
         Ok(())
     }
 }

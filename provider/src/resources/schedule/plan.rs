@@ -1,17 +1,38 @@
 //! `bbb_schedule`'s plan: the computed values (group, action names, capacity, the scale-up
-//! and scale-down times or crons, the sizes to return to), the plan-time time checks, and the
-//! checks that need the group (its max size, overlapping schedules).
+//! and scale-down times or crons, the sizes to return to), the time checks, and the checks
+//! that need the group (`checks`).
+//!
+//! Remote checks run only when the schedule is new or its configuration changed, and never
+//! for a one-off event whose scale-up has run (review D7): a plan that changes nothing, or a
+//! finished event, never fails on the group's state today.
 
-use bbb_core::aws::{AutoScalingGroup, ScheduledAction};
 use bbb_core::time::format_rfc3339;
 
 use crate::framework::{AttrPath, Diagnostics, Plan, Value};
 use crate::provider::ProviderData;
 
+use super::checks::{check_max_size, event_in_progress, refuse_existing, warn_overlaps};
 use super::cron::shift_cron;
 use super::model::{
-    down_name, format_minutes, from_system_time, now_secs, parse_duration, parse_rfc3339, up_name,
+    down_name, format_minutes, has_run, now_secs, parse_duration, parse_rfc3339, up_name,
 };
+
+/// The attributes a user sets; a change of any of them is a change of the schedule.
+const CONFIGURED: [&str; 13] = [
+    "autoscaling_group_name",
+    "name",
+    "start_time",
+    "end_time",
+    "recurrence",
+    "time_zone",
+    "duration",
+    "capacity",
+    "expected_participants",
+    "participants_per_server",
+    "lead_time",
+    "raise_max_size",
+    "return_to",
+];
 
 pub(super) fn known_str<'a>(v: &'a Value, name: &str) -> Option<&'a str> {
     v.get(name).as_str()
@@ -55,99 +76,55 @@ pub(super) fn capacity_path(v: &Value) -> AttrPath {
     }
 }
 
-/// Plan-time checks and warnings that need the group: its max size, and other bbb
-/// schedules of the same group overlapping this one.
-fn check_against_group(plan: &mut Plan, group: &AutoScalingGroup, diags: &mut Diagnostics) {
-    let planned = &plan.planned;
-    if let Ok(Some(capacity)) = capacity_of(planned) {
-        let raise = planned.get("raise_max_size").as_bool().unwrap_or(false);
-        if !raise && capacity > f64::from(group.max_size) {
-            let path = capacity_path(&plan.config);
-            diags.error_at(
-                path.clone(),
-                format!("Capacity above the group's max size in {path}"),
-                format!(
-                    "The schedule asks for {capacity} instances, but Auto Scaling group {} has max_size {}. Lower {path}, raise the group's max_size, or set raise_max_size = true.",
-                    group.name, group.max_size
-                ),
-            );
-        }
-    }
-}
-
-fn warn_overlaps(plan: &Plan, actions: &[ScheduledAction], diags: &mut Diagnostics) {
-    let planned = &plan.planned;
-    let Some(name) = known_str(planned, "name") else {
-        return;
-    };
-    let (Some(up), Some(down)) = (
-        known_str(planned, "scale_up_time"),
-        known_str(planned, "scale_down_time"),
-    ) else {
-        return;
-    };
-    let (Ok(up), Ok(down)) = (parse_rfc3339(up), parse_rfc3339(down)) else {
-        return;
-    };
-    let mut others: Vec<(String, i64, i64)> = Vec::new();
-    for a in actions {
-        let Some(other) = a
-            .name
-            .strip_prefix("bbb-")
-            .and_then(|n| n.strip_suffix("-up"))
-        else {
-            continue;
-        };
-        if other == name || a.recurrence.is_some() {
-            continue;
-        }
-        let Some(start) = a.start_time.map(from_system_time) else {
-            continue;
-        };
-        let end = actions
-            .iter()
-            .find(|d| d.name == down_name(other))
-            .and_then(|d| d.start_time.map(from_system_time))
-            .unwrap_or(start);
-        others.push((other.to_string(), start, end));
-    }
-    for (other, start, end) in others {
-        if start < down && up < end {
-            diags.warning_at(
-                AttrPath::attr("start_time"),
-                "Overlapping schedules",
-                format!(
-                    "Schedule {name:?} ({} to {}) overlaps schedule {other:?} ({} to {}) of the same Auto Scaling group; whichever action runs last sets the capacity.",
-                    format_rfc3339(up),
-                    format_rfc3339(down),
-                    format_rfc3339(start),
-                    format_rfc3339(end)
-                ),
-            );
-        }
-    }
+/// Where a one-off event stands, from the prior state: what AWS has run already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// New, replaced, recurring, or its scale-up is still ahead.
+    Ahead,
+    /// Scaled up, not yet down.
+    Running,
+    /// Both actions ran.
+    Over,
 }
 
 pub(super) async fn modify_plan(data: &ProviderData, plan: &mut Plan, diags: &mut Diagnostics) {
-    let creating = plan.is_create();
-    let prior = plan.prior.clone();
-    let config = plan.config.clone();
-    let p = &mut plan.planned;
+    resolve_group(plan);
+    let fresh = plan.is_create() || !plan.requires_replace.is_empty();
+    plan_capacity(&mut plan.planned);
+    let changed = fresh
+        || CONFIGURED
+            .iter()
+            .any(|a| plan.planned.get(a) != plan.prior.get(a));
+    let one_off =
+        !plan.planned.get("start_time").is_null() || !plan.planned.get("end_time").is_null();
+    let stage = if one_off {
+        plan_one_off(plan, fresh, diags)
+    } else {
+        plan_recurring(&mut plan.planned, diags);
+        Stage::Ahead
+    };
+    let sizes = plan_return_sizes(plan, fresh, stage);
+    if stage == Stage::Ahead && (changed || sizes != Sizes::Known) {
+        remote_checks(data, plan, fresh, changed, sizes, diags).await;
+    }
+}
 
-    // The group: autoscaling_group_name, or the alias fleet.
-    if config.get("autoscaling_group_name").is_null() {
-        let fleet = config.get("fleet").clone();
-        p.set("autoscaling_group_name", fleet);
+/// The group (`autoscaling_group_name`, or the alias `fleet`), the id and the action names.
+fn resolve_group(plan: &mut Plan) {
+    let creating = plan.is_create();
+    let p = &mut plan.planned;
+    if plan.config.get("autoscaling_group_name").is_null() {
+        p.set("autoscaling_group_name", plan.config.get("fleet").clone());
     }
     let asg = p.get("autoscaling_group_name").clone();
     let name = p.get("name").clone();
+    // Optional + computed + requires_replace: replace only when the group really changes.
     plan.requires_replace
         .retain(|path| *path != AttrPath::attr("autoscaling_group_name"));
-    if !creating && prior.get("autoscaling_group_name") != &asg {
+    if !creating && plan.prior.get("autoscaling_group_name") != &asg {
         plan.requires_replace
             .push(AttrPath::attr("autoscaling_group_name"));
     }
-    let replacing = !plan.requires_replace.is_empty();
     match (asg.as_str(), name.as_str()) {
         (Some(a), Some(n)) => p.set("id", Value::string(format!("{a}/{n}"))),
         _ => p.set("id", Value::Unknown),
@@ -164,8 +141,9 @@ pub(super) async fn modify_plan(data: &ProviderData, plan: &mut Plan, diags: &mu
         name.as_str().map(|n| Value::string(down_name(n))),
         name.is_unknown(),
     );
+}
 
-    // Capacity.
+fn plan_capacity(p: &mut Value) {
     match capacity_of(p) {
         Ok(c) => p.set(
             "desired_capacity",
@@ -173,15 +151,15 @@ pub(super) async fn modify_plan(data: &ProviderData, plan: &mut Plan, diags: &mu
         ),
         Err(()) => p.set("desired_capacity", Value::Unknown),
     }
+}
 
-    // Times.
-    let lead = p.get("lead_time").clone();
-    let lead_minutes = lead
-        .as_str()
+fn minutes_of(v: &Value) -> Option<i64> {
+    v.as_str()
         .and_then(|s| parse_duration(s).ok())
-        .map(|d| (d.as_secs() / 60) as i64);
-    let (start, end) = (p.get("start_time").clone(), p.get("end_time").clone());
-    let (rec, dur) = (p.get("recurrence").clone(), p.get("duration").clone());
+        .map(|d| (d.as_secs() / 60) as i64)
+}
+
+fn clear_times(p: &mut Value) {
     for n in [
         "scale_up_time",
         "scale_down_time",
@@ -190,43 +168,64 @@ pub(super) async fn modify_plan(data: &ProviderData, plan: &mut Plan, diags: &mu
     ] {
         p.set(n, Value::Null);
     }
-    if !start.is_null() || !end.is_null() {
-        let s = start.as_str().and_then(|s| parse_rfc3339(s).ok());
-        let e = end.as_str().and_then(|s| parse_rfc3339(s).ok());
-        set_if(
-            p,
-            "scale_up_time",
-            s.zip(lead_minutes)
-                .map(|(s, l)| Value::string(format_rfc3339(s - l * 60))),
-            start.is_unknown() || lead.is_unknown(),
-        );
-        set_if(
-            p,
-            "scale_down_time",
-            e.map(|e| Value::string(format_rfc3339(e))),
-            end.is_unknown(),
-        );
-        if let (Some(s), Some(e)) = (s, e) {
-            if e <= s {
-                diags.error_at(
-                    AttrPath::attr("end_time"),
-                    "end_time before start_time",
-                    format!(
-                        "end_time ({}) must be after start_time ({}).",
-                        format_rfc3339(e),
-                        format_rfc3339(s)
-                    ),
-                );
-            }
+}
+
+/// A one-off event: its scale-up and scale-down times, and what may change once AWS has run
+/// one of its actions (review D2): a start time in the past is never planned, and a change
+/// after the scale-up ran reaches AWS only through the scale-down that is still ahead.
+fn plan_one_off(plan: &mut Plan, fresh: bool, diags: &mut Diagnostics) -> Stage {
+    let prior = &plan.prior;
+    let p = &mut plan.planned;
+    let lead = p.get("lead_time").clone();
+    let lead_minutes = minutes_of(&lead);
+    let (start, end) = (p.get("start_time").clone(), p.get("end_time").clone());
+    clear_times(p);
+    let s = start.as_str().and_then(|s| parse_rfc3339(s).ok());
+    let e = end.as_str().and_then(|s| parse_rfc3339(s).ok());
+    set_if(
+        p,
+        "scale_up_time",
+        s.zip(lead_minutes)
+            .map(|(s, l)| Value::string(format_rfc3339(s - l * 60))),
+        start.is_unknown() || lead.is_unknown(),
+    );
+    set_if(
+        p,
+        "scale_down_time",
+        e.map(|e| Value::string(format_rfc3339(e))),
+        end.is_unknown(),
+    );
+    if let (Some(s), Some(e)) = (s, e) {
+        if e <= s {
+            diags.error_at(
+                AttrPath::attr("end_time"),
+                "end_time before start_time",
+                format!(
+                    "end_time ({}) must be after start_time ({}).",
+                    format_rfc3339(e),
+                    format_rfc3339(s)
+                ),
+            );
         }
-        // A start in the past is refused when the event is new or moved; an event that
-        // already happened can stay in state unchanged.
-        let moved = creating
-            || replacing
-            || prior.get("start_time") != &start
-            || prior.get("lead_time") != &lead;
-        if let (Some(s), true) = (s, moved) {
-            let now = now_secs();
+    }
+    let recurring_before = !fresh && !prior.get("recurrence").is_null();
+    let stage = if fresh || recurring_before {
+        Stage::Ahead
+    } else if has_run(known_str(prior, "scale_down_time")) {
+        Stage::Over
+    } else if has_run(known_str(prior, "scale_up_time")) {
+        Stage::Running
+    } else {
+        Stage::Ahead
+    };
+    let now = now_secs();
+    // A start in the past is refused when the event is new or moved.
+    let moved = fresh
+        || recurring_before
+        || prior.get("start_time") != &start
+        || prior.get("lead_time") != &lead;
+    if moved {
+        if let Some(s) = s {
             if s <= now {
                 diags.error_at(
                     AttrPath::attr("start_time"),
@@ -245,86 +244,187 @@ pub(super) async fn modify_plan(data: &ProviderData, plan: &mut Plan, diags: &mu
                 );
             }
         }
-    } else if !rec.is_null() || !dur.is_null() {
-        let dur_minutes = dur
-            .as_str()
-            .and_then(|s| parse_duration(s).ok())
-            .map(|d| (d.as_secs() / 60) as i64);
-        if let (Some(r), Some(l), Some(d)) = (rec.as_str(), lead_minutes, dur_minutes) {
-            match (shift_cron(r, -l), shift_cron(r, d)) {
-                (Ok(up), Ok(down)) => {
-                    p.set("scale_up_recurrence", Value::string(up));
-                    p.set("scale_down_recurrence", Value::string(down));
-                }
-                (Err(e), _) | (_, Err(e)) => diags.error_at(
-                    AttrPath::attr("recurrence"),
-                    "Unsupported recurrence",
-                    format!("recurrence {r:?} cannot be shifted by lead_time ({}) and duration ({}): {e}.", format_minutes(l), format_minutes(d)),
+        return Stage::Ahead;
+    }
+    let end_moved = prior.get("end_time") != &end;
+    match stage {
+        Stage::Running if end_moved && e.is_some_and(|e| e <= now) => diags.error_at(
+            AttrPath::attr("end_time"),
+            "end_time in the past",
+            format!(
+                "This event is running; its scale-down cannot be scheduled in the past (end_time {}, now is {}). Set end_time a few minutes ahead to end it soon.",
+                e.map(format_rfc3339).unwrap_or_default(),
+                format_rfc3339(now)
+            ),
+        ),
+        Stage::Running if CONFIGURED.iter().any(|a| *a != "end_time" && *a != "return_to" && p.get(a) != prior.get(a)) => {
+            diags.warning(
+                "This event has already scaled up",
+                format!(
+                    "The scale-up of this one-off event ran at {}; the change is kept in state, but only end_time and return_to still reach Auto Scaling (through the scale-down at {}). Change the group itself to resize the running event.",
+                    known_str(prior, "scale_up_time").unwrap_or("its scale-up time"),
+                    known_str(p, "scale_down_time").unwrap_or("end_time"),
                 ),
-            }
-        } else {
-            let unknown = rec.is_unknown() || lead.is_unknown() || dur.is_unknown();
-            p.set(
-                "scale_up_recurrence",
-                if unknown { Value::Unknown } else { Value::Null },
-            );
-            p.set(
-                "scale_down_recurrence",
-                if unknown { Value::Unknown } else { Value::Null },
             );
         }
+        Stage::Over if CONFIGURED.iter().any(|a| p.get(a) != prior.get(a)) => diags.warning(
+            "This event is over",
+            "Both scheduled actions of this one-off event have run; the change is kept in state only. Move start_time and end_time to the future to schedule a new event.",
+        ),
+        _ => {}
     }
+    stage
+}
 
-    // Sizes after the event: configured, else kept from state, else the group's now.
-    let ret = config.get("return_to").clone();
-    let mut missing = false;
+/// A recurring event: the scale-up and scale-down crons.
+fn plan_recurring(p: &mut Value, diags: &mut Diagnostics) {
+    let lead = p.get("lead_time").clone();
+    let (rec, dur) = (p.get("recurrence").clone(), p.get("duration").clone());
+    clear_times(p);
+    if let (Some(r), Some(l), Some(d)) = (rec.as_str(), minutes_of(&lead), minutes_of(&dur)) {
+        match (shift_cron(r, -l), shift_cron(r, d)) {
+            (Ok(up), Ok(down)) => {
+                p.set("scale_up_recurrence", Value::string(up));
+                p.set("scale_down_recurrence", Value::string(down));
+            }
+            (Err(e), _) | (_, Err(e)) => diags.error_at(
+                AttrPath::attr("recurrence"),
+                "Unsupported recurrence",
+                format!(
+                    "recurrence {r:?} cannot be shifted by lead_time ({}) and duration ({}): {e}.",
+                    format_minutes(l),
+                    format_minutes(d)
+                ),
+            ),
+        }
+    } else {
+        let unknown = rec.is_unknown() || lead.is_unknown() || dur.is_unknown();
+        for n in ["scale_up_recurrence", "scale_down_recurrence"] {
+            p.set(n, if unknown { Value::Unknown } else { Value::Null });
+        }
+    }
+}
+
+/// Whether the min and max sizes to return to are settled without the group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sizes {
+    /// Configured, or kept from state for an event AWS has started.
+    Known,
+    /// Kept from state for now; the group's when no event is running.
+    FromGroupAtRest,
+    /// Not known yet: the group's at plan, or at apply when it cannot be read.
+    FromGroup,
+}
+
+/// The sizes the scale-down returns to (review D4). `return_to` when configured. Otherwise
+/// the group's min and max size, read at plan while no event runs on the group (not frozen
+/// at creation), and kept from state once this one-off event has scaled up. The desired
+/// capacity only when configured: without it the scale-down sets the bounds only and leaves
+/// the desired capacity to the scaling policies.
+fn plan_return_sizes(plan: &mut Plan, fresh: bool, stage: Stage) -> Sizes {
+    let ret = plan.config.get("return_to").clone();
+    let p = &mut plan.planned;
+    let desired = ret.get("desired_capacity");
+    p.set(
+        "return_desired_capacity",
+        if desired.is_null() && stage != Stage::Ahead {
+            plan.prior.get("return_desired_capacity").clone()
+        } else {
+            desired.clone()
+        },
+    );
+    let mut sizes = Sizes::Known;
     for (inner, outer) in [
         ("min_size", "return_min_size"),
         ("max_size", "return_max_size"),
-        ("desired_capacity", "return_desired_capacity"),
     ] {
         let configured = ret.get(inner);
+        let kept = plan.prior.get(outer);
         let value = if !configured.is_null() {
             configured.clone()
-        } else if !creating && !replacing && !prior.get(outer).is_null() {
-            prior.get(outer).clone()
-        } else {
-            missing = true;
+        } else if fresh || kept.is_null() {
+            sizes = Sizes::FromGroup;
             Value::Unknown
+        } else {
+            if stage == Stage::Ahead && sizes == Sizes::Known {
+                sizes = Sizes::FromGroupAtRest;
+            }
+            kept.clone()
         };
         p.set(outer, value);
     }
+    sizes
+}
 
-    // What needs the group: its sizes, max-size check, overlapping schedules.
-    let Some(asg_name) = asg.as_str().map(str::to_string) else {
+/// What needs the group and its scheduled actions (one shared describe each per process):
+/// the sizes to return to, the max-size check, names taken already, overlapping schedules.
+async fn remote_checks(
+    data: &ProviderData,
+    plan: &mut Plan,
+    fresh: bool,
+    changed: bool,
+    sizes: Sizes,
+    diags: &mut Diagnostics,
+) {
+    let Some(asg) = plan
+        .planned
+        .get("autoscaling_group_name")
+        .as_str()
+        .map(str::to_string)
+    else {
         return;
     };
     let Ok(aws) = data.aws().await else { return };
-    let group = match aws.describe_auto_scaling_group(&asg_name).await {
+    let cache = data.asg_cache();
+    let group = match cache.group(aws, &asg).await {
         Ok(g) => g,
         Err(e) => {
-            // The group may be created by this same apply; checks wait for apply then.
             tracing::debug!(error = %e, "bbb_schedule: group not readable at plan");
+            if changed && e.is_not_found() {
+                diags.warning_at(
+                    AttrPath::attr("autoscaling_group_name"),
+                    "Auto Scaling group not found",
+                    format!("Auto Scaling group {asg:?} does not exist (yet). If this apply creates it, ignore this; otherwise check autoscaling_group_name: it takes the group's name (e.g. bbb_fleet.main.autoscaling_group_name), not the bbb_fleet's name or id."),
+                );
+            }
             return;
         }
     };
-    if missing {
+    let actions = match cache.scheduled_actions(aws, &asg).await {
+        Ok(a) => Some(a),
+        Err(e) => {
+            tracing::debug!(error = %e, "bbb_schedule: scheduled actions not readable at plan");
+            None
+        }
+    };
+    let at_rest = actions
+        .as_deref()
+        .is_some_and(|a| !event_in_progress(&group, a));
+    if sizes == Sizes::FromGroup || (sizes == Sizes::FromGroupAtRest && at_rest) {
         let p = &mut plan.planned;
-        for (outer, v) in [
-            ("return_min_size", group.min_size),
-            ("return_max_size", group.max_size),
-            ("return_desired_capacity", group.desired_capacity),
+        let configured = plan.config.get("return_to");
+        for (inner, outer, v) in [
+            ("min_size", "return_min_size", group.min_size),
+            ("max_size", "return_max_size", group.max_size),
         ] {
-            if p.get(outer).is_unknown() {
+            if configured.get(inner).is_null()
+                && (sizes == Sizes::FromGroupAtRest || p.get(outer).is_unknown())
+            {
                 p.set(outer, Value::Number(f64::from(v)));
             }
         }
     }
-    check_against_group(plan, &group, diags);
-    match aws.describe_scheduled_actions(&asg_name).await {
-        Ok(actions) => warn_overlaps(plan, &actions, diags),
-        Err(e) => {
-            tracing::debug!(error = %e, "bbb_schedule: scheduled actions not readable at plan")
+    check_max_size(plan, &group, changed, diags);
+    if let Some(actions) = actions {
+        if plan.is_create() {
+            if let Some(name) = known_str(&plan.planned, "name") {
+                if let Err(e) = refuse_existing(&asg, name, &actions) {
+                    diags.extend(e);
+                }
+            }
+        }
+        if changed || fresh {
+            warn_overlaps(plan, &actions, diags);
         }
     }
 }
