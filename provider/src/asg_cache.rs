@@ -11,10 +11,13 @@ use std::sync::Arc;
 use bbb_core::aws::{AutoScalingGroup, AwsClients, AwsError, ScheduledAction};
 use tokio::sync::Mutex;
 
+/// One key's answer, shared by its callers; the lock is held while the call runs.
+type Slot<T> = Arc<Mutex<Option<Arc<T>>>>;
+
 /// One answer per key. Concurrent callers of one key share one call: the key's lock is held
 /// while it runs. Failures are not kept, so the next caller tries again.
 struct Answers<T> {
-    slots: std::sync::Mutex<HashMap<String, Arc<Mutex<Option<Arc<T>>>>>>,
+    slots: std::sync::Mutex<HashMap<String, Slot<T>>>,
 }
 
 impl<T> Default for Answers<T> {
@@ -26,7 +29,7 @@ impl<T> Default for Answers<T> {
 }
 
 impl<T> Answers<T> {
-    fn slot(&self, key: &str) -> Arc<Mutex<Option<Arc<T>>>> {
+    fn slot(&self, key: &str) -> Slot<T> {
         let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
         slots.entry(key.to_owned()).or_default().clone()
     }

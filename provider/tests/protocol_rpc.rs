@@ -62,7 +62,7 @@ fn capability(write_only: bool) -> Option<pb::ClientCapabilities> {
 async fn a_client_without_write_only_support_is_told_which_attribute_and_what_to_upgrade() {
     let server = ProviderServer::new(BbbProvider::default());
     for caps in [capability(false), None] {
-        let diags = validate_server(&server, &server_config(), caps.clone()).await;
+        let diags = validate_server(&server, &server_config(), caps).await;
         let errors: Vec<_> = diags
             .iter()
             .filter(|d| d.severity == pb::diagnostic::Severity::Error as i32)
