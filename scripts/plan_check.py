@@ -50,13 +50,7 @@ BBB = {"source": "registry.terraform.io/bbb-platform/bbb", "version": "0.1.0"}
 # Targets that fail today because of a defect in the module or example (not of the check):
 # target -> (reason, texts). Every error of the failing step must contain one of the texts, so a new
 # error is still a failure. Remove an entry when its defects are fixed (the check then says XPASS).
-EXPECTED_FAILURES: dict[str, tuple[str, list[str]]] = {
-    "examples/complete": (
-        "review D4: bbb_schedule without the required name; review D2: the recordings module's EFS mount "
-        "targets for_each over subnet IDs unknown until apply (see /work/wt/plancheck-findings.md)",
-        ['The argument "name" is required, but no definition was found.',
-         'on ../../modules/recordings/main.tf line 175, in resource "aws_efs_mount_target" "this"']),
-}
+EXPECTED_FAILURES: dict[str, tuple[str, list[str]]] = {}
 
 
 def unexpected_errors(out: str, expected: list[str]) -> list[str]:

@@ -29,7 +29,7 @@ output "instance_role_arn" {
 }
 
 output "fleet_name" {
-  description = "Name of the bbb_fleet (what bbb_schedule's fleet refers to)."
+  description = "Name of the bbb_fleet (bbb_schedule takes the group's name instead: autoscaling_group_name)."
   value       = bbb_fleet.this.name
 }
 

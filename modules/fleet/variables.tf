@@ -106,7 +106,7 @@ variable "capacity" {
     max     = number
     desired = number
   })
-  description = "Size of the Auto Scaling group. desired is used at creation only: afterwards scaling policies and bbb_schedule own it."
+  description = "Size of the Auto Scaling group, used at creation only (the group ignores later changes: scaling policies own desired, bbb_schedule raises min and max during events). Change the running group's bounds outside Terraform or by replacing it."
   default = {
     min     = 1
     max     = 10

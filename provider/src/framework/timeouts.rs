@@ -8,11 +8,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::diagnostics::Diagnostics;
-use super::path::AttrPath;
 use super::schema::{Attribute, Block, NestedBlock, Nesting};
 use super::validators::Validator;
-use super::value::Value;
 
 /// An operation a timeout bounds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,23 +73,7 @@ pub fn block(ops: &[(Op, &str)]) -> NestedBlock {
 
 /// A duration longer than zero, such as `"4h"` or `"90m"`.
 pub fn positive_duration() -> impl Validator {
-    |path: &AttrPath, value: &Value, diags: &mut Diagnostics| {
-        if let Some(s) = value.as_str() {
-            match humantime::parse_duration(s) {
-                Ok(d) if d.as_secs() > 0 => {}
-                Ok(_) => diags.error_at(
-                    path.clone(),
-                    format!("Invalid duration in {path}"),
-                    format!("{path} must be longer than zero; got {s:?}."),
-                ),
-                Err(e) => diags.error_at(
-                    path.clone(),
-                    format!("Invalid duration in {path}"),
-                    format!("{path} must be a duration such as \"4h\" or \"90m\": {e}."),
-                ),
-            }
-        }
-    }
+    super::validators::duration().positive()
 }
 
 /// Formats a wait bound for messages, e.g. `1h 5m`.
@@ -103,6 +84,7 @@ pub fn show(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::framework::{AttrPath, Diagnostics, Value};
 
     #[test]
     fn declared_operations_only_and_durations_read_back() {

@@ -2,7 +2,7 @@
 
 use crate::framework::timeouts::{self, positive_duration, Op};
 use crate::framework::validators::{
-    at_least, greater_than, http_url, matches, not_blank, whole_number, Validator,
+    at_least, at_most, greater_than, http_url, matches, not_blank, whole_number, Validator,
 };
 use crate::framework::{
     AttrPath, Attribute, Block, Diagnostics, NestedBlock, Nesting, Schema, Type, Value,
@@ -20,28 +20,17 @@ fn domain_name() -> impl Validator {
 fn template_validator() -> impl Validator {
     |path: &AttrPath, value: &Value, diags: &mut Diagnostics| {
         let Some(s) = value.as_str() else { return };
-        let ok_label = regex::Regex::new(r"^[a-z0-9-]*\{instance_id\}[a-z0-9-]*$")
-            .is_ok_and(|re| re.is_match(s));
+        // One DNS label: lowercase letters, digits and hyphens around the placeholder.
+        let ok_label = s
+            .replacen(PLACEHOLDER, "", 1)
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
         if s.matches(PLACEHOLDER).count() != 1 || !ok_label {
             diags.error_at(
                 path.clone(),
                 format!("Invalid value for {path}"),
                 format!("{path} must be one DNS label containing {{instance_id}} once, such as \"bbb-{{instance_id}}\"; got {s:?}."),
             );
-        }
-    }
-}
-
-fn at_most(max: f64) -> impl Validator {
-    move |path: &AttrPath, value: &Value, diags: &mut Diagnostics| {
-        if let Some(n) = value.as_f64() {
-            if n > max {
-                diags.error_at(
-                    path.clone(),
-                    format!("Value out of range for {path}"),
-                    format!("{path} must be at most {max}; got {n}."),
-                );
-            }
         }
     }
 }

@@ -1,11 +1,11 @@
 //! What can be checked on the configuration alone: the attribute validators and the
 //! cross-attribute rules (`validate`).
 
-use crate::framework::validators::{at_least, whole_number, Validator};
+use crate::framework::validators::{self, at_least, whole_number, Validator};
 use crate::framework::{AttrPath, Diagnostics, Value};
 
 use super::cron::check_cron;
-use super::model::{parse_duration, parse_rfc3339};
+use super::model::parse_rfc3339;
 
 pub(super) fn rfc3339() -> impl Validator {
     |path: &AttrPath, value: &Value, diags: &mut Diagnostics| {
@@ -17,28 +17,13 @@ pub(super) fn rfc3339() -> impl Validator {
     }
 }
 
+/// A whole-minute duration (Auto Scaling's schedules take minutes); `positive` refuses zero.
 pub(super) fn duration(positive: bool) -> impl Validator {
-    move |path: &AttrPath, value: &Value, diags: &mut Diagnostics| {
-        if let Some(s) = value.as_str() {
-            match parse_duration(s) {
-                Err(e) => diags.error_at(
-                    path.clone(),
-                    format!("Invalid duration in {path}"),
-                    format!("{path} must be a duration such as \"10m\" or \"2h\": {e}."),
-                ),
-                Ok(d) if d.as_secs() % 60 != 0 => diags.error_at(
-                    path.clone(),
-                    format!("Invalid duration in {path}"),
-                    format!("{path} must be whole minutes; got {s:?}."),
-                ),
-                Ok(d) if positive && d.is_zero() => diags.error_at(
-                    path.clone(),
-                    format!("Invalid duration in {path}"),
-                    format!("{path} must be longer than zero."),
-                ),
-                Ok(_) => {}
-            }
-        }
+    let d = validators::duration().whole_minutes();
+    if positive {
+        d.positive()
+    } else {
+        d
     }
 }
 

@@ -16,7 +16,12 @@ use super::resource::{Applied, ApplyRequest, CreateFailure, DataSource, Plan, Pr
 use super::schema::Schema;
 use super::types::Type;
 use super::value::Value;
-use super::{json_dynamic, msgpack};
+
+mod registry;
+mod wire;
+use wire::{
+    capabilities, decode, decode_change, encode, kept_after_failed_create, validate, Change,
+};
 
 struct Entry<T: ?Sized> {
     imp: Arc<T>,
@@ -42,173 +47,6 @@ pub struct ProviderServer<P: Provider> {
 }
 
 type RpcResult<T> = Result<Response<T>, Status>;
-
-impl<P: Provider> ProviderServer<P> {
-    pub fn new(provider: P) -> Self {
-        let provider_schema = provider.schema();
-        let provider_ty = provider_schema.ty();
-        let resources = provider
-            .resources()
-            .into_iter()
-            .map(|r| (r.type_name(), Entry::new(r.clone(), r.schema())))
-            .collect();
-        let data_sources = provider
-            .data_sources()
-            .into_iter()
-            .map(|d| (d.type_name(), Entry::new(d.clone(), d.schema())))
-            .collect();
-        Self {
-            provider,
-            provider_schema,
-            provider_ty,
-            resources,
-            data_sources,
-            data: RwLock::new(None),
-        }
-    }
-
-    fn resource(&self, type_name: &str) -> Result<&Entry<dyn Resource<P::Data>>, Status> {
-        self.resources.get(type_name).ok_or_else(|| {
-            Status::not_found(format!("this provider has no resource type {type_name:?}"))
-        })
-    }
-
-    fn data_source(&self, type_name: &str) -> Result<&Entry<dyn DataSource<P::Data>>, Status> {
-        self.data_sources.get(type_name).ok_or_else(|| {
-            Status::not_found(format!("this provider has no data source {type_name:?}"))
-        })
-    }
-
-    fn configured(&self) -> Result<Arc<P::Data>, Diagnostics> {
-        self.data.read().ok().and_then(|d| d.clone()).ok_or_else(|| {
-            Diagnostics::from_error(
-                "Provider not configured",
-                "Terraform called the provider before configuring it. This is a bug in Terraform or the provider.",
-            )
-        })
-    }
-
-    /// Builds the full schema response (also used by the schema documentation checks).
-    pub fn schema_response(&self) -> pb::get_provider_schema::Response {
-        pb::get_provider_schema::Response {
-            provider: Some(self.provider_schema.to_proto()),
-            resource_schemas: self
-                .resources
-                .iter()
-                .map(|(k, e)| (k.to_string(), e.schema.to_proto()))
-                .collect(),
-            data_source_schemas: self
-                .data_sources
-                .iter()
-                .map(|(k, e)| (k.to_string(), e.schema.to_proto()))
-                .collect(),
-            diagnostics: Vec::new(),
-            provider_meta: None,
-            server_capabilities: Some(capabilities()),
-            functions: HashMap::new(),
-            ephemeral_resource_schemas: HashMap::new(),
-        }
-    }
-}
-
-fn capabilities() -> pb::ServerCapabilities {
-    pb::ServerCapabilities {
-        plan_destroy: true,
-        get_provider_schema_optional: false,
-        move_resource_state: false,
-    }
-}
-
-/// Decodes a DynamicValue of type `ty`: msgpack normally, JSON when that is what was sent.
-fn decode(dv: Option<&pb::DynamicValue>, ty: &Type) -> Result<Value, Diagnostics> {
-    let Some(dv) = dv else { return Ok(Value::Null) };
-    if !dv.msgpack.is_empty() {
-        msgpack::decode(&dv.msgpack, ty).map_err(|e| {
-            Diagnostics::from_error(
-                "Provider could not decode a value from Terraform",
-                e.to_string(),
-            )
-        })
-    } else if !dv.json.is_empty() {
-        json_dynamic::decode(&dv.json, ty)
-    } else {
-        Ok(Value::Null)
-    }
-}
-
-/// Validation shared by provider, resource and data-source configurations: each attribute's
-/// validators, then the implementation's own cross-attribute checks.
-fn validate(
-    schema: &Schema,
-    ty: &Type,
-    config: Option<&pb::DynamicValue>,
-    own_checks: impl FnOnce(&Value, &mut Diagnostics),
-) -> Diagnostics {
-    let config = match decode(config, ty) {
-        Ok(c) => c,
-        Err(e) => return e,
-    };
-    let mut diags = Diagnostics::new();
-    plan::validate_config(&schema.block, &config, &AttrPath::root(), &mut diags);
-    own_checks(&config, &mut diags);
-    diags
-}
-
-fn encode(value: &Value, ty: &Type) -> Option<pb::DynamicValue> {
-    Some(pb::DynamicValue {
-        msgpack: msgpack::encode(value, ty),
-        json: Vec::new(),
-    })
-}
-
-/// The values of a planned or applied change, decoded with the resource's type.
-struct Change {
-    prior: Value,
-    planned: Value,
-    config: Value,
-    private: Private,
-}
-
-/// Decodes a PlanResourceChange or ApplyResourceChange request's values.
-fn decode_change(
-    ty: &Type,
-    prior: Option<&pb::DynamicValue>,
-    planned: Option<&pb::DynamicValue>,
-    config: Option<&pb::DynamicValue>,
-    private: &[u8],
-) -> Result<Change, Diagnostics> {
-    Ok(Change {
-        prior: decode(prior, ty)?,
-        planned: decode(planned, ty)?,
-        config: decode(config, ty)?,
-        private: Private::from_bytes(private)?,
-    })
-}
-
-/// The answer to a create that failed after making something it could not undo: the state of
-/// that object with the errors, so Terraform records it as tainted and replaces it next time.
-fn kept_after_failed_create(
-    block: &super::schema::Block,
-    ty: &Type,
-    mut kept: Applied,
-    mut diags: Diagnostics,
-) -> pb::apply_resource_change::Response {
-    if !diags.has_errors() {
-        diags.error(
-            "Create failed",
-            "The create kept a partial state without saying why. This is a bug in the provider.",
-        );
-    }
-    diags.extend(std::mem::take(&mut kept.warnings));
-    plan::clear_write_only(block, &mut kept.state);
-    plan::clear_unknowns(&mut kept.state);
-    pb::apply_resource_change::Response {
-        new_state: encode(&kept.state, ty),
-        private: kept.private.to_bytes(),
-        diagnostics: diags.to_proto(),
-        ..Default::default()
-    }
-}
 
 /// Unwraps `Result<T, Diagnostics>` inside an RPC: on error, answers with the diagnostics.
 macro_rules! attempt {
