@@ -6,6 +6,7 @@ mod support;
 
 use std::time::Duration;
 
+use bbb_core::aws::ownership;
 use bbb_core::scalelite::ServerState;
 use bbb_doubles::DoubleMeeting;
 use support::{sigterm, Instance, TERMINATING_HOOK};
@@ -229,4 +230,28 @@ async fn heartbeats_go_on_while_a_drain_step_hangs() {
     let run = i.finish(child).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(i.completed(TERMINATING_HOOK).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_registration_left_behind_keeps_the_ownership_mark_for_the_fleets_heal() {
+    let i = Instance::new(60).await;
+    i.hook(&["launch"]).await.ok();
+    i.imds.set_target_lifecycle_state(Some("Terminated"));
+    let child = i.spawn(&["drain"], &[("BBB_HOOK_DEREGISTER_TIMEOUT", "2")]);
+    i.eventually("cordoned", || cordoned(&i)).await;
+    i.scalelite.set_available(false);
+    let run = i.finish(child).await;
+    // The drain reports the registration it left (EX_TEMPFAIL); what matters here is what it left.
+    assert_eq!(run.code, EX_TEMPFAIL, "{}", run.stderr);
+    assert!(i.server().is_some(), "the registration was left behind");
+    assert_eq!(i.record().await, None, "the A record went");
+    // bbb_fleet heals a server only when its host carries the group's mark: the mark stays.
+    let names = i.names().await;
+    let owner = i.config["autoscaling_group_name"]
+        .as_str()
+        .expect("group name in the hook's configuration");
+    assert!(
+        ownership::owned_by(&names, &i.record_name(), owner),
+        "the mark was deleted with the record: {names:?}"
+    );
 }

@@ -73,7 +73,10 @@ pub async fn ensure(ctx: &Context) -> Result<(), HookError> {
 
 /// Deletes the record, and its ownership mark, if it still points at this instance. Returns
 /// whether it deleted one.
-pub async fn remove(ctx: &Context) -> Result<bool, HookError> {
+/// `keep_mark`: leave the ownership mark (when the Scalelite registration was left behind, so
+/// that `bbb_fleet`'s heal, which only removes servers whose host carries the group's mark, can
+/// still remove it; the lone TXT record is left after that).
+pub async fn remove(ctx: &Context, keep_mark: bool) -> Result<bool, HookError> {
     if !ctx.config.manages_dns() {
         return Ok(false);
     }
@@ -95,7 +98,7 @@ pub async fn remove(ctx: &Context) -> Result<bool, HookError> {
         ttl,
     ))];
     // Only this group's own mark goes with the record.
-    if let Some(m) = mark.filter(|m| {
+    if let Some(m) = mark.filter(|_| !keep_mark).filter(|m| {
         m.values.iter().any(|v| {
             ownership::owner_of(v).as_deref() == Some(ctx.config.autoscaling_group_name.as_str())
         })

@@ -116,7 +116,8 @@ pub async fn run(ctx: &Context, lifecycle: bool) -> Result<Outcome, HookError> {
                 .scalelite_failures
                 .push(format!("cordon: {}", waited.cordon_error));
         }
-        if let Err(e) = leave_scalelite(ctx).await {
+        let left = leave_scalelite(ctx).await;
+        if let Err(e) = &left {
             tracing::warn!(
                 url = %ctx.server_url(),
                 server_id = state.server_id.as_deref().unwrap_or("unknown"),
@@ -126,7 +127,7 @@ pub async fn run(ctx: &Context, lifecycle: bool) -> Result<Outcome, HookError> {
             );
             outcome.scalelite_failures.push(format!("deregister: {e}"));
         }
-        dns::remove(ctx).await
+        dns::remove(ctx, left.is_err()).await
     };
     if lifecycle {
         terminating_heartbeats(ctx, work).await?;

@@ -386,13 +386,13 @@ impl Resource<ProviderData> for Fleet {
         let mut retired = prior.retired_hook_names.clone().unwrap_or_default();
         if old != new || hooks_missing {
             Self::put_hooks(aws, &model).await?;
-            // A renamed hook is retired, not deleted: deleting it would release the instances
-            // that wait on it (see retire.rs).
-            for o in &old {
-                if !new.iter().any(|n| n.hook_name == o.hook_name)
-                    && !retired.contains(&o.hook_name)
-                {
-                    retired.push(o.hook_name.clone());
+            let (delete_now, retire) = retire::renamed(&old, &new);
+            for name in delete_now {
+                Self::delete_hook(aws, asg, &name).await?;
+            }
+            for name in retire {
+                if !retired.contains(&name) {
+                    retired.push(name);
                 }
             }
         }
@@ -483,7 +483,7 @@ impl Resource<ProviderData> for Fleet {
             diags.warning(
                 format!("{} instance(s) are draining or launching; destroy will wait up to {}", waiting.len(), show(model.delete_timeout())),
                 format!(
-                    "{} wait on the fleet's lifecycle hooks. Deleting the hooks would complete their lifecycle actions, so destroy                      waits until they are done (at most timeouts.delete) and fails, deleting nothing, if they are not.",
+                    "{} wait on the fleet's lifecycle hooks. Deleting the hooks would complete their lifecycle actions, so destroy waits until they are done (at most timeouts.delete) and fails, deleting nothing, if they are not.",
                     ids.join(", ")
                 ),
             );
@@ -491,7 +491,7 @@ impl Resource<ProviderData> for Fleet {
         if running > 0 {
             diags.warning(
                 format!("Auto Scaling group {asg:?} still runs {running} server(s) that will not drain"),
-                "Once destroy deletes the fleet's lifecycle hooks, terminating these servers (deleting the group, a scale-in)                  ends their meetings at once. To keep meetings, scale the group to 0 and let it drain before destroying the fleet."
+                "Once destroy deletes the fleet's lifecycle hooks, terminating these servers (deleting the group, a scale-in) ends their meetings at once. To keep meetings, scale the group to 0 and let it drain before destroying the fleet."
                     .to_string(),
             );
         }

@@ -7,22 +7,45 @@
 //! waits in its transition's wait state:
 //! - destroy waits for that, polling, at most `timeouts.delete` (default `drain.max_wait` plus
 //!   the drain's 5 minutes), then fails naming the instances and deletes nothing;
-//! - a rename (`drain.lifecycle_hook_name`, `launch_hook_name`) puts the new hook and keeps the
-//!   old one in `retired_hook_names` while instances wait; the first plan after they are done
-//!   shows the cleanup, and its apply deletes it.
+//! - a renamed terminating hook (`drain.lifecycle_hook_name`): the new hook is put and the old
+//!   one kept in `retired_hook_names` while instances wait; the first plan after they are done
+//!   shows the cleanup, and its apply deletes it. A renamed launching hook (`launch_hook_name`)
+//!   is deleted at once: the instance's hook completes only the name in its configuration, so a
+//!   kept old launching hook would time out and ABANDON (terminate) every new launch, and
+//!   deleting it only abandons launches in progress, which host no meeting yet.
 //!
 //! DescribeAutoScalingGroups does not say which hook an instance waits on, so any instance in
 //! the transition's wait state keeps every hook of that transition.
 
 use std::time::Duration;
 
-use bbb_core::aws::{AwsClients, LifecycleHook, LifecycleTransition};
+use bbb_core::aws::{AwsClients, LifecycleHook, LifecycleHookSpec, LifecycleTransition};
 
 use crate::aws_access::aws_error;
 use crate::framework::timeouts::show;
 use crate::framework::{stop, Diagnostics};
 
 use super::Fleet;
+
+/// The hooks of `old` that `new` no longer names: (launching hooks to delete now, terminating
+/// hooks to retire until no instance waits on them).
+pub(super) fn renamed(
+    old: &[LifecycleHookSpec],
+    new: &[LifecycleHookSpec],
+) -> (Vec<String>, Vec<String>) {
+    let mut delete_now = Vec::new();
+    let mut retire = Vec::new();
+    for o in old
+        .iter()
+        .filter(|o| !new.iter().any(|n| n.hook_name == o.hook_name))
+    {
+        match o.transition {
+            LifecycleTransition::Terminating => retire.push(o.hook_name.clone()),
+            _ => delete_now.push(o.hook_name.clone()),
+        }
+    }
+    (delete_now, retire)
+}
 
 /// Whether an instance in lifecycle state `state` waits on a hook of `transition` (warm pools
 /// spell the states with a `Warmed:` prefix).
@@ -166,6 +189,32 @@ impl Fleet {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bbb_core::aws::LifecycleActionResult;
+
+    fn spec(name: &str, transition: LifecycleTransition) -> LifecycleHookSpec {
+        LifecycleHookSpec {
+            asg_name: "g".into(),
+            hook_name: name.into(),
+            transition,
+            heartbeat_timeout: None,
+            default_result: LifecycleActionResult::Abandon,
+            notification_target_arn: None,
+            role_arn: None,
+            notification_metadata: None,
+        }
+    }
+
+    #[test]
+    fn a_renamed_launching_hook_goes_at_once_a_terminating_one_is_retired() {
+        use LifecycleTransition::{Launching, Terminating};
+        let old = [spec("launch-a", Launching), spec("drain-a", Terminating)];
+        let new = [spec("launch-b", Launching), spec("drain-b", Terminating)];
+        let (now, retire) = renamed(&old, &new);
+        assert_eq!(now, vec!["launch-a".to_string()]);
+        assert_eq!(retire, vec!["drain-a".to_string()]);
+        let (now, retire) = renamed(&old, &old);
+        assert!(now.is_empty() && retire.is_empty());
+    }
 
     #[test]
     fn wait_states_follow_the_transition() {

@@ -180,7 +180,7 @@ pub(super) fn schema() -> Schema {
             .attribute(
                 Attribute::new("retired_hook_names", Type::list(Type::String))
                     .computed()
-                    .description("Lifecycle hooks replaced by a rename (`drain.lifecycle_hook_name`, `launch_hook_name`) and kept while instances still wait on them: deleting a hook completes its waiting actions, which would terminate a draining server mid-meeting. The first apply after no instance waits deletes them."),
+                    .description("Terminating lifecycle hooks replaced by a rename of `drain.lifecycle_hook_name`, kept while instances still wait in `Terminating:Wait`: deleting a hook completes its waiting actions, which would terminate a draining server mid-meeting. The first apply after no instance waits deletes them. (A renamed launching hook is deleted at once.)"),
             )
             .block(NestedBlock::new("drain", Nesting::Single, drain))
             .block(timeouts::block(&[(
