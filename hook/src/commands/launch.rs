@@ -52,7 +52,28 @@ pub async fn run(ctx: &Context, dns_only: bool) -> Result<(), HookError> {
     };
     // Both can take minutes (Route53's INSYNC, a slow Scalelite): the launching lifecycle
     // action is kept alive meanwhile.
-    let work = async { tokio::try_join!(dns::ensure(ctx), register) };
+    // A failed record takes the (disabled) registration back out, so a failed launch leaves
+    // nothing in Scalelite for an instance the group is about to abandon.
+    let work = async {
+        match tokio::join!(dns::ensure(ctx), register) {
+            (Ok(()), Ok(registered)) => Ok(((), registered)),
+            (Err(e), Ok((scalelite, server))) => {
+                match scalelite.delete_server(&server.id).await {
+                    Ok(()) => tracing::info!(
+                        server_id = %server.id,
+                        "dns record failed, disabled registration removed"
+                    ),
+                    Err(d) => tracing::warn!(
+                        server_id = %server.id,
+                        error = %d,
+                        "dns record failed, disabled registration left behind"
+                    ),
+                }
+                Err(e)
+            }
+            (Err(e), Err(_)) | (Ok(()), Err(e)) => Err(e),
+        }
+    };
     let ((), (scalelite, server)) = lifecycle::with_heartbeats(
         ctx,
         &ctx.config.launching_hook_name,
