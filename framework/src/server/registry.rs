@@ -83,6 +83,8 @@ impl<P: Provider> ProviderServer<P> {
             server_capabilities: Some(capabilities()),
             functions: HashMap::new(),
             ephemeral_resource_schemas: HashMap::new(),
+            list_resource_schemas: HashMap::new(),
+            action_schemas: HashMap::new(),
         }
     }
 }

@@ -19,6 +19,7 @@ pub(super) fn capabilities() -> pb::ServerCapabilities {
         plan_destroy: true,
         get_provider_schema_optional: false,
         move_resource_state: false,
+        generate_resource_config: false,
     }
 }
 
