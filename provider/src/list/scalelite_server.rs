@@ -58,6 +58,14 @@ fn url_pattern(pattern: &str) -> Result<Regex, Diagnostics> {
     })
 }
 
+/// What `terraform query` prints next to the identity: the URL, its state and tag.
+fn display_name(s: &Server) -> String {
+    match &s.tag {
+        Some(tag) => format!("{} ({}, tag {tag})", s.url, s.state.as_str()),
+        None => format!("{} ({})", s.url, s.state.as_str()),
+    }
+}
+
 #[async_trait]
 impl ListResource<ProviderData> for ScaleliteServerList {
     fn type_name(&self) -> &'static str {
@@ -98,7 +106,7 @@ impl ListResource<ProviderData> for ScaleliteServerList {
             .take(req.limit)
             .map(|s| {
                 Ok(ListResult {
-                    display_name: s.url.clone(),
+                    display_name: display_name(s),
                     state: ScaleliteServer::adopted(s)?,
                 })
             })
