@@ -163,6 +163,13 @@ fn filters_limit_and_an_invalid_pattern() {
     assert_eq!(env.scalelite.total_calls(), 0, "nothing reached Scalelite");
 }
 
+/// `bbb_scalelite_server.s` with `body`, imported by an `import` block naming `url` as identity.
+fn imported_by_identity(url: &str, body: &str) -> String {
+    format!(
+        "import {{\n  to       = bbb_scalelite_server.s\n  identity = {{ url = \"{url}\" }}\n}}\n\nresource \"bbb_scalelite_server\" \"s\" {{\n  {body}\n}}\n"
+    )
+}
+
 #[test]
 fn identity_import_block_and_a_state_written_before_identities() {
     let env = Doubles::start(PROVIDER, LB_SECRET);
@@ -177,20 +184,10 @@ fn identity_import_block_and_a_state_written_before_identities() {
     // An import block naming the server by its URL (another spelling of it), the secret set
     // in configuration: imported, then the secret is sent once (imports by identity leave it
     // to Scalelite).
-    ws.write_config(
-        r#"
-import {
-  to       = bbb_scalelite_server.s
-  identity = { url = "https://BBB9.example.com/bigbluebutton/api/" }
-}
-
-resource "bbb_scalelite_server" "s" {
-  url    = "https://bbb9.example.com/bigbluebutton/api"
-  secret = "s9"
-  tag    = "lecture"
-}
-"#,
-    );
+    ws.write_config(&imported_by_identity(
+        "https://BBB9.example.com/bigbluebutton/api/",
+        "url = \"https://bbb9.example.com/bigbluebutton/api\"\n  secret = \"s9\"\n  tag = \"lecture\"",
+    ));
     let run = ws.ok(&["plan", "-no-color"]);
     assert!(
         run.stdout
@@ -227,18 +224,10 @@ resource "bbb_scalelite_server" "s" {
 
     // An identity naming no server is refused with the URL.
     let ws = env.workspace();
-    ws.write_config(
-        r#"
-import {
-  to       = bbb_scalelite_server.s
-  identity = { url = "https://nowhere.example.com" }
-}
-
-resource "bbb_scalelite_server" "s" {
-  url = "https://nowhere.example.com"
-}
-"#,
-    );
+    ws.write_config(&imported_by_identity(
+        "https://nowhere.example.com",
+        "url = \"https://nowhere.example.com\"",
+    ));
     let text = ws.fails(&["plan", "-no-color"]).flat();
     assert!(
         text.contains("Scalelite has no server with ID or URL \"https://nowhere.example.com\""),
