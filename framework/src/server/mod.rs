@@ -218,15 +218,7 @@ impl<P: Provider> ProviderRpc for ProviderServer<P> {
         &self,
         req: Request<pb::upgrade_resource_identity::Request>,
     ) -> RpcResult<pb::upgrade_resource_identity::Response> {
-        let type_name = req.into_inner().type_name;
-        let diags = Diagnostics::from_error(
-            "Resource identity not supported",
-            format!("{type_name} has no resource identity to upgrade."),
-        );
-        Ok(Response::new(pb::upgrade_resource_identity::Response {
-            upgraded_identity: None,
-            diagnostics: diags.to_proto(),
-        }))
+        Ok(Response::new(self.upgrade_identity(req.into_inner())))
     }
 
     async fn configure_provider(
