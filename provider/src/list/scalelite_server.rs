@@ -78,7 +78,7 @@ impl ListResource<ProviderData> for ScaleliteServerList {
                 .description("Finds the servers registered in Scalelite's pool, to import them (`terraform query`). Every filter set must match; with none, every server is listed. Results come in the order of their URLs.")
                 .attribute(Attribute::string("tag").optional().validate(not_blank()).description("Only servers with this Scalelite tag."))
                 .attribute(Attribute::string("state").optional().validate(one_of(STATES)).description("Only servers in this state as Scalelite reports it: `enabled`, `cordoned` or `disabled`."))
-                .attribute(Attribute::string("url_pattern").optional().validate(not_blank()).description("Only servers whose URL, as Scalelite holds it (e.g. `https://bbb1.example.com/bigbluebutton/api`), contains a match of this regular expression (Rust `regex` syntax; anchor it with `^` and `$` to match the whole URL), e.g. `^https://bbb[0-9]+\\\\.example\\\\.com/`.")),
+                .attribute(Attribute::string("url_pattern").optional().validate(not_blank()).description("Only servers whose URL, as Scalelite holds it (e.g. `https://bbb1.example.com/bigbluebutton/api`), contains a match of this regular expression (Rust `regex` syntax; anchor it with `^` and `$` to match the whole URL), e.g. `url_pattern = \"^https://bbb[0-9]+\\\\.example\\\\.com/\"` (in HCL, a regex's `\\` is written `\\\\`). An invalid expression is refused when the query is validated, naming `url_pattern`.")),
         )
     }
 
