@@ -6,6 +6,7 @@
 //! - [`schema`], [`validators`]: declarations.
 //! - [`plan`]: schema-driven validation and planning shared by every resource.
 //! - [`resource`]: the traits a provider, resource and data source implement.
+//! - [`identity`], [`list`]: resource identity and list resources (`terraform query`).
 //! - [`server`]: the `tfplugin6.Provider` gRPC service.
 //! - [`stop`], [`timeouts`]: cancellation (`StopProvider`) and `timeouts {}` bounds of waits.
 //! - [`plugin`]: the go-plugin process: handshake, AutoMTLS, the gRPC services, graceful stop.
@@ -14,8 +15,10 @@
 //! provider (`bbb-plancheck`) are built on it, as providers are on terraform-plugin-framework.
 
 pub mod diagnostics;
+pub mod identity;
 pub mod import;
 pub mod json_dynamic;
+pub mod list;
 pub mod msgpack;
 pub mod path;
 pub mod plan;
@@ -31,6 +34,8 @@ pub mod validators;
 pub mod value;
 
 pub use diagnostics::{Diagnostic, Diagnostics, Severity};
+pub use identity::{identity_value, IdentitySchema};
+pub use list::{ListRequest, ListResource, ListResult};
 pub use path::AttrPath;
 pub use private::Private;
 pub use resource::{Applied, ApplyRequest, CreateFailure, DataSource, Plan, Provider, Resource};

@@ -4,6 +4,8 @@
 use async_trait::async_trait;
 
 use super::diagnostics::Diagnostics;
+use super::identity::IdentitySchema;
+use super::list::ListResource;
 use super::path::AttrPath;
 use super::private::Private;
 use super::schema::Schema;
@@ -148,6 +150,30 @@ pub trait Resource<D: Send + Sync + 'static>: Send + Sync {
         ))
     }
 
+    /// The resource's identity schema (Terraform 1.12+); `None` for a resource without one.
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        None
+    }
+
+    /// The identity of the object `state` describes, in the identity schema's type; `None`
+    /// while it cannot be told (values unknown before create). It must not change for one
+    /// object: build it from what only a replacement changes.
+    fn identity(&self, _state: &Value) -> Option<Value> {
+        None
+    }
+
+    /// Builds the state of an existing object from an `import` block's `identity` (checked
+    /// for its required attributes); Terraform then reads it.
+    async fn import_identity(&self, _data: &D, _identity: &Value) -> Result<Applied, Diagnostics> {
+        Err(Diagnostics::from_error(
+            "Import by identity not supported",
+            format!(
+                "{} cannot be imported by identity; import it by ID.",
+                self.type_name()
+            ),
+        ))
+    }
+
     /// Upgrades JSON state written under schema `from_version` to the current schema.
     fn upgrade_state(
         &self,
@@ -201,4 +227,10 @@ pub trait Provider: Send + Sync + 'static {
     fn resources(&self) -> Vec<std::sync::Arc<dyn Resource<Self::Data>>>;
 
     fn data_sources(&self) -> Vec<std::sync::Arc<dyn DataSource<Self::Data>>>;
+
+    /// List resources for `terraform query`, each named after a managed resource type with
+    /// an identity.
+    fn list_resources(&self) -> Vec<std::sync::Arc<dyn ListResource<Self::Data>>> {
+        Vec::new()
+    }
 }

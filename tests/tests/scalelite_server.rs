@@ -289,10 +289,20 @@ resource "bbb_scalelite_server" "b" {
         r#"state must be one of "enabled", "cordoned", "disabled"; got "on"."#,
         "load_multiplier must be greater than 0; got 0.",
         "Invalid BBB server URL in url",
-        "Missing secret",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }
+    // A new server without any secret is refused when planned (an imported one may keep the
+    // secret Scalelite holds, so configuration alone cannot tell).
+    ws.write_config(
+        r#"
+resource "bbb_scalelite_server" "c" {
+  url = "https://bbb.example.com"
+}
+"#,
+    );
+    let text = ws.fails(&["plan", "-no-color"]).flat();
+    assert!(text.contains("Missing secret"), "{text}");
     assert_eq!(env.scalelite.total_calls(), 0, "nothing reached Scalelite");
 }
 

@@ -17,6 +17,8 @@ use super::schema::Schema;
 use super::types::Type;
 use super::value::Value;
 
+mod identity;
+mod list;
 mod registry;
 mod wire;
 use wire::{
@@ -43,6 +45,8 @@ pub struct ProviderServer<P: Provider> {
     provider_ty: Type,
     resources: HashMap<&'static str, Entry<dyn Resource<P::Data>>>,
     data_sources: HashMap<&'static str, Entry<dyn DataSource<P::Data>>>,
+    identities: HashMap<&'static str, identity::IdentityEntry>,
+    lists: HashMap<&'static str, Entry<dyn crate::list::ListResource<P::Data>>>,
     data: RwLock<Option<Arc<P::Data>>>,
 }
 
@@ -87,7 +91,11 @@ impl<P: Provider> ProviderRpc for ProviderServer<P> {
                 .collect(),
             functions: Vec::new(),
             ephemeral_resources: Vec::new(),
-            list_resources: Vec::new(),
+            list_resources: (self.lists.keys())
+                .map(|k| m::ListResourceMetadata {
+                    type_name: k.to_string(),
+                })
+                .collect(),
             actions: Vec::new(),
         }))
     }
@@ -203,24 +211,14 @@ impl<P: Provider> ProviderRpc for ProviderServer<P> {
         &self,
         _: Request<pb::get_resource_identity_schemas::Request>,
     ) -> RpcResult<pb::get_resource_identity_schemas::Response> {
-        Ok(Response::new(
-            pb::get_resource_identity_schemas::Response::default(),
-        ))
+        Ok(Response::new(self.identity_schemas()))
     }
 
     async fn upgrade_resource_identity(
         &self,
         req: Request<pb::upgrade_resource_identity::Request>,
     ) -> RpcResult<pb::upgrade_resource_identity::Response> {
-        let type_name = req.into_inner().type_name;
-        let diags = Diagnostics::from_error(
-            "Resource identity not supported",
-            format!("{type_name} has no resource identity to upgrade."),
-        );
-        Ok(Response::new(pb::upgrade_resource_identity::Response {
-            upgraded_identity: None,
-            diagnostics: diags.to_proto(),
-        }))
+        Ok(Response::new(self.upgrade_identity(req.into_inner())))
     }
 
     async fn configure_provider(
@@ -261,6 +259,7 @@ impl<P: Provider> ProviderRpc for ProviderServer<P> {
         let keep = pb::read_resource::Response {
             new_state: req.current_state.clone(),
             private: req.private.clone(),
+            new_identity: req.current_identity.clone(),
             ..Default::default()
         };
         let respond = |d: &Diagnostics| pb::read_resource::Response {
@@ -283,6 +282,7 @@ impl<P: Provider> ProviderRpc for ProviderServer<P> {
                     new_state: encode(&read.state, &entry.ty),
                     private: read.private.to_bytes(),
                     diagnostics: diags.to_proto(),
+                    new_identity: self.identity_data(&req.type_name, &read.state),
                     ..Default::default()
                 }))
             }
@@ -362,6 +362,11 @@ impl<P: Provider> ProviderRpc for ProviderServer<P> {
                 .collect(),
             planned_private: plan.private.to_bytes(),
             diagnostics: diags.to_proto(),
+            planned_identity: self.planned_identity(
+                &req.type_name,
+                req.prior_identity.as_ref(),
+                &plan.planned,
+            ),
             ..Default::default()
         }))
     }
@@ -438,6 +443,7 @@ impl<P: Provider> ProviderRpc for ProviderServer<P> {
             new_state: encode(&applied.state, &entry.ty),
             private: applied.private.to_bytes(),
             diagnostics: diags.to_proto(),
+            new_identity: self.identity_data(&req.type_name, &applied.state),
             ..Default::default()
         }))
     }
@@ -454,19 +460,22 @@ impl<P: Provider> ProviderRpc for ProviderServer<P> {
             ..Default::default()
         };
         let data = attempt!(self.configured(), diags, respond(&diags));
-        let mut imported = attempt!(
-            entry.imp.import(&data, &req.id).await,
-            diags,
-            respond(&diags)
-        );
+        let imported = match &req.identity {
+            Some(identity) if req.id.is_empty() => {
+                self.import_by_identity(&req.type_name, identity).await
+            }
+            _ => entry.imp.import(&data, &req.id).await,
+        };
+        let mut imported = attempt!(imported, diags, respond(&diags));
         diags.extend(std::mem::take(&mut imported.warnings));
         plan::clear_write_only(&entry.schema.block, &mut imported.state);
+        let identity = self.identity_data(&req.type_name, &imported.state);
         Ok(Response::new(pb::import_resource_state::Response {
             imported_resources: vec![pb::import_resource_state::ImportedResource {
                 type_name: req.type_name,
                 state: encode(&imported.state, &entry.ty),
                 private: imported.private.to_bytes(),
-                identity: None,
+                identity,
             }],
             diagnostics: diags.to_proto(),
             deferred: None,
@@ -515,6 +524,20 @@ impl<P: Provider> ProviderRpc for ProviderServer<P> {
             diagnostics: diags.to_proto(),
             deferred: None,
         }))
+    }
+
+    async fn list_resource(
+        &self,
+        req: Request<pb::list_resource::Request>,
+    ) -> RpcResult<tonic::codegen::BoxStream<pb::list_resource::Event>> {
+        Ok(Response::new(self.list_events(req.into_inner()).await?))
+    }
+
+    async fn validate_list_resource_config(
+        &self,
+        req: Request<pb::validate_list_resource_config::Request>,
+    ) -> RpcResult<pb::validate_list_resource_config::Response> {
+        Ok(Response::new(self.validate_list(req.into_inner())?))
     }
 
     async fn get_functions(

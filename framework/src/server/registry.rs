@@ -7,9 +7,11 @@ use std::sync::RwLock;
 use tfplugin_proto::tfplugin6 as pb;
 use tonic::Status;
 
+use super::identity::IdentityEntry;
 use super::wire::capabilities;
 use super::{Entry, ProviderServer};
 use crate::diagnostics::Diagnostics;
+use crate::list::ListResource;
 use crate::resource::{DataSource, Provider, Resource};
 use std::sync::Arc;
 
@@ -17,10 +19,19 @@ impl<P: Provider> ProviderServer<P> {
     pub fn new(provider: P) -> Self {
         let provider_schema = provider.schema();
         let provider_ty = provider_schema.ty();
-        let resources = provider
+        let resources: HashMap<_, _> = provider
             .resources()
             .into_iter()
             .map(|r| (r.type_name(), Entry::new(r.clone(), r.schema())))
+            .collect();
+        let identities = resources
+            .iter()
+            .filter_map(|(k, e)| Some((*k, IdentityEntry::of(e.imp.as_ref())?)))
+            .collect();
+        let lists = provider
+            .list_resources()
+            .into_iter()
+            .map(|l| (l.type_name(), Entry::new(l.clone(), l.schema())))
             .collect();
         let data_sources = provider
             .data_sources()
@@ -33,6 +44,8 @@ impl<P: Provider> ProviderServer<P> {
             provider_ty,
             resources,
             data_sources,
+            identities,
+            lists,
             data: RwLock::new(None),
         }
     }
@@ -52,6 +65,15 @@ impl<P: Provider> ProviderServer<P> {
     ) -> Result<&Entry<dyn DataSource<P::Data>>, Status> {
         self.data_sources.get(type_name).ok_or_else(|| {
             Status::not_found(format!("this provider has no data source {type_name:?}"))
+        })
+    }
+
+    pub(super) fn list(
+        &self,
+        type_name: &str,
+    ) -> Result<&Entry<dyn ListResource<P::Data>>, Status> {
+        self.lists.get(type_name).ok_or_else(|| {
+            Status::not_found(format!("this provider has no list resource {type_name:?}"))
         })
     }
 
@@ -83,7 +105,11 @@ impl<P: Provider> ProviderServer<P> {
             server_capabilities: Some(capabilities()),
             functions: HashMap::new(),
             ephemeral_resource_schemas: HashMap::new(),
-            list_resource_schemas: HashMap::new(),
+            list_resource_schemas: self
+                .lists
+                .iter()
+                .map(|(k, e)| (k.to_string(), e.schema.to_proto()))
+                .collect(),
             action_schemas: HashMap::new(),
         }
     }

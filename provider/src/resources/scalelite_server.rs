@@ -20,11 +20,11 @@ use tfplugin_framework::validators::{
     duration, greater_than, http_url, not_blank, one_of, Validator,
 };
 use tfplugin_framework::{
-    Applied, ApplyRequest, AttrPath, Attribute, Block, CreateFailure, Diagnostics, Private,
-    Resource, Schema, Type, Value,
+    identity_value, Applied, ApplyRequest, AttrPath, Attribute, Block, CreateFailure, Diagnostics,
+    IdentitySchema, Private, Resource, Schema, Type, Value,
 };
 
-const STATES: &[&str] = &["enabled", "cordoned", "disabled"];
+pub(crate) const STATES: &[&str] = &["enabled", "cordoned", "disabled"];
 /// How often a draining server's meetings are checked.
 const DRAIN_POLL: Duration = Duration::from_secs(5);
 
@@ -213,7 +213,7 @@ impl Resource<ProviderData> for ScaleliteServer {
                         .description("The BBB server's URL, e.g. `https://bbb1.example.com` (`/bigbluebutton/api` is appended when missing). Scalelite cannot change it: a URL naming another server replaces the server, while another spelling of the same one (case of scheme and host, a trailing slash, the `/bigbluebutton/api` suffix) is an in-place update of the spelling only."),
                 )
                 .attribute(Attribute::string("api_url").computed().use_state_for_unknown().description("The URL Scalelite holds, spelled canonically (scheme and host in lower case, no default port or trailing slash); planned as `url` normalised. A difference replaces the server."))
-                .attribute(Attribute::string("secret").optional().sensitive().validate(not_blank()).description("The BBB server's shared secret (`securitySalt`), stored in state. Set exactly one of `secret` and `secret_wo` (preferred)."))
+                .attribute(Attribute::string("secret").optional().sensitive().validate(not_blank()).description("The BBB server's shared secret (`securitySalt`), stored in state. Set at most one of `secret` and `secret_wo` (preferred); a new server needs one. An imported server may set neither and keeps the secret Scalelite holds."))
                 .attribute(
                     Attribute::string("secret_wo")
                         .optional()
@@ -244,9 +244,6 @@ impl Resource<ProviderData> for ScaleliteServer {
                 "Set either secret or secret_wo, not both.",
             );
         }
-        if secret.is_null() && secret_wo.is_null() {
-            diags.error_at(AttrPath::attr("secret"), "Missing secret", "Set secret_wo (write-only, recommended) or secret: Scalelite needs the BBB server's secret.");
-        }
         if !secret_wo.is_null() && config.get("secret_wo_version").is_null() {
             diags.error_at(AttrPath::attr("secret_wo_version"), "Missing secret_wo_version", "secret_wo is write-only: set secret_wo_version too, and change it whenever secret_wo changes.");
         }
@@ -256,8 +253,14 @@ impl Resource<ProviderData> for ScaleliteServer {
         &self,
         _: &ProviderData,
         plan: &mut tfplugin_framework::Plan,
-        _: &mut Diagnostics,
+        diags: &mut Diagnostics,
     ) {
+        // A server already registered (imported) may keep the secret Scalelite holds; a new
+        // registration needs one.
+        let (secret, secret_wo) = (plan.config.get("secret"), plan.config.get("secret_wo"));
+        if plan.is_create() && secret.is_null() && secret_wo.is_null() {
+            diags.error_at(AttrPath::attr("secret"), "Missing secret", "Set secret_wo (write-only, recommended) or secret: Scalelite needs the BBB server's secret to register it. Only a server already registered (imported) may leave both out and keep the secret Scalelite holds.");
+        }
         // The normalised URL is known at plan time.
         let Some(api) = plan
             .planned
@@ -502,8 +505,63 @@ impl Resource<ProviderData> for ScaleliteServer {
         }
     }
 
+    /// The identity is the URL Scalelite holds (`api_url`): what users know, unlike
+    /// Scalelite's ID (a UUID), and never changed in place (a new URL replaces the server).
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        Some(IdentitySchema::new().required("url", Type::String, "The BBB server's URL as Scalelite holds it (the `api_url` attribute), e.g. `https://bbb1.example.com/bigbluebutton/api`; another spelling of the same endpoint imports it too."))
+    }
+
+    fn identity(&self, state: &Value) -> Option<Value> {
+        let url = state.get("api_url").as_str()?;
+        Some(identity_value([("url", Value::string(url))]))
+    }
+
+    /// Imports by identity without copying the secret into state: the server keeps the secret
+    /// Scalelite holds until `secret` or `secret_wo` is set (what `terraform query` generates).
+    async fn import_identity(
+        &self,
+        data: &ProviderData,
+        identity: &Value,
+    ) -> Result<Applied, Diagnostics> {
+        let url = identity.get("url").as_str().unwrap_or_default();
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(Diagnostics::from_error(
+                "Invalid identity",
+                format!("identity.url must be the server's http or https URL; got {url:?}."),
+            ));
+        }
+        let server = self.find_for_import(data, url).await?;
+        Ok(Applied::new(Self::adopted(&server)?))
+    }
+
     /// Imports by Scalelite ID, or by the server's URL.
     async fn import(&self, data: &ProviderData, id: &str) -> Result<Applied, Diagnostics> {
+        let server = self.find_for_import(data, id).await?;
+        let mut model = Model {
+            url: server.url.clone(),
+            ..Default::default()
+        };
+        model.refresh_from(&server, true);
+        Ok(Applied::with_private(
+            self.encode(&model.with_defaults())?,
+            Private::default(),
+        ))
+    }
+}
+
+impl ScaleliteServer {
+    /// The state of a registered server as Scalelite holds it, its secret left to Scalelite:
+    /// what import by identity and the list resource answer.
+    pub(crate) fn adopted(server: &Server) -> Result<Value, Diagnostics> {
+        let mut model = Model {
+            url: server.url.clone(),
+            ..Default::default()
+        };
+        model.refresh_from(server, false);
+        ScaleliteServer.encode(&model.with_defaults())
+    }
+
+    async fn find_for_import(&self, data: &ProviderData, id: &str) -> Result<Server, Diagnostics> {
         let pool = data.scalelite().await?;
         let server = if id.starts_with("http://") || id.starts_with("https://") {
             let api_url = normalize_bbb_api_url(id)
@@ -515,20 +573,11 @@ impl Resource<ProviderData> for ScaleliteServer {
         } else {
             pool.find_by_id(id).await?
         };
-        let server = server.ok_or_else(|| {
+        server.ok_or_else(|| {
             Diagnostics::from_error(
                 "Cannot import non-existent server",
                 format!("Scalelite has no server with ID or URL {id:?}."),
             )
-        })?;
-        let mut model = Model {
-            url: server.url.clone(),
-            ..Default::default()
-        };
-        model.refresh_from(&server, true);
-        Ok(Applied::with_private(
-            self.encode(&model.with_defaults())?,
-            Private::default(),
-        ))
+        })
     }
 }

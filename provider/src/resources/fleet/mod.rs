@@ -12,6 +12,7 @@
 
 mod heal;
 mod hooks;
+mod identity;
 mod naming;
 mod observe;
 mod retire;
@@ -495,6 +496,22 @@ impl Resource<ProviderData> for Fleet {
                     .to_string(),
             );
         }
+    }
+
+    fn identity_schema(&self) -> Option<tfplugin_framework::IdentitySchema> {
+        Some(identity::schema())
+    }
+
+    fn identity(&self, state: &Value) -> Option<Value> {
+        identity::of(state)
+    }
+
+    async fn import_identity(
+        &self,
+        data: &ProviderData,
+        id: &Value,
+    ) -> Result<Applied, Diagnostics> {
+        self.import(data, &identity::import_id(id)?).await
     }
 
     /// Imports by `<autoscaling_group_name>/<name>`, reading the hooks back; settings that
