@@ -6,6 +6,7 @@
 //! - [`schema`], [`validators`]: declarations.
 //! - [`plan`]: schema-driven validation and planning shared by every resource.
 //! - [`resource`]: the traits a provider, resource and data source implement.
+//! - [`action`]: the trait of an action (`terraform apply -invoke`) and its progress lines.
 //! - [`server`]: the `tfplugin6.Provider` gRPC service.
 //! - [`stop`], [`timeouts`]: cancellation (`StopProvider`) and `timeouts {}` bounds of waits.
 //! - [`plugin`]: the go-plugin process: handshake, AutoMTLS, the gRPC services, graceful stop.
@@ -13,6 +14,7 @@
 //! It knows nothing of BigBlueButton: `terraform-provider-bbb` and the test-only plan-check
 //! provider (`bbb-plancheck`) are built on it, as providers are on terraform-plugin-framework.
 
+pub mod action;
 pub mod diagnostics;
 pub mod import;
 pub mod json_dynamic;
@@ -30,6 +32,7 @@ pub mod types;
 pub mod validators;
 pub mod value;
 
+pub use action::{Action, Progress};
 pub use diagnostics::{Diagnostic, Diagnostics, Severity};
 pub use path::AttrPath;
 pub use private::Private;

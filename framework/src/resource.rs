@@ -201,4 +201,9 @@ pub trait Provider: Send + Sync + 'static {
     fn resources(&self) -> Vec<std::sync::Arc<dyn Resource<Self::Data>>>;
 
     fn data_sources(&self) -> Vec<std::sync::Arc<dyn DataSource<Self::Data>>>;
+
+    /// The provider's actions (`terraform apply -invoke`, Terraform 1.14+); none by default.
+    fn actions(&self) -> Vec<std::sync::Arc<dyn super::action::Action<Self::Data>>> {
+        Vec::new()
+    }
 }

@@ -103,6 +103,10 @@ impl Provider for BbbProvider {
     fn data_sources(&self) -> Vec<Arc<dyn DataSource<ProviderData>>> {
         crate::resources::all_data_sources()
     }
+
+    fn actions(&self) -> Vec<Arc<dyn tfplugin_framework::Action<ProviderData>>> {
+        crate::actions::all()
+    }
 }
 
 #[cfg(test)]

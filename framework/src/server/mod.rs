@@ -17,6 +17,7 @@ use super::schema::Schema;
 use super::types::Type;
 use super::value::Value;
 
+mod actions;
 mod registry;
 mod wire;
 use wire::{
@@ -43,6 +44,7 @@ pub struct ProviderServer<P: Provider> {
     provider_ty: Type,
     resources: HashMap<&'static str, Entry<dyn Resource<P::Data>>>,
     data_sources: HashMap<&'static str, Entry<dyn DataSource<P::Data>>>,
+    actions: HashMap<&'static str, Entry<dyn crate::action::Action<P::Data>>>,
     data: RwLock<Option<Arc<P::Data>>>,
 }
 
@@ -88,7 +90,7 @@ impl<P: Provider> ProviderRpc for ProviderServer<P> {
             functions: Vec::new(),
             ephemeral_resources: Vec::new(),
             list_resources: Vec::new(),
-            actions: Vec::new(),
+            actions: self.action_metadata(),
         }))
     }
 
@@ -536,6 +538,29 @@ impl<P: Provider> ProviderRpc for ProviderServer<P> {
                 function_argument: None,
             }),
         }))
+    }
+
+    async fn validate_action_config(
+        &self,
+        req: Request<pb::validate_action_config::Request>,
+    ) -> RpcResult<pb::validate_action_config::Response> {
+        self.validate_action(req.into_inner()).map(Response::new)
+    }
+
+    async fn plan_action(
+        &self,
+        req: Request<pb::plan_action::Request>,
+    ) -> RpcResult<pb::plan_action::Response> {
+        self.plan_action_rpc(req.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn invoke_action(
+        &self,
+        req: Request<pb::invoke_action::Request>,
+    ) -> RpcResult<tonic::codegen::BoxStream<pb::invoke_action::Event>> {
+        self.invoke_action_rpc(req.into_inner())
     }
 
     async fn stop_provider(

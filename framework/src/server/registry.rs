@@ -27,12 +27,18 @@ impl<P: Provider> ProviderServer<P> {
             .into_iter()
             .map(|d| (d.type_name(), Entry::new(d.clone(), d.schema())))
             .collect();
+        let actions = provider
+            .actions()
+            .into_iter()
+            .map(|a| (a.type_name(), Entry::new(a.clone(), a.schema())))
+            .collect();
         Self {
             provider,
             provider_schema,
             provider_ty,
             resources,
             data_sources,
+            actions,
             data: RwLock::new(None),
         }
     }
@@ -64,6 +70,16 @@ impl<P: Provider> ProviderServer<P> {
         })
     }
 
+    /// The actions' names, for GetMetadata.
+    pub(super) fn action_metadata(&self) -> Vec<pb::get_metadata::ActionMetadata> {
+        self.actions
+            .keys()
+            .map(|k| pb::get_metadata::ActionMetadata {
+                type_name: k.to_string(),
+            })
+            .collect()
+    }
+
     /// Builds the full schema response (also used by the schema documentation checks).
     pub fn schema_response(&self) -> pb::get_provider_schema::Response {
         pb::get_provider_schema::Response {
@@ -84,7 +100,14 @@ impl<P: Provider> ProviderServer<P> {
             functions: HashMap::new(),
             ephemeral_resource_schemas: HashMap::new(),
             list_resource_schemas: HashMap::new(),
-            action_schemas: HashMap::new(),
+            action_schemas: self
+                .actions
+                .iter()
+                .map(|(k, e)| {
+                    let schema = Some(e.schema.to_proto());
+                    (k.to_string(), pb::ActionSchema { schema })
+                })
+                .collect(),
         }
     }
 }
