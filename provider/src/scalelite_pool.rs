@@ -89,7 +89,8 @@ impl ScalelitePool {
     /// The server a user names: its Scalelite ID, or a URL (`https://...`) naming the BBB API
     /// it is registered as (any spelling, see `find_by_url`), or held without the API path.
     pub async fn find_by_id_or_url(&self, id_or_url: &str) -> Result<Option<Server>, Diagnostics> {
-        if !(id_or_url.starts_with("http://") || id_or_url.starts_with("https://")) {
+        // An ID is a UUID, or a host name under `SERVER_ID_IS_HOSTNAME`: never a scheme.
+        if !id_or_url.contains("://") {
             return self.find_by_id(id_or_url).await;
         }
         let api_url = bbb_core::normalize_bbb_api_url(id_or_url)
