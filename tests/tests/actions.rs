@@ -320,3 +320,35 @@ action "bbb_fleet_check" "c" {{
     assert_eq!(env.records(), records_before);
     assert_eq!(env.scalelite.servers(), servers_before);
 }
+
+/// The documentation's action examples (examples/actions/, shown in docs/actions/) run as written.
+#[test]
+fn the_server_action_examples_run_as_documented() {
+    let env = Doubles::start(PROVIDER, LB_SECRET);
+    let id = env.insert_server(
+        "https://bbb1.example.com/bigbluebutton/api",
+        "bbb1-secret",
+        ServerState::Cordoned,
+        None,
+        true,
+    );
+    let ws = env.example("actions/bbb_scalelite_server_state");
+    let run = run_invoke(&ws, "bbb_scalelite_server_state.bbb1");
+    assert_eq!(run.code, 0, "{}", run.text());
+    assert_eq!(
+        env.scalelite.server(&id).expect("server").state,
+        ServerState::Enabled
+    );
+    // The drain is planned (Scalelite knows the server), not run: bbb1.example.com is not here.
+    let ws = env.example("actions/bbb_scalelite_server_drain");
+    ws.ok(&[
+        "plan",
+        "-no-color",
+        "-invoke=action.bbb_scalelite_server_drain.bbb1",
+    ]);
+    assert_eq!(
+        env.scalelite.server(&id).expect("server").state,
+        ServerState::Enabled,
+        "a plan changed the server"
+    );
+}
