@@ -256,7 +256,7 @@ fn fleet_check_reports_each_disagreement_and_changes_nothing() {
     env.rt
         .block_on(
             env.aws
-                .set_instance_protection(&group.name, &[good.clone()], true),
+                .set_instance_protection(&group.name, std::slice::from_ref(good), true),
         )
         .expect("protect");
     // A gone instance's name and registration, carrying this group's mark.
