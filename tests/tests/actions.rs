@@ -54,13 +54,22 @@ fn wait_for_state(env: &Doubles, id: &str, state: ServerState) {
     }
 }
 
+/// A BBB double running `meeting`, registered (enabled) in the Scalelite double; its ID.
+fn busy_server(env: &Doubles, meeting: DoubleMeeting) -> (bbb_doubles::bbb::BbbDouble, String) {
+    let bbb = env.bbb(BBB_SECRET);
+    bbb.add_meeting(meeting);
+    let id = env.insert_server(&bbb.url(), BBB_SECRET, ServerState::Enabled, None, true);
+    (bbb, id)
+}
+
 #[test]
 fn drain_cordons_reports_progress_waits_for_bbb_and_removes_when_empty() {
     let env = Doubles::start(PROVIDER, LB_SECRET);
-    let bbb = env.bbb(BBB_SECRET);
-    bbb.add_meeting(DoubleMeeting::new("exam-1", "Exam").with_participants(12, 1));
+    let (bbb, id) = busy_server(
+        &env,
+        DoubleMeeting::new("exam-1", "Exam").with_participants(12, 1),
+    );
     bbb.add_breakout("exam-1", 3).expect("breakout room");
-    let id = env.insert_server(&bbb.url(), BBB_SECRET, ServerState::Enabled, None, true);
     let ws = env.workspace();
     // Named by URL, without the API path.
     ws.write_config(&drain_action(
@@ -100,9 +109,10 @@ fn drain_cordons_reports_progress_waits_for_bbb_and_removes_when_empty() {
 #[test]
 fn drain_timeout_keeps_the_server_cordoned_ends_no_meeting_and_says_so() {
     let env = Doubles::start(PROVIDER, LB_SECRET);
-    let bbb = env.bbb(BBB_SECRET);
-    bbb.add_meeting(DoubleMeeting::new("never-ends", "Webinar").with_participants(40, 2));
-    let id = env.insert_server(&bbb.url(), BBB_SECRET, ServerState::Enabled, None, true);
+    let (bbb, id) = busy_server(
+        &env,
+        DoubleMeeting::new("never-ends", "Webinar").with_participants(40, 2),
+    );
     let ws = env.workspace();
     ws.write_config(&drain_action(&id, "1s", true));
     let run = run_invoke(&ws, "bbb_scalelite_server_drain.d");
@@ -120,9 +130,10 @@ fn drain_timeout_keeps_the_server_cordoned_ends_no_meeting_and_says_so() {
 #[test]
 fn ctrl_c_ends_the_drain_within_seconds_and_leaves_the_server_cordoned() {
     let env = Doubles::start(PROVIDER, LB_SECRET);
-    let bbb = env.bbb(BBB_SECRET);
-    bbb.add_meeting(DoubleMeeting::new("lecture", "Lecture").with_participants(30, 1));
-    let id = env.insert_server(&bbb.url(), BBB_SECRET, ServerState::Enabled, None, true);
+    let (bbb, id) = busy_server(
+        &env,
+        DoubleMeeting::new("lecture", "Lecture").with_participants(30, 1),
+    );
     let ws = env.workspace();
     ws.write_config(&drain_action(&id, "30m", true));
     let args = invoke("bbb_scalelite_server_drain.d");
@@ -131,14 +142,7 @@ fn ctrl_c_ends_the_drain_within_seconds_and_leaves_the_server_cordoned() {
     wait_for_state(&env, &id, ServerState::Cordoned);
     // Inside the wait: at least one reading was taken.
     std::thread::sleep(Duration::from_secs(3));
-    let interrupted = Instant::now();
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill -INT");
-    assert!(status.success());
-    let run = Workspace::finish(child);
-    let took = interrupted.elapsed();
+    let (run, took) = Workspace::interrupt(child);
     let text = run.flat();
     assert!(
         took < Duration::from_secs(10),
