@@ -116,7 +116,7 @@ impl Action<ProviderData> for ServerDrain {
     fn schema(&self) -> Schema {
         Schema::new(
             Block::new()
-                .description("Drains one Scalelite server: cordons it (no new meetings), waits until its own BBB API (`getMeetings`) lists no meetings, breakout rooms included, and optionally removes it from Scalelite then. Never ends a meeting. When the wait ends early (timeout, Ctrl-C) the server stays cordoned and the error says so.")
+                .description("Drains one Scalelite server: cordons it (no new meetings), waits until its own BBB API (`getMeetings`) lists no meetings, breakout rooms included, and optionally removes it from Scalelite then. Never ends a meeting. When the wait ends early (timeout, Ctrl-C) the server stays cordoned and the error says so. A server that a `bbb_scalelite_server` manages with `state = \"enabled\"` is enabled again by that configuration's next apply: set `state = \"cordoned\"` there too to keep it out of service.")
                 .attribute(server_attribute())
                 .attribute(Attribute::string("timeout").optional().validate(duration()).description("Longest wait for the meetings to end, as a duration such as `30m` or `2h`. Default `1h`."))
                 .attribute(Attribute::bool("remove_when_empty").optional().description("Remove the server from Scalelite once it is empty. Default `false`: it stays registered and cordoned.")),
