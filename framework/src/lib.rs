@@ -7,6 +7,7 @@
 //! - [`plan`]: schema-driven validation and planning shared by every resource.
 //! - [`resource`]: the traits a provider, resource and data source implement.
 //! - [`identity`], [`list`]: resource identity and list resources (`terraform query`).
+//! - [`action`]: the trait of an action (`terraform apply -invoke`) and its progress lines.
 //! - [`server`]: the `tfplugin6.Provider` gRPC service.
 //! - [`stop`], [`timeouts`]: cancellation (`StopProvider`) and `timeouts {}` bounds of waits.
 //! - [`plugin`]: the go-plugin process: handshake, AutoMTLS, the gRPC services, graceful stop.
@@ -14,6 +15,7 @@
 //! It knows nothing of BigBlueButton: `terraform-provider-bbb` and the test-only plan-check
 //! provider (`bbb-plancheck`) are built on it, as providers are on terraform-plugin-framework.
 
+pub mod action;
 pub mod diagnostics;
 pub mod identity;
 pub mod import;
@@ -33,6 +35,7 @@ pub mod types;
 pub mod validators;
 pub mod value;
 
+pub use action::{Action, Progress};
 pub use diagnostics::{Diagnostic, Diagnostics, Severity};
 pub use identity::{identity_value, IdentitySchema};
 pub use list::{ListRequest, ListResource, ListResult};

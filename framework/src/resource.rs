@@ -233,4 +233,9 @@ pub trait Provider: Send + Sync + 'static {
     fn list_resources(&self) -> Vec<std::sync::Arc<dyn ListResource<Self::Data>>> {
         Vec::new()
     }
+
+    /// The provider's actions (`terraform apply -invoke`, Terraform 1.14+); none by default.
+    fn actions(&self) -> Vec<std::sync::Arc<dyn super::action::Action<Self::Data>>> {
+        Vec::new()
+    }
 }

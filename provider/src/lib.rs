@@ -11,6 +11,7 @@
 //! - [`aws_access`]: the AWS clients built from the provider's settings.
 //! - [`scalelite_pool`]: the Scalelite client and the shared server list.
 
+pub mod actions;
 pub mod asg_cache;
 pub mod aws_access;
 pub mod config;

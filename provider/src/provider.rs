@@ -107,6 +107,10 @@ impl Provider for BbbProvider {
     fn list_resources(&self) -> Vec<Arc<dyn tfplugin_framework::ListResource<ProviderData>>> {
         crate::list::all()
     }
+
+    fn actions(&self) -> Vec<Arc<dyn tfplugin_framework::Action<ProviderData>>> {
+        crate::actions::all()
+    }
 }
 
 #[cfg(test)]

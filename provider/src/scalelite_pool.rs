@@ -85,6 +85,21 @@ impl ScalelitePool {
             .find(|s| canonical_registered_url(&s.url).as_deref() == Some(wanted.as_str()))
             .cloned())
     }
+
+    /// The server a user names: its Scalelite ID, or a URL (`https://...`) naming the BBB API
+    /// it is registered as (any spelling, see `find_by_url`), or held without the API path.
+    pub async fn find_by_id_or_url(&self, id_or_url: &str) -> Result<Option<Server>, Diagnostics> {
+        // An ID is a UUID, or a host name under `SERVER_ID_IS_HOSTNAME`: never a scheme.
+        if !id_or_url.contains("://") {
+            return self.find_by_id(id_or_url).await;
+        }
+        let api_url = bbb_core::normalize_bbb_api_url(id_or_url)
+            .map_err(|e| Diagnostics::from_error("Invalid server URL", e.to_string()))?;
+        match self.find_by_url(&api_url).await? {
+            Some(server) => Ok(Some(server)),
+            None => self.find_by_held_url(id_or_url).await,
+        }
+    }
 }
 
 /// Scalelite's base URL: users often give the URL BBB clients use (`.../bigbluebutton/api`)

@@ -153,6 +153,19 @@ impl Workspace {
             .expect("start scripts/terraform")
     }
 
+    /// Interrupts a [`Workspace::spawn`]ed Terraform as Ctrl-C does (SIGINT), waits for it, and
+    /// answers what it printed and how long it ran after the signal.
+    pub fn interrupt(child: std::process::Child) -> (Run, std::time::Duration) {
+        let interrupted = std::time::Instant::now();
+        let status = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .expect("kill -INT");
+        assert!(status.success(), "kill -INT {}", child.id());
+        let run = Self::finish(child);
+        (run, interrupted.elapsed())
+    }
+
     /// Waits for a [`Workspace::spawn`]ed Terraform.
     pub fn finish(child: std::process::Child) -> Run {
         Run::from(child.wait_with_output().expect("wait for terraform"))

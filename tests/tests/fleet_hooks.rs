@@ -256,14 +256,7 @@ fn ctrl_c_ends_the_destroy_wait_within_seconds_and_keeps_the_state() {
     let child = ws.spawn(&["destroy", "-auto-approve", "-no-color"]);
     // Terraform is inside the wait once the group is described again and again.
     std::thread::sleep(Duration::from_secs(8));
-    let interrupted = Instant::now();
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill -INT");
-    assert!(status.success());
-    let run = Workspace::finish(child);
-    let took = interrupted.elapsed();
+    let (run, took) = Workspace::interrupt(child);
     let text = run.flat();
     assert!(
         took < Duration::from_secs(10),

@@ -19,6 +19,7 @@ use super::value::Value;
 
 mod identity;
 mod list;
+mod actions;
 mod registry;
 mod wire;
 use wire::{
@@ -47,6 +48,7 @@ pub struct ProviderServer<P: Provider> {
     data_sources: HashMap<&'static str, Entry<dyn DataSource<P::Data>>>,
     identities: HashMap<&'static str, identity::IdentityEntry>,
     lists: HashMap<&'static str, Entry<dyn crate::list::ListResource<P::Data>>>,
+    actions: HashMap<&'static str, Entry<dyn crate::action::Action<P::Data>>>,
     data: RwLock<Option<Arc<P::Data>>>,
 }
 
@@ -96,7 +98,7 @@ impl<P: Provider> ProviderRpc for ProviderServer<P> {
                     type_name: k.to_string(),
                 })
                 .collect(),
-            actions: Vec::new(),
+            actions: self.action_metadata(),
         }))
     }
 
@@ -559,6 +561,29 @@ impl<P: Provider> ProviderRpc for ProviderServer<P> {
                 function_argument: None,
             }),
         }))
+    }
+
+    async fn validate_action_config(
+        &self,
+        req: Request<pb::validate_action_config::Request>,
+    ) -> RpcResult<pb::validate_action_config::Response> {
+        self.validate_action(req.into_inner()).map(Response::new)
+    }
+
+    async fn plan_action(
+        &self,
+        req: Request<pb::plan_action::Request>,
+    ) -> RpcResult<pb::plan_action::Response> {
+        self.plan_action_rpc(req.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn invoke_action(
+        &self,
+        req: Request<pb::invoke_action::Request>,
+    ) -> RpcResult<tonic::codegen::BoxStream<pb::invoke_action::Event>> {
+        self.invoke_action_rpc(req.into_inner())
     }
 
     async fn stop_provider(

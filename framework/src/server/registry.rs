@@ -38,6 +38,11 @@ impl<P: Provider> ProviderServer<P> {
             .into_iter()
             .map(|d| (d.type_name(), Entry::new(d.clone(), d.schema())))
             .collect();
+        let actions = provider
+            .actions()
+            .into_iter()
+            .map(|a| (a.type_name(), Entry::new(a.clone(), a.schema())))
+            .collect();
         Self {
             provider,
             provider_schema,
@@ -46,6 +51,7 @@ impl<P: Provider> ProviderServer<P> {
             data_sources,
             identities,
             lists,
+            actions,
             data: RwLock::new(None),
         }
     }
@@ -86,6 +92,16 @@ impl<P: Provider> ProviderServer<P> {
         })
     }
 
+    /// The actions' names, for GetMetadata.
+    pub(super) fn action_metadata(&self) -> Vec<pb::get_metadata::ActionMetadata> {
+        self.actions
+            .keys()
+            .map(|k| pb::get_metadata::ActionMetadata {
+                type_name: k.to_string(),
+            })
+            .collect()
+    }
+
     /// Builds the full schema response (also used by the schema documentation checks).
     pub fn schema_response(&self) -> pb::get_provider_schema::Response {
         pb::get_provider_schema::Response {
@@ -110,7 +126,14 @@ impl<P: Provider> ProviderServer<P> {
                 .iter()
                 .map(|(k, e)| (k.to_string(), e.schema.to_proto()))
                 .collect(),
-            action_schemas: HashMap::new(),
+            action_schemas: self
+                .actions
+                .iter()
+                .map(|(k, e)| {
+                    let schema = Some(e.schema.to_proto());
+                    (k.to_string(), pb::ActionSchema { schema })
+                })
+                .collect(),
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod fleet;
 pub mod scalelite_server;
 pub mod scalelite_servers;
 pub mod schedule;
+pub mod server_drain;
 pub mod server_meetings;
 
 pub fn all() -> Vec<Arc<dyn Resource<ProviderData>>> {

@@ -1,11 +1,12 @@
 //! `bbb_scalelite_server`: one BBB server registered in Scalelite's pool, in the state the
 //! configuration asks for.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
-use bbb_core::bbb::{BbbClient, BbbConfig};
 use bbb_core::scalelite::{NewServer, Server, ServerState, ServerUpdate, StateChange};
+
+use super::server_drain::{self, Reading, Waited};
 use bbb_core::Secret;
 use bbb_core::{
     canonical_registered_url, names_registered_url, normalize_bbb_api_url, same_bbb_api_url,
@@ -25,8 +26,6 @@ use tfplugin_framework::{
 };
 
 pub(crate) const STATES: &[&str] = &["enabled", "cordoned", "disabled"];
-/// How often a draining server's meetings are checked.
-const DRAIN_POLL: Duration = Duration::from_secs(5);
 
 pub struct ScaleliteServer;
 
@@ -138,57 +137,29 @@ impl ScaleliteServer {
         server: &Server,
         timeout: Duration,
     ) -> Result<(), Diagnostics> {
-        let pool = data.scalelite().await?;
-        if server.state == ServerState::Enabled {
-            let update = ServerUpdate {
-                state: Some(StateChange::Cordon),
-                ..Default::default()
-            };
-            pool.client()
-                .update_server(&server.id, update)
-                .await
-                .map_err(|e| scalelite_error("cordon the server", &e))?;
-            pool.invalidate().await;
-        }
-        // Meetings are judged from BBB itself: Scalelite's load reads zero while breakout
-        // rooms still run.
-        let mut config = BbbConfig::new(server.url.clone(), server.secret.clone());
-        config.timeout = data.settings.timeout;
-        let bbb = BbbClient::new(config).map_err(|e| {
-            Diagnostics::from_error("Could not reach the BBB server", e.to_string())
-        })?;
-        let deadline = Instant::now() + timeout;
-        let what = format!("the meetings on {} to end", server.url);
-        loop {
-            let outcome = stop::interruptible(bbb.get_meetings(), &what).await?;
-            match &outcome {
-                Ok(meetings) if meetings.is_empty() => return Ok(()),
-                Ok(meetings) => {
-                    tracing::info!(server = %server.id, meetings = meetings.len(), "draining: meetings still running")
-                }
-                Err(e) => {
-                    tracing::warn!(server = %server.id, error = %e, "draining: BBB did not answer getMeetings")
-                }
-            }
-            if Instant::now() >= deadline {
-                let why = match outcome {
-                    Ok(m) => format!("{} meeting(s) still run on it", m.len()),
-                    Err(e) => format!("its BBB API did not answer: {e}"),
+        server_drain::cordon(data, server).await?;
+        match server_drain::wait_until_empty(data, server, timeout, |_| {}).await? {
+            Waited::Empty => Ok(()),
+            Waited::Stopped(_) => Err(stop::cancelled(&format!(
+                "the meetings on {} to end",
+                server.url
+            ))),
+            Waited::TimedOut(reading) => {
+                let why = match reading {
+                    Reading::Meetings { meetings, .. } => {
+                        format!("{meetings} meeting(s) still run on it")
+                    }
+                    Reading::Unanswered(e) => format!("its BBB API did not answer: {e}"),
                 };
-                return Err(Diagnostics::from_error(
+                Err(Diagnostics::from_error(
                     "Server did not drain in time",
                     format!(
                         "Scalelite server {} ({}) is cordoned, but {why} after {} (drain_timeout, or timeouts.delete when shorter). It was not removed; \
                          apply again to keep waiting, or set drain_on_destroy = false and apply that before destroying to remove it anyway.",
                         server.id, server.url, timeouts::show(timeout)
                     ),
-                ));
+                ))
             }
-            stop::sleep(
-                DRAIN_POLL.min(deadline.saturating_duration_since(Instant::now())),
-                &what,
-            )
-            .await?;
         }
     }
 }
@@ -563,17 +534,7 @@ impl ScaleliteServer {
 
     async fn find_for_import(&self, data: &ProviderData, id: &str) -> Result<Server, Diagnostics> {
         let pool = data.scalelite().await?;
-        let server = if id.starts_with("http://") || id.starts_with("https://") {
-            let api_url = normalize_bbb_api_url(id)
-                .map_err(|e| Diagnostics::from_error("Invalid import URL", e.to_string()))?;
-            match pool.find_by_url(&api_url).await? {
-                Some(server) => Some(server),
-                None => pool.find_by_held_url(id).await?,
-            }
-        } else {
-            pool.find_by_id(id).await?
-        };
-        server.ok_or_else(|| {
+        pool.find_by_id_or_url(id).await?.ok_or_else(|| {
             Diagnostics::from_error(
                 "Cannot import non-existent server",
                 format!("Scalelite has no server with ID or URL {id:?}."),

@@ -10,6 +10,7 @@
 //!
 //! Import ID: `<autoscaling_group_name>/<fleet_name>`.
 
+pub mod check;
 mod heal;
 mod hooks;
 mod identity;

@@ -60,6 +60,8 @@ pub(super) struct Observed {
     /// What the refresh wants the user to know: Scalelite unreachable, duplicate
     /// registrations, leftovers without an ownership mark.
     pub(super) warnings: Diagnostics,
+    /// The records under the fleet's domain, as listed (for the fleet check).
+    pub(super) records: Vec<DnsRecord>,
 }
 
 /// A name of the fleet's scheme whose instance is not a live member of the group.
@@ -247,6 +249,7 @@ impl Fleet {
             orphaned_servers,
             scalelite_seen,
             warnings,
+            records,
         }))
     }
 
