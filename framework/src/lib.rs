@@ -6,6 +6,7 @@
 //! - [`schema`], [`validators`]: declarations.
 //! - [`plan`]: schema-driven validation and planning shared by every resource.
 //! - [`resource`]: the traits a provider, resource and data source implement.
+//! - [`function`], [`ephemeral`]: provider-defined functions and ephemeral resources.
 //! - [`server`]: the `tfplugin6.Provider` gRPC service.
 //! - [`stop`], [`timeouts`]: cancellation (`StopProvider`) and `timeouts {}` bounds of waits.
 //! - [`plugin`]: the go-plugin process: handshake, AutoMTLS, the gRPC services, graceful stop.
@@ -14,6 +15,8 @@
 //! provider (`bbb-plancheck`) are built on it, as providers are on terraform-plugin-framework.
 
 pub mod diagnostics;
+pub mod ephemeral;
+pub mod function;
 pub mod import;
 pub mod json_dynamic;
 pub mod msgpack;
@@ -31,6 +34,8 @@ pub mod validators;
 pub mod value;
 
 pub use diagnostics::{Diagnostic, Diagnostics, Severity};
+pub use ephemeral::{EphemeralResource, Opened};
+pub use function::{Args, Function, FunctionError, Parameter, Signature};
 pub use path::AttrPath;
 pub use private::Private;
 pub use resource::{Applied, ApplyRequest, CreateFailure, DataSource, Plan, Provider, Resource};

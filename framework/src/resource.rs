@@ -201,4 +201,16 @@ pub trait Provider: Send + Sync + 'static {
     fn resources(&self) -> Vec<std::sync::Arc<dyn Resource<Self::Data>>>;
 
     fn data_sources(&self) -> Vec<std::sync::Arc<dyn DataSource<Self::Data>>>;
+
+    /// Provider-defined functions (`provider::<name>::<function>`); none by default.
+    fn functions(&self) -> Vec<std::sync::Arc<dyn crate::function::Function>> {
+        Vec::new()
+    }
+
+    /// Ephemeral resources; none by default.
+    fn ephemeral_resources(
+        &self,
+    ) -> Vec<std::sync::Arc<dyn crate::ephemeral::EphemeralResource<Self::Data>>> {
+        Vec::new()
+    }
 }

@@ -7,12 +7,15 @@
 //! - [`config`]: the provider's own configuration.
 //! - [`provider`]: the `bbb` provider: its resources and data sources.
 //! - [`resources`]: one file per resource or data source.
+//! - [`functions`]: provider functions (`provider::bbb::...`); [`ephemeral`]: ephemeral resources.
 //! - [`aws_access`]: the AWS clients built from the provider's settings.
 //! - [`scalelite_pool`]: the Scalelite client and the shared server list.
 
 pub mod asg_cache;
 pub mod aws_access;
 pub mod config;
+pub mod ephemeral;
+pub mod functions;
 pub mod provider;
 pub mod resources;
 pub mod scalelite_pool;

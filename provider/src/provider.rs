@@ -6,7 +6,9 @@ use async_trait::async_trait;
 
 use crate::config::{self, Settings};
 use crate::scalelite_pool::ScalelitePool;
-use tfplugin_framework::{DataSource, Diagnostics, Provider, Resource, Schema, Value};
+use tfplugin_framework::{
+    DataSource, Diagnostics, EphemeralResource, Function, Provider, Resource, Schema, Value,
+};
 
 /// The `bbb` provider. [`BbbProvider::default`] is the shipped provider; [`BbbProvider::with_resources`]
 /// adds resources a caller brings (the acceptance crate's test-only `bbb_test_*`), so code that
@@ -102,6 +104,14 @@ impl Provider for BbbProvider {
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource<ProviderData>>> {
         crate::resources::all_data_sources()
+    }
+
+    fn functions(&self) -> Vec<Arc<dyn Function>> {
+        crate::functions::all()
+    }
+
+    fn ephemeral_resources(&self) -> Vec<Arc<dyn EphemeralResource<ProviderData>>> {
+        crate::ephemeral::all()
     }
 }
 

@@ -9,6 +9,7 @@ use tfplugin_proto::tfplugin6::provider_server::Provider as ProviderRpc;
 use tonic::{Request, Response, Status};
 
 use super::diagnostics::Diagnostics;
+use super::ephemeral::EphemeralResource;
 use super::path::AttrPath;
 use super::plan;
 use super::private::Private;
@@ -17,6 +18,8 @@ use super::schema::Schema;
 use super::types::Type;
 use super::value::Value;
 
+mod ephemeral;
+mod functions;
 mod registry;
 mod wire;
 use wire::{
@@ -43,6 +46,8 @@ pub struct ProviderServer<P: Provider> {
     provider_ty: Type,
     resources: HashMap<&'static str, Entry<dyn Resource<P::Data>>>,
     data_sources: HashMap<&'static str, Entry<dyn DataSource<P::Data>>>,
+    functions: HashMap<&'static str, registry::FunctionEntry>,
+    ephemerals: HashMap<&'static str, Entry<dyn EphemeralResource<P::Data>>>,
     data: RwLock<Option<Arc<P::Data>>>,
 }
 
@@ -85,8 +90,8 @@ impl<P: Provider> ProviderRpc for ProviderServer<P> {
                     type_name: k.to_string(),
                 })
                 .collect(),
-            functions: Vec::new(),
-            ephemeral_resources: Vec::new(),
+            functions: self.function_metadata(),
+            ephemeral_resources: self.ephemeral_metadata(),
             list_resources: Vec::new(),
             actions: Vec::new(),
         }))
@@ -521,21 +526,46 @@ impl<P: Provider> ProviderRpc for ProviderServer<P> {
         &self,
         _: Request<pb::get_functions::Request>,
     ) -> RpcResult<pb::get_functions::Response> {
-        Ok(Response::new(pb::get_functions::Response::default()))
+        Ok(Response::new(self.get_functions_response()))
     }
 
     async fn call_function(
         &self,
         req: Request<pb::call_function::Request>,
     ) -> RpcResult<pb::call_function::Response> {
-        let name = req.into_inner().name;
-        Ok(Response::new(pb::call_function::Response {
-            result: None,
-            error: Some(pb::FunctionError {
-                text: format!("this provider has no function {name:?}"),
-                function_argument: None,
-            }),
-        }))
+        Ok(Response::new(self.call_function_response(req.into_inner())))
+    }
+
+    async fn validate_ephemeral_resource_config(
+        &self,
+        req: Request<pb::validate_ephemeral_resource_config::Request>,
+    ) -> RpcResult<pb::validate_ephemeral_resource_config::Response> {
+        self.validate_ephemeral(req.into_inner()).map(Response::new)
+    }
+
+    async fn open_ephemeral_resource(
+        &self,
+        req: Request<pb::open_ephemeral_resource::Request>,
+    ) -> RpcResult<pb::open_ephemeral_resource::Response> {
+        self.open_ephemeral(req.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn renew_ephemeral_resource(
+        &self,
+        req: Request<pb::renew_ephemeral_resource::Request>,
+    ) -> RpcResult<pb::renew_ephemeral_resource::Response> {
+        self.renew_ephemeral(req.into_inner()).map(Response::new)
+    }
+
+    async fn close_ephemeral_resource(
+        &self,
+        req: Request<pb::close_ephemeral_resource::Request>,
+    ) -> RpcResult<pb::close_ephemeral_resource::Response> {
+        self.close_ephemeral(req.into_inner())
+            .await
+            .map(Response::new)
     }
 
     async fn stop_provider(

@@ -10,8 +10,15 @@ use tonic::Status;
 use super::wire::capabilities;
 use super::{Entry, ProviderServer};
 use crate::diagnostics::Diagnostics;
+use crate::function::{Function, Signature};
 use crate::resource::{DataSource, Provider, Resource};
 use std::sync::Arc;
+
+/// A function with its signature, computed once.
+pub(super) struct FunctionEntry {
+    pub(super) imp: Arc<dyn Function>,
+    pub(super) signature: Signature,
+}
 
 impl<P: Provider> ProviderServer<P> {
     pub fn new(provider: P) -> Self {
@@ -27,12 +34,27 @@ impl<P: Provider> ProviderServer<P> {
             .into_iter()
             .map(|d| (d.type_name(), Entry::new(d.clone(), d.schema())))
             .collect();
+        let functions = provider
+            .functions()
+            .into_iter()
+            .map(|f| {
+                let signature = f.signature();
+                (f.name(), FunctionEntry { imp: f, signature })
+            })
+            .collect();
+        let ephemerals = provider
+            .ephemeral_resources()
+            .into_iter()
+            .map(|e| (e.type_name(), Entry::new(e.clone(), e.schema())))
+            .collect();
         Self {
             provider,
             provider_schema,
             provider_ty,
             resources,
             data_sources,
+            functions,
+            ephemerals,
             data: RwLock::new(None),
         }
     }
@@ -64,6 +86,24 @@ impl<P: Provider> ProviderServer<P> {
         })
     }
 
+    pub(super) fn function_metadata(&self) -> Vec<pb::get_metadata::FunctionMetadata> {
+        self.functions
+            .keys()
+            .map(|k| pb::get_metadata::FunctionMetadata {
+                name: k.to_string(),
+            })
+            .collect()
+    }
+
+    pub(super) fn ephemeral_metadata(&self) -> Vec<pb::get_metadata::EphemeralMetadata> {
+        self.ephemerals
+            .keys()
+            .map(|k| pb::get_metadata::EphemeralMetadata {
+                type_name: k.to_string(),
+            })
+            .collect()
+    }
+
     /// Builds the full schema response (also used by the schema documentation checks).
     pub fn schema_response(&self) -> pb::get_provider_schema::Response {
         pb::get_provider_schema::Response {
@@ -81,8 +121,12 @@ impl<P: Provider> ProviderServer<P> {
             diagnostics: Vec::new(),
             provider_meta: None,
             server_capabilities: Some(capabilities()),
-            functions: HashMap::new(),
-            ephemeral_resource_schemas: HashMap::new(),
+            functions: self.function_signatures(),
+            ephemeral_resource_schemas: self
+                .ephemerals
+                .iter()
+                .map(|(k, e)| (k.to_string(), e.schema.to_proto()))
+                .collect(),
             list_resource_schemas: HashMap::new(),
             action_schemas: HashMap::new(),
         }
