@@ -87,7 +87,10 @@ output "checksum_plain" {{
                 .await
         })
         .expect("getMeetings");
-    assert!(answer.contains("<returncode>SUCCESS</returncode>"), "{answer}");
+    assert!(
+        answer.contains("<returncode>SUCCESS</returncode>"),
+        "{answer}"
+    );
 
     // The same result without `sensitive = true` is refused: Terraform marked it sensitive.
     ws.write_config(&format!(
@@ -113,7 +116,11 @@ output "checksum" {{
 
     // Bad arguments: the error names the argument.
     for (call, argument, why) in [
-        ("servers_needed(100, 0)", "participants_per_server", "greater than 0"),
+        (
+            "servers_needed(100, 0)",
+            "participants_per_server",
+            "greater than 0",
+        ),
         ("servers_needed(1.5, 10)", "participants", "whole number"),
         (
             "api_checksum(\"getMeetings\", \"\", var.bbb_secret, \"md5\")",
