@@ -142,3 +142,30 @@ resource "bbb_scalelite_server" "s" {{
     ws.destroy();
     assert!(scalelite.servers().is_empty());
 }
+
+/// The documentation's example validates as it is (ValidateEphemeralResourceConfig and the
+/// provider blocks; opening it needs AWS).
+#[test]
+fn ephemeral_example_validates() {
+    let ws = Workspace::new(PROVIDER);
+    let file = bbb_acceptance_tests::repo_root()
+        .join("examples/ephemeral-resources/bbb_scalelite_secret/ephemeral-resource.tf");
+    ws.write_config(&std::fs::read_to_string(&file).expect("example"));
+    ws.ok(&["init", "-no-color"]);
+    ws.ok(&["validate", "-no-color"]);
+    // Both sources, or none, are refused at validation, naming the attribute.
+    ws.write_config(
+        "ephemeral \"bbb_scalelite_secret\" \"x\" {\n  ssm_parameter_name = \"/a\"\n  secrets_manager_secret_id = \"b\"\n}\n",
+    );
+    let run = ws.fails(&["validate", "-no-color"]);
+    assert!(run.flat().contains("Conflicting sources"), "{}", run.text());
+    ws.write_config("ephemeral \"bbb_scalelite_secret\" \"x\" {\n  json_key = \"k\"\n}\n");
+    let run = ws.fails(&["validate", "-no-color"]);
+    assert!(run.flat().contains("Missing source"), "{}", run.text());
+    assert!(
+        run.flat()
+            .contains("json_key needs secrets_manager_secret_id"),
+        "{}",
+        run.text()
+    );
+}

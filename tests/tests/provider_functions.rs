@@ -152,3 +152,37 @@ output "checksum" {{
         assert!(!text.contains(BBB_SECRET), "{call}: {}", run.text());
     }
 }
+
+/// The documentation's examples (examples/functions/<name>/function.tf) run as they are.
+#[test]
+fn function_examples_apply() {
+    let env = Doubles::start(PROVIDER, "lb-secret-unused-here");
+    let root = bbb_acceptance_tests::repo_root().join("examples/functions");
+    let mut seen = Vec::new();
+    for f in terraform_provider_bbb::functions::all() {
+        let file = root.join(f.name()).join("function.tf");
+        let text =
+            std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let ws = env.workspace();
+        ws.write_config(&text);
+        ws.ok(&["init", "-no-color"]);
+        ws.apply();
+        seen.push((f.name(), outputs(&ws)));
+    }
+    let out = |name: &str| {
+        seen.iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, o)| o.clone())
+            .expect("example ran")
+    };
+    assert_eq!(out("servers_needed")["exam_servers"]["value"], json!(3));
+    assert_eq!(
+        out("instance_record_name")["media_record"]["value"],
+        json!("i-0123456789abcdef0-media.bbb.example.org")
+    );
+    let join = out("api_checksum");
+    assert_eq!(join["join_url"]["sensitive"], json!(true));
+    let url = join["join_url"]["value"].as_str().expect("join URL");
+    let checksum = url.rsplit("&checksum=").next().unwrap_or_default();
+    assert_eq!(checksum.len(), 64, "{url}");
+}
