@@ -8,6 +8,13 @@ use serde_json::json;
 const PROVIDER: &str = env!("CARGO_BIN_EXE_terraform-provider-bbb-acc");
 const BBB_SECRET: &str = "bbb-function-secret-0123456789";
 
+/// A sensitive variable holding the BBB secret, for the checksum calls.
+fn secret_variable() -> String {
+    format!(
+        "variable \"bbb_secret\" {{\n  type      = string\n  sensitive = true\n  default   = \"{BBB_SECRET}\"\n}}\n"
+    )
+}
+
 fn outputs(ws: &Workspace) -> serde_json::Value {
     let run = ws.ok(&["output", "-json"]);
     serde_json::from_str(&run.stdout).expect("output JSON")
@@ -18,13 +25,9 @@ fn functions_answer_through_terraform_and_name_bad_arguments() {
     let env = Doubles::start(PROVIDER, "lb-secret-unused-here");
     let bbb = env.bbb(BBB_SECRET);
     let ws = env.workspace();
+    let secret_variable = secret_variable();
     ws.write_config(&format!(
-        r#"
-variable "bbb_secret" {{
-  type      = string
-  sensitive = true
-  default   = "{BBB_SECRET}"
-}}
+        r#"{secret_variable}
 
 output "servers" {{
   value = provider::bbb::servers_needed(250, 100)
@@ -94,12 +97,7 @@ output "checksum_plain" {{
 
     // The same result without `sensitive = true` is refused: Terraform marked it sensitive.
     ws.write_config(&format!(
-        r#"
-variable "bbb_secret" {{
-  type      = string
-  sensitive = true
-  default   = "{BBB_SECRET}"
-}}
+        r#"{secret_variable}
 
 output "checksum" {{
   value = provider::bbb::api_checksum("getMeetings", "", var.bbb_secret, null)
@@ -139,7 +137,8 @@ output "checksum" {{
         ),
     ] {
         ws.write_config(&format!(
-            "variable \"bbb_secret\" {{\n  type = string\n  sensitive = true\n  default = \"{BBB_SECRET}\"\n}}\n\noutput \"x\" {{\n  value = provider::bbb::{call}\n  sensitive = true\n}}\n"
+            "{}\noutput \"x\" {{\n  value = provider::bbb::{call}\n  sensitive = true\n}}\n",
+            secret_variable
         ));
         let run = ws.fails(&["plan", "-no-color"]);
         let text = run.flat();
