@@ -59,6 +59,10 @@ fn secrets_feed_the_provider_and_a_write_only_argument_and_are_never_stored() {
     ws.set_env("BBB_MAX_RETRIES", "0");
     ws.set_env("AWS_ACCESS_KEY_ID", "testing");
     ws.set_env("AWS_SECRET_ACCESS_KEY", "testing");
+    // The provider's whole log, AWS SDK included, must not hold the secrets either.
+    let log = ws.path().join("provider.log");
+    ws.set_env("TF_LOG_PROVIDER", "TRACE");
+    ws.set_env("TF_LOG_PATH", &log.display().to_string());
     let moto_url = moto.url().as_str().trim_end_matches('/');
     let config = format!(
         r#"
@@ -124,6 +128,19 @@ resource "bbb_scalelite_server" "s" {{
     assert!(
         !holds(&state, &server_secret),
         "server secret in the state file"
+    );
+    let logged = std::fs::read(&log).expect("provider log");
+    assert!(
+        holds(&logged, "GetSecretValue"),
+        "the log holds the provider's AWS calls"
+    );
+    assert!(
+        !holds(&logged, &lb_secret),
+        "Scalelite secret in the provider log"
+    );
+    assert!(
+        !holds(&logged, &server_secret),
+        "server secret in the provider log"
     );
 
     // A wrong key names the attribute; nothing is created.
