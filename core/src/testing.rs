@@ -317,6 +317,18 @@ pub async fn put_parameter(clients: &AwsClients, name: &str, value: &str, secure
         .expect("PutParameter");
 }
 
+/// Creates Secrets Manager secret `name` holding the string `value`.
+pub async fn create_secret(clients: &AwsClients, name: &str, value: &str) {
+    clients
+        .secretsmanager
+        .create_secret()
+        .name(name)
+        .secret_string(value)
+        .send()
+        .await
+        .expect("CreateSecret");
+}
+
 /// The instance ids of Auto Scaling group `name`.
 pub async fn group_instances(clients: &AwsClients, name: &str) -> Vec<crate::aws::AsgInstance> {
     clients

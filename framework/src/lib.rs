@@ -8,6 +8,7 @@
 //! - [`resource`]: the traits a provider, resource and data source implement.
 //! - [`identity`], [`list`]: resource identity and list resources (`terraform query`).
 //! - [`action`]: the trait of an action (`terraform apply -invoke`) and its progress lines.
+//! - [`function`], [`ephemeral`]: provider-defined functions and ephemeral resources.
 //! - [`server`]: the `tfplugin6.Provider` gRPC service.
 //! - [`stop`], [`timeouts`]: cancellation (`StopProvider`) and `timeouts {}` bounds of waits.
 //! - [`plugin`]: the go-plugin process: handshake, AutoMTLS, the gRPC services, graceful stop.
@@ -17,6 +18,8 @@
 
 pub mod action;
 pub mod diagnostics;
+pub mod ephemeral;
+pub mod function;
 pub mod identity;
 pub mod import;
 pub mod json_dynamic;
@@ -37,6 +40,8 @@ pub mod value;
 
 pub use action::{Action, Progress};
 pub use diagnostics::{Diagnostic, Diagnostics, Severity};
+pub use ephemeral::{EphemeralResource, Opened};
+pub use function::{Args, Function, FunctionError, Parameter, Signature};
 pub use identity::{identity_value, IdentitySchema};
 pub use list::{ListRequest, ListResource, ListResult};
 pub use path::AttrPath;

@@ -238,4 +238,16 @@ pub trait Provider: Send + Sync + 'static {
     fn actions(&self) -> Vec<std::sync::Arc<dyn super::action::Action<Self::Data>>> {
         Vec::new()
     }
+
+    /// Provider-defined functions (`provider::<name>::<function>`); none by default.
+    fn functions(&self) -> Vec<std::sync::Arc<dyn crate::function::Function>> {
+        Vec::new()
+    }
+
+    /// Ephemeral resources; none by default.
+    fn ephemeral_resources(
+        &self,
+    ) -> Vec<std::sync::Arc<dyn crate::ephemeral::EphemeralResource<Self::Data>>> {
+        Vec::new()
+    }
 }

@@ -32,6 +32,7 @@ pub async fn clients(settings: &Settings) -> Result<AwsClients, Diagnostics> {
             "route53" => endpoints.route53 = Some(url),
             "ec2" => endpoints.ec2 = Some(url),
             "ssm" => endpoints.ssm = Some(url),
+            "secretsmanager" => endpoints.secretsmanager = Some(url),
             _ => {}
         }
     }

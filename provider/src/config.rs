@@ -10,11 +10,12 @@ use tfplugin_framework::{
 
 /// AWS services whose endpoints can be overridden (emulators such as moto, or VPC endpoints),
 /// with the standard AWS SDK environment variable for each.
-pub const ENDPOINTS: [(&str, &str); 4] = [
+pub const ENDPOINTS: [(&str, &str); 5] = [
     ("autoscaling", "AWS_ENDPOINT_URL_AUTO_SCALING"),
     ("route53", "AWS_ENDPOINT_URL_ROUTE_53"),
     ("ec2", "AWS_ENDPOINT_URL_EC2"),
     ("ssm", "AWS_ENDPOINT_URL_SSM"),
+    ("secretsmanager", "AWS_ENDPOINT_URL_SECRETS_MANAGER"),
 ];
 
 /// Retries of a throttled or failed AWS call when `max_retries` is not set:

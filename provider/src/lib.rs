@@ -8,6 +8,7 @@
 //! - [`provider`]: the `bbb` provider: its resources and data sources.
 //! - [`resources`]: one file per resource or data source.
 //! - [`list`]: list resources for `terraform query`, one file each.
+//! - [`functions`]: provider functions (`provider::bbb::...`); [`ephemeral`]: ephemeral resources.
 //! - [`aws_access`]: the AWS clients built from the provider's settings.
 //! - [`scalelite_pool`]: the Scalelite client and the shared server list.
 
@@ -15,6 +16,8 @@ pub mod actions;
 pub mod asg_cache;
 pub mod aws_access;
 pub mod config;
+pub mod ephemeral;
+pub mod functions;
 pub mod list;
 pub mod provider;
 pub mod resources;

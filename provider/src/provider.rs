@@ -6,7 +6,9 @@ use async_trait::async_trait;
 
 use crate::config::{self, Settings};
 use crate::scalelite_pool::ScalelitePool;
-use tfplugin_framework::{DataSource, Diagnostics, Provider, Resource, Schema, Value};
+use tfplugin_framework::{
+    DataSource, Diagnostics, EphemeralResource, Function, Provider, Resource, Schema, Value,
+};
 
 /// The `bbb` provider. [`BbbProvider::default`] is the shipped provider; [`BbbProvider::with_resources`]
 /// adds resources a caller brings (the acceptance crate's test-only `bbb_test_*`), so code that
@@ -110,6 +112,14 @@ impl Provider for BbbProvider {
 
     fn actions(&self) -> Vec<Arc<dyn tfplugin_framework::Action<ProviderData>>> {
         crate::actions::all()
+    }
+
+    fn functions(&self) -> Vec<Arc<dyn Function>> {
+        crate::functions::all()
+    }
+
+    fn ephemeral_resources(&self) -> Vec<Arc<dyn EphemeralResource<ProviderData>>> {
+        crate::ephemeral::all()
     }
 }
 

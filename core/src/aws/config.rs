@@ -23,6 +23,7 @@ pub struct AwsEndpoints {
     pub route53: Option<Url>,
     pub ec2: Option<Url>,
     pub ssm: Option<Url>,
+    pub secretsmanager: Option<Url>,
 }
 
 impl AwsEndpoints {
@@ -33,6 +34,7 @@ impl AwsEndpoints {
             route53: Some(url.clone()),
             ec2: Some(url.clone()),
             ssm: Some(url.clone()),
+            secretsmanager: Some(url.clone()),
         }
     }
 }
@@ -107,6 +109,7 @@ pub struct AwsClients {
     pub(crate) autoscaling: aws_sdk_autoscaling::Client,
     pub(crate) route53: aws_sdk_route53::Client,
     pub(crate) ssm: aws_sdk_ssm::Client,
+    pub(crate) secretsmanager: aws_sdk_secretsmanager::Client,
     pub(crate) ec2: Ec2QueryClient,
     pub(crate) counters: Arc<CallCounters>,
     region: String,
@@ -183,6 +186,13 @@ impl AwsClients {
         }
         let ssm = aws_sdk_ssm::Client::from_conf(b.build());
 
+        let mut b = aws_sdk_secretsmanager::config::Builder::from(sdk)
+            .interceptor(count(Service::SecretsManager));
+        if let Some(url) = &config.endpoints.secretsmanager {
+            b = b.endpoint_url(endpoint_str(url));
+        }
+        let secretsmanager = aws_sdk_secretsmanager::Client::from_conf(b.build());
+
         let credentials: SharedCredentialsProvider =
             sdk.credentials_provider().ok_or_else(|| {
                 AwsError::Config("no AWS credentials provider could be configured".into())
@@ -205,6 +215,7 @@ impl AwsClients {
             autoscaling,
             route53,
             ssm,
+            secretsmanager,
             ec2,
             counters,
             region,

@@ -1,13 +1,13 @@
 //! AWS calls the fleet needs: the Auto Scaling group and its lifecycle hooks, protection and
 //! scheduled actions; EC2 instance addresses; Route53 A records and their TXT ownership marks
-//! ([`ownership`]); the Scalelite secret from SSM.
+//! ([`ownership`]); the Scalelite secret from SSM or Secrets Manager.
 //!
 //! [`AwsClients::new`] builds every client from one [`AwsConfig`] (the standard AWS credential and
 //! region chain, a profile, endpoint overrides for emulators, retries, a timeout). Each method is
 //! one typed operation that logs a single `tracing` event per API call (service, operation,
 //! resource, duration, outcome; never a secret) and counts the call in [`CallCounters`].
 //!
-//! Auto Scaling, Route53 and SSM go through the official AWS SDK for Rust, whose retry config
+//! Auto Scaling, Route53, SSM and Secrets Manager go through the official AWS SDK for Rust, whose retry config
 //! retries throttling errors. EC2 `DescribeInstances` is a SigV4-signed Query API call of its own
 //! (see [`ec2_query`]): `aws-sdk-ec2` alone costs several minutes of cold build time.
 
@@ -21,6 +21,7 @@ mod lifecycle;
 pub mod ownership;
 mod route53;
 mod scheduled;
+mod secrets;
 mod ssm;
 
 pub use autoscaling::{
@@ -40,4 +41,5 @@ pub use route53::{
     CHANGE_BATCH_MAX_RECORDS,
 };
 pub use scheduled::{ScheduledAction, ScheduledActionSpec};
+pub use secrets::{json_key, JsonKeyError};
 pub use ssm::ParameterEntry;

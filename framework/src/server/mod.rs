@@ -9,6 +9,7 @@ use tfplugin_proto::tfplugin6::provider_server::Provider as ProviderRpc;
 use tonic::{Request, Response, Status};
 
 use super::diagnostics::Diagnostics;
+use super::ephemeral::EphemeralResource;
 use super::path::AttrPath;
 use super::plan;
 use super::private::Private;
@@ -17,14 +18,14 @@ use super::schema::Schema;
 use super::types::Type;
 use super::value::Value;
 
+mod actions;
+mod ephemeral;
+mod functions;
 mod identity;
 mod list;
-mod actions;
 mod registry;
 mod wire;
-use wire::{
-    capabilities, decode, decode_change, encode, kept_after_failed_create, validate, Change,
-};
+use wire::{decode, decode_change, encode, kept_after_failed_create, validate, Change};
 
 struct Entry<T: ?Sized> {
     imp: Arc<T>,
@@ -49,6 +50,8 @@ pub struct ProviderServer<P: Provider> {
     identities: HashMap<&'static str, identity::IdentityEntry>,
     lists: HashMap<&'static str, Entry<dyn crate::list::ListResource<P::Data>>>,
     actions: HashMap<&'static str, Entry<dyn crate::action::Action<P::Data>>>,
+    functions: HashMap<&'static str, registry::FunctionEntry>,
+    ephemerals: HashMap<&'static str, Entry<dyn EphemeralResource<P::Data>>>,
     data: RwLock<Option<Arc<P::Data>>>,
 }
 
@@ -67,39 +70,16 @@ macro_rules! attempt {
     };
 }
 
+mod upgrade;
+use upgrade::move_state_response;
+
 #[tonic::async_trait]
 impl<P: Provider> ProviderRpc for ProviderServer<P> {
     async fn get_metadata(
         &self,
         _: Request<pb::get_metadata::Request>,
     ) -> RpcResult<pb::get_metadata::Response> {
-        use pb::get_metadata as m;
-        Ok(Response::new(m::Response {
-            server_capabilities: Some(capabilities()),
-            diagnostics: Vec::new(),
-            data_sources: self
-                .data_sources
-                .keys()
-                .map(|k| m::DataSourceMetadata {
-                    type_name: k.to_string(),
-                })
-                .collect(),
-            resources: self
-                .resources
-                .keys()
-                .map(|k| m::ResourceMetadata {
-                    type_name: k.to_string(),
-                })
-                .collect(),
-            functions: Vec::new(),
-            ephemeral_resources: Vec::new(),
-            list_resources: (self.lists.keys())
-                .map(|k| m::ListResourceMetadata {
-                    type_name: k.to_string(),
-                })
-                .collect(),
-            actions: self.action_metadata(),
-        }))
+        Ok(Response::new(self.metadata_response()))
     }
 
     async fn get_provider_schema(
@@ -166,47 +146,7 @@ impl<P: Provider> ProviderRpc for ProviderServer<P> {
         &self,
         req: Request<pb::upgrade_resource_state::Request>,
     ) -> RpcResult<pb::upgrade_resource_state::Response> {
-        let req = req.into_inner();
-        let entry = self.resource(&req.type_name)?;
-        let mut diags = Diagnostics::new();
-        let respond = |d: &Diagnostics, state: Option<pb::DynamicValue>| {
-            pb::upgrade_resource_state::Response {
-                upgraded_state: state,
-                diagnostics: d.to_proto(),
-            }
-        };
-        let raw = req.raw_state.unwrap_or_default();
-        if raw.json.is_empty() {
-            if !raw.flatmap.is_empty() {
-                diags.error("Unsupported state format", "This provider never wrote flatmap state; the state file is not this provider's.");
-            }
-            return Ok(Response::new(respond(&diags, None)));
-        }
-        let json: serde_json::Value = attempt!(
-            serde_json::from_slice(&raw.json).map_err(|e| Diagnostics::from_error(
-                "Unreadable state",
-                format!("The stored state is not JSON: {e}.")
-            )),
-            diags,
-            respond(&diags, None)
-        );
-        let upgraded = attempt!(
-            entry.imp.upgrade_state(req.version, json),
-            diags,
-            respond(&diags, None)
-        );
-        let value = attempt!(
-            Value::from_json(&upgraded, &entry.ty).map_err(|e| Diagnostics::from_error(
-                "State does not match the schema",
-                format!(
-                    "The stored state of {} does not fit its schema: {e}.",
-                    req.type_name
-                )
-            )),
-            diags,
-            respond(&diags, None)
-        );
-        Ok(Response::new(respond(&diags, encode(&value, &entry.ty))))
+        self.upgrade_state_response(req.into_inner())
     }
 
     async fn get_resource_identity_schemas(
@@ -488,18 +428,7 @@ impl<P: Provider> ProviderRpc for ProviderServer<P> {
         &self,
         req: Request<pb::move_resource_state::Request>,
     ) -> RpcResult<pb::move_resource_state::Response> {
-        let req = req.into_inner();
-        let diags = Diagnostics::from_error(
-            "Move not supported",
-            format!(
-                "{} cannot be moved from {}.",
-                req.target_type_name, req.source_type_name
-            ),
-        );
-        Ok(Response::new(pb::move_resource_state::Response {
-            diagnostics: diags.to_proto(),
-            ..Default::default()
-        }))
+        Ok(Response::new(move_state_response(req.into_inner())))
     }
 
     async fn read_data_source(
@@ -546,21 +475,46 @@ impl<P: Provider> ProviderRpc for ProviderServer<P> {
         &self,
         _: Request<pb::get_functions::Request>,
     ) -> RpcResult<pb::get_functions::Response> {
-        Ok(Response::new(pb::get_functions::Response::default()))
+        Ok(Response::new(self.get_functions_response()))
     }
 
     async fn call_function(
         &self,
         req: Request<pb::call_function::Request>,
     ) -> RpcResult<pb::call_function::Response> {
-        let name = req.into_inner().name;
-        Ok(Response::new(pb::call_function::Response {
-            result: None,
-            error: Some(pb::FunctionError {
-                text: format!("this provider has no function {name:?}"),
-                function_argument: None,
-            }),
-        }))
+        Ok(Response::new(self.call_function_response(req.into_inner())))
+    }
+
+    async fn validate_ephemeral_resource_config(
+        &self,
+        req: Request<pb::validate_ephemeral_resource_config::Request>,
+    ) -> RpcResult<pb::validate_ephemeral_resource_config::Response> {
+        self.validate_ephemeral(req.into_inner()).map(Response::new)
+    }
+
+    async fn open_ephemeral_resource(
+        &self,
+        req: Request<pb::open_ephemeral_resource::Request>,
+    ) -> RpcResult<pb::open_ephemeral_resource::Response> {
+        self.open_ephemeral(req.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn renew_ephemeral_resource(
+        &self,
+        req: Request<pb::renew_ephemeral_resource::Request>,
+    ) -> RpcResult<pb::renew_ephemeral_resource::Response> {
+        self.renew_ephemeral(req.into_inner()).map(Response::new)
+    }
+
+    async fn close_ephemeral_resource(
+        &self,
+        req: Request<pb::close_ephemeral_resource::Request>,
+    ) -> RpcResult<pb::close_ephemeral_resource::Response> {
+        self.close_ephemeral(req.into_inner())
+            .await
+            .map(Response::new)
     }
 
     async fn validate_action_config(

@@ -11,9 +11,16 @@ use super::identity::IdentityEntry;
 use super::wire::capabilities;
 use super::{Entry, ProviderServer};
 use crate::diagnostics::Diagnostics;
+use crate::function::{Function, Signature};
 use crate::list::ListResource;
 use crate::resource::{DataSource, Provider, Resource};
 use std::sync::Arc;
+
+/// A function with its signature, computed once.
+pub(super) struct FunctionEntry {
+    pub(super) imp: Arc<dyn Function>,
+    pub(super) signature: Signature,
+}
 
 impl<P: Provider> ProviderServer<P> {
     pub fn new(provider: P) -> Self {
@@ -43,6 +50,19 @@ impl<P: Provider> ProviderServer<P> {
             .into_iter()
             .map(|a| (a.type_name(), Entry::new(a.clone(), a.schema())))
             .collect();
+        let functions = provider
+            .functions()
+            .into_iter()
+            .map(|f| {
+                let signature = f.signature();
+                (f.name(), FunctionEntry { imp: f, signature })
+            })
+            .collect();
+        let ephemerals = provider
+            .ephemeral_resources()
+            .into_iter()
+            .map(|e| (e.type_name(), Entry::new(e.clone(), e.schema())))
+            .collect();
         Self {
             provider,
             provider_schema,
@@ -52,6 +72,8 @@ impl<P: Provider> ProviderServer<P> {
             identities,
             lists,
             actions,
+            functions,
+            ephemerals,
             data: RwLock::new(None),
         }
     }
@@ -102,6 +124,55 @@ impl<P: Provider> ProviderServer<P> {
             .collect()
     }
 
+    pub(super) fn function_metadata(&self) -> Vec<pb::get_metadata::FunctionMetadata> {
+        self.functions
+            .keys()
+            .map(|k| pb::get_metadata::FunctionMetadata {
+                name: k.to_string(),
+            })
+            .collect()
+    }
+
+    pub(super) fn ephemeral_metadata(&self) -> Vec<pb::get_metadata::EphemeralMetadata> {
+        self.ephemerals
+            .keys()
+            .map(|k| pb::get_metadata::EphemeralMetadata {
+                type_name: k.to_string(),
+            })
+            .collect()
+    }
+
+    /// What the provider serves, by name (GetMetadata).
+    pub(super) fn metadata_response(&self) -> pb::get_metadata::Response {
+        use pb::get_metadata as m;
+        m::Response {
+            server_capabilities: Some(capabilities()),
+            diagnostics: Vec::new(),
+            data_sources: self
+                .data_sources
+                .keys()
+                .map(|k| m::DataSourceMetadata {
+                    type_name: k.to_string(),
+                })
+                .collect(),
+            resources: self
+                .resources
+                .keys()
+                .map(|k| m::ResourceMetadata {
+                    type_name: k.to_string(),
+                })
+                .collect(),
+            functions: self.function_metadata(),
+            ephemeral_resources: self.ephemeral_metadata(),
+            list_resources: (self.lists.keys())
+                .map(|k| m::ListResourceMetadata {
+                    type_name: k.to_string(),
+                })
+                .collect(),
+            actions: self.action_metadata(),
+        }
+    }
+
     /// Builds the full schema response (also used by the schema documentation checks).
     pub fn schema_response(&self) -> pb::get_provider_schema::Response {
         pb::get_provider_schema::Response {
@@ -119,8 +190,12 @@ impl<P: Provider> ProviderServer<P> {
             diagnostics: Vec::new(),
             provider_meta: None,
             server_capabilities: Some(capabilities()),
-            functions: HashMap::new(),
-            ephemeral_resource_schemas: HashMap::new(),
+            functions: self.function_signatures(),
+            ephemeral_resource_schemas: self
+                .ephemerals
+                .iter()
+                .map(|(k, e)| (k.to_string(), e.schema.to_proto()))
+                .collect(),
             list_resource_schemas: self
                 .lists
                 .iter()

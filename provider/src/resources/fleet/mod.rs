@@ -34,13 +34,15 @@ use tfplugin_framework::{
 };
 
 use heal::{OrphanRecord, OrphanServer};
-use naming::Naming;
+/// The naming scheme and its argument checks, shared with the `instance_record_name` function.
+pub(crate) use naming::Naming;
 use observe::Instance;
+pub(crate) use schema::{domain_name, template_validator};
 
 const PLACEHOLDER: &str = "{instance_id}";
 const DEFAULT_HEARTBEAT: f64 = 900.0;
 const DEFAULT_MAX_WAIT: &str = "4h";
-const DEFAULT_TEMPLATE: &str = "bbb-{instance_id}";
+pub(crate) const DEFAULT_TEMPLATE: &str = "bbb-{instance_id}";
 const DEFAULT_TTL: f64 = 60.0;
 
 pub struct Fleet;

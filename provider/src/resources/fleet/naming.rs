@@ -3,7 +3,7 @@
 use super::PLACEHOLDER;
 
 /// The fleet's record naming scheme: `<prefix><instance id><suffix>.<domain>`.
-pub(super) struct Naming {
+pub(crate) struct Naming {
     prefix: String,
     suffix: String,
     pub(super) domain: String,
@@ -11,7 +11,7 @@ pub(super) struct Naming {
 }
 
 impl Naming {
-    pub(super) fn new(template: &str, domain: &str) -> Option<Self> {
+    pub(crate) fn new(template: &str, domain: &str) -> Option<Self> {
         let (prefix, suffix) = template.split_once(PLACEHOLDER)?;
         let (prefix, suffix, domain) = (
             prefix.to_ascii_lowercase(),
@@ -32,7 +32,7 @@ impl Naming {
         })
     }
 
-    pub(super) fn record_name(&self, instance_id: &str) -> String {
+    pub(crate) fn record_name(&self, instance_id: &str) -> String {
         format!(
             "{}{}{}.{}",
             self.prefix,
@@ -43,7 +43,7 @@ impl Naming {
     }
 
     /// The instance id in `name` when the name follows the scheme.
-    pub(super) fn instance_of(&self, name: &str) -> Option<String> {
+    pub(crate) fn instance_of(&self, name: &str) -> Option<String> {
         let name = name.trim_end_matches('.').to_ascii_lowercase();
         self.pattern
             .captures(&name)

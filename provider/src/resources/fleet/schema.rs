@@ -10,14 +10,14 @@ use tfplugin_framework::{
 
 use super::{DEFAULT_HEARTBEAT, DEFAULT_MAX_WAIT, DEFAULT_TEMPLATE, DEFAULT_TTL, PLACEHOLDER};
 
-fn domain_name() -> impl Validator {
+pub(crate) fn domain_name() -> impl Validator {
     matches(
         r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
         "a lowercase DNS name without trailing dot, such as bbb.example.org",
     )
 }
 
-fn template_validator() -> impl Validator {
+pub(crate) fn template_validator() -> impl Validator {
     |path: &AttrPath, value: &Value, diags: &mut Diagnostics| {
         let Some(s) = value.as_str() else { return };
         // One DNS label: lowercase letters, digits and hyphens around the placeholder.

@@ -31,7 +31,11 @@ use model::{
     down_name, format_minutes, from_system_time, has_run, is_gone, parse_duration, up_name, Model,
     DEFAULT_LEAD_TIME,
 };
-use validate::{capacity_number, cron, duration, rfc3339, time_zone};
+use validate::{cron, duration, rfc3339, time_zone};
+
+/// The capacity rule and its argument check, shared with the `servers_needed` function.
+pub(crate) use model::servers_needed;
+pub(crate) use validate::capacity_number;
 
 pub struct Schedule;
 

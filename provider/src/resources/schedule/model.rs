@@ -49,6 +49,13 @@ pub(super) struct Model {
     pub return_desired_capacity: Option<f64>,
 }
 
+/// `bbb_schedule`'s rule for `expected_participants` with `participants_per_server`: the
+/// servers needed are `ceil(participants / per_server)`; `None` unless `per_server > 0`.
+/// Also the `servers_needed` provider function.
+pub(crate) fn servers_needed(participants: f64, per_server: f64) -> Option<f64> {
+    (per_server > 0.0).then(|| (participants / per_server).ceil())
+}
+
 pub(super) fn up_name(name: &str) -> String {
     format!("bbb-{name}-up")
 }

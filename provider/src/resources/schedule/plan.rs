@@ -14,7 +14,8 @@ use tfplugin_framework::{AttrPath, Diagnostics, Plan, Value};
 use super::checks::{check_max_size, event_in_progress, refuse_existing, warn_overlaps};
 use super::cron::shift_cron;
 use super::model::{
-    down_name, format_minutes, has_run, now_secs, parse_duration, parse_rfc3339, up_name,
+    down_name, format_minutes, has_run, now_secs, parse_duration, parse_rfc3339, servers_needed,
+    up_name,
 };
 
 /// The attributes a user sets; a change of any of them is a change of the schedule.
@@ -63,7 +64,7 @@ pub(super) fn capacity_of(v: &Value) -> Result<Option<f64>, ()> {
         return Ok(Some(c));
     }
     match (e.as_f64(), p.as_f64()) {
-        (Some(e), Some(p)) if p > 0.0 => Ok(Some((e / p).ceil())),
+        (Some(e), Some(p)) => Ok(servers_needed(e, p)),
         _ => Ok(None),
     }
 }

@@ -84,7 +84,7 @@ pub(super) fn group_name() -> impl Validator {
     }
 }
 
-pub(super) fn capacity_number() -> impl Validator {
+pub(crate) fn capacity_number() -> impl Validator {
     |path: &AttrPath, value: &Value, diags: &mut Diagnostics| {
         whole_number().validate(path, value, diags);
         at_least(0.0).validate(path, value, diags);
