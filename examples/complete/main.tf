@@ -162,8 +162,8 @@ module "fleet" {
   scalelite_secret_parameter_name = var.scalelite_secret_parameter_name
   protect_live_meetings           = true
 
-  scale_out_cpu_threshold = var.scale_out_cpu_threshold
-  scale_in_cpu_threshold  = var.scale_in_cpu_threshold
+  participants_per_server = var.participants_per_server
+  cpu_target_percent      = var.cpu_target_percent
 
   recordings = {
     file_system_id  = module.recordings.file_system_id
@@ -178,7 +178,7 @@ module "fleet" {
   tags = local.tags
 }
 
-# Scheduled capacity on top of the CPU scaling (lectures, exams).
+# Scheduled capacity on top of the participant scaling (lectures, exams).
 resource "bbb_schedule" "this" {
   for_each = var.schedules
 

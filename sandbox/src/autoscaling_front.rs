@@ -4,6 +4,13 @@
 //! (moto would remove the instances at once). Everything else goes to moto unchanged, with its
 //! original `Host` header (part of the SigV4 signature moto verifies).
 //!
+//! `DescribeAutoScalingGroups` answers the group's wanted capacity as its `DesiredCapacity`, as
+//! AWS does: a scale-in lowers the desired capacity at once even when protected instances keep
+//! the group above it ("the desired capacity is decremented", Auto Scaling's instance
+//! scale-in protection documentation), and the group terminates the surplus as soon as their
+//! protection is removed (the reconcile loop, [`Fleet::reconcile`]). moto's own desired capacity
+//! is kept at the instances present (moto would terminate instances at once).
+//!
 //! moto runs with IAM access control on, so it checks the calls it serves; the calls answered
 //! here are checked the same way by [`Principals::check`] (shared with the hook tests'
 //! `LifecycleStub`): signed by a key the sandbox gave out (its administrator's, or the instances'),
@@ -138,7 +145,74 @@ async fn handle(
             }
             _ => validation_error("DesiredCapacity must be a non-negative integer"),
         },
+        Some("DescribeAutoScalingGroups") => {
+            let resp = forward(&front, method, uri, headers, body).await;
+            if resp.status().is_success() {
+                as_the_group_is(resp, &front.fleet).await
+            } else {
+                resp
+            }
+        }
         _ => forward(&front, method, uri, headers, body).await,
+    }
+}
+
+/// moto's answer as the group is: its wanted capacity as `DesiredCapacity`, and the instances
+/// in their terminating lifecycle hook as `Terminating:Wait` (moto has them `InService`).
+async fn as_the_group_is(resp: Response, fleet: &Fleet) -> Response {
+    let (parts, body) = resp.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 16 * 1024 * 1024).await else {
+        return (StatusCode::BAD_GATEWAY, "moto answer unreadable").into_response();
+    };
+    let mut text = String::from_utf8_lossy(&bytes).into_owned();
+    if let Some(desired) = fleet.desired() {
+        let name = format!("<AutoScalingGroupName>{}</AutoScalingGroupName>", fleet.group);
+        text = replace_after(&text, &name, "DesiredCapacity", &desired.to_string());
+    }
+    for id in fleet.terminating_ids() {
+        let name = format!("<InstanceId>{id}</InstanceId>");
+        text = replace_after(&text, &name, "LifecycleState", "Terminating:Wait");
+    }
+    let mut parts = parts;
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(text))
+}
+
+/// In `xml`, the text of the first element `tag` after `anchor` set to `value` (the group's
+/// `DesiredCapacity` follows its name, an instance's `LifecycleState` its id, in the shapes'
+/// member order); `xml` unchanged when either is missing.
+fn replace_after(xml: &str, anchor: &str, tag: &str, value: &str) -> String {
+    let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
+    let Some(at) = xml.find(anchor) else {
+        return xml.to_owned();
+    };
+    let Some(start) = xml[at..].find(&open).map(|i| at + i + open.len()) else {
+        return xml.to_owned();
+    };
+    let Some(end) = xml[start..].find(&close).map(|i| start + i) else {
+        return xml.to_owned();
+    };
+    format!("{}{value}{}", &xml[..start], &xml[end..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_groups_desired_capacity_and_terminating_instances() {
+        let xml = "<r><member><AutoScalingGroupName>g</AutoScalingGroupName><MinSize>0</MinSize>\
+                   <DesiredCapacity>4</DesiredCapacity><Instances><member><InstanceId>i-1</InstanceId>\
+                   <LifecycleState>InService</LifecycleState></member><member><InstanceId>i-2\
+                   </InstanceId><LifecycleState>InService</LifecycleState></member></Instances></member></r>";
+        let group = "<AutoScalingGroupName>g</AutoScalingGroupName>";
+        let out = replace_after(xml, group, "DesiredCapacity", "2");
+        assert!(out.contains("<DesiredCapacity>2</DesiredCapacity>"), "{out}");
+        assert!(!out.contains("<DesiredCapacity>4"), "{out}");
+        let out = replace_after(&out, "<InstanceId>i-1</InstanceId>", "LifecycleState", "Terminating:Wait");
+        assert!(out.contains("i-1</InstanceId><LifecycleState>Terminating:Wait<"), "{out}");
+        assert_eq!(out.matches("<LifecycleState>InService<").count(), 1, "{out}");
+        assert_eq!(replace_after(xml, "<AutoScalingGroupName>other", "DesiredCapacity", "2"), xml);
     }
 }
 

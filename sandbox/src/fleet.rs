@@ -94,6 +94,11 @@ impl Fleet {
         self.lock().desired
     }
 
+    /// Instances in `Terminating:Wait` (their lifecycle action not completed yet).
+    pub fn terminating_ids(&self) -> Vec<String> {
+        self.lock().terminating.keys().cloned().collect()
+    }
+
     /// Answers the next `n` Auto Scaling requests with `Throttling` (as AWS does under load).
     pub fn throttle_next(&self, n: u32) {
         self.lock().throttle = n;
