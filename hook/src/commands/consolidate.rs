@@ -136,3 +136,80 @@ pub async fn run(ctx: &Context, state: &mut HookState) -> Result<(), HookError> 
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bbb_core::aws::{AsgInstance, HealthStatus};
+    use bbb_core::Secret;
+
+    fn instance(id: &str, state: LifecycleState, protected: bool) -> AsgInstance {
+        AsgInstance {
+            instance_id: id.into(),
+            lifecycle_state: state,
+            health_status: HealthStatus::Healthy,
+            protected_from_scale_in: protected,
+            availability_zone: None,
+            instance_type: None,
+            launch_template: None,
+        }
+    }
+
+    fn server(host: &str, state: ServerState, load: Option<f64>, multiplier: f64) -> Server {
+        Server {
+            id: format!("id-{host}"),
+            url: format!("https://bbb-{host}.example.org/bigbluebutton/api"),
+            secret: Secret::new("s"),
+            tag: None,
+            bbb_version: None,
+            state,
+            load,
+            load_multiplier: multiplier,
+            online: load.is_some(),
+        }
+    }
+
+    #[test]
+    fn one_view_of_the_group_and_the_pool() {
+        let group = AutoScalingGroup {
+            name: "g".into(),
+            arn: None,
+            min_size: 1,
+            max_size: 10,
+            desired_capacity: 2,
+            launch_template: None,
+            availability_zones: Vec::new(),
+            new_instances_protected_from_scale_in: false,
+            status: None,
+            instances: vec![
+                instance("i-a", LifecycleState::InService, true),
+                instance("i-b", LifecycleState::InService, false),
+                instance("i-c", LifecycleState::PendingWait, false),
+                instance("i-d", LifecycleState::TerminatingWait, false),
+            ],
+        };
+        let pool = vec![
+            server("i-a", ServerState::Enabled, Some(60.0), 2.0),
+            server("i-b", ServerState::Cordoned, Some(4.0), 1.0),
+            server("i-d", ServerState::Disabled, None, 1.0),
+            server("other", ServerState::Enabled, Some(1.0), 1.0),
+        ];
+        let url = |id: &str| format!("https://bbb-{id}.example.org/bigbluebutton/api");
+        let view = fleet_view(&group, &pool, url);
+        assert_eq!(view.desired_capacity, 2);
+        let ids: Vec<&str> = view.servers.iter().map(|s| s.instance_id.as_str()).collect();
+        assert_eq!(ids, ["i-a", "i-b", "i-c", "i-d"], "the group's instances only");
+        let a = &view.servers[0];
+        assert_eq!((a.phase, a.pool, a.protected, a.participants), (Phase::InService, PoolState::Enabled, true, 30));
+        assert_eq!(view.servers[1].pool, PoolState::Cordoned);
+        assert_eq!(view.servers[1].participants, 4);
+        assert_eq!((view.servers[2].phase, view.servers[2].pool), (Phase::Launching, PoolState::Unregistered));
+        assert_eq!((view.servers[3].phase, view.servers[3].participants), (Phase::Leaving, 0));
+        // Three counted (two in service, one launching) for a desired capacity of two: the
+        // cordoned, least-loaded server is the surplus; the other is left enabled.
+        let plan = scaling::decide(&view, &scaling::Policy::for_capacity(200));
+        assert_eq!(plan.summary.surplus, 1);
+        assert!(plan.for_instance("i-a").all(|d| d.action == Action::Keep));
+        assert!(plan.for_instance("i-b").all(|d| d.action != Action::Enable));
+    }
+}
