@@ -5,6 +5,7 @@ pub mod bbb;
 pub mod checksum;
 mod http;
 pub mod scalelite;
+pub mod scaling;
 pub mod secret;
 pub mod server_url;
 #[cfg(feature = "testing")]

@@ -1,0 +1,160 @@
+//! What the decision rule reads: the group's desired capacity and one view per server.
+
+use crate::aws::LifecycleState;
+use crate::scalelite::ServerState;
+use serde::{Deserialize, Serialize};
+
+/// Where an instance is in its Auto Scaling lifecycle, as far as the rule cares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// `Pending`, `Pending:Wait`, `Pending:Proceed`: launched, counted in the group's
+    /// capacity, not yet serving.
+    Launching,
+    /// `InService`: serving; the only phase the rule cordons, enables or unprotects.
+    InService,
+    /// `Terminating*`, `Terminated`: leaving; not counted.
+    Leaving,
+    /// Standby, detaching, quarantined, warm pool...: not counted, never touched.
+    Other,
+}
+
+impl From<&LifecycleState> for Phase {
+    fn from(s: &LifecycleState) -> Self {
+        match s {
+            LifecycleState::Pending
+            | LifecycleState::PendingWait
+            | LifecycleState::PendingProceed => Self::Launching,
+            LifecycleState::InService => Self::InService,
+            s if s.is_terminating() => Self::Leaving,
+            _ => Self::Other,
+        }
+    }
+}
+
+/// The server's state in Scalelite (`Unregistered` when the pool has no server for it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PoolState {
+    Enabled,
+    Cordoned,
+    Disabled,
+    Unregistered,
+}
+
+impl From<ServerState> for PoolState {
+    fn from(s: ServerState) -> Self {
+        match s {
+            ServerState::Enabled => Self::Enabled,
+            ServerState::Cordoned => Self::Cordoned,
+            ServerState::Disabled => Self::Disabled,
+        }
+    }
+}
+
+impl From<Option<ServerState>> for PoolState {
+    fn from(s: Option<ServerState>) -> Self {
+        s.map_or(Self::Unregistered, Self::from)
+    }
+}
+
+/// One server of the fleet: its group instance joined with its Scalelite registration and BBB's
+/// own `getMeetings` counts. Built with [`ServerView::new`], then its counts set (fields may be
+/// added; the constructor stays).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ServerView {
+    pub instance_id: String,
+    pub phase: Phase,
+    /// Scale-in protection as the group reports it.
+    pub protected: bool,
+    pub pool: PoolState,
+    /// Participants (attendees, moderators included) over the server's meetings, breakout rooms
+    /// included.
+    pub participants: u32,
+    /// Meetings BBB lists (created-but-unjoined and breakout rooms included).
+    pub meetings: u32,
+    /// Recordings still in BBB's pipeline or not yet copied by Scalelite's post-publish step
+    /// (no `sender.done`): a server with any must not lose its protection.
+    pub recordings_pending: u32,
+    /// Launch time, seconds since the Unix epoch (a tie-break: newer servers leave first).
+    pub launched_at_s: u64,
+}
+
+impl ServerView {
+    /// A server with no participants, meetings or pending recordings, unprotected.
+    pub fn new(
+        instance_id: impl Into<String>,
+        phase: Phase,
+        pool: PoolState,
+        launched_at_s: u64,
+    ) -> Self {
+        Self {
+            instance_id: instance_id.into(),
+            phase,
+            protected: false,
+            pool,
+            participants: 0,
+            meetings: 0,
+            recordings_pending: 0,
+            launched_at_s,
+        }
+    }
+
+    /// No meeting and no recording in flight: the server can leave without losing anything.
+    pub fn is_idle(&self) -> bool {
+        self.meetings == 0 && self.participants == 0 && self.recordings_pending == 0
+    }
+}
+
+/// The fleet as one hook (or the simulator) sees it at one instant.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FleetView {
+    /// The group's desired capacity (what scaling policies and schedules ask for).
+    pub desired_capacity: u32,
+    pub servers: Vec<ServerView>,
+}
+
+/// The rule's parameters. All counts are participants on one server. Built with
+/// [`Policy::for_capacity`] (or `default()`), then fields adjusted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Policy {
+    /// What one server carries before audio degrades (BBB's guidance: about 200 users).
+    pub capacity_participants: u32,
+    /// Steering: an enabled server with at least this many participants is cordoned so that new
+    /// meetings go elsewhere (Scalelite cannot know a meeting's size when it places it). `None`
+    /// turns steering off.
+    pub steer_cordon_at: Option<u32>,
+    /// Steering: a server cordoned for steering is enabled again below this many participants.
+    pub steer_enable_below: u32,
+    /// Surplus choice hysteresis: a cordoned server keeps its place in the surplus unless an
+    /// enabled server has more than this many participants fewer.
+    pub surplus_hysteresis: u32,
+    /// Steering never leaves fewer enabled servers than this.
+    pub min_enabled: u32,
+}
+
+impl Policy {
+    /// Defaults for a server of `capacity` participants: steer away at 80 % (BBB: audio degrades
+    /// at 80 % CPU), enable again below 60 %, hysteresis a tenth of capacity, one server always
+    /// enabled.
+    pub fn for_capacity(capacity: u32) -> Self {
+        Self {
+            capacity_participants: capacity,
+            steer_cordon_at: Some(capacity.saturating_mul(4) / 5),
+            steer_enable_below: capacity.saturating_mul(3) / 5,
+            surplus_hysteresis: capacity / 10,
+            min_enabled: 1,
+        }
+    }
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self::for_capacity(DEFAULT_CAPACITY_PARTICIPANTS)
+    }
+}
+
+/// BBB's FAQ: a server takes about 200 concurrent users.
+pub const DEFAULT_CAPACITY_PARTICIPANTS: u32 = 200;

@@ -1,0 +1,57 @@
+//! The fleet's scaling decision rule: consolidation and steering, as one pure function.
+//!
+//! [`decide`] takes what the group and Scalelite report ([`FleetView`]: the group's desired
+//! capacity; per server its lifecycle phase, scale-in protection, Scalelite state, BBB's
+//! participant/meeting counts, recordings in flight, launch time) and a [`Policy`], and answers a
+//! [`Plan`]: per server, `cordon`, `enable`, `unprotect` or `keep`, each with a [`Reason`]. It does
+//! no I/O and keeps no state, so every runner (the hook on each instance, the sandbox, the
+//! simulator in `sim/`) takes the same decisions from the same view; [`Plan::events`] gives the
+//! one structured log record per decision (inputs and reason) that the runner logs.
+//!
+//! # Why
+//! Scalelite sends every `create` to the least-loaded enabled server. After a busy hour every
+//! server hosts some small meeting, BBB-aware scale-in protection holds every one of them, and the
+//! group, asked for fewer servers, lowers its desired capacity but terminates nothing. The fleet
+//! only shrinks if the surplus servers stop taking new meetings and empty as their meetings end.
+//!
+//! # The rule
+//! 1. **Surplus.** `counted` = instances launching or in service (what the group compares with
+//!    its desired capacity); `surplus = max(0, counted - desired_capacity)`.
+//! 2. **Who leaves.** In-service servers registered in Scalelite are ranked: fewest participants
+//!    first (a cordoned or disabled server's count lowered by `surplus_hysteresis`, so the choice
+//!    does not flap as loads move), then fewest meetings, cordoned before enabled, newest launch
+//!    first, instance id. The first `surplus` are the surplus servers, less the unprotected
+//!    launching instances (the group terminates those itself), and never the last
+//!    `min(min_enabled, desired_capacity)` servers (Scalelite would refuse every `create`).
+//! 3. **Surplus servers**: an enabled one is cordoned (`surplus`); once one has no meeting and no
+//!    recording in flight it loses its protection (`surplus_idle`), so the group terminates it and
+//!    the hook's drain (which checks idle again) lets it go. Until then it keeps its meetings
+//!    (`surplus_draining`): no meeting is ever ended by the rule.
+//! 4. **Demand returns before any launch.** A cordoned or disabled server that is no longer
+//!    surplus is enabled (`demand_returned`). Cordoned servers still count in the group's
+//!    capacity, so when the desired capacity rises the surplus shrinks first and the cordoned
+//!    servers are re-enabled; the group only launches once `desired > counted`, i.e. when no
+//!    server is left cordoned for surplus. (Scalelite's poller turns a cordoned server whose load
+//!    reads zero into a disabled one; the rule treats both alike.)
+//! 5. **Steering** (optional, `steer_cordon_at`): Scalelite cannot know a meeting's size when it
+//!    places it and has no notion of a full server, so an enabled server with at least
+//!    `steer_cordon_at` participants is cordoned (`near_capacity`) and re-enabled once below
+//!    `steer_enable_below` (`still_near_capacity` until then): its meetings keep growing on it but
+//!    new ones go to servers with room. Steering never leaves fewer than `min_enabled` servers
+//!    enabled (`last_enabled`: the least loaded steered servers stay enabled).
+//! 6. Everything else is kept: launching, leaving or other lifecycle phases (`not_in_service`),
+//!    servers not registered in Scalelite (`unregistered`), enabled servers with room (`serving`).
+//!
+//! The runner applies a server's decisions in order (a `cordon` before its `unprotect`). A hook
+//! that applies only its own instance's decisions ([`Plan::for_instance`]) acts consistently with
+//! the others as long as they read the same group and pool.
+
+mod input;
+mod output;
+mod rule;
+#[cfg(test)]
+mod tests;
+
+pub use input::{FleetView, Phase, Policy, PoolState, ServerView, DEFAULT_CAPACITY_PARTICIPANTS};
+pub use output::{Action, Decision, DecisionEvent, FleetSummary, Plan, Reason, DECISION_EVENT};
+pub use rule::decide;
