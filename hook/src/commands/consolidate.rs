@@ -184,7 +184,7 @@ mod tests {
             instances: vec![
                 instance("i-a", LifecycleState::InService, true),
                 instance("i-b", LifecycleState::InService, false),
-                instance("i-c", LifecycleState::PendingWait, false),
+                instance("i-c", LifecycleState::PendingWait, true),
                 instance("i-d", LifecycleState::TerminatingWait, false),
             ],
         };
@@ -205,8 +205,8 @@ mod tests {
         assert_eq!(view.servers[1].participants, 4);
         assert_eq!((view.servers[2].phase, view.servers[2].pool), (Phase::Launching, PoolState::Unregistered));
         assert_eq!((view.servers[3].phase, view.servers[3].participants), (Phase::Leaving, 0));
-        // Three counted (two in service, one launching) for a desired capacity of two: the
-        // cordoned, least-loaded server is the surplus; the other is left enabled.
+        // Three counted (two in service, one launching and protected) for a desired capacity of
+        // two: the cordoned, least-loaded server is the surplus; the other is left enabled.
         let plan = scaling::decide(&view, &scaling::Policy::for_capacity(200));
         assert_eq!(plan.summary.surplus, 1);
         assert!(plan.for_instance("i-a").all(|d| d.action == Action::Keep));
