@@ -166,7 +166,10 @@ async fn as_the_group_is(resp: Response, fleet: &Fleet) -> Response {
     };
     let mut text = String::from_utf8_lossy(&bytes).into_owned();
     if let Some(desired) = fleet.desired() {
-        let name = format!("<AutoScalingGroupName>{}</AutoScalingGroupName>", fleet.group);
+        let name = format!(
+            "<AutoScalingGroupName>{}</AutoScalingGroupName>",
+            fleet.group
+        );
         text = replace_after(&text, &name, "DesiredCapacity", &desired.to_string());
     }
     for id in fleet.terminating_ids() {
@@ -207,12 +210,30 @@ mod tests {
                    </InstanceId><LifecycleState>InService</LifecycleState></member></Instances></member></r>";
         let group = "<AutoScalingGroupName>g</AutoScalingGroupName>";
         let out = replace_after(xml, group, "DesiredCapacity", "2");
-        assert!(out.contains("<DesiredCapacity>2</DesiredCapacity>"), "{out}");
+        assert!(
+            out.contains("<DesiredCapacity>2</DesiredCapacity>"),
+            "{out}"
+        );
         assert!(!out.contains("<DesiredCapacity>4"), "{out}");
-        let out = replace_after(&out, "<InstanceId>i-1</InstanceId>", "LifecycleState", "Terminating:Wait");
-        assert!(out.contains("i-1</InstanceId><LifecycleState>Terminating:Wait<"), "{out}");
-        assert_eq!(out.matches("<LifecycleState>InService<").count(), 1, "{out}");
-        assert_eq!(replace_after(xml, "<AutoScalingGroupName>other", "DesiredCapacity", "2"), xml);
+        let out = replace_after(
+            &out,
+            "<InstanceId>i-1</InstanceId>",
+            "LifecycleState",
+            "Terminating:Wait",
+        );
+        assert!(
+            out.contains("i-1</InstanceId><LifecycleState>Terminating:Wait<"),
+            "{out}"
+        );
+        assert_eq!(
+            out.matches("<LifecycleState>InService<").count(),
+            1,
+            "{out}"
+        );
+        assert_eq!(
+            replace_after(xml, "<AutoScalingGroupName>other", "DesiredCapacity", "2"),
+            xml
+        );
     }
 }
 

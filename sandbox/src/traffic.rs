@@ -84,7 +84,12 @@ impl Traffic {
     /// A meeting of `participants` (one of them the moderator) for `duration`, created through
     /// Scalelite and joined by each participant: the instance it landed on, or `None` when
     /// Scalelite had no server.
-    pub fn create(&mut self, sb: &Sandbox, participants: u32, duration: Duration) -> Option<String> {
+    pub fn create(
+        &mut self,
+        sb: &Sandbox,
+        participants: u32,
+        duration: Duration,
+    ) -> Option<String> {
         let Some(server) = sb.scalelite.route_create(None) else {
             self.counts.refused += 1;
             return None;
@@ -124,7 +129,10 @@ impl Traffic {
             let present = sb
                 .fleet
                 .with_instance(&m.instance_id, |i| {
-                    i.bbb.meetings().iter().any(|x| x.meeting_id == m.meeting_id)
+                    i.bbb
+                        .meetings()
+                        .iter()
+                        .any(|x| x.meeting_id == m.meeting_id)
                 })
                 .unwrap_or(false);
             if !present {

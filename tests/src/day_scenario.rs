@@ -104,13 +104,19 @@ fn morning_meeting(day: &Day, i: u32) -> (u32, Duration) {
 fn enabled_servers(sb: &Sandbox) -> (usize, usize) {
     let servers = sb.scalelite.servers();
     let count = |st: ServerState| servers.iter().filter(|s| s.state == st).count();
-    (count(ServerState::Enabled), count(ServerState::Cordoned) + count(ServerState::Disabled))
+    (
+        count(ServerState::Enabled),
+        count(ServerState::Cordoned) + count(ServerState::Disabled),
+    )
 }
 
 /// The `participants` of a decision record in a hook's log line.
 fn participants_in(line: &str) -> Option<u32> {
     let at = line.find("\"participants\":")? + "\"participants\":".len();
-    let digits: String = line[at..].chars().take_while(char::is_ascii_digit).collect();
+    let digits: String = line[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
     digits.parse().ok()
 }
 
@@ -141,18 +147,21 @@ pub async fn play(sb: &Sandbox, day: &Day) -> DayOutcome {
     let ready = sb
         .wait_for(Duration::from_secs(120), || {
             traffic.poll(sb);
-            let ok = enabled_servers(sb).0 >= 1
-                && sb.scalelite.servers().iter().any(|s| s.online);
+            let ok = enabled_servers(sb).0 >= 1 && sb.scalelite.servers().iter().any(|s| s.online);
             async move { ok }
         })
         .await;
     if !ready {
-        out.failures.push("the first server never joined Scalelite".into());
+        out.failures
+            .push("the first server never joined Scalelite".into());
         return out;
     }
     say(
         sb,
-        format!("first server in service after {:.0} s; the day starts", started.elapsed().as_secs_f64()),
+        format!(
+            "first server in service after {:.0} s; the day starts",
+            started.elapsed().as_secs_f64()
+        ),
     );
 
     let t0 = Instant::now();
@@ -251,7 +260,9 @@ pub async fn play(sb: &Sandbox, day: &Day) -> DayOutcome {
     let events = sb.events.all();
     let cordons: Vec<_> = events
         .iter()
-        .filter(|e| e.text.contains("consolidation decision") && e.text.contains("action=\"cordon\""))
+        .filter(|e| {
+            e.text.contains("consolidation decision") && e.text.contains("action=\"cordon\"")
+        })
         .collect();
     out.cordons = cordons.len();
     out.cordoned_while_busy = cordons

@@ -242,7 +242,10 @@ async fn a_day_scales_out_on_participants_and_consolidates_without_dropping_a_me
     .expect("sandbox");
     let out = bbb_acceptance_tests::day_scenario::play(&sb, &day).await;
     assert!(out.failures.is_empty(), "{:?}", out.failures);
-    assert!(out.peak_servers >= 3, "the metric scaled the fleet out: {out:?}");
+    assert!(
+        out.peak_servers >= 3,
+        "the metric scaled the fleet out: {out:?}"
+    );
     for id in &out.servers_at_peak {
         assert!(
             out.meetings_per_server.get(id).copied().unwrap_or(0) > 0,
@@ -252,11 +255,17 @@ async fn a_day_scales_out_on_participants_and_consolidates_without_dropping_a_me
     assert_eq!(out.traffic.lost, 0, "{out:?}");
     assert_eq!(out.meetings_dropped, 0, "{out:?}");
     assert_eq!(out.traffic.refused, 0, "{out:?}");
-    assert!(out.traffic.ended >= u64::from(day.morning_meetings), "{out:?}");
+    assert!(
+        out.traffic.ended >= u64::from(day.morning_meetings),
+        "{out:?}"
+    );
     assert!(
         out.cordoned_while_busy > 0,
         "a surplus server was cordoned while it still hosted meetings: {out:?}"
     );
     assert_eq!(out.final_desired, Some(1), "{out:?}");
-    assert_eq!(out.final_servers, 1, "the fleet shrank to what is left: {out:?}");
+    assert_eq!(
+        out.final_servers, 1,
+        "the fleet shrank to what is left: {out:?}"
+    );
 }

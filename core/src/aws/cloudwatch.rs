@@ -45,7 +45,10 @@ fn unix(t: SystemTime) -> i64 {
 }
 
 fn dimension_params(prefix: &str, group: &str, params: &mut Vec<(String, String)>) {
-    params.push((format!("{prefix}Dimensions.member.1.Name"), GROUP_DIMENSION.into()));
+    params.push((
+        format!("{prefix}Dimensions.member.1.Name"),
+        GROUP_DIMENSION.into(),
+    ));
     params.push((format!("{prefix}Dimensions.member.1.Value"), group.into()));
 }
 
@@ -107,7 +110,11 @@ impl AwsClients {
         dimension_params("", group, &mut params);
         let body = self
             .cloudwatch
-            .call("GetMetricStatistics", &format!("{namespace}/{name}"), &params)
+            .call(
+                "GetMetricStatistics",
+                &format!("{namespace}/{name}"),
+                &params,
+            )
             .await?;
         let mut points = parse_datapoints(&body).map_err(|detail| {
             AwsError::Config(format!("GetMetricStatistics answer unreadable: {detail}"))

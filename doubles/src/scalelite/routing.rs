@@ -107,7 +107,12 @@ impl ScaleliteDouble {
     /// One poller pass over one server that answered `getMeetings` with `meetings`: online, and
     /// its load recomputed ([`attendee_load`] x multiplier; a cordoned server at zero becomes
     /// disabled).
-    pub fn poll_meetings(&self, id: &str, meetings: &[PolledMeeting], join_buffer: Duration) -> bool {
+    pub fn poll_meetings(
+        &self,
+        id: &str,
+        meetings: &[PolledMeeting],
+        join_buffer: Duration,
+    ) -> bool {
         let Some(multiplier) = self.server(id).map(|s| s.load_multiplier) else {
             return false;
         };
@@ -143,13 +148,22 @@ mod tests {
             server("d", Some(12.0), ServerState::Enabled, None),
             server("e", Some(12.0), ServerState::Enabled, None),
         ];
-        assert_eq!(find_available(&servers, None).map(|s| s.id.as_str()), Some("d"));
+        assert_eq!(
+            find_available(&servers, None).map(|s| s.id.as_str()),
+            Some("d")
+        );
         let tagged = vec![
             server("a", Some(30.0), ServerState::Enabled, Some("big")),
             server("b", Some(1.0), ServerState::Enabled, None),
         ];
-        assert_eq!(find_available(&tagged, Some("big")).map(|s| s.id.as_str()), Some("a"));
-        assert_eq!(find_available(&tagged, Some("x")).map(|s| s.id.as_str()), Some("b"));
+        assert_eq!(
+            find_available(&tagged, Some("big")).map(|s| s.id.as_str()),
+            Some("a")
+        );
+        assert_eq!(
+            find_available(&tagged, Some("x")).map(|s| s.id.as_str()),
+            Some("b")
+        );
         assert_eq!(find_available(&tagged, Some("x!")), None);
         assert_eq!(find_available(&[], None), None);
     }
@@ -165,7 +179,10 @@ mod tests {
         let buffer = LOAD_JOIN_BUFFER_TIME;
         assert_eq!(attendee_load(&[m(2, 60, false)], buffer), 15.0);
         assert_eq!(attendee_load(&[m(2, 3600, false)], buffer), 3.0);
-        assert_eq!(attendee_load(&[m(30, 60, false), m(9, 60, true)], buffer), 31.0);
+        assert_eq!(
+            attendee_load(&[m(30, 60, false), m(9, 60, true)], buffer),
+            31.0
+        );
     }
 
     #[tokio::test]
@@ -175,9 +192,7 @@ mod tests {
             d.insert_server(server(id, Some(load), ServerState::Enabled, None));
         }
         // The empty server takes every create until the increments lift it past the other.
-        let picks: Vec<String> = (0..11)
-            .map(|_| d.route_create(None).unwrap().id)
-            .collect();
+        let picks: Vec<String> = (0..11).map(|_| d.route_create(None).unwrap().id).collect();
         assert_eq!(picks.iter().filter(|p| *p == "b").count(), 10, "{picks:?}");
         assert!(d.poll_meetings("b", &[], LOAD_JOIN_BUFFER_TIME));
         assert_eq!(d.server("b").unwrap().load, Some(0.0));

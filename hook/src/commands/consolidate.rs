@@ -131,7 +131,11 @@ pub async fn run(ctx: &Context, state: &mut HookState) -> Result<(), HookError> 
                 // idle (read locally, stricter than the pool's view); recorded for the trail.
                 tracing::info!(action = "release", reason = event.reason.as_str(), decision = %event, "consolidation decision");
             }
-            _ => tracing::debug!(action = event.action.as_str(), reason = event.reason.as_str(), "consolidation: nothing to do"),
+            _ => tracing::debug!(
+                action = event.action.as_str(),
+                reason = event.reason.as_str(),
+                "consolidation: nothing to do"
+            ),
         }
     }
     Ok(())
@@ -197,14 +201,31 @@ mod tests {
         let url = |id: &str| format!("https://bbb-{id}.example.org/bigbluebutton/api");
         let view = fleet_view(&group, &pool, url);
         assert_eq!(view.desired_capacity, 2);
-        let ids: Vec<&str> = view.servers.iter().map(|s| s.instance_id.as_str()).collect();
-        assert_eq!(ids, ["i-a", "i-b", "i-c", "i-d"], "the group's instances only");
+        let ids: Vec<&str> = view
+            .servers
+            .iter()
+            .map(|s| s.instance_id.as_str())
+            .collect();
+        assert_eq!(
+            ids,
+            ["i-a", "i-b", "i-c", "i-d"],
+            "the group's instances only"
+        );
         let a = &view.servers[0];
-        assert_eq!((a.phase, a.pool, a.protected, a.participants), (Phase::InService, PoolState::Enabled, true, 30));
+        assert_eq!(
+            (a.phase, a.pool, a.protected, a.participants),
+            (Phase::InService, PoolState::Enabled, true, 30)
+        );
         assert_eq!(view.servers[1].pool, PoolState::Cordoned);
         assert_eq!(view.servers[1].participants, 4);
-        assert_eq!((view.servers[2].phase, view.servers[2].pool), (Phase::Launching, PoolState::Unregistered));
-        assert_eq!((view.servers[3].phase, view.servers[3].participants), (Phase::Leaving, 0));
+        assert_eq!(
+            (view.servers[2].phase, view.servers[2].pool),
+            (Phase::Launching, PoolState::Unregistered)
+        );
+        assert_eq!(
+            (view.servers[3].phase, view.servers[3].participants),
+            (Phase::Leaving, 0)
+        );
         // Three counted (two in service, one launching and protected) for a desired capacity of
         // two: the cordoned, least-loaded server is the surplus; the other is left enabled.
         let plan = scaling::decide(&view, &scaling::Policy::for_capacity(200));
