@@ -198,6 +198,41 @@ fn replace_after(xml: &str, anchor: &str, tag: &str, value: &str) -> String {
     format!("{}{value}{}", &xml[..start], &xml[end..])
 }
 
+async fn forward(
+    front: &Front,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let target = format!(
+        "{}{}",
+        front.moto,
+        uri.path_and_query().map(|p| p.as_str()).unwrap_or("/")
+    );
+    // The Host header is kept (hyper sets one only when the request has none): the client
+    // signed it, and moto checks the signature.
+    let mut req = front.http.request(method, target).body(body);
+    for (name, value) in headers.iter() {
+        if !matches!(name.as_str(), "content-length" | "connection") {
+            req = req.header(name, value);
+        }
+    }
+    match req.send().await {
+        Ok(resp) => {
+            let status = resp.status();
+            let ct = resp
+                .headers()
+                .get("content-type")
+                .cloned()
+                .unwrap_or_else(|| axum::http::HeaderValue::from_static("text/xml"));
+            let bytes = resp.bytes().await.unwrap_or_default();
+            (status, [("content-type", ct)], bytes).into_response()
+        }
+        Err(e) => (StatusCode::BAD_GATEWAY, format!("moto: {e}")).into_response(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,40 +269,5 @@ mod tests {
             replace_after(xml, "<AutoScalingGroupName>other", "DesiredCapacity", "2"),
             xml
         );
-    }
-}
-
-async fn forward(
-    front: &Front,
-    method: axum::http::Method,
-    uri: axum::http::Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let target = format!(
-        "{}{}",
-        front.moto,
-        uri.path_and_query().map(|p| p.as_str()).unwrap_or("/")
-    );
-    // The Host header is kept (hyper sets one only when the request has none): the client
-    // signed it, and moto checks the signature.
-    let mut req = front.http.request(method, target).body(body);
-    for (name, value) in headers.iter() {
-        if !matches!(name.as_str(), "content-length" | "connection") {
-            req = req.header(name, value);
-        }
-    }
-    match req.send().await {
-        Ok(resp) => {
-            let status = resp.status();
-            let ct = resp
-                .headers()
-                .get("content-type")
-                .cloned()
-                .unwrap_or_else(|| axum::http::HeaderValue::from_static("text/xml"));
-            let bytes = resp.bytes().await.unwrap_or_default();
-            (status, [("content-type", ct)], bytes).into_response()
-        }
-        Err(e) => (StatusCode::BAD_GATEWAY, format!("moto: {e}")).into_response(),
     }
 }
