@@ -11,4 +11,7 @@ pub mod scalelite;
 
 pub use bbb::{BbbDouble, DoubleMeeting, Pace, PipelineStage, RecordingOutcome, RecordingPipeline};
 pub use imds::{ImdsDouble, InstanceIdentity};
-pub use scalelite::{DoubleServer, ScaleliteDouble};
+pub use scalelite::{
+    attendee_load, DoubleServer, PolledMeeting, ScaleliteDouble, LOAD_JOIN_BUFFER_TIME,
+    LOAD_MIN_USER_COUNT,
+};

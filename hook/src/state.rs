@@ -27,6 +27,16 @@ pub struct HookState {
     /// Unix seconds of the last comparison of `protected` with the group's real value.
     #[serde(default)]
     pub protection_checked_at: u64,
+    /// Unix milliseconds of the last `PutMetricData` by `protect`.
+    #[serde(default)]
+    pub metrics_published_at_ms: u64,
+    /// Unix milliseconds of the last consolidation pass by `protect`.
+    #[serde(default)]
+    pub consolidated_at_ms: u64,
+    /// This instance cordoned itself in Scalelite to consolidate the fleet (not an operator):
+    /// `protect` enables it again when the group wants it back.
+    #[serde(default)]
+    pub cordoned_for_consolidation: bool,
     /// A drain started: launch and protect leave the instance alone from now on.
     #[serde(default)]
     pub draining: bool,
@@ -38,6 +48,13 @@ pub struct HookState {
     /// launch again.
     #[serde(default)]
     pub terminating: bool,
+}
+
+pub fn now_millis() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 pub fn now_secs() -> u64 {

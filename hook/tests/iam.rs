@@ -248,3 +248,66 @@ async fn lifecycle_calls_on_another_group_are_refused() {
         run.stderr
     );
 }
+
+/// The participants, meetings and video streams of the server's meetings, as the group's
+/// CloudWatch metrics (namespace and dimension the fleet module's scaling policy reads).
+async fn published(i: &Instance, metric: &str) -> Option<f64> {
+    i.aws
+        .metric_statistics(
+            bbb_core::aws::FLEET_METRICS_NAMESPACE,
+            metric,
+            &i.group,
+            Duration::from_secs(600),
+            Duration::from_secs(60),
+        )
+        .await
+        .expect("GetMetricStatistics as the administrator")
+        .iter()
+        .filter_map(|p| p.sum)
+        .reduce(f64::max)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn protect_publishes_the_load_under_the_instance_policy() {
+    let i = Instance::with_policy(60, |p| p).await;
+    i.hook(&["launch"]).await.ok();
+    i.bbb
+        .add_meeting(DoubleMeeting::new("m1", "Lecture").with_participants(17, 2));
+    i.bbb
+        .add_meeting(DoubleMeeting::new("m2", "Seminar").with_participants(4, 1));
+    let protect = i.hook(&["protect"]).await;
+    no_access_denied("protect", &protect.stderr);
+    protect.ok();
+    assert_eq!(published(&i, "Participants").await, Some(21.0));
+    assert_eq!(published(&i, "Meetings").await, Some(2.0));
+    assert_eq!(published(&i, "VideoStreams").await, Some(0.0));
+    // The namespace the hook wrote to is the one the policy's condition allows (moto does not
+    // evaluate conditions).
+    let p = &i.iam.as_ref().expect("policy-bound instance").policy;
+    assert_eq!(
+        p.string_equals("cloudwatch:PutMetricData", "cloudwatch:namespace"),
+        vec![bbb_core::aws::FLEET_METRICS_NAMESPACE.to_owned()]
+    );
+    // At most once per interval: a second pass within the minute sends nothing more.
+    i.bbb.set_participants("m2", 40, 1);
+    i.hook(&["protect"]).await.ok();
+    assert_eq!(published(&i, "Participants").await, Some(21.0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn protection_follows_meetings_when_the_load_cannot_be_published() {
+    let i = Instance::with_policy(60, |p| p.without_action("cloudwatch:PutMetricData")).await;
+    i.hook(&["launch"]).await.ok();
+    i.bbb
+        .add_meeting(DoubleMeeting::new("m1", "Lecture").with_participants(3, 1));
+    let protect = i.hook(&["protect"]).await;
+    protect.ok();
+    assert!(i.protected().await, "protected while a meeting runs");
+    assert!(
+        protect.stderr.contains("AccessDenied")
+            && protect.stderr.contains("cloudwatch:PutMetricData"),
+        "{}",
+        protect.stderr
+    );
+    assert_eq!(published(&i, "Participants").await, None);
+}

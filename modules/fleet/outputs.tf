@@ -53,9 +53,14 @@ output "record_name_pattern" {
   value       = local.record_name_pattern
 }
 
-output "scaling_alarm_names" {
-  description = "Names of the scale-out and scale-in CloudWatch alarms."
-  value       = [aws_cloudwatch_metric_alarm.cpu_min_high.alarm_name, aws_cloudwatch_metric_alarm.cpu_min_low.alarm_name]
+output "scaling_policy_names" {
+  description = "Names of the target-tracking policies: participants per server, and the CPU guard."
+  value       = [aws_autoscaling_policy.participants.name, aws_autoscaling_policy.cpu_guard.name]
+}
+
+output "metrics_namespace" {
+  description = "CloudWatch namespace the servers publish Participants, Meetings and VideoStreams in (dimension AutoScalingGroupName)."
+  value       = local.metrics_namespace
 }
 
 output "tls_certificate_secret_name" {

@@ -134,6 +134,16 @@ impl SimInstance {
                 format!("{}", env.poll_interval.as_secs_f64()),
             ),
             ("BBB_HOOK_REQUEST_TIMEOUT".into(), "5".into()),
+            // Compressed time: the load goes to CloudWatch at every protect pass (a minute's
+            // publication on a real instance).
+            (
+                "BBB_HOOK_METRICS_INTERVAL".into(),
+                format!("{}", env.protect_every.as_secs_f64()),
+            ),
+            (
+                "BBB_HOOK_CONSOLIDATION_INTERVAL".into(),
+                format!("{}", env.protect_every.as_secs_f64()),
+            ),
             ("JOURNAL_STREAM".into(), "sandbox".into()),
         ];
         let runner = HookRunner {

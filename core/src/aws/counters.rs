@@ -14,24 +14,27 @@ pub enum Service {
     Route53,
     Ec2,
     Ssm,
+    CloudWatch,
 }
 
 impl Service {
     /// All services, in counter order.
-    pub const ALL: [Service; 4] = [
+    pub const ALL: [Service; 5] = [
         Service::AutoScaling,
         Service::Route53,
         Service::Ec2,
         Service::Ssm,
+        Service::CloudWatch,
     ];
 
-    /// The service's short name (`autoscaling`, `route53`, `ec2`, `ssm`).
+    /// The service's short name (`autoscaling`, `route53`, `ec2`, `ssm`, `cloudwatch`).
     pub fn as_str(self) -> &'static str {
         match self {
             Service::AutoScaling => "autoscaling",
             Service::Route53 => "route53",
             Service::Ec2 => "ec2",
             Service::Ssm => "ssm",
+            Service::CloudWatch => "cloudwatch",
         }
     }
 
@@ -41,6 +44,7 @@ impl Service {
             Service::Route53 => 1,
             Service::Ec2 => 2,
             Service::Ssm => 3,
+            Service::CloudWatch => 4,
         }
     }
 }
@@ -58,6 +62,7 @@ pub struct CallCounts {
     pub route53: u64,
     pub ec2: u64,
     pub ssm: u64,
+    pub cloudwatch: u64,
 }
 
 impl CallCounts {
@@ -68,12 +73,13 @@ impl CallCounts {
             Service::Route53 => self.route53,
             Service::Ec2 => self.ec2,
             Service::Ssm => self.ssm,
+            Service::CloudWatch => self.cloudwatch,
         }
     }
 
     /// The sum over all services.
     pub fn total(&self) -> u64 {
-        self.autoscaling + self.route53 + self.ec2 + self.ssm
+        self.autoscaling + self.route53 + self.ec2 + self.ssm + self.cloudwatch
     }
 }
 
@@ -81,8 +87,8 @@ impl fmt::Display for CallCounts {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "autoscaling={} route53={} ec2={} ssm={}",
-            self.autoscaling, self.route53, self.ec2, self.ssm
+            "autoscaling={} route53={} ec2={} ssm={} cloudwatch={}",
+            self.autoscaling, self.route53, self.ec2, self.ssm, self.cloudwatch
         )
     }
 }
@@ -95,8 +101,8 @@ impl fmt::Display for CallCounts {
 /// Shared by every clone of an [`AwsClients`](super::AwsClients); reading is lock-free.
 #[derive(Debug, Default)]
 pub struct CallCounters {
-    calls: [AtomicU64; 4],
-    requests: [AtomicU64; 4],
+    calls: [AtomicU64; 5],
+    requests: [AtomicU64; 5],
 }
 
 impl CallCounters {
@@ -135,13 +141,14 @@ impl CallCounters {
         self.requests[service.index()].fetch_add(1, Ordering::Relaxed);
     }
 
-    fn snapshot(&self, counters: &[AtomicU64; 4]) -> CallCounts {
+    fn snapshot(&self, counters: &[AtomicU64; 5]) -> CallCounts {
         let get = |s: Service| counters[s.index()].load(Ordering::Relaxed);
         CallCounts {
             autoscaling: get(Service::AutoScaling),
             route53: get(Service::Route53),
             ec2: get(Service::Ec2),
             ssm: get(Service::Ssm),
+            cloudwatch: get(Service::CloudWatch),
         }
     }
 }
@@ -188,13 +195,14 @@ mod tests {
                 autoscaling: 0,
                 route53: 2,
                 ec2: 0,
-                ssm: 1
+                ssm: 1,
+                cloudwatch: 0,
             }
         );
         assert_eq!(c.call_counts().total(), 3);
         assert_eq!(
             c.call_counts().to_string(),
-            "autoscaling=0 route53=2 ec2=0 ssm=1"
+            "autoscaling=0 route53=2 ec2=0 ssm=1 cloudwatch=0"
         );
         c.reset();
         assert_eq!(c.call_counts(), CallCounts::default());

@@ -1,6 +1,7 @@
 //! One module per command.
 
 pub mod configure;
+mod consolidate;
 pub mod drain;
 pub mod launch;
 pub mod protect;
@@ -10,4 +11,5 @@ pub mod tls;
 
 mod dns;
 mod lifecycle;
+pub mod metrics;
 mod registration;

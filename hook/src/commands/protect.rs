@@ -1,5 +1,7 @@
 //! `bbb-hook protect` (every 30 s from a timer): scale-in protection follows live meetings and
-//! recordings in the works. Every `BBB_HOOK_RECONCILE_INTERVAL` it also compares the stored
+//! recordings in the works; the instance's load goes to CloudWatch (at most once a minute,
+//! [`super::metrics`]); and it consolidates the fleet ([`super::consolidate`]): cordons this
+//! server when it is among the group's surplus, enables it again when the group wants it back. Every `BBB_HOOK_RECONCILE_INTERVAL` it also compares the stored
 //! protection with the group's real value and repairs the Scalelite registration (vanished,
 //! left disabled or cordoned, wrong secret).
 //!
@@ -47,9 +49,10 @@ pub async fn run(ctx: &Context) -> Result<(), HookError> {
     // When BBB cannot be asked, keep whatever protection is set: dropping it could let a
     // scale-in take live meetings.
     let activity = local_bbb::activity(&bbb, &ctx.settings).await?;
+    let stored = state.clone();
+    super::metrics::publish(ctx, &activity, &mut state).await;
     let wanted = ctx.config.protect_live_meetings && activity.is_busy();
     let reconcile_every = ctx.settings.reconcile_interval.as_secs();
-    let stored = state.clone();
     if now_secs().saturating_sub(state.protection_checked_at) >= reconcile_every {
         // The group's real value: an operator, a group protecting new instances, or a lost
         // update may have changed it behind the hook's back. A failed read (the permission
@@ -96,6 +99,9 @@ pub async fn run(ctx: &Context) -> Result<(), HookError> {
             "protection unchanged"
         );
     }
+    if let Err(e) = super::consolidate::run(ctx, &mut state).await {
+        tracing::warn!(error = %e, "consolidation pass failed; retried next pass");
+    }
     if state != stored {
         ctx.state.save(&state)?;
     }
@@ -121,6 +127,10 @@ async fn repair_registration(
         None => {
             let server = registration::set_state(&scalelite, &server, StateChange::Enable).await?;
             tracing::warn!(server_id = %server.id, url = %ctx.server_url(), "registration vanished from scalelite, registration repaired");
+            server
+        }
+        Some(_) if server.state != ServerState::Enabled && state.cordoned_for_consolidation => {
+            tracing::debug!(server_id = %server.id, state = server.state.as_str(), "cordoned for consolidation");
             server
         }
         Some(_) if server.state != ServerState::Enabled => {
