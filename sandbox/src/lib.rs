@@ -15,6 +15,7 @@ pub mod autoscaling_front;
 pub mod events;
 pub mod fleet;
 pub mod instance;
+pub mod target_tracking;
 pub mod traffic;
 
 use std::path::PathBuf;
@@ -30,7 +31,8 @@ use tokio::task::JoinHandle;
 pub use events::{Event, Events, LaunchRecord, LaunchTiming};
 pub use fleet::{Fleet, InstanceView, Stats};
 pub use instance::HookEnv;
-pub use traffic::{target_tracking, Traffic, TrafficCounts};
+pub use target_tracking::{TargetTracking, Verdict};
+pub use traffic::{Traffic, TrafficCounts};
 
 pub const DOMAIN: &str = "bbb.sandbox.test";
 pub const SCALELITE_SECRET_PARAMETER: &str = "/bbb/sandbox/scalelite-secret";

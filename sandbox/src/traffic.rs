@@ -2,19 +2,11 @@
 //! double's routing ([`ScaleliteDouble::route_create`]: the least loaded enabled server, its
 //! load raised by each create and join until the next poll), land on the chosen instance's BBB
 //! double and end on their own after their duration. [`Traffic::poll`] plays Scalelite's poller
-//! over the instances' BBB doubles. [`target_tracking`] plays the group's target-tracking
-//! policy on the load the hooks publish.
-//!
-//! The sandbox's behaviour, stated: moto's CloudWatch alarms do not invoke scaling policies, so
-//! [`target_tracking`] computes the desired capacity from the published metric with the
-//! arithmetic AWS documents for target tracking, `desired = ceil(current * metric / target)`,
-//! where `current` counts the instances past their launch (registered and polled online in
-//! Scalelite: AWS leaves instances in warm-up out of the metric and the capacity alike) and
-//! `metric` is the group's `Average` of `Participants` over the last `window`.
+//! over the instances' BBB doubles. The group's target-tracking policy on the load the hooks
+//! publish is [`crate::TargetTracking`].
 
 use std::time::{Duration, Instant};
 
-use bbb_core::aws::FLEET_METRICS_NAMESPACE;
 use bbb_doubles::{DoubleMeeting, DoubleServer, PolledMeeting, ScaleliteDouble};
 
 use crate::Sandbox;
@@ -177,52 +169,9 @@ fn poll(sb: &Sandbox, scalelite: &ScaleliteDouble, join_buffer: Duration) {
     }
 }
 
-/// One evaluation of the group's target-tracking policy on `Participants` with target
-/// `participants_per_server`, clamped to `min..=max`: the desired capacity set, or `None` when
-/// it did not change or the metric has no data yet.
-pub async fn target_tracking(
-    sb: &Sandbox,
-    participants_per_server: f64,
-    window: Duration,
-    min: i32,
-    max: i32,
-) -> Result<Option<i32>, String> {
-    let points = sb
-        .aws
-        .metric_statistics(
-            FLEET_METRICS_NAMESPACE,
-            "Participants",
-            &sb.endpoints.autoscaling_group_name,
-            window,
-            window,
-        )
-        .await
-        .map_err(|e| format!("GetMetricStatistics: {e}"))?;
-    let Some(metric) = points.iter().rev().find_map(|p| p.average) else {
-        return Ok(None);
-    };
-    let current = in_service(sb);
-    if current == 0 || participants_per_server <= 0.0 {
-        return Ok(None);
-    }
-    let wanted = (current as f64 * metric / participants_per_server).ceil() as i32;
-    let desired = wanted.clamp(min, max);
-    if sb.fleet.desired() == Some(desired) {
-        return Ok(None);
-    }
-    sb.events.push(
-        "target-tracking",
-        format!(
-            "Participants average {metric:.1} per server x {current} in service / target {participants_per_server} -> desired {desired}"
-        ),
-    );
-    sb.fleet.set_desired(desired);
-    Ok(Some(desired))
-}
-
 /// Instances past their launch: not terminating, registered in Scalelite and polled online
 /// (cordoned ones included: they are in service, and their load is in the average).
-fn in_service(sb: &Sandbox) -> usize {
+pub(crate) fn in_service(sb: &Sandbox) -> usize {
     let servers = sb.scalelite.servers();
     sb.fleet
         .views()

@@ -1,7 +1,7 @@
 //! A compressed day on the sandbox's fleet: users create meetings through the Scalelite double
 //! (routed as Scalelite routes them) and the meetings end on their own; the hooks publish the
-//! participants; target tracking on them (the sandbox plays AWS's arithmetic,
-//! [`bbb_sandbox::target_tracking`]) scales the fleet out, meetings land on every server; demand
+//! participants; target tracking on them (the sandbox plays AWS's alarms and arithmetic,
+//! [`bbb_sandbox::TargetTracking`], one compressed minute a [`Day::minute`]) scales the fleet out, meetings land on every server; demand
 //! falls, the group wants fewer servers than it has, and the hooks' consolidation cordons the
 //! surplus servers, which empty as their meetings end and leave through the drain. No meeting is
 //! ever ended by the fleet. Played by `tests/tests/fleet_sandbox.rs` and `scripts/demo`
@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use bbb_core::scalelite::ServerState;
-use bbb_sandbox::{target_tracking, Sandbox, Traffic, TrafficCounts};
+use bbb_sandbox::{Sandbox, TargetTracking, Traffic, TrafficCounts};
 use serde_json::json;
 
 /// The terminating lifecycle hook the day's group has (its drain).
@@ -23,6 +23,8 @@ pub struct Day {
     /// Target of the target-tracking policy.
     pub participants_per_server: f64,
     pub max_servers: i32,
+    /// A minute of the day: the metric's period and target tracking's evaluation interval.
+    pub minute: Duration,
     /// Morning: this many meetings, one every `morning_every`.
     pub morning_meetings: u32,
     pub morning_every: Duration,
@@ -40,6 +42,7 @@ impl Default for Day {
         Self {
             participants_per_server: 80.0,
             max_servers: 5,
+            minute: Duration::from_secs(2),
             morning_meetings: 18,
             morning_every: Duration::from_millis(1500),
             morning_end: Duration::from_secs(60),
@@ -168,7 +171,9 @@ pub async fn play(sb: &Sandbox, day: &Day) -> DayOutcome {
     let mut next_morning = 0u32;
     let mut next_small = Duration::ZERO;
     let mut last_poll = Instant::now() - Duration::from_secs(10);
-    let mut last_tracking = Instant::now() - Duration::from_secs(10);
+    let mut last_tracking = Instant::now();
+    let mut tracking =
+        TargetTracking::new(day.participants_per_server, 1, day.max_servers, day.minute);
     let mut last_report = Instant::now();
     let morning_over = day.morning_every * day.morning_meetings;
     loop {
@@ -195,16 +200,8 @@ pub async fn play(sb: &Sandbox, day: &Day) -> DayOutcome {
             traffic.poll(sb);
             last_poll = Instant::now();
         }
-        if last_tracking.elapsed() >= Duration::from_secs(2) {
-            if let Err(e) = target_tracking(
-                sb,
-                day.participants_per_server,
-                Duration::from_secs(3),
-                1,
-                day.max_servers,
-            )
-            .await
-            {
+        if last_tracking.elapsed() >= day.minute {
+            if let Err(e) = tracking.evaluate(sb).await {
                 say(sb, format!("target tracking: {e}"));
             }
             last_tracking = Instant::now();
