@@ -193,6 +193,13 @@ pub struct Settings {
     /// How often `protect` runs a consolidation pass (`BBB_HOOK_CONSOLIDATION_INTERVAL`,
     /// seconds; default 60): one `DescribeAutoScalingGroups` and one `getServers` each.
     pub consolidation_interval: Duration,
+    /// Consecutive `protect` passes with BBB failing its health probes before the instance is
+    /// reported unhealthy to the group (`BBB_HOOK_HEALTH_FAILURES`; default 4, two minutes at the
+    /// timer's 30 s: longer than a restart of bbb-web or FreeSWITCH; 0 turns the check off).
+    pub health_failures: u32,
+    /// FreeSWITCH's event socket, probed by `protect` (`BBB_HOOK_FREESWITCH_ESL`; default
+    /// `127.0.0.1:8021`, `off` for none).
+    pub freeswitch_esl: Option<String>,
     /// Participants one server carries (`BBB_FLEET_SERVER_CAPACITY`; default 200, BBB's
     /// guidance), the consolidation rule's capacity.
     pub server_capacity: u32,
@@ -290,6 +297,19 @@ impl Settings {
                 }
             },
             consolidation_interval: seconds("BBB_HOOK_CONSOLIDATION_INTERVAL", 60)?,
+            health_failures: match get("BBB_HOOK_HEALTH_FAILURES") {
+                None => 4,
+                Some(v) => v.trim().parse::<u32>().map_err(|_| {
+                    HookError::Config(format!(
+                        "BBB_HOOK_HEALTH_FAILURES must be a whole number of passes, got {v:?}"
+                    ))
+                })?,
+            },
+            freeswitch_esl: match get("BBB_HOOK_FREESWITCH_ESL").as_deref().map(str::trim) {
+                None => Some("127.0.0.1:8021".to_owned()),
+                Some("off") => None,
+                Some(v) => Some(v.to_owned()),
+            },
             server_capacity: match get("BBB_FLEET_SERVER_CAPACITY") {
                 None => bbb_core::scaling::DEFAULT_CAPACITY_PARTICIPANTS,
                 Some(v) => match v.trim().parse::<u32>() {

@@ -48,6 +48,9 @@ pub struct HookState {
     /// launch again.
     #[serde(default)]
     pub terminating: bool,
+    /// BBB's health as `protect` saw it (see `commands::health`).
+    #[serde(default)]
+    pub health: crate::commands::health::HealthState,
 }
 
 pub fn now_millis() -> u64 {

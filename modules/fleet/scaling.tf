@@ -18,8 +18,10 @@ locals {
 }
 
 resource "aws_autoscaling_policy" "participants" {
+  count = var.create ? 1 : 0
+
   name                      = "${var.name}-participants-per-server"
-  autoscaling_group_name    = aws_autoscaling_group.this.name
+  autoscaling_group_name    = aws_autoscaling_group.this[0].name
   policy_type               = "TargetTrackingScaling"
   estimated_instance_warmup = var.instance_warmup_seconds
 
@@ -35,15 +37,17 @@ resource "aws_autoscaling_policy" "participants" {
 
       metric_dimension {
         name  = "AutoScalingGroupName"
-        value = aws_autoscaling_group.this.name
+        value = aws_autoscaling_group.this[0].name
       }
     }
   }
 }
 
 resource "aws_autoscaling_policy" "cpu_guard" {
+  count = var.create ? 1 : 0
+
   name                      = "${var.name}-cpu-guard"
-  autoscaling_group_name    = aws_autoscaling_group.this.name
+  autoscaling_group_name    = aws_autoscaling_group.this[0].name
   policy_type               = "TargetTrackingScaling"
   estimated_instance_warmup = var.instance_warmup_seconds
 

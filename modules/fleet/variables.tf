@@ -1,3 +1,9 @@
+variable "create" {
+  type        = bool
+  description = "Create the module's resources. false creates nothing and every output that would name one is null (terraform-aws-modules' create toggle)."
+  default     = true
+}
+
 variable "name" {
   type        = string
   description = "Name of the fleet: the Auto Scaling group, the bbb_fleet and the prefix of every resource of the module."

@@ -3,6 +3,7 @@
 pub mod configure;
 mod consolidate;
 pub mod drain;
+pub mod health;
 pub mod launch;
 pub mod protect;
 pub mod status;
