@@ -8,7 +8,7 @@
 //! check's filesystem mirror: `terraform-provider-<name>_v<version>` (a link to this binary)
 //! serves `$BBB_PLANCHECK_SCHEMAS/<name>.json`. Terraform starts it, never a person.
 //!
-//! It runs on the project's own plugin server (terraform_provider_bbb::plugin: handshake,
+//! It runs on the project's own plugin server (tfplugin_framework::plugin: handshake,
 //! AutoMTLS, gRPC, graceful stop) with its own `tfplugin6.Provider` service: the framework's
 //! schema types have no `dynamic` type, no nested attributes and no ephemeral resources, which
 //! the real providers' schemas use.
@@ -50,7 +50,7 @@ fn main() -> ExitCode {
         }
     };
     tracing::debug!(provider = %schema.source, "serving the plan check's schema");
-    terraform_provider_bbb::plugin::run_rpc(move || service::SchemaProvider::new(schema))
+    tfplugin_framework::plugin::run_rpc(move || service::SchemaProvider::new(schema))
 }
 
 #[cfg(test)]

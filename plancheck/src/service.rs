@@ -96,6 +96,7 @@ fn capabilities() -> pb::ServerCapabilities {
         plan_destroy: true,
         get_provider_schema_optional: false,
         move_resource_state: false,
+        ..Default::default()
     }
 }
 

@@ -1,4 +1,4 @@
-//! Generated types for the Terraform plugin protocol (version 6.9) and the go-plugin
+//! Generated types for the Terraform plugin protocol (version 6.10) and the go-plugin
 //! side services Terraform expects next to it.
 
 #![allow(clippy::all, clippy::pedantic, missing_docs)]
@@ -14,4 +14,4 @@ pub mod plugin {
 }
 
 /// The protocol minor version these definitions follow.
-pub const PROTOCOL_VERSION: &str = "6.9";
+pub const PROTOCOL_VERSION: &str = "6.10";

@@ -3,7 +3,7 @@
 use bbb_core::aws::{AwsClients, AwsConfig, AwsEndpoints, AwsError, RetryMode};
 
 use crate::config::{self, Setting, Settings};
-use crate::framework::Diagnostics;
+use tfplugin_framework::Diagnostics;
 
 /// Builds the AWS clients; unknown settings (during plan) and bad endpoint URLs are named in
 /// words. The diagnostics carry no attribute path: this runs inside a resource's call, where
@@ -67,7 +67,7 @@ pub fn aws_error(action: &str, e: &AwsError) -> Diagnostics {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::framework::Value;
+    use tfplugin_framework::Value;
 
     #[tokio::test]
     async fn unknown_settings_are_named_without_a_provider_path() {

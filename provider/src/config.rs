@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use crate::framework::validators::{at_least, duration, http_url, not_blank, whole_number};
-use crate::framework::{
+use tfplugin_framework::validators::{at_least, duration, http_url, not_blank, whole_number};
+use tfplugin_framework::{
     AttrPath, Attribute, Block, Diagnostics, NestedBlock, Nesting, Schema, Value,
 };
 

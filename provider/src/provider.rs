@@ -5,8 +5,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::config::{self, Settings};
-use crate::framework::{DataSource, Diagnostics, Provider, Resource, Schema, Value};
 use crate::scalelite_pool::ScalelitePool;
+use tfplugin_framework::{DataSource, Diagnostics, Provider, Resource, Schema, Value};
 
 /// The `bbb` provider. [`BbbProvider::default`] is the shipped provider; [`BbbProvider::with_resources`]
 /// adds resources a caller brings (the acceptance crate's test-only `bbb_test_*`), so code that

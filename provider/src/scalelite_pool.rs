@@ -8,7 +8,7 @@ use bbb_core::{canonical_registered_url, names_registered_url};
 use tokio::sync::Mutex;
 
 use crate::config::Settings;
-use crate::framework::Diagnostics;
+use tfplugin_framework::Diagnostics;
 
 pub struct ScalelitePool {
     client: ScaleliteClient,

@@ -3,9 +3,9 @@
 //! 1.11), and diagnostics whose attribute paths Terraform would resolve silently.
 
 use terraform_provider_bbb::config;
-use terraform_provider_bbb::framework::{msgpack, AttrPath, ProviderServer, Resource, Type, Value};
 use terraform_provider_bbb::provider::BbbProvider;
 use terraform_provider_bbb::resources::scalelite_server::ScaleliteServer;
+use tfplugin_framework::{msgpack, AttrPath, ProviderServer, Resource, Type, Value};
 use tfplugin_proto::tfplugin6 as pb;
 use tfplugin_proto::tfplugin6::provider_server::Provider as _;
 use tonic::Request;

@@ -126,6 +126,11 @@ impl Workspace {
         self.env.push((key.to_string(), value.to_string()));
     }
 
+    /// Takes back a variable set with [`Workspace::set_env`].
+    pub fn unset_env(&mut self, key: &str) {
+        self.env.retain(|(k, _)| k != key);
+    }
+
     /// Writes `main.tf`: the terraform block plus `body`.
     pub fn write_config(&self, body: &str) {
         self.write_file("main.tf", &format!("{TERRAFORM_BLOCK}\n{body}"));

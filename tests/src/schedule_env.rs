@@ -45,28 +45,14 @@ impl ScheduleEnv {
     }
 
     pub fn workspace(&self) -> Workspace {
-        let mut ws = Workspace::new(&self.provider_bin);
-        ws.set_env("AWS_ACCESS_KEY_ID", "testing");
-        ws.set_env("AWS_SECRET_ACCESS_KEY", "testing");
-        ws.set_env("BBB_MAX_RETRIES", "0");
-        ws
+        aws_workspace(&self.provider_bin)
     }
 
     /// Writes the provider block (Auto Scaling through the front) and `body`.
     pub fn write(&self, ws: &Workspace, body: &str) {
-        let (front, moto) = (self.front.url(), &self.moto_url);
         ws.write_config(&format!(
-            r#"
-provider "bbb" {{
-  region = "us-east-1"
-  endpoints {{
-    autoscaling = "{front}"
-    route53     = "{moto}"
-    ec2         = "{moto}"
-    ssm         = "{moto}"
-  }}
-}}
-{body}"#
+            "{}{body}",
+            provider_block(&self.front.url(), &self.moto_url)
         ));
     }
 
@@ -128,6 +114,61 @@ provider "bbb" {{
     pub fn reset_calls(&self) {
         self.rt.block_on(self.front.reset_calls());
     }
+}
+
+/// A one-worker runtime for a test's own AWS calls.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// A workspace for `provider_bin` with moto's credentials and no retries (`BBB_MAX_RETRIES=0`,
+/// so an injected fault fails at once).
+pub fn aws_workspace(provider_bin: &str) -> Workspace {
+    let mut ws = Workspace::new(provider_bin);
+    ws.set_env("AWS_ACCESS_KEY_ID", "testing");
+    ws.set_env("AWS_SECRET_ACCESS_KEY", "testing");
+    ws.set_env("BBB_MAX_RETRIES", "0");
+    ws
+}
+
+/// The `bbb` provider block: Auto Scaling at `autoscaling` (a front), the rest at `moto`.
+pub fn provider_block(autoscaling: &str, moto: &str) -> String {
+    let moto = moto.trim_end_matches('/');
+    format!(
+        r#"
+provider "bbb" {{
+  region = "us-east-1"
+  endpoints {{
+    autoscaling = "{autoscaling}"
+    route53     = "{moto}"
+    ec2         = "{moto}"
+    ssm         = "{moto}"
+  }}
+}}
+"#
+    )
+}
+
+/// The names of `asg`'s scheduled actions that contain `name`, sorted (straight from moto).
+pub fn action_names(
+    rt: &tokio::runtime::Runtime,
+    clients: &AwsClients,
+    asg: &str,
+    name: &str,
+) -> Vec<String> {
+    let mut names: Vec<String> = rt
+        .block_on(clients.describe_scheduled_actions(asg))
+        .expect("describe scheduled actions")
+        .into_iter()
+        .map(|a| a.name)
+        .filter(|n| n.contains(name))
+        .collect();
+    names.sort();
+    names
 }
 
 /// A whole hour `days` days from now.

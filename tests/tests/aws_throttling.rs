@@ -3,63 +3,35 @@
 //! "Rate exceeded"). A refresh rides it out with the default retries (25, adaptive mode, as
 //! terraform-provider-aws); when the retries run out, the error says to raise `max_retries`.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use bbb_acceptance_tests::{rfc3339, Workspace};
+use bbb_acceptance_tests::schedule_env::{aws_workspace, future, one_off, provider_block, runtime};
 use bbb_core::testing::{self, LifecycleStub, TestGroup};
 
 const PROVIDER: &str = env!("CARGO_BIN_EXE_terraform-provider-bbb-acc");
 
-/// A whole hour `days` days from now.
-fn future(days: u64) -> SystemTime {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("after epoch")
-        .as_secs();
-    UNIX_EPOCH + Duration::from_secs((now / 3600 + 1) * 3600 + days * 86_400)
-}
-
 #[test]
 fn a_throttled_refresh_succeeds_and_exhausted_retries_say_what_to_raise() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = runtime();
     let moto = testing::shared();
     let clients = rt.block_on(moto.clients());
     let group = rt.block_on(TestGroup::create(&clients, "throttled", 1));
     let front = rt.block_on(LifecycleStub::start(moto.url()));
-    let moto_url = moto.url().as_str().trim_end_matches('/').to_string();
     let start = future(3);
-    let mut ws = Workspace::new(PROVIDER);
-    ws.set_env("AWS_ACCESS_KEY_ID", "testing");
-    ws.set_env("AWS_SECRET_ACCESS_KEY", "testing");
+    let mut ws = aws_workspace(PROVIDER);
+    // The provider's default retries (25) until the test sets fewer.
+    ws.unset_env("BBB_MAX_RETRIES");
     ws.write_config(&format!(
-        r#"
-provider "bbb" {{
-  region = "us-east-1"
-  endpoints {{
-    autoscaling = "{autoscaling}"
-    route53     = "{moto_url}"
-    ec2         = "{moto_url}"
-    ssm         = "{moto_url}"
-  }}
-}}
-
-resource "bbb_schedule" "s" {{
-  autoscaling_group_name = "{asg}"
-  name                   = "{name}"
-  start_time             = "{start}"
-  end_time               = "{end}"
-  capacity               = 2
-}}
-"#,
-        autoscaling = front.url(),
-        asg = group.name,
-        name = testing::unique("exam"),
-        start = rfc3339(start),
-        end = rfc3339(start + Duration::from_secs(2 * 3600)),
+        "{}{}",
+        provider_block(&front.url(), moto.url().as_str()),
+        one_off(
+            "s",
+            &group.name,
+            &testing::unique("exam"),
+            start,
+            start + Duration::from_secs(2 * 3600),
+            "  capacity = 2"
+        )
     ));
     ws.apply();
 

@@ -2,97 +2,17 @@
 //! recurring schedules created, moved and destroyed, capacity from participants, import,
 //! drift, plan-time errors and the overlap warning.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
-use bbb_acceptance_tests::{rfc3339, Workspace};
-use bbb_core::aws::{AwsClients, ScheduledAction};
-use bbb_core::testing::{self, TestGroup};
+use bbb_acceptance_tests::schedule_env::{future, ScheduleEnv};
+use bbb_acceptance_tests::rfc3339;
+use bbb_core::testing;
 use serde_json::json;
 
 const PROVIDER: &str = env!("CARGO_BIN_EXE_terraform-provider-bbb-acc");
 
-struct Env {
-    rt: tokio::runtime::Runtime,
-    clients: AwsClients,
-    url: String,
-}
-
-impl Env {
-    fn new() -> Self {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let moto = testing::shared();
-        let clients = rt.block_on(moto.clients());
-        Self {
-            rt,
-            clients,
-            url: moto.url().as_str().trim_end_matches('/').to_string(),
-        }
-    }
-
-    /// A group with `size` instances and max size `size + 2`.
-    fn group(&self, size: i32) -> TestGroup {
-        self.rt
-            .block_on(TestGroup::create(&self.clients, "sched", size))
-    }
-
-    fn workspace(&self) -> Workspace {
-        let mut ws = Workspace::new(PROVIDER);
-        ws.set_env("AWS_ACCESS_KEY_ID", "testing");
-        ws.set_env("AWS_SECRET_ACCESS_KEY", "testing");
-        ws.set_env("BBB_MAX_RETRIES", "0");
-        ws
-    }
-
-    fn provider(&self) -> String {
-        let u = &self.url;
-        format!(
-            r#"
-provider "bbb" {{
-  region = "us-east-1"
-  endpoints {{
-    autoscaling = "{u}"
-    route53     = "{u}"
-    ec2         = "{u}"
-    ssm         = "{u}"
-  }}
-}}
-"#
-        )
-    }
-
-    fn write(&self, ws: &Workspace, body: &str) {
-        ws.write_config(&format!("{}\n{body}", self.provider()));
-    }
-
-    fn actions(&self, asg: &str) -> Vec<ScheduledAction> {
-        self.rt
-            .block_on(self.clients.describe_scheduled_actions(asg))
-            .expect("describe scheduled actions")
-    }
-
-    fn action(&self, asg: &str, name: &str) -> Option<ScheduledAction> {
-        self.actions(asg).into_iter().find(|a| a.name == name)
-    }
-
-    fn delete_action(&self, asg: &str, name: &str) {
-        self.rt
-            .block_on(self.clients.delete_scheduled_action(asg, name))
-            .expect("delete scheduled action");
-    }
-}
-
-/// A whole hour `days` days from now.
-fn future(days: u64) -> SystemTime {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("after epoch")
-        .as_secs();
-    UNIX_EPOCH + Duration::from_secs((now / 3600 + 1) * 3600 + days * 86_400)
-}
+/// moto's Auto Scaling behind the front that refuses past start times as AWS does.
+type Env = ScheduleEnv;
 
 /// Whether Terraform's diagnostic points at attribute `attr` of `bbb_schedule.res` (the
 /// source line shown under it starts with the attribute).
@@ -138,7 +58,7 @@ resource "bbb_schedule" "{label}" {{
 
 #[test]
 fn one_off_created_moved_drifted_destroyed() {
-    let env = Env::new();
+    let env = Env::new(PROVIDER);
     let group = env.group(1); // min 0, desired 1, max 3
     let name = testing::unique("exam");
     let ws = env.workspace();
@@ -319,7 +239,7 @@ fn one_off_created_moved_drifted_destroyed() {
 
 #[test]
 fn recurring_created_moved_destroyed_with_participants() {
-    let env = Env::new();
+    let env = Env::new(PROVIDER);
     let group = env.group(1); // max 3
     let name = testing::unique("lectures");
     let ws = env.workspace();
@@ -395,7 +315,7 @@ resource "bbb_schedule" "r" {{
 
 #[test]
 fn import_by_group_and_name() {
-    let env = Env::new();
+    let env = Env::new(PROVIDER);
     let group = env.group(1);
     let name = testing::unique("webinar");
     let start = future(3);
@@ -434,7 +354,7 @@ fn import_by_group_and_name() {
 
 #[test]
 fn bad_inputs_are_named_at_plan() {
-    let env = Env::new();
+    let env = Env::new(PROVIDER);
     let group = env.group(1); // max 3
     let g = &group.name;
     let ws = env.workspace();
@@ -635,7 +555,7 @@ resource "bbb_schedule" "cron_dom" {{
 
 #[test]
 fn overlapping_schedules_warn() {
-    let env = Env::new();
+    let env = Env::new(PROVIDER);
     let group = env.group(1);
     let (a, b, c) = (
         testing::unique("ov"),

@@ -2,67 +2,37 @@
 //! against moto's Auto Scaling behind a front that fails one PutScheduledUpdateGroupAction
 //! with AWS's `LimitExceeded` (one of the action's documented errors).
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use bbb_acceptance_tests::{rfc3339, Workspace};
+use bbb_acceptance_tests::schedule_env::{
+    action_names, aws_workspace, future, one_off, provider_block, runtime,
+};
 use bbb_core::testing::{self, LifecycleStub, TestGroup};
 
 const PROVIDER: &str = env!("CARGO_BIN_EXE_terraform-provider-bbb-acc");
 
-/// A whole hour `days` days from now.
-fn future(days: u64) -> SystemTime {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("after epoch")
-        .as_secs();
-    UNIX_EPOCH + Duration::from_secs((now / 3600 + 1) * 3600 + days * 86_400)
-}
-
 #[test]
 fn a_failed_second_put_on_create_leaves_no_scheduled_action() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = runtime();
     let moto = testing::shared();
     let clients = rt.block_on(moto.clients());
     let group = rt.block_on(TestGroup::create(&clients, "sched-partial", 1));
     let front = rt.block_on(LifecycleStub::start(moto.url()));
-    let moto_url = moto.url().as_str().trim_end_matches('/').to_string();
     let name = testing::unique("exam");
     let start = future(2);
-    let mut ws = Workspace::new(PROVIDER);
-    ws.set_env("AWS_ACCESS_KEY_ID", "testing");
-    ws.set_env("AWS_SECRET_ACCESS_KEY", "testing");
-    ws.set_env("BBB_MAX_RETRIES", "0");
-    let config = |autoscaling: &str| {
-        format!(
-            r#"
-provider "bbb" {{
-  region = "us-east-1"
-  endpoints {{
-    autoscaling = "{autoscaling}"
-    route53     = "{moto_url}"
-    ec2         = "{moto_url}"
-    ssm         = "{moto_url}"
-  }}
-}}
-
-resource "bbb_schedule" "s" {{
-  autoscaling_group_name = "{asg}"
-  name                   = "{name}"
-  start_time             = "{start}"
-  end_time               = "{end}"
-  capacity               = 3
-}}
-"#,
-            asg = group.name,
-            start = rfc3339(start),
-            end = rfc3339(start + Duration::from_secs(4 * 3600)),
+    let ws = aws_workspace(PROVIDER);
+    ws.write_config(&format!(
+        "{}{}",
+        provider_block(&front.url(), moto.url().as_str()),
+        one_off(
+            "s",
+            &group.name,
+            &name,
+            start,
+            start + Duration::from_secs(4 * 3600),
+            "  capacity = 3"
         )
-    };
-    ws.write_config(&config(&front.url()));
+    ));
     rt.block_on(front.fail_nth(
         "PutScheduledUpdateGroupAction",
         2,
@@ -76,13 +46,7 @@ resource "bbb_schedule" "s" {{
         text.contains(&format!("put scheduled action bbb-{name}-up")),
         "the scale-down goes first, so the second put is the scale-up: {text}"
     );
-    let left: Vec<String> = rt
-        .block_on(clients.describe_scheduled_actions(&group.name))
-        .expect("describe scheduled actions")
-        .into_iter()
-        .map(|a| a.name)
-        .filter(|n| n.contains(&name))
-        .collect();
+    let left = action_names(&rt, &clients, &group.name, &name);
     assert!(
         left.is_empty(),
         "a failed create left unmanaged scheduled actions: {left:?}"
@@ -96,16 +60,8 @@ resource "bbb_schedule" "s" {{
 
     // The next apply creates both actions.
     ws.apply();
-    let mut names: Vec<String> = rt
-        .block_on(clients.describe_scheduled_actions(&group.name))
-        .expect("describe scheduled actions")
-        .into_iter()
-        .map(|a| a.name)
-        .filter(|n| n.contains(&name))
-        .collect();
-    names.sort();
     assert_eq!(
-        names,
+        action_names(&rt, &clients, &group.name, &name),
         vec![format!("bbb-{name}-down"), format!("bbb-{name}-up")]
     );
     ws.destroy();
@@ -116,46 +72,25 @@ resource "bbb_schedule" "s" {{
 /// G12), so the existing pair stays whole and a scale-up is never left without its scale-down.
 #[test]
 fn a_create_over_existing_actions_leaves_them_whole() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = runtime();
     let moto = testing::shared();
     let clients = rt.block_on(moto.clients());
     let group = rt.block_on(TestGroup::create(&clients, "sched-over", 1));
     let front = rt.block_on(LifecycleStub::start(moto.url()));
-    let moto_url = moto.url().as_str().trim_end_matches('/').to_string();
     let name = testing::unique("exam");
     let start = future(3);
-    let mut ws = Workspace::new(PROVIDER);
-    ws.set_env("AWS_ACCESS_KEY_ID", "testing");
-    ws.set_env("AWS_SECRET_ACCESS_KEY", "testing");
-    ws.set_env("BBB_MAX_RETRIES", "0");
+    let ws = aws_workspace(PROVIDER);
     ws.write_config(&format!(
-        r#"
-provider "bbb" {{
-  region = "us-east-1"
-  endpoints {{
-    autoscaling = "{autoscaling}"
-    route53     = "{moto_url}"
-    ec2         = "{moto_url}"
-    ssm         = "{moto_url}"
-  }}
-}}
-
-resource "bbb_schedule" "s" {{
-  autoscaling_group_name = "{asg}"
-  name                   = "{name}"
-  start_time             = "{start}"
-  end_time               = "{end}"
-  capacity               = 3
-}}
-"#,
-        autoscaling = front.url(),
-        asg = group.name,
-        start = rfc3339(start),
-        end = rfc3339(start + Duration::from_secs(4 * 3600)),
+        "{}{}",
+        provider_block(&front.url(), moto.url().as_str()),
+        one_off(
+            "s",
+            &group.name,
+            &name,
+            start,
+            start + Duration::from_secs(4 * 3600),
+            "  capacity = 3"
+        )
     ));
     ws.apply();
     ws.ok(&["state", "rm", "-no-color", "bbb_schedule.s"]);
@@ -168,16 +103,8 @@ resource "bbb_schedule" "s" {{
 
     let text = ws.fails(&["apply", "-auto-approve", "-no-color"]).flat();
     assert!(text.contains("Scheduled actions already exist"), "{text}");
-    let mut left: Vec<String> = rt
-        .block_on(clients.describe_scheduled_actions(&group.name))
-        .expect("describe scheduled actions")
-        .into_iter()
-        .map(|a| a.name)
-        .filter(|n| n.contains(&name))
-        .collect();
-    left.sort();
     assert_eq!(
-        left,
+        action_names(&rt, &clients, &group.name, &name),
         vec![format!("bbb-{name}-down"), format!("bbb-{name}-up")],
         "the existing pair stays whole"
     );

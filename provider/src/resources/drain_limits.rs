@@ -6,7 +6,7 @@
 //! that may wait longer is cut off by the group mid-wait. The on-instance hook derives its systemd
 //! stop timeouts from the same `max_wait` (`bbb-hook timeouts`), so all of them agree.
 
-use crate::framework::{AttrPath, Diagnostics, Value};
+use tfplugin_framework::{AttrPath, Diagnostics, Value};
 
 /// The global timeout's ceiling (48 h).
 pub const GLOBAL_TIMEOUT_CAP_SECONDS: u64 = 172_800;
@@ -71,8 +71,8 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::framework::Resource;
     use crate::resources::fleet::Fleet;
+    use tfplugin_framework::Resource;
 
     fn config(heartbeat: Option<f64>, max_wait: Option<&str>) -> Value {
         let mut drain = BTreeMap::new();

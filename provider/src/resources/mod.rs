@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use crate::framework::{DataSource, Resource};
 use crate::provider::ProviderData;
+use tfplugin_framework::{DataSource, Resource};
 
 mod drain_limits;
 pub mod fleet;

@@ -12,17 +12,17 @@ use bbb_core::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::framework::stop;
-use crate::framework::timeouts::{self, Op, Timeouts};
-use crate::framework::validators::{
+use crate::provider::ProviderData;
+use crate::scalelite_pool::scalelite_error;
+use tfplugin_framework::stop;
+use tfplugin_framework::timeouts::{self, Op, Timeouts};
+use tfplugin_framework::validators::{
     duration, greater_than, http_url, not_blank, one_of, Validator,
 };
-use crate::framework::{
+use tfplugin_framework::{
     Applied, ApplyRequest, AttrPath, Attribute, Block, CreateFailure, Diagnostics, Private,
     Resource, Schema, Type, Value,
 };
-use crate::provider::ProviderData;
-use crate::scalelite_pool::scalelite_error;
 
 const STATES: &[&str] = &["enabled", "cordoned", "disabled"];
 /// How often a draining server's meetings are checked.
@@ -255,7 +255,7 @@ impl Resource<ProviderData> for ScaleliteServer {
     async fn modify_plan(
         &self,
         _: &ProviderData,
-        plan: &mut crate::framework::Plan,
+        plan: &mut tfplugin_framework::Plan,
         _: &mut Diagnostics,
     ) {
         // The normalised URL is known at plan time.

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use serde::Serialize;
 
-use crate::framework::validators::one_of;
-use crate::framework::{Attribute, Block, DataSource, Diagnostics, Schema, Type, Value};
 use crate::provider::ProviderData;
+use tfplugin_framework::validators::one_of;
+use tfplugin_framework::{Attribute, Block, DataSource, Diagnostics, Schema, Type, Value};
 
 pub struct ScaleliteServers;
 

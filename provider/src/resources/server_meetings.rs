@@ -8,10 +8,12 @@ use bbb_core::bbb::{BbbClient, BbbConfig};
 use bbb_core::Secret;
 use serde::Serialize;
 
-use crate::framework::validators::{http_url, not_blank};
-use crate::framework::{AttrPath, Attribute, Block, DataSource, Diagnostics, Schema, Type, Value};
 use crate::provider::ProviderData;
 use crate::scalelite_pool::scalelite_error;
+use tfplugin_framework::validators::{http_url, not_blank};
+use tfplugin_framework::{
+    AttrPath, Attribute, Block, DataSource, Diagnostics, Schema, Type, Value,
+};
 
 pub struct ServerMeetings;
 

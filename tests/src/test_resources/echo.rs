@@ -5,10 +5,10 @@
 
 use async_trait::async_trait;
 
-use terraform_provider_bbb::framework::{
+use terraform_provider_bbb::provider::ProviderData;
+use tfplugin_framework::{
     Applied, ApplyRequest, Attribute, Block, Diagnostics, Resource, Schema, Value,
 };
-use terraform_provider_bbb::provider::ProviderData;
 
 pub struct TestEcho;
 

@@ -15,12 +15,12 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
-use terraform_provider_bbb::framework::validators::{at_least, matches, one_of, whole_number};
-use terraform_provider_bbb::framework::{
+use terraform_provider_bbb::provider::ProviderData;
+use tfplugin_framework::validators::{at_least, matches, one_of, whole_number};
+use tfplugin_framework::{
     Applied, ApplyRequest, Attribute, Block, Diagnostics, NestedBlock, Nesting, Private, Resource,
     Schema, Type, Value,
 };
-use terraform_provider_bbb::provider::ProviderData;
 
 pub const STORE_ENV: &str = "BBB_TEST_ITEM_DIR";
 
@@ -232,7 +232,7 @@ impl Resource<ProviderData> for TestItem {
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
         if !config.get("secret_wo").is_null() && config.get("secret_wo_version").is_null() {
             diags.error_at(
-                terraform_provider_bbb::framework::AttrPath::attr("secret_wo_version"),
+                tfplugin_framework::AttrPath::attr("secret_wo_version"),
                 "Missing secret_wo_version",
                 "secret_wo is write-only: set secret_wo_version too, and change it whenever secret_wo changes.",
             );

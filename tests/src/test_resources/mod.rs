@@ -5,8 +5,8 @@
 
 use std::sync::Arc;
 
-use terraform_provider_bbb::framework::Resource;
 use terraform_provider_bbb::provider::ProviderData;
+use tfplugin_framework::Resource;
 
 pub mod echo;
 pub mod item;

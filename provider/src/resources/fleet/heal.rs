@@ -8,9 +8,9 @@ use bbb_core::aws::{ownership, ARecordChange, DnsRecord, RecordChange};
 use serde::{Deserialize, Serialize};
 
 use crate::aws_access::aws_error;
-use crate::framework::{Diagnostics, Value};
 use crate::provider::ProviderData;
 use crate::scalelite_pool::scalelite_error;
+use tfplugin_framework::{Diagnostics, Value};
 
 use super::observe::Observed;
 use super::{Fleet, Model};

@@ -9,8 +9,8 @@ use serde::Serialize;
 
 use crate::aws_access::aws_error;
 use crate::config::Setting;
-use crate::framework::{AttrPath, Diagnostics, Value};
 use crate::provider::ProviderData;
+use tfplugin_framework::{AttrPath, Diagnostics, Value};
 
 use super::{Fleet, Model, DEFAULT_TTL};
 

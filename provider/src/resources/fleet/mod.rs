@@ -24,12 +24,12 @@ use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 use crate::aws_access::aws_error;
-use crate::framework::timeouts::{show, Op, Timeouts};
-use crate::framework::Private;
-use crate::framework::{
+use crate::provider::ProviderData;
+use tfplugin_framework::timeouts::{show, Op, Timeouts};
+use tfplugin_framework::Private;
+use tfplugin_framework::{
     Applied, ApplyRequest, AttrPath, Diagnostics, Plan, Resource, Schema, Value,
 };
-use crate::provider::ProviderData;
 
 use heal::{OrphanRecord, OrphanServer};
 use naming::Naming;

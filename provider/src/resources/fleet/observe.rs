@@ -18,8 +18,8 @@ use bbb_core::scalelite::Server;
 use serde::{Deserialize, Serialize};
 
 use crate::aws_access::aws_error;
-use crate::framework::Diagnostics;
 use crate::provider::ProviderData;
+use tfplugin_framework::Diagnostics;
 
 use super::heal::{OrphanRecord, OrphanServer};
 use super::naming::Naming;

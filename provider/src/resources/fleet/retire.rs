@@ -22,8 +22,8 @@ use std::time::Duration;
 use bbb_core::aws::{AwsClients, LifecycleHook, LifecycleHookSpec, LifecycleTransition};
 
 use crate::aws_access::aws_error;
-use crate::framework::timeouts::show;
-use crate::framework::{stop, Diagnostics};
+use tfplugin_framework::timeouts::show;
+use tfplugin_framework::{stop, Diagnostics};
 
 use super::Fleet;
 

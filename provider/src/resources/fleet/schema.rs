@@ -1,10 +1,10 @@
 //! `bbb_fleet`'s schema: attributes, nested object types and the local validators.
 
-use crate::framework::timeouts::{self, positive_duration, Op};
-use crate::framework::validators::{
+use tfplugin_framework::timeouts::{self, positive_duration, Op};
+use tfplugin_framework::validators::{
     at_least, at_most, greater_than, http_url, matches, not_blank, whole_number, Validator,
 };
-use crate::framework::{
+use tfplugin_framework::{
     AttrPath, Attribute, Block, Diagnostics, NestedBlock, Nesting, Schema, Type, Value,
 };
 

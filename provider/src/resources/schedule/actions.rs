@@ -26,7 +26,7 @@ use bbb_core::time::format_rfc3339;
 
 use super::model::{from_system_time, is_gone};
 use crate::aws_access::aws_error;
-use crate::framework::Diagnostics;
+use tfplugin_framework::Diagnostics;
 
 /// What to do with one action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

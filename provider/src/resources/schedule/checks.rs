@@ -6,7 +6,7 @@
 use bbb_core::aws::{AutoScalingGroup, ScheduledAction};
 use bbb_core::time::format_rfc3339;
 
-use crate::framework::{AttrPath, Diagnostics, Plan};
+use tfplugin_framework::{AttrPath, Diagnostics, Plan};
 
 use super::model::{down_name, from_system_time, now_secs, parse_rfc3339, up_name};
 use super::plan::{capacity_of, capacity_path, known_str};

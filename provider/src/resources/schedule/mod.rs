@@ -18,12 +18,12 @@ use async_trait::async_trait;
 use bbb_core::time::format_rfc3339;
 
 use crate::aws_access::aws_error;
-use crate::framework::validators::{greater_than, matches};
-use crate::framework::{
+use crate::provider::ProviderData;
+use tfplugin_framework::validators::{greater_than, matches};
+use tfplugin_framework::{
     Applied, ApplyRequest, Attribute, Block, Diagnostics, NestedBlock, Nesting, Plan, Resource,
     Schema, Value,
 };
-use crate::provider::ProviderData;
 use validate::group_name;
 
 use cron::{cron_minutes_between, shift_cron};

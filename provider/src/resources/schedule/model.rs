@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::asg_cache::AsgCache;
 use crate::aws_access::aws_error;
-use crate::framework::{AttrPath, Diagnostics};
+use tfplugin_framework::{AttrPath, Diagnostics};
 
 pub(super) const DEFAULT_LEAD_TIME: &str = "10m";
 

@@ -8,8 +8,8 @@
 
 use bbb_core::time::format_rfc3339;
 
-use crate::framework::{AttrPath, Diagnostics, Plan, Value};
 use crate::provider::ProviderData;
+use tfplugin_framework::{AttrPath, Diagnostics, Plan, Value};
 
 use super::checks::{check_max_size, event_in_progress, refuse_existing, warn_overlaps};
 use super::cron::shift_cron;

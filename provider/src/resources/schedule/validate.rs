@@ -1,8 +1,8 @@
 //! What can be checked on the configuration alone: the attribute validators and the
 //! cross-attribute rules (`validate`).
 
-use crate::framework::validators::{self, at_least, whole_number, Validator};
-use crate::framework::{AttrPath, Diagnostics, Value};
+use tfplugin_framework::validators::{self, at_least, whole_number, Validator};
+use tfplugin_framework::{AttrPath, Diagnostics, Value};
 
 use super::cron::check_cron;
 use super::model::parse_rfc3339;

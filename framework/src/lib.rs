@@ -1,4 +1,4 @@
-//! A small typed framework for Terraform providers: a resource declares its schema (with
+//! tfplugin-framework: a small typed framework for Terraform providers (plugin protocol 6): a resource declares its schema (with
 //! validators and plan modifiers) and its CRUD once; the framework does the protocol.
 //!
 //! Division of work, after HashiCorp's terraform-plugin-framework:
@@ -8,6 +8,10 @@
 //! - [`resource`]: the traits a provider, resource and data source implement.
 //! - [`server`]: the `tfplugin6.Provider` gRPC service.
 //! - [`stop`], [`timeouts`]: cancellation (`StopProvider`) and `timeouts {}` bounds of waits.
+//! - [`plugin`]: the go-plugin process: handshake, AutoMTLS, the gRPC services, graceful stop.
+//!
+//! It knows nothing of BigBlueButton: `terraform-provider-bbb` and the test-only plan-check
+//! provider (`bbb-plancheck`) are built on it, as providers are on terraform-plugin-framework.
 
 pub mod diagnostics;
 pub mod import;
@@ -15,6 +19,7 @@ pub mod json_dynamic;
 pub mod msgpack;
 pub mod path;
 pub mod plan;
+pub mod plugin;
 pub mod private;
 pub mod resource;
 pub mod schema;

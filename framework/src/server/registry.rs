@@ -9,8 +9,8 @@ use tonic::Status;
 
 use super::wire::capabilities;
 use super::{Entry, ProviderServer};
-use crate::framework::diagnostics::Diagnostics;
-use crate::framework::resource::{DataSource, Provider, Resource};
+use crate::diagnostics::Diagnostics;
+use crate::resource::{DataSource, Provider, Resource};
 use std::sync::Arc;
 
 impl<P: Provider> ProviderServer<P> {
@@ -83,6 +83,8 @@ impl<P: Provider> ProviderServer<P> {
             server_capabilities: Some(capabilities()),
             functions: HashMap::new(),
             ephemeral_resource_schemas: HashMap::new(),
+            list_resource_schemas: HashMap::new(),
+            action_schemas: HashMap::new(),
         }
     }
 }

@@ -259,8 +259,8 @@ pub fn clear_write_only(block: &Block, state: &mut Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::framework::schema::{Attribute, NestedBlock};
-    use crate::framework::validators;
+    use crate::schema::{Attribute, NestedBlock};
+    use crate::validators;
 
     fn block() -> Block {
         Block::new()

@@ -4,21 +4,22 @@
 
 use tfplugin_proto::tfplugin6 as pb;
 
-use crate::framework::diagnostics::Diagnostics;
-use crate::framework::path::AttrPath;
-use crate::framework::plan;
-use crate::framework::private::Private;
-use crate::framework::resource::Applied;
-use crate::framework::schema::Schema;
-use crate::framework::types::Type;
-use crate::framework::value::Value;
-use crate::framework::{json_dynamic, msgpack};
+use crate::diagnostics::Diagnostics;
+use crate::path::AttrPath;
+use crate::plan;
+use crate::private::Private;
+use crate::resource::Applied;
+use crate::schema::Schema;
+use crate::types::Type;
+use crate::value::Value;
+use crate::{json_dynamic, msgpack};
 
 pub(super) fn capabilities() -> pb::ServerCapabilities {
     pb::ServerCapabilities {
         plan_destroy: true,
         get_provider_schema_optional: false,
         move_resource_state: false,
+        generate_resource_config: false,
     }
 }
 
@@ -91,7 +92,7 @@ pub(super) fn decode_change(
 /// The answer to a create that failed after making something it could not undo: the state of
 /// that object with the errors, so Terraform records it as tainted and replaces it next time.
 pub(super) fn kept_after_failed_create(
-    block: &crate::framework::schema::Block,
+    block: &crate::schema::Block,
     ty: &Type,
     mut kept: Applied,
     mut diags: Diagnostics,

@@ -87,6 +87,8 @@ impl<P: Provider> ProviderRpc for ProviderServer<P> {
                 .collect(),
             functions: Vec::new(),
             ephemeral_resources: Vec::new(),
+            list_resources: Vec::new(),
+            actions: Vec::new(),
         }))
     }
 

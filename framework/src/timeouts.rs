@@ -84,7 +84,7 @@ pub fn show(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::framework::{AttrPath, Diagnostics, Value};
+    use crate::{AttrPath, Diagnostics, Value};
 
     #[test]
     fn declared_operations_only_and_durations_read_back() {

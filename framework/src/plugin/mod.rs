@@ -19,7 +19,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 use tonic::transport::server::Connected;
 
-use crate::framework::{Provider, ProviderServer};
+use crate::{Provider, ProviderServer};
 
 /// How long in-flight RPCs may run after Shutdown before the process exits anyway.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
