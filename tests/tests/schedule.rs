@@ -4,8 +4,8 @@
 
 use std::time::{Duration, SystemTime};
 
-use bbb_acceptance_tests::schedule_env::{future, ScheduleEnv};
 use bbb_acceptance_tests::rfc3339;
+use bbb_acceptance_tests::schedule_env::{future, ScheduleEnv};
 use bbb_core::testing;
 use serde_json::json;
 
