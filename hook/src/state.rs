@@ -161,7 +161,11 @@ impl StateDir {
 /// the directory is flushed after the rename, so a crash leaves the old or the new file.
 fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), HookError> {
     use std::io::Write;
-    let tmp = path.with_extension("tmp");
+    // One temporary file per writer: launch and the drain watcher start together at boot and both
+    // cache the configuration; with one shared name, the second rename found the file gone.
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = path.with_extension(format!("tmp.{}.{seq}", std::process::id()));
     let err = |e: std::io::Error| HookError::Io(format!("cannot write {}: {e}", path.display()));
     let mut f = File::create(&tmp).map_err(err)?;
     f.write_all(contents)
@@ -178,6 +182,34 @@ fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), HookError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn concurrent_writers_of_one_file_all_succeed() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = std::sync::Arc::new(StateDir::open(&dir.path().join("state")).unwrap());
+        let writers: Vec<_> = (0..4)
+            .map(|w| {
+                let s = s.clone();
+                std::thread::spawn(move || {
+                    (0..200)
+                        .map(|i| s.write("hook-config.json", format!("{w}-{i}").as_bytes()))
+                        .filter(Result::is_err)
+                        .count()
+                })
+            })
+            .collect();
+        let failed: usize = writers.into_iter().map(|t| t.join().unwrap()).sum();
+        assert_eq!(failed, 0, "writes failed");
+        let leftovers = std::fs::read_dir(dir.path().join("state"))
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .map(|e| e.file_name().to_string_lossy().contains(".tmp"))
+                    .unwrap_or(false)
+            })
+            .count();
+        assert_eq!(leftovers, 0);
+    }
 
     #[tokio::test]
     async fn round_trip_and_lock() {
