@@ -15,7 +15,11 @@ InvalidClientTokenId answers as `<ErrorResponse><Errors><Error>`, which the AWS 
 for Query and REST-XML services (Auto Scaling, Route53: "unreadable error answer"); this wrapper
 sends them in those protocols' documented shape, `<ErrorResponse><Error><Type><Code><Message>
 </Error><RequestId></ErrorResponse>` (JSON services read the code from X-Amzn-ErrorType, which moto
-already sets). Nothing else changes: action and policy evaluation stay moto's own.
+already sets). moto names a request's action after its SigV4 credential scope
+(`IAMRequestBase.__init__`: `f"{service}:{action}"`); for CloudWatch the scope says `monitoring`
+while IAM's prefix is `cloudwatch` (`cloudwatch:PutMetricData`), so moto would deny every
+CloudWatch call a correct policy allows: this wrapper names those actions `cloudwatch:*`.
+Nothing else changes: policy evaluation stays moto's own.
 """
 
 import sys
@@ -64,6 +68,18 @@ def _create_aws_request(self):  # type: ignore[no-untyped-def]
     return request
 
 
+# Signing names whose IAM service prefix differs (the credential scope vs the policy's Action).
+IAM_PREFIX = {"monitoring": "cloudwatch"}
+_request_init = access_control.IAMRequestBase.__init__
+
+
+def request_init(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    _request_init(self, *args, **kwargs)
+    service, _, action = self._action.partition(":")
+    if service in IAM_PREFIX:
+        self._action = f"{IAM_PREFIX[service]}:{action}"
+
+
 def aws_error_shape(cls):  # type: ignore[no-untyped-def]
     init = cls.__init__
 
@@ -88,6 +104,7 @@ for error in (
 BaseResponse.setup_class = setup_class
 ActionAuthenticatorMixin._authenticate_and_authorize_action = authorize
 access_control.IAMRequestBase._create_aws_request = _create_aws_request
+access_control.IAMRequestBase.__init__ = request_init
 
 if __name__ == "__main__":
     main(sys.argv[1:])

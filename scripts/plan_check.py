@@ -20,7 +20,8 @@ How:
   the same the validation check uses); examples/complete with env/dev.tfvars; examples/existing-scalelite
   with its terraform.tfvars.example; then scripts/plan-fixtures/<name>.tfvars where a plan needs more
   (values the samples leave to TF_VAR_* or to another module). Each target runs in a copy of modules/ and
-  examples/.
+  examples/. VARIANTS plan a module once more with one more fixture (the fleet's create = false must plan
+  nothing).
 * EXPECTED_FAILURES lists targets that fail today because of a module defect, each with the reason and
   the error it must fail with: the check prints them as expected failures (and says so when one passes).
 * BROKEN_CASES are deliberately broken copies that must fail with their error: an unknown argument, a
@@ -51,6 +52,13 @@ BBB = {"source": "registry.terraform.io/bbb-platform/bbb", "version": "0.1.0"}
 # target -> (reason, texts). Every error of the failing step must contain one of the texts, so a new
 # error is still a failure. Remove an entry when its defects are fixed (the check then says XPASS).
 EXPECTED_FAILURES: dict[str, tuple[str, list[str]]] = {}
+
+# A module planned once more with one more fixture: "<target>:<variant>" plans <target> with
+# scripts/plan-fixtures/<name>.<variant>.tfvars after its usual files, and its plan must print `text`.
+# The create toggle off must plan nothing: one ungated resource shows as "Plan: 1 to add".
+VARIANTS: dict[str, str] = {
+    "modules/fleet:create-false": "No changes.",
+}
 
 
 def unexpected_errors(out: str, expected: list[str]) -> list[str]:
@@ -181,7 +189,7 @@ def var_files(target: str, d: Path) -> list[Path]:
 
 def targets() -> list[str]:
     mods = sorted(f"modules/{p.name}" for p in (SOURCE / "modules").iterdir() if (p / "main.tf").is_file())
-    return mods + ["examples/complete", "examples/existing-scalelite"]
+    return mods + list(VARIANTS) + ["examples/complete", "examples/existing-scalelite"]
 
 
 SOURCE = ROOT
@@ -194,15 +202,21 @@ def copy_tree(dest: Path) -> None:
 
 def check_target(env: Env, target: str, tree: Path) -> tuple[bool, str]:
     """init, validate, plan of one target in the copied tree; (ok, output of the failing step)."""
-    d = tree / target
-    data = tree / ".data" / target.replace("/", "_")
+    base, _, variant = target.partition(":")
+    d = tree / base
+    data = tree / ".data" / target.replace("/", "_").replace(":", "_")
+    files = var_files(base, SOURCE / base)
+    if variant:
+        files.append(FIXTURES / f"{Path(base).name}.{variant}.tfvars")
     steps = [["init", "-backend=false", "-input=false"], ["validate"],
              ["plan", "-input=false", "-lock=false", "-refresh=false",
-              *(f"-var-file={f}" for f in var_files(target, SOURCE / target))]]
+              *(f"-var-file={f}" for f in files)]]
     for args in steps:
         rc, out = _run(env, args, d, data)
         if rc or re.search(r"^\s*(│ )?Error: ", out, re.M):
             return False, f"terraform {args[0]} failed:\n{out.strip()}"
+        if args[0] == "plan" and target in VARIANTS and VARIANTS[target] not in out:
+            return False, f"terraform plan does not say {VARIANTS[target]!r}:\n{out.strip()}"
     return True, ""
 
 

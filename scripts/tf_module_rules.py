@@ -264,10 +264,7 @@ def rule_instance_policy(t: Tree) -> list[str]:
 
 
 # Modules without the toggle, with the reason.
-CREATE_EXEMPT = {
-    "fleet": "not yet: its Auto Scaling group and scaling blocks are being reworked in parallel (scaling policies, "
-             "schedule ownership); a caller can put count on the module call meanwhile",
-}
+CREATE_EXEMPT: dict[str, str] = {}
 
 
 def rule_create_toggle(t: Tree) -> list[str]:

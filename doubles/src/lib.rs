@@ -6,9 +6,14 @@
 
 pub mod bbb;
 mod common;
+pub mod freeswitch;
 pub mod imds;
 pub mod scalelite;
 
 pub use bbb::{BbbDouble, DoubleMeeting, Pace, PipelineStage, RecordingOutcome, RecordingPipeline};
+pub use freeswitch::FreeswitchDouble;
 pub use imds::{ImdsDouble, InstanceIdentity};
-pub use scalelite::{DoubleServer, ScaleliteDouble};
+pub use scalelite::{
+    attendee_load, DoubleServer, PolledMeeting, ScaleliteDouble, LOAD_JOIN_BUFFER_TIME,
+    LOAD_MIN_USER_COUNT,
+};

@@ -192,8 +192,8 @@ module "fleet" {
   # and its internal service do, so the fleet (and its first servers) come after Scalelite.
   scalelite_url = module.scalelite.scalelite_internal_url
 
-  scale_out_cpu_threshold = var.scale_out_cpu_threshold
-  scale_in_cpu_threshold  = var.scale_in_cpu_threshold
+  participants_per_server = var.participants_per_server
+  cpu_target_percent      = var.cpu_target_percent
 
   recordings = {
     file_system_id  = module.recordings.file_system_id
@@ -208,9 +208,9 @@ module "fleet" {
   tags = local.tags
 }
 
-# Scheduled capacity on top of the CPU scaling (lectures, exams). Each event raises the group's min size
-# lead_time before it starts; at its end the min and max size return to the module's, and the CPU scaling
-# policies bring the desired capacity down as the load allows (no desired_capacity in return_to).
+# Scheduled capacity on top of the participant scaling (lectures, exams). Each event raises the group's min
+# size lead_time before it starts; at its end the min and max size return to the module's, and target
+# tracking brings the desired capacity down as the load allows (no desired_capacity in return_to).
 resource "bbb_schedule" "this" {
   for_each = var.schedules
 

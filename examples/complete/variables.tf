@@ -150,25 +150,25 @@ variable "fleet_capacity" {
   description = "Size of the BBB fleet (desired at creation only)."
 }
 
-variable "scale_out_cpu_threshold" {
+variable "participants_per_server" {
   type        = number
-  description = "Scale out when the lowest CPU across the fleet is above this percentage."
-  default     = 80
+  description = "Participants per server the fleet scales to (the fleet module's target tracking)."
+  default     = 140
 
   validation {
-    condition     = var.scale_out_cpu_threshold >= 1 && var.scale_out_cpu_threshold <= 100
-    error_message = "scale_out_cpu_threshold must be between 1 and 100."
+    condition     = floor(var.participants_per_server) == var.participants_per_server && var.participants_per_server >= 10 && var.participants_per_server <= 1000
+    error_message = "participants_per_server must be a whole number between 10 and 1000."
   }
 }
 
-variable "scale_in_cpu_threshold" {
+variable "cpu_target_percent" {
   type        = number
-  description = "Scale in when the lowest CPU across the fleet is below this percentage."
-  default     = 6
+  description = "Average CPU above which servers are added whatever the participants (the fleet module's CPU guard)."
+  default     = 60
 
   validation {
-    condition     = var.scale_in_cpu_threshold >= 0 && var.scale_in_cpu_threshold <= var.scale_out_cpu_threshold
-    error_message = "scale_in_cpu_threshold must be below scale_out_cpu_threshold."
+    condition     = var.cpu_target_percent >= 10 && var.cpu_target_percent <= 80
+    error_message = "cpu_target_percent must be between 10 and 80."
   }
 }
 

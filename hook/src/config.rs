@@ -182,6 +182,27 @@ pub struct Settings {
     /// How often `protect` checks the Scalelite registration and the group's real scale-in
     /// protection (`BBB_HOOK_RECONCILE_INTERVAL`, seconds; default 300).
     pub reconcile_interval: Duration,
+    /// How often `protect` publishes the instance's load to CloudWatch
+    /// (`BBB_HOOK_METRICS_INTERVAL`, seconds; default 60: at most one `PutMetricData` a minute,
+    /// the resolution of standard metrics; shorter only for the sandbox's compressed time).
+    pub metrics_interval: Duration,
+    /// Whether `protect` consolidates the fleet (`BBB_FLEET_CONSOLIDATION`, `on` or `off`;
+    /// default `on`): cordons this server when the group wants fewer servers than it has and
+    /// this one is among the surplus, enables it again when the group wants it back.
+    pub consolidation: bool,
+    /// How often `protect` runs a consolidation pass (`BBB_HOOK_CONSOLIDATION_INTERVAL`,
+    /// seconds; default 60): one `DescribeAutoScalingGroups` and one `getServers` each.
+    pub consolidation_interval: Duration,
+    /// Consecutive `protect` passes with BBB failing its health probes before the instance is
+    /// reported unhealthy to the group (`BBB_HOOK_HEALTH_FAILURES`; default 4, two minutes at the
+    /// timer's 30 s: longer than a restart of bbb-web or FreeSWITCH; 0 turns the check off).
+    pub health_failures: u32,
+    /// FreeSWITCH's event socket, probed by `protect` (`BBB_HOOK_FREESWITCH_ESL`; default
+    /// `127.0.0.1:8021`, `off` for none).
+    pub freeswitch_esl: Option<String>,
+    /// Participants one server carries (`BBB_FLEET_SERVER_CAPACITY`; default 200, BBB's
+    /// guidance), the consolidation rule's capacity.
+    pub server_capacity: u32,
     /// The certificate settings (`BBB_TLS_*`, `BBB_LETSENCRYPT_*`; see `crate::tls`).
     pub tls: crate::tls::TlsSettings,
 }
@@ -265,6 +286,41 @@ impl Settings {
             bbb_error_grace: seconds("BBB_HOOK_BBB_ERROR_GRACE", 600)?,
             deregister_timeout: seconds("BBB_HOOK_DEREGISTER_TIMEOUT", 300)?,
             reconcile_interval: seconds("BBB_HOOK_RECONCILE_INTERVAL", 300)?,
+            metrics_interval: seconds("BBB_HOOK_METRICS_INTERVAL", 60)?,
+            consolidation: match get("BBB_FLEET_CONSOLIDATION").as_deref().map(str::trim) {
+                None | Some("on") => true,
+                Some("off") => false,
+                Some(v) => {
+                    return Err(HookError::Config(format!(
+                        "BBB_FLEET_CONSOLIDATION must be on or off, got {v:?}"
+                    )))
+                }
+            },
+            consolidation_interval: seconds("BBB_HOOK_CONSOLIDATION_INTERVAL", 60)?,
+            health_failures: match get("BBB_HOOK_HEALTH_FAILURES") {
+                None => 4,
+                Some(v) => v.trim().parse::<u32>().map_err(|_| {
+                    HookError::Config(format!(
+                        "BBB_HOOK_HEALTH_FAILURES must be a whole number of passes, got {v:?}"
+                    ))
+                })?,
+            },
+            freeswitch_esl: match get("BBB_HOOK_FREESWITCH_ESL").as_deref().map(str::trim) {
+                None => Some("127.0.0.1:8021".to_owned()),
+                Some("off") => None,
+                Some(v) => Some(v.to_owned()),
+            },
+            server_capacity: match get("BBB_FLEET_SERVER_CAPACITY") {
+                None => bbb_core::scaling::DEFAULT_CAPACITY_PARTICIPANTS,
+                Some(v) => match v.trim().parse::<u32>() {
+                    Ok(n @ 1..) => n,
+                    _ => {
+                        return Err(HookError::Config(format!(
+                            "BBB_FLEET_SERVER_CAPACITY must be a whole number of participants, got {v:?}"
+                        )))
+                    }
+                },
+            },
             tls: crate::tls::TlsSettings::from_vars(get),
         })
     }

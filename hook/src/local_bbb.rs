@@ -84,7 +84,13 @@ pub struct Activity {
     pub meetings: usize,
     /// Of those, breakout rooms.
     pub breakout_rooms: usize,
+    /// BBB's `participantCount` summed over every listed meeting (moderators included, as
+    /// Scalelite's `users` figure counts them).
     pub participants: u64,
+    /// `moderatorCount` summed.
+    pub moderators: u64,
+    /// `videoCount` summed (webcam streams).
+    pub video_streams: u64,
     /// Recordings BBB's pipeline still works on here, from the meeting's end until Scalelite's
     /// transfer marker (or until published, when this instance has no Scalelite transfer).
     pub recordings_in_progress: Vec<String>,
@@ -114,6 +120,8 @@ pub async fn activity(bbb: &BbbClient, settings: &Settings) -> Result<Activity, 
             .iter()
             .map(|m| u64::from(m.participant_count))
             .sum(),
+        moderators: meetings.iter().map(|m| u64::from(m.moderator_count)).sum(),
+        video_streams: meetings.iter().map(|m| u64::from(m.video_count)).sum(),
         ..recording_activity(settings)?
     })
 }

@@ -27,6 +27,16 @@ pub struct HookState {
     /// Unix seconds of the last comparison of `protected` with the group's real value.
     #[serde(default)]
     pub protection_checked_at: u64,
+    /// Unix milliseconds of the last `PutMetricData` by `protect`.
+    #[serde(default)]
+    pub metrics_published_at_ms: u64,
+    /// Unix milliseconds of the last consolidation pass by `protect`.
+    #[serde(default)]
+    pub consolidated_at_ms: u64,
+    /// This instance cordoned itself in Scalelite to consolidate the fleet (not an operator):
+    /// `protect` enables it again when the group wants it back.
+    #[serde(default)]
+    pub cordoned_for_consolidation: bool,
     /// A drain started: launch and protect leave the instance alone from now on.
     #[serde(default)]
     pub draining: bool,
@@ -38,6 +48,16 @@ pub struct HookState {
     /// launch again.
     #[serde(default)]
     pub terminating: bool,
+    /// BBB's health as `protect` saw it (see `commands::health`).
+    #[serde(default)]
+    pub health: crate::commands::health::HealthState,
+}
+
+pub fn now_millis() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 pub fn now_secs() -> u64 {
@@ -141,7 +161,11 @@ impl StateDir {
 /// the directory is flushed after the rename, so a crash leaves the old or the new file.
 fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), HookError> {
     use std::io::Write;
-    let tmp = path.with_extension("tmp");
+    // One temporary file per writer: launch and the drain watcher start together at boot and both
+    // cache the configuration; with one shared name, the second rename found the file gone.
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = path.with_extension(format!("tmp.{}.{seq}", std::process::id()));
     let err = |e: std::io::Error| HookError::Io(format!("cannot write {}: {e}", path.display()));
     let mut f = File::create(&tmp).map_err(err)?;
     f.write_all(contents)
@@ -158,6 +182,34 @@ fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), HookError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn concurrent_writers_of_one_file_all_succeed() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = std::sync::Arc::new(StateDir::open(&dir.path().join("state")).unwrap());
+        let writers: Vec<_> = (0..4)
+            .map(|w| {
+                let s = s.clone();
+                std::thread::spawn(move || {
+                    (0..200)
+                        .map(|i| s.write("hook-config.json", format!("{w}-{i}").as_bytes()))
+                        .filter(Result::is_err)
+                        .count()
+                })
+            })
+            .collect();
+        let failed: usize = writers.into_iter().map(|t| t.join().unwrap()).sum();
+        assert_eq!(failed, 0, "writes failed");
+        let leftovers = std::fs::read_dir(dir.path().join("state"))
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .map(|e| e.file_name().to_string_lossy().contains(".tmp"))
+                    .unwrap_or(false)
+            })
+            .count();
+        assert_eq!(leftovers, 0);
+    }
 
     #[tokio::test]
     async fn round_trip_and_lock() {

@@ -248,3 +248,164 @@ async fn lifecycle_calls_on_another_group_are_refused() {
         run.stderr
     );
 }
+
+/// The participants, meetings and video streams of the server's meetings, as the group's
+/// CloudWatch metrics (namespace and dimension the fleet module's scaling policy reads).
+async fn published(i: &Instance, metric: &str) -> Option<f64> {
+    i.aws
+        .metric_statistics(
+            bbb_core::aws::FLEET_METRICS_NAMESPACE,
+            metric,
+            &i.group,
+            Duration::from_secs(600),
+            Duration::from_secs(60),
+        )
+        .await
+        .expect("GetMetricStatistics as the administrator")
+        .iter()
+        .filter_map(|p| p.sum)
+        .reduce(f64::max)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn protect_publishes_the_load_under_the_instance_policy() {
+    let i = Instance::with_policy(60, |p| p).await;
+    i.hook(&["launch"]).await.ok();
+    i.bbb
+        .add_meeting(DoubleMeeting::new("m1", "Lecture").with_participants(17, 2));
+    i.bbb
+        .add_meeting(DoubleMeeting::new("m2", "Seminar").with_participants(4, 1));
+    let protect = i.hook(&["protect"]).await;
+    no_access_denied("protect", &protect.stderr);
+    protect.ok();
+    assert_eq!(published(&i, "Participants").await, Some(21.0));
+    assert_eq!(published(&i, "Meetings").await, Some(2.0));
+    assert_eq!(published(&i, "VideoStreams").await, Some(0.0));
+    // The namespace the hook wrote to is the one the policy's condition allows (moto does not
+    // evaluate conditions).
+    let p = &i.iam.as_ref().expect("policy-bound instance").policy;
+    assert_eq!(
+        p.string_equals("cloudwatch:PutMetricData", "cloudwatch:namespace"),
+        vec![bbb_core::aws::FLEET_METRICS_NAMESPACE.to_owned()]
+    );
+    // At most once per interval: a second pass within the minute sends nothing more.
+    i.bbb.set_participants("m2", 40, 1);
+    i.hook(&["protect"]).await.ok();
+    assert_eq!(published(&i, "Participants").await, Some(21.0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn protection_follows_meetings_when_the_load_cannot_be_published() {
+    let i = Instance::with_policy(60, |p| p.without_action("cloudwatch:PutMetricData")).await;
+    i.hook(&["launch"]).await.ok();
+    i.bbb
+        .add_meeting(DoubleMeeting::new("m1", "Lecture").with_participants(3, 1));
+    let protect = i.hook(&["protect"]).await;
+    protect.ok();
+    assert!(i.protected().await, "protected while a meeting runs");
+    assert!(
+        protect.stderr.contains("AccessDenied")
+            && protect.stderr.contains("cloudwatch:PutMetricData"),
+        "{}",
+        protect.stderr
+    );
+    assert_eq!(published(&i, "Participants").await, None);
+}
+
+/// The group's health of the instance (moto's, as the administrator reads it).
+async fn health(i: &Instance) -> bbb_core::aws::HealthStatus {
+    bbb_core::testing::group_instances(&i.aws, &i.group)
+        .await
+        .into_iter()
+        .find(|x| x.instance_id == i.instance_id)
+        .expect("instance in group")
+        .health_status
+}
+
+/// G5: a server whose FreeSWITCH died is reported unhealthy to its group (the call passes the
+/// instance policy on IAM-enforcing moto), but only after the failure repeated, and never while
+/// it hosts a meeting; each decision is logged with its inputs and reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_dead_freeswitch_is_reported_unhealthy_once_its_meetings_ended() {
+    use bbb_core::aws::HealthStatus;
+    let i = Instance::with_policy(60, |p| p).await;
+    let b = i.iam.as_ref().expect("policy-bound instance");
+    assert!(b
+        .policy
+        .allows("autoscaling:SetInstanceHealth", &b.group_arn));
+    assert!(!b.policy.allows(
+        "autoscaling:SetInstanceHealth",
+        &b.group_arn.replace(&i.group, "another-group")
+    ));
+    i.hook(&["launch"]).await.ok();
+    let env = [("BBB_HOOK_HEALTH_FAILURES", "2")];
+    let protect = i.hook_with(&["protect"], &env).await;
+    protect.ok();
+    assert!(
+        !protect.stderr.contains("health decision"),
+        "{}",
+        protect.stderr
+    );
+
+    i.bbb
+        .add_meeting(DoubleMeeting::new("m1", "Lecture").with_participants(3, 1));
+    i.freeswitch.kill();
+    // A flap, then a dead FreeSWITCH under a live meeting: held, twice.
+    let first = i.hook_with(&["protect"], &env).await;
+    first.ok();
+    assert!(first.stderr.contains("reason=flap"), "{}", first.stderr);
+    for _ in 0..2 {
+        let held = i.hook_with(&["protect"], &env).await;
+        held.ok();
+        assert!(
+            held.stderr.contains("reason=hosting_meetings")
+                && held.stderr.contains("\"meetings\":1"),
+            "{}",
+            held.stderr
+        );
+    }
+    assert_eq!(health(&i).await, HealthStatus::Healthy);
+    assert!(i.protected().await, "still protected for its meeting");
+
+    // The meeting ends: the next pass reports the server.
+    i.bbb.end_meeting("m1");
+    let report = i.hook_with(&["protect"], &env).await;
+    no_access_denied("protect", &report.stderr);
+    report.ok();
+    assert!(
+        report.stderr.contains("action=report_unhealthy")
+            && report.stderr.contains("reason=dead_and_idle"),
+        "{}",
+        report.stderr
+    );
+    assert_eq!(health(&i).await, HealthStatus::Unhealthy);
+    assert_eq!(i.state()["health"]["reported"], true);
+
+    // FreeSWITCH back: the counter resets, nothing more is sent.
+    i.freeswitch.revive().await.expect("revive");
+    let after = i.hook_with(&["protect"], &env).await;
+    after.ok();
+    assert_eq!(i.state()["health"]["failures"], 0);
+}
+
+/// A flap that recovers before the threshold never reports anything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_freeswitch_restart_is_a_flap() {
+    use bbb_core::aws::HealthStatus;
+    let i = Instance::with_policy(60, |p| p).await;
+    i.hook(&["launch"]).await.ok();
+    let env = [("BBB_HOOK_HEALTH_FAILURES", "3")];
+    i.freeswitch.kill();
+    for _ in 0..2 {
+        i.hook_with(&["protect"], &env).await.ok();
+    }
+    assert_eq!(i.state()["health"]["failures"], 2);
+    i.freeswitch.revive().await.expect("revive");
+    i.hook_with(&["protect"], &env).await.ok();
+    assert_eq!(i.state()["health"]["failures"], 0);
+    i.freeswitch.kill();
+    for _ in 0..2 {
+        i.hook_with(&["protect"], &env).await.ok();
+    }
+    assert_eq!(health(&i).await, HealthStatus::Healthy);
+}

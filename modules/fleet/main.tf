@@ -112,14 +112,18 @@ data "aws_iam_policy_document" "assume" {
 }
 
 resource "aws_iam_role" "instance" {
+  count = var.create ? 1 : 0
+
   name_prefix        = "${var.name}-bbb-"
   assume_role_policy = data.aws_iam_policy_document.assume.json
   tags               = local.tags
 }
 
 resource "aws_iam_instance_profile" "instance" {
+  count = var.create ? 1 : 0
+
   name_prefix = "${var.name}-bbb-"
-  role        = aws_iam_role.instance.name
+  role        = aws_iam_role.instance[0].name
   tags        = local.tags
 }
 
@@ -184,8 +188,10 @@ locals {
 }
 
 resource "aws_iam_role_policy" "instance" {
+  count = var.create ? 1 : 0
+
   name   = "bbb-fleet-hook"
-  role   = aws_iam_role.instance.id
+  role   = aws_iam_role.instance[0].id
   policy = local.instance_policy
 }
 
@@ -194,16 +200,18 @@ resource "aws_iam_role_policy" "instance" {
 # minimal Session Manager instance profile (and the AWS managed AWSCloud9SSMInstanceProfile). No Run Command
 # (ec2messages), no inventory or patching, no parameter reads.
 resource "aws_iam_role_policy" "session_manager" {
-  count = var.enable_ssm_session_manager ? 1 : 0
+  count = var.create && var.enable_ssm_session_manager ? 1 : 0
 
   name   = "bbb-fleet-session-manager"
-  role   = aws_iam_role.instance.id
+  role   = aws_iam_role.instance[0].id
   policy = file("${local.policies}/session-manager-policy.json")
 }
 
 # --- Launch template and group ---------------------------------------------------------------
 
 resource "aws_launch_template" "this" {
+  count = var.create ? 1 : 0
+
   name_prefix            = "${var.name}-"
   description            = "BigBlueButton servers of fleet ${var.name}"
   image_id               = var.ami_id
@@ -213,7 +221,7 @@ resource "aws_launch_template" "this" {
   user_data              = base64encode(local.user_data)
 
   iam_instance_profile {
-    arn = aws_iam_instance_profile.instance.arn
+    arn = aws_iam_instance_profile.instance[0].arn
   }
 
   metadata_options {
@@ -262,6 +270,8 @@ resource "aws_launch_template" "this" {
 }
 
 resource "aws_autoscaling_group" "this" {
+  count = var.create ? 1 : 0
+
   name                      = var.name
   min_size                  = var.capacity.min
   max_size                  = var.capacity.max
@@ -285,8 +295,8 @@ resource "aws_autoscaling_group" "this" {
   ]
 
   launch_template {
-    id      = aws_launch_template.this.id
-    version = aws_launch_template.this.latest_version
+    id      = aws_launch_template.this[0].id
+    version = aws_launch_template.this[0].latest_version
   }
 
   # Both hooks exist before the first server launches (bbb_fleet then owns and updates them).
@@ -348,8 +358,10 @@ resource "aws_autoscaling_group" "this" {
 # --- The fleet: per-instance records, Scalelite registration, lifecycle hooks ----------------
 
 resource "bbb_fleet" "this" {
+  count = var.create ? 1 : 0
+
   name                       = var.name
-  autoscaling_group_name     = aws_autoscaling_group.this.name
+  autoscaling_group_name     = aws_autoscaling_group.this[0].name
   hosted_zone_id             = var.hosted_zone_id
   domain                     = var.domain
   record_name_template       = var.record_name_template
@@ -372,13 +384,15 @@ resource "bbb_fleet" "this" {
     postcondition {
       # Every field but region: the parameter carries the AWS provider's region (where the group and its
       # servers are), bbb_fleet the bbb provider's; a mismatch there already fails bbb_fleet (no such group).
-      condition     = self.hook_config == null || merge(jsondecode(self.hook_config), { region = local.region }) == jsondecode(aws_ssm_parameter.hook_config.value)
+      condition     = self.hook_config == null || merge(jsondecode(self.hook_config), { region = local.region }) == jsondecode(aws_ssm_parameter.hook_config[0].value)
       error_message = "bbb_fleet's hook_config differs from the document the fleet module writes to the hook configuration parameter (local.hook_config): update the module to the provider's document."
     }
   }
 }
 
 resource "aws_ssm_parameter" "hook_config" {
+  count = var.create ? 1 : 0
+
   #checkov:skip=CKV2_AWS_34:bbb_fleet's hook_config holds no secret by design (the hook reads the Scalelite secret from its own SecureString parameter); a plain String keeps it readable without KMS.
   name        = local.hook_config_parameter_name
   description = "bbb_fleet hook configuration of fleet ${var.name} (no secrets)"
@@ -388,55 +402,4 @@ resource "aws_ssm_parameter" "hook_config" {
   tags        = local.tags
 }
 
-# --- Scaling on the lowest CPU across the fleet ----------------------------------------------
-
-resource "aws_autoscaling_policy" "scale_out" {
-  name                   = "${var.name}-scale-out"
-  autoscaling_group_name = aws_autoscaling_group.this.name
-  policy_type            = "SimpleScaling"
-  adjustment_type        = "ChangeInCapacity"
-  scaling_adjustment     = var.scaling.scale_out_step
-  cooldown               = var.scaling.cooldown_seconds
-}
-
-resource "aws_autoscaling_policy" "scale_in" {
-  name                   = "${var.name}-scale-in"
-  autoscaling_group_name = aws_autoscaling_group.this.name
-  policy_type            = "SimpleScaling"
-  adjustment_type        = "ChangeInCapacity"
-  # A negative adjustment, written without the unary minus (see scripts/check_tf_config.py).
-  scaling_adjustment = parseint(format("-%d", var.scaling.scale_in_step), 10)
-  cooldown           = var.scaling.cooldown_seconds
-}
-
-resource "aws_cloudwatch_metric_alarm" "cpu_min_high" {
-  alarm_name          = "${var.name}-lowest-cpu-high"
-  alarm_description   = "Even the least busy BBB server of ${var.name} is above ${var.scale_out_cpu_threshold}% CPU: add servers."
-  namespace           = "AWS/EC2"
-  metric_name         = "CPUUtilization"
-  statistic           = "Minimum"
-  dimensions          = { AutoScalingGroupName = aws_autoscaling_group.this.name }
-  period              = var.scaling.period_seconds
-  evaluation_periods  = var.scaling.scale_out_periods
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = var.scale_out_cpu_threshold
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [aws_autoscaling_policy.scale_out.arn]
-  tags                = local.tags
-}
-
-resource "aws_cloudwatch_metric_alarm" "cpu_min_low" {
-  alarm_name          = "${var.name}-lowest-cpu-low"
-  alarm_description   = "The least busy BBB server of ${var.name} is below ${var.scale_in_cpu_threshold}% CPU: remove an idle server."
-  namespace           = "AWS/EC2"
-  metric_name         = "CPUUtilization"
-  statistic           = "Minimum"
-  dimensions          = { AutoScalingGroupName = aws_autoscaling_group.this.name }
-  period              = var.scaling.period_seconds
-  evaluation_periods  = var.scaling.scale_in_periods
-  comparison_operator = "LessThanThreshold"
-  threshold           = var.scale_in_cpu_threshold
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [aws_autoscaling_policy.scale_in.arn]
-  tags                = local.tags
-}
+# Scaling (target tracking on participants per server, the CPU guard): scaling.tf.

@@ -9,7 +9,7 @@ locals {
   tls_secret_name    = local.tls_shared ? coalesce(var.tls.certificate_secret_name, "bbb/fleets/${var.name}/tls-certificate") : null
   tls_parameter_name = local.tls_shared ? "/aws/reference/secretsmanager/${local.tls_secret_name}" : null
   # Secrets Manager appends six random characters to a secret's ARN.
-  tls_secret_arn = local.tls_create_secret ? aws_secretsmanager_secret.tls[0].arn : (
+  tls_secret_arn = local.tls_create_secret ? one(aws_secretsmanager_secret.tls[*].arn) : (
     local.tls_shared ? "arn:${local.partition}:secretsmanager:${local.region}:${local.account_id}:secret:${local.tls_secret_name}-??????" : null
   )
   letsencrypt_issuance_path = "/bbb/fleets/${var.name}/letsencrypt-issuances"
@@ -25,7 +25,7 @@ locals {
   tls_iam = local.tls_shared ? {
     # GetParameter on the reference path, and GetSecretValue on the secret it reads.
     ssm_get_parameter_arns = ["arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${local.tls_parameter_name}"]
-    secret_arns            = [local.tls_secret_arn]
+    secret_arns            = compact([local.tls_secret_arn]) # null with create = false
     kms_key_arns           = compact([var.tls.certificate_kms_key_arn])
     issuance_path_arn      = null
     issuance_records_arn   = null
@@ -42,7 +42,7 @@ locals {
 resource "aws_secretsmanager_secret" "tls" {
   #checkov:skip=CKV2_AWS_57:the wildcard certificate is renewed by the operator's scheduled certbot DNS-01 job (README), not by a Secrets Manager rotation Lambda.
   #checkov:skip=CKV_AWS_149:a customer managed key is optional (tls.certificate_kms_key_arn); the default is the aws/secretsmanager key.
-  count = local.tls_create_secret ? 1 : 0
+  count = var.create && local.tls_create_secret ? 1 : 0
 
   name        = local.tls_secret_name
   description = "Wildcard TLS certificate of BBB fleet ${var.name} (*.${var.domain}): JSON {\"fullchain\": PEM, \"private_key\": PEM}, installed by bbb-hook on every server"

@@ -1,3 +1,9 @@
+variable "create" {
+  type        = bool
+  description = "Create the module's resources. false creates nothing and every output that would name one is null (terraform-aws-modules' create toggle)."
+  default     = true
+}
+
 variable "name" {
   type        = string
   description = "Name of the fleet: the Auto Scaling group, the bbb_fleet and the prefix of every resource of the module."
@@ -249,53 +255,25 @@ variable "drain" {
   }
 }
 
-variable "scale_out_cpu_threshold" {
+variable "participants_per_server" {
   type        = number
-  description = "Scale out when the lowest CPU utilisation across the fleet (CloudWatch Minimum over the group) is above this percentage: even the least busy server is full."
-  default     = 80
+  description = "Target of the participant scaling: the group keeps the average of BBB participants per server near this number (target tracking on the servers' own Participants metric). BBB's guidance is about 200 users on a recommended server; 140 keeps 30% for meetings that grow after Scalelite placed them (it cannot know their size) and for the minutes a new server needs."
+  default     = 140
 
   validation {
-    condition     = var.scale_out_cpu_threshold >= 1 && var.scale_out_cpu_threshold <= 100
-    error_message = "scale_out_cpu_threshold must be a percentage between 1 and 100."
+    condition     = floor(var.participants_per_server) == var.participants_per_server && var.participants_per_server >= 10 && var.participants_per_server <= 1000
+    error_message = "participants_per_server must be a whole number between 10 and 1000."
   }
 }
 
-variable "scale_in_cpu_threshold" {
+variable "cpu_target_percent" {
   type        = number
-  description = "Scale in when the lowest CPU utilisation across the fleet is below this percentage: at least one server is idle (the hook protects servers with live meetings)."
-  default     = 6
+  description = "The CPU guard: servers are added when the group's average CPU passes this percentage, whatever the participant count (webcams and screen sharing cost more than participants). Below BBB's 80% (\"once the CPU reaches 80%, the audio starts to degrade\") with room for a new server's warm-up. It only ever adds servers; participants decide the scale-in."
+  default     = 60
 
   validation {
-    condition     = var.scale_in_cpu_threshold >= 0 && var.scale_in_cpu_threshold <= var.scale_out_cpu_threshold
-    error_message = "scale_in_cpu_threshold must be a percentage below scale_out_cpu_threshold."
-  }
-}
-
-variable "scaling" {
-  type = object({
-    period_seconds    = optional(number, 60)
-    scale_out_periods = optional(number, 3)
-    scale_in_periods  = optional(number, 15)
-    scale_out_step    = optional(number, 1)
-    scale_in_step     = optional(number, 1)
-    cooldown_seconds  = optional(number, 600)
-  })
-  description = "Timing of the CPU scaling: alarm period, how many periods breach before acting, servers added or removed per step, cooldown between steps."
-  default     = {}
-
-  validation {
-    condition     = contains([10, 30, 60, 120, 300, 600, 900, 3600], var.scaling.period_seconds)
-    error_message = "scaling.period_seconds must be 10, 30, 60, 120, 300, 600, 900 or 3600."
-  }
-
-  validation {
-    condition     = alltrue([for n in [var.scaling.scale_out_periods, var.scaling.scale_in_periods, var.scaling.scale_out_step, var.scaling.scale_in_step] : floor(n) == n && n >= 1 && n <= 100])
-    error_message = "Periods and steps must be whole numbers between 1 and 100."
-  }
-
-  validation {
-    condition     = floor(var.scaling.cooldown_seconds) == var.scaling.cooldown_seconds && var.scaling.cooldown_seconds >= 0 && var.scaling.cooldown_seconds <= 86400
-    error_message = "scaling.cooldown_seconds must be between 0 and 86400."
+    condition     = var.cpu_target_percent >= 10 && var.cpu_target_percent <= 80
+    error_message = "cpu_target_percent must be between 10 and 80: at 80% BBB's audio degrades."
   }
 }
 

@@ -6,6 +6,13 @@
 //! as AWS does. Everything else goes to moto unchanged, with its original `Host` header (part of
 //! the SigV4 signature moto verifies).
 //!
+//! `DescribeAutoScalingGroups` answers the group's wanted capacity as its `DesiredCapacity`, as
+//! AWS does: a scale-in lowers the desired capacity at once even when protected instances keep
+//! the group above it ("the desired capacity is decremented", Auto Scaling's instance
+//! scale-in protection documentation), and the group terminates the surplus as soon as their
+//! protection is removed (the reconcile loop, [`Fleet::reconcile`]). moto's own desired capacity
+//! is kept at the instances present (moto would terminate instances at once).
+//!
 //! moto runs with IAM access control on, so it checks the calls it serves; the calls answered
 //! here are checked the same way by [`Principals::check`] (shared with the hook tests'
 //! `LifecycleStub`): signed by a key the sandbox gave out (its administrator's, or the instances'),
@@ -173,7 +180,11 @@ async fn handle(
             let (status, ct, bytes) = forward_raw(&front, method, uri, headers, body).await;
             let text = String::from_utf8_lossy(&bytes);
             let shown = if status.is_success() {
-                with_terminating_states(&text, |id| front.fleet.terminating_state(id))
+                let shown = with_terminating_states(&text, |id| front.fleet.terminating_state(id));
+                match front.fleet.desired() {
+                    Some(desired) => with_desired_capacity(&shown, &front.fleet.group, desired),
+                    None => shown,
+                }
             } else {
                 text.into_owned()
             };
@@ -232,6 +243,30 @@ fn between<'a>(text: &'a str, open: &str, close: &str) -> Option<&'a str> {
     let from = text.find(open)? + open.len();
     let to = text[from..].find(close)? + from;
     Some(&text[from..to])
+}
+
+/// The group `group`'s `DesiredCapacity` in a DescribeAutoScalingGroups document set to
+/// `desired` (the group's wanted capacity, see the module documentation).
+fn with_desired_capacity(xml: &str, group: &str, desired: i32) -> String {
+    let name = format!("<AutoScalingGroupName>{group}</AutoScalingGroupName>");
+    replace_after(xml, &name, "DesiredCapacity", &desired.to_string())
+}
+
+/// In `xml`, the text of the first element `tag` after `anchor` set to `value` (the group's
+/// `DesiredCapacity` follows its name, an instance's `LifecycleState` its id, in the shapes'
+/// member order); `xml` unchanged when either is missing.
+fn replace_after(xml: &str, anchor: &str, tag: &str, value: &str) -> String {
+    let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
+    let Some(at) = xml.find(anchor) else {
+        return xml.to_owned();
+    };
+    let Some(start) = xml[at..].find(&open).map(|i| at + i + open.len()) else {
+        return xml.to_owned();
+    };
+    let Some(end) = xml[start..].find(&close).map(|i| start + i) else {
+        return xml.to_owned();
+    };
+    format!("{}{value}{}", &xml[..start], &xml[end..])
 }
 
 async fn forward(
@@ -305,5 +340,23 @@ mod tests {
             )
         );
         assert_eq!(with_terminating_states(xml, |_| None), xml);
+    }
+
+    #[test]
+    fn only_the_groups_desired_capacity_is_rewritten() {
+        let xml = "<r><member><AutoScalingGroupName>g</AutoScalingGroupName><MinSize>0</MinSize>\
+<DesiredCapacity>4</DesiredCapacity><Instances><member><InstanceId>i-1</InstanceId>\
+<LifecycleState>InService</LifecycleState></member></Instances></member>\
+<member><AutoScalingGroupName>h</AutoScalingGroupName><DesiredCapacity>4</DesiredCapacity></member></r>";
+        let out = with_desired_capacity(xml, "g", 2);
+        assert_eq!(
+            out,
+            xml.replacen(
+                "<DesiredCapacity>4</DesiredCapacity>",
+                "<DesiredCapacity>2</DesiredCapacity>",
+                1
+            )
+        );
+        assert_eq!(with_desired_capacity(xml, "other", 2), xml);
     }
 }

@@ -333,8 +333,15 @@ impl Fleet {
             let mut inner = self.lock();
             *inner.desired.get_or_insert(group.desired_capacity)
         };
-        let (live, victims) = {
+        let (live, victims, present) = {
             let mut inner = self.lock();
+            // A crashed instance a read from before its termination still lists is not there: moto
+            // replaces it itself (no decrement), so counting it would launch a second replacement.
+            let present = group
+                .instances
+                .iter()
+                .filter(|i| !inner.gone.contains(&i.instance_id))
+                .count() as i32;
             let live: Vec<&bbb_core::aws::AsgInstance> = group
                 .instances
                 .iter()
@@ -366,10 +373,9 @@ impl Fleet {
                     );
                 }
             }
-            (live.len() as i32, victims)
+            (live.len() as i32, victims, present)
         };
         if desired > live {
-            let present = group.instances.len() as i32;
             let target = present + (desired - live);
             if target != group.desired_capacity {
                 aws.autoscaling_sdk()

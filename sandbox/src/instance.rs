@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use bbb_core::aws::StaticCredentials;
 use bbb_doubles::{
-    BbbDouble, DoubleMeeting, ImdsDouble, InstanceIdentity, Pace, RecordingPipeline,
+    BbbDouble, DoubleMeeting, FreeswitchDouble, ImdsDouble, InstanceIdentity, Pace,
+    RecordingPipeline,
 };
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
@@ -43,6 +44,8 @@ pub struct SimInstance {
     pub address: Ipv4Addr,
     pub imds: ImdsDouble,
     pub bbb: BbbDouble,
+    /// FreeSWITCH's event socket (the hook's health probe).
+    pub freeswitch: FreeswitchDouble,
     dir: tempfile::TempDir,
     tasks: Vec<JoinHandle<()>>,
     meetings_started: u32,
@@ -67,6 +70,7 @@ impl SimInstance {
         .await?;
         let secret = uuid::Uuid::new_v4().simple().to_string();
         let bbb = BbbDouble::start(secret.clone()).await?;
+        let freeswitch = FreeswitchDouble::start().await?;
         let dir = tempfile::Builder::new()
             .prefix("bbb-sandbox-instance-")
             .tempdir()?;
@@ -134,6 +138,17 @@ impl SimInstance {
                 format!("{}", env.poll_interval.as_secs_f64()),
             ),
             ("BBB_HOOK_REQUEST_TIMEOUT".into(), "5".into()),
+            // Compressed time: the load goes to CloudWatch at every protect pass (a minute's
+            // publication on a real instance).
+            (
+                "BBB_HOOK_METRICS_INTERVAL".into(),
+                format!("{}", env.protect_every.as_secs_f64()),
+            ),
+            (
+                "BBB_HOOK_CONSOLIDATION_INTERVAL".into(),
+                format!("{}", env.protect_every.as_secs_f64()),
+            ),
+            ("BBB_HOOK_FREESWITCH_ESL".into(), freeswitch.addr()),
             ("JOURNAL_STREAM".into(), "sandbox".into()),
         ];
         let runner = HookRunner {
@@ -153,6 +168,7 @@ impl SimInstance {
             address,
             imds,
             bbb,
+            freeswitch,
             dir,
             tasks: vec![task],
             meetings_started: 0,

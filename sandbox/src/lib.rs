@@ -15,6 +15,8 @@ pub mod autoscaling_front;
 pub mod events;
 pub mod fleet;
 pub mod instance;
+pub mod target_tracking;
+pub mod traffic;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -29,6 +31,8 @@ use tokio::task::JoinHandle;
 pub use events::{Event, Events, LaunchRecord, LaunchTiming};
 pub use fleet::{Fleet, InstanceView, Stats};
 pub use instance::HookEnv;
+pub use target_tracking::{TargetTracking, Verdict};
+pub use traffic::{Traffic, TrafficCounts};
 
 pub const DOMAIN: &str = "bbb.sandbox.test";
 pub const SCALELITE_SECRET_PARAMETER: &str = "/bbb/sandbox/scalelite-secret";

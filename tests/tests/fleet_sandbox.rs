@@ -222,3 +222,50 @@ async fn sandbox_enforces_the_instance_policy() {
         "no fleet server registered in Scalelite"
     );
 }
+
+/// A compressed day (tests/src/day_scenario.rs): the participants the hooks publish scale the
+/// fleet out through target tracking, meetings created through Scalelite's routing land on every
+/// server, and when demand falls the hooks' consolidation shrinks the fleet to what the remaining
+/// meetings need, without dropping a meeting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_day_scales_out_on_participants_and_consolidates_without_dropping_a_meeting() {
+    let day = bbb_acceptance_tests::day_scenario::Day::default();
+    let sb = Sandbox::start(Options {
+        hook_binary: hook_binary(),
+        print_events: true,
+        protect_every: Duration::from_millis(700),
+        poll_interval: Duration::from_millis(300),
+        max_size: day.max_servers,
+        withheld_instance_actions: Vec::new(),
+    })
+    .await
+    .expect("sandbox");
+    let out = bbb_acceptance_tests::day_scenario::play(&sb, &day).await;
+    assert!(out.failures.is_empty(), "{:?}", out.failures);
+    assert!(
+        out.peak_servers >= 3,
+        "the metric scaled the fleet out: {out:?}"
+    );
+    for id in &out.servers_at_peak {
+        assert!(
+            out.meetings_per_server.get(id).copied().unwrap_or(0) > 0,
+            "no meeting landed on {id}: {out:?}"
+        );
+    }
+    assert_eq!(out.traffic.lost, 0, "{out:?}");
+    assert_eq!(out.meetings_dropped, 0, "{out:?}");
+    assert_eq!(out.traffic.refused, 0, "{out:?}");
+    assert!(
+        out.traffic.ended >= u64::from(day.morning_meetings),
+        "{out:?}"
+    );
+    assert!(
+        out.cordoned_while_busy > 0,
+        "a surplus server was cordoned while it still hosted meetings: {out:?}"
+    );
+    assert_eq!(out.final_desired, Some(1), "{out:?}");
+    assert_eq!(
+        out.final_servers, 1,
+        "the fleet shrank to what is left: {out:?}"
+    );
+}

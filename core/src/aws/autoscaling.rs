@@ -243,6 +243,35 @@ impl AwsClients {
         }
         Ok(())
     }
+
+    /// Reports `instance_id`'s health to its group (`SetInstanceHealth`): `Unhealthy` makes the
+    /// group replace it (through its terminating lifecycle hooks; scale-in protection does not
+    /// hold against it); `respect_grace_period` leaves an instance in its health check grace
+    /// period alone.
+    pub async fn set_instance_health(
+        &self,
+        instance_id: &str,
+        healthy: bool,
+        respect_grace_period: bool,
+    ) -> Result<(), AwsError> {
+        let status = if healthy { "Healthy" } else { "Unhealthy" };
+        let log = self.begin(
+            Service::AutoScaling,
+            "SetInstanceHealth",
+            format!("{instance_id} {status}"),
+        );
+        let result = self
+            .autoscaling
+            .set_instance_health()
+            .instance_id(instance_id)
+            .health_status(status)
+            .should_respect_grace_period(respect_grace_period)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| log.ctx.sdk_error(e));
+        log.finish(result)
+    }
 }
 
 fn group_from_sdk(

@@ -11,7 +11,7 @@ use aws_credential_types::Credentials;
 use url::Url;
 
 use super::counters::{CallCounters, CountRequests, Service};
-use super::ec2_query::Ec2QueryClient;
+use super::ec2_query::{self, Ec2QueryClient};
 use super::error::{AwsError, CallContext};
 use crate::Secret;
 
@@ -24,6 +24,7 @@ pub struct AwsEndpoints {
     pub ec2: Option<Url>,
     pub ssm: Option<Url>,
     pub secretsmanager: Option<Url>,
+    pub cloudwatch: Option<Url>,
 }
 
 impl AwsEndpoints {
@@ -35,6 +36,7 @@ impl AwsEndpoints {
             ec2: Some(url.clone()),
             ssm: Some(url.clone()),
             secretsmanager: Some(url.clone()),
+            cloudwatch: Some(url.clone()),
         }
     }
 }
@@ -111,6 +113,7 @@ pub struct AwsClients {
     pub(crate) ssm: aws_sdk_ssm::Client,
     pub(crate) secretsmanager: aws_sdk_secretsmanager::Client,
     pub(crate) ec2: Ec2QueryClient,
+    pub(crate) cloudwatch: Ec2QueryClient,
     pub(crate) counters: Arc<CallCounters>,
     region: String,
 }
@@ -197,19 +200,24 @@ impl AwsClients {
             sdk.credentials_provider().ok_or_else(|| {
                 AwsError::Config("no AWS credentials provider could be configured".into())
             })?;
-        let ec2_endpoint = match &config.endpoints.ec2 {
-            Some(url) => url.clone(),
-            None => super::ec2_query::default_endpoint(&region, sdk.endpoint_url())?,
+        let query_client = |api: &'static ec2_query::QueryApi, configured: &Option<Url>| {
+            let endpoint = match configured {
+                Some(url) => url.clone(),
+                None => ec2_query::default_endpoint_for(api, &region, sdk.endpoint_url())?,
+            };
+            Ec2QueryClient::new(
+                api,
+                endpoint,
+                region.clone(),
+                credentials.clone(),
+                config.max_retries,
+                config.timeout,
+                counters.clone(),
+            )
+            .map(|c| c.with_adaptive_pacing(config.retry_mode == RetryMode::Adaptive))
         };
-        let ec2 = Ec2QueryClient::new(
-            ec2_endpoint,
-            region.clone(),
-            credentials,
-            config.max_retries,
-            config.timeout,
-            counters.clone(),
-        )?
-        .with_adaptive_pacing(config.retry_mode == RetryMode::Adaptive);
+        let ec2 = query_client(&ec2_query::EC2, &config.endpoints.ec2)?;
+        let cloudwatch = query_client(&ec2_query::CLOUDWATCH, &config.endpoints.cloudwatch)?;
 
         Ok(Self {
             autoscaling,
@@ -217,6 +225,7 @@ impl AwsClients {
             ssm,
             secretsmanager,
             ec2,
+            cloudwatch,
             counters,
             region,
         })

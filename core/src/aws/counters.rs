@@ -15,19 +15,22 @@ pub enum Service {
     Ec2,
     Ssm,
     SecretsManager,
+    CloudWatch,
 }
 
 impl Service {
     /// All services, in counter order.
-    pub const ALL: [Service; 5] = [
+    pub const ALL: [Service; 6] = [
         Service::AutoScaling,
         Service::Route53,
         Service::Ec2,
         Service::Ssm,
         Service::SecretsManager,
+        Service::CloudWatch,
     ];
 
-    /// The service's short name (`autoscaling`, `route53`, `ec2`, `ssm`, `secretsmanager`).
+    /// The service's short name (`autoscaling`, `route53`, `ec2`, `ssm`, `secretsmanager`,
+    /// `cloudwatch`).
     pub fn as_str(self) -> &'static str {
         match self {
             Service::AutoScaling => "autoscaling",
@@ -35,6 +38,7 @@ impl Service {
             Service::Ec2 => "ec2",
             Service::Ssm => "ssm",
             Service::SecretsManager => "secretsmanager",
+            Service::CloudWatch => "cloudwatch",
         }
     }
 
@@ -45,6 +49,7 @@ impl Service {
             Service::Ec2 => 2,
             Service::Ssm => 3,
             Service::SecretsManager => 4,
+            Service::CloudWatch => 5,
         }
     }
 }
@@ -63,6 +68,7 @@ pub struct CallCounts {
     pub ec2: u64,
     pub ssm: u64,
     pub secretsmanager: u64,
+    pub cloudwatch: u64,
 }
 
 impl CallCounts {
@@ -74,12 +80,18 @@ impl CallCounts {
             Service::Ec2 => self.ec2,
             Service::Ssm => self.ssm,
             Service::SecretsManager => self.secretsmanager,
+            Service::CloudWatch => self.cloudwatch,
         }
     }
 
     /// The sum over all services.
     pub fn total(&self) -> u64 {
-        self.autoscaling + self.route53 + self.ec2 + self.ssm + self.secretsmanager
+        self.autoscaling
+            + self.route53
+            + self.ec2
+            + self.ssm
+            + self.secretsmanager
+            + self.cloudwatch
     }
 }
 
@@ -87,8 +99,13 @@ impl fmt::Display for CallCounts {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "autoscaling={} route53={} ec2={} ssm={} secretsmanager={}",
-            self.autoscaling, self.route53, self.ec2, self.ssm, self.secretsmanager
+            "autoscaling={} route53={} ec2={} ssm={} secretsmanager={} cloudwatch={}",
+            self.autoscaling,
+            self.route53,
+            self.ec2,
+            self.ssm,
+            self.secretsmanager,
+            self.cloudwatch
         )
     }
 }
@@ -101,8 +118,8 @@ impl fmt::Display for CallCounts {
 /// Shared by every clone of an [`AwsClients`](super::AwsClients); reading is lock-free.
 #[derive(Debug, Default)]
 pub struct CallCounters {
-    calls: [AtomicU64; 5],
-    requests: [AtomicU64; 5],
+    calls: [AtomicU64; 6],
+    requests: [AtomicU64; 6],
 }
 
 impl CallCounters {
@@ -141,7 +158,7 @@ impl CallCounters {
         self.requests[service.index()].fetch_add(1, Ordering::Relaxed);
     }
 
-    fn snapshot(&self, counters: &[AtomicU64; 5]) -> CallCounts {
+    fn snapshot(&self, counters: &[AtomicU64; 6]) -> CallCounts {
         let get = |s: Service| counters[s.index()].load(Ordering::Relaxed);
         CallCounts {
             autoscaling: get(Service::AutoScaling),
@@ -149,6 +166,7 @@ impl CallCounters {
             ec2: get(Service::Ec2),
             ssm: get(Service::Ssm),
             secretsmanager: get(Service::SecretsManager),
+            cloudwatch: get(Service::CloudWatch),
         }
     }
 }
@@ -197,12 +215,13 @@ mod tests {
                 ec2: 0,
                 ssm: 1,
                 secretsmanager: 0,
+                cloudwatch: 0,
             }
         );
         assert_eq!(c.call_counts().total(), 3);
         assert_eq!(
             c.call_counts().to_string(),
-            "autoscaling=0 route53=2 ec2=0 ssm=1 secretsmanager=0"
+            "autoscaling=0 route53=2 ec2=0 ssm=1 secretsmanager=0 cloudwatch=0"
         );
         c.reset();
         assert_eq!(c.call_counts(), CallCounts::default());

@@ -1,7 +1,9 @@
-//! A small SigV4-signed client for the EC2 Query API (form-encoded `POST`, XML answers).
+//! A small SigV4-signed client for AWS Query APIs (form-encoded `POST`, XML answers): EC2 and
+//! CloudWatch ([`QueryApi`]).
 //!
 //! It exists because `aws-sdk-ec2` alone adds minutes of cold build time and the fleet needs one
-//! EC2 call (`DescribeInstances`). Credentials come from the same provider chain as the SDK
+//! EC2 call (`DescribeInstances`); the hook publishes its CloudWatch metrics with it too
+//! (`PutMetricData`), which keeps `aws-sdk-cloudwatch` out of the hook's size budget. Credentials come from the same provider chain as the SDK
 //! clients (cached until shortly before they expire); retries follow the SDK's standard mode:
 //! throttling and transient errors, 5xx answers, timeouts and transport errors are retried up to
 //! `max_retries` times with exponential backoff and full jitter. With adaptive pacing (the SDK's
@@ -27,8 +29,51 @@ use super::error::{AwsError, CallContext, THROTTLING_CODES};
 /// The EC2 API version this client speaks.
 pub const EC2_API_VERSION: &str = "2016-11-15";
 
-/// Error codes of transient EC2 failures (retried like throttling).
-const TRANSIENT_CODES: &[&str] = &["InternalError", "ServiceUnavailable", "Unavailable"];
+/// One AWS Query API: how it is signed, versioned, counted and found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueryApi {
+    /// The counter its calls go to.
+    pub service: Service,
+    /// The SigV4 signing name (`ec2`, `monitoring`).
+    pub signing_name: &'static str,
+    /// The `Version` parameter.
+    pub version: &'static str,
+    /// The regional endpoint's first label (`ec2.<region>.amazonaws.com`).
+    pub endpoint_prefix: &'static str,
+    /// The service-specific endpoint variable (`AWS_ENDPOINT_URL_EC2`).
+    pub endpoint_env: &'static str,
+    /// The name in messages.
+    pub label: &'static str,
+}
+
+/// EC2 (`DescribeInstances`).
+pub const EC2: QueryApi = QueryApi {
+    service: Service::Ec2,
+    signing_name: "ec2",
+    version: EC2_API_VERSION,
+    endpoint_prefix: "ec2",
+    endpoint_env: "AWS_ENDPOINT_URL_EC2",
+    label: "EC2",
+};
+
+/// CloudWatch (`PutMetricData`, `GetMetricStatistics`), whose IAM prefix is `cloudwatch` but
+/// whose signing name and endpoint are `monitoring`.
+pub const CLOUDWATCH: QueryApi = QueryApi {
+    service: Service::CloudWatch,
+    signing_name: "monitoring",
+    version: "2010-08-01",
+    endpoint_prefix: "monitoring",
+    endpoint_env: "AWS_ENDPOINT_URL_CLOUDWATCH",
+    label: "CloudWatch",
+};
+
+/// Error codes of transient EC2 and CloudWatch failures (retried like throttling).
+const TRANSIENT_CODES: &[&str] = &[
+    "InternalError",
+    "InternalFailure",
+    "ServiceUnavailable",
+    "Unavailable",
+];
 
 const INITIAL_BACKOFF: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(20);
@@ -39,8 +84,20 @@ const CREDENTIALS_REFRESH_MARGIN: Duration = Duration::from_secs(300);
 
 /// The EC2 endpoint for `region`: `configured` (`AWS_ENDPOINT_URL`) if set, else
 /// `AWS_ENDPOINT_URL_EC2`, else the public regional endpoint.
+#[cfg(test)]
 pub(crate) fn default_endpoint(region: &str, configured: Option<&str>) -> Result<Url, AwsError> {
-    let service_specific = std::env::var("AWS_ENDPOINT_URL_EC2")
+    default_endpoint_for(&EC2, region, configured)
+}
+
+/// The endpoint of `api` for `region`: its service-specific variable
+/// (`AWS_ENDPOINT_URL_EC2`, `AWS_ENDPOINT_URL_CLOUDWATCH`) if set, else `configured`
+/// (`AWS_ENDPOINT_URL`), else the public regional endpoint.
+pub(crate) fn default_endpoint_for(
+    api: &QueryApi,
+    region: &str,
+    configured: Option<&str>,
+) -> Result<Url, AwsError> {
+    let service_specific = std::env::var(api.endpoint_env)
         .ok()
         .filter(|v| !v.is_empty());
     let raw = match (service_specific, configured) {
@@ -52,19 +109,20 @@ pub(crate) fn default_endpoint(region: &str, configured: Option<&str>) -> Result
             } else {
                 "amazonaws.com"
             };
-            format!("https://ec2.{region}.{suffix}/")
+            format!("https://{}.{region}.{suffix}/", api.endpoint_prefix)
         }
     };
-    Url::parse(&raw).map_err(|e| AwsError::Config(format!("EC2 endpoint {raw:?}: {e}")))
+    Url::parse(&raw).map_err(|e| AwsError::Config(format!("{} endpoint {raw:?}: {e}", api.label)))
 }
 
-/// A signed EC2 Query API client. Cheap to clone.
+/// A signed Query API client of one [`QueryApi`] (EC2 unless built for another). Cheap to clone.
 #[derive(Clone)]
 pub struct Ec2QueryClient {
     inner: Arc<Inner>,
 }
 
 struct Inner {
+    api: &'static QueryApi,
     endpoint: Url,
     host: String,
     region: String,
@@ -80,6 +138,7 @@ struct Inner {
 impl std::fmt::Debug for Ec2QueryClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Ec2QueryClient")
+            .field("api", &self.inner.api.label)
             .field("endpoint", &self.inner.endpoint.as_str())
             .field("region", &self.inner.region)
             .field("max_retries", &self.inner.max_retries)
@@ -96,6 +155,7 @@ enum Attempt {
 
 impl Ec2QueryClient {
     pub(crate) fn new(
+        api: &'static QueryApi,
         endpoint: Url,
         region: String,
         credentials: SharedCredentialsProvider,
@@ -108,7 +168,8 @@ impl Ec2QueryClient {
             (Some(h), None) => h.to_owned(),
             (None, _) => {
                 return Err(AwsError::Config(format!(
-                    "EC2 endpoint {endpoint} has no host"
+                    "{} endpoint {endpoint} has no host",
+                    api.label
                 )))
             }
         };
@@ -116,9 +177,10 @@ impl Ec2QueryClient {
             .connect_timeout(timeout)
             .timeout(timeout)
             .build()
-            .map_err(|e| AwsError::Config(format!("EC2 HTTP client: {e}")))?;
+            .map_err(|e| AwsError::Config(format!("{} HTTP client: {e}", api.label)))?;
         Ok(Self {
             inner: Arc::new(Inner {
+                api,
                 endpoint,
                 host,
                 region,
@@ -169,7 +231,7 @@ impl Ec2QueryClient {
         &self.inner.endpoint
     }
 
-    /// Sends the EC2 action `action` with the Query API parameters `params` (without `Action`
+    /// Sends the action `action` with the Query API parameters `params` (without `Action`
     /// and `Version`) and returns the XML answer. `resource` names what the call is about in
     /// logs and errors. Counts one call, logs one event.
     pub async fn call(
@@ -178,8 +240,9 @@ impl Ec2QueryClient {
         resource: &str,
         params: &[(String, String)],
     ) -> Result<String, AwsError> {
-        let ctx = CallContext::new(Service::Ec2, action, resource);
-        self.inner.counters.count_call(Service::Ec2);
+        let service = self.inner.api.service;
+        let ctx = CallContext::new(service, action, resource);
+        self.inner.counters.count_call(service);
         let started = Instant::now();
         let result = self.send(&ctx, params).await;
         log_outcome(&ctx, started, result.as_ref().err());
@@ -192,7 +255,7 @@ impl Ec2QueryClient {
         ctx: &CallContext,
         params: &[(String, String)],
     ) -> Result<String, AwsError> {
-        let body = form_body(ctx.operation, params);
+        let body = form_body(ctx.operation, self.inner.api.version, params);
         let mut retry: u32 = 0;
         loop {
             let wait = self.pacing_delay();
@@ -212,7 +275,7 @@ impl Ec2QueryClient {
                     }
                     retry += 1;
                     tracing::debug!(
-                        service = "ec2",
+                        service = self.inner.api.service.as_str(),
                         operation = ctx.operation,
                         retry,
                         error = e.to_string().as_str(),
@@ -234,7 +297,7 @@ impl Ec2QueryClient {
         let signing_params = match v4::SigningParams::builder()
             .identity(&identity)
             .region(&inner.region)
-            .name("ec2")
+            .name(inner.api.signing_name)
             .time(SystemTime::now())
             .settings(SigningSettings::default())
             .build()
@@ -269,7 +332,7 @@ impl Ec2QueryClient {
             req = req.header(name, value);
         }
 
-        inner.counters.count_request(Service::Ec2);
+        inner.counters.count_request(inner.api.service);
         let resp = match req.send().await {
             Ok(r) => r,
             Err(e) if e.is_timeout() => return Attempt::Retry(ctx.timeout()),
@@ -286,7 +349,10 @@ impl Ec2QueryClient {
         }
         let err = match parse_error(&text) {
             Some(q) => ctx.service_error(q.code, q.message, q.request_id),
-            None => ctx.transport(format!("HTTP {status} without an EC2 error document")),
+            None => ctx.transport(format!(
+                "HTTP {status} without an {} error document",
+                inner.api.label
+            )),
         };
         if status >= 500 || is_retryable_code(err.code()) {
             Attempt::Retry(err)
@@ -349,17 +415,17 @@ fn backoff(retry: u32) -> Duration {
     ceiling.mul_f64(fraction)
 }
 
-fn form_body(action: &str, params: &[(String, String)]) -> String {
+fn form_body(action: &str, version: &str, params: &[(String, String)]) -> String {
     let mut ser = url::form_urlencoded::Serializer::new(String::new());
     ser.append_pair("Action", action);
-    ser.append_pair("Version", EC2_API_VERSION);
+    ser.append_pair("Version", version);
     for (k, v) in params {
         ser.append_pair(k, v);
     }
     ser.finish()
 }
 
-/// An EC2 error document.
+/// A Query API error document (EC2's `<Response><Errors>`, CloudWatch's `<ErrorResponse>`).
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct QueryError {
     pub code: String,
@@ -416,139 +482,5 @@ pub(crate) fn child_text<'a>(node: roxmltree::Node<'a, '_>, name: &str) -> Optio
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_error_document() {
-        let body = r#"<?xml version="1.0" encoding="UTF-8"?>
-<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded.</Message></Error></Errors><RequestID>abc-1</RequestID></Response>"#;
-        assert_eq!(
-            parse_error(body),
-            Some(QueryError {
-                code: "RequestLimitExceeded".into(),
-                message: "Request limit exceeded.".into(),
-                request_id: Some("abc-1".into()),
-            })
-        );
-        assert!(is_retryable_code(Some("RequestLimitExceeded")));
-        assert!(is_retryable_code(Some("InternalError")));
-        assert!(!is_retryable_code(Some("InvalidInstanceID.NotFound")));
-        assert!(!is_retryable_code(None));
-        assert_eq!(parse_error("not xml"), None);
-        assert_eq!(parse_error("<Response/>"), None);
-    }
-
-    #[test]
-    fn form_body_encodes_parameters() {
-        let body = form_body(
-            "DescribeInstances",
-            &[("InstanceId.1".into(), "i-1 2&".into())],
-        );
-        assert_eq!(
-            body,
-            "Action=DescribeInstances&Version=2016-11-15&InstanceId.1=i-1+2%26"
-        );
-    }
-
-    fn throttling_client(server: &wiremock::MockServer, max_retries: u32) -> Ec2QueryClient {
-        let credentials = SharedCredentialsProvider::new(Credentials::new(
-            "testing", "testing", None, None, "test",
-        ));
-        Ec2QueryClient::new(
-            Url::parse(&server.uri()).expect("url"),
-            "us-east-1".into(),
-            credentials,
-            max_retries,
-            Duration::from_secs(5),
-            Arc::new(CallCounters::default()),
-        )
-        .expect("client")
-        .with_adaptive_pacing(true)
-    }
-
-    /// EC2's throttling answer: HTTP 503 `RequestLimitExceeded` (EC2 API reference, "Request
-    /// throttling").
-    fn request_limit_exceeded() -> wiremock::ResponseTemplate {
-        wiremock::ResponseTemplate::new(503).set_body_string(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>RequestLimitExceeded</Code>\
-             <Message>Request limit exceeded.</Message></Error></Errors><RequestID>r-1</RequestID></Response>",
-        )
-    }
-
-    #[tokio::test]
-    async fn throttled_calls_are_retried_until_they_pass() {
-        use wiremock::{matchers::method, Mock, MockServer, ResponseTemplate};
-        let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .respond_with(request_limit_exceeded())
-            .up_to_n_times(2)
-            .with_priority(1)
-            .mount(&server)
-            .await;
-        Mock::given(method("POST"))
-            .respond_with(
-                ResponseTemplate::new(200).set_body_string("<DescribeInstancesResponse/>"),
-            )
-            .mount(&server)
-            .await;
-        let client = throttling_client(&server, 3);
-        let text = client
-            .call("DescribeInstances", "i-1", &[])
-            .await
-            .expect("passes after two throttled answers");
-        assert_eq!(text, "<DescribeInstancesResponse/>");
-        assert_eq!(server.received_requests().await.map_or(0, |r| r.len()), 3);
-    }
-
-    #[tokio::test]
-    async fn a_throttled_answer_holds_back_the_clients_other_calls() {
-        use wiremock::{matchers::method, Mock, MockServer};
-        let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .respond_with(request_limit_exceeded())
-            .mount(&server)
-            .await;
-        let client = throttling_client(&server, 0);
-        assert_eq!(client.pacing_delay(), Duration::ZERO);
-        let err = client
-            .call("DescribeInstances", "i-1", &[])
-            .await
-            .expect_err("no retries left");
-        assert!(err.is_throttling(), "{err}");
-        assert!(
-            client.pacing_delay() > Duration::ZERO,
-            "the next attempt of any call waits"
-        );
-    }
-
-    #[test]
-    fn backoff_is_bounded() {
-        for retry in 1..40 {
-            let d = backoff(retry);
-            assert!(d <= MAX_BACKOFF, "{retry}: {d:?}");
-        }
-        assert!(backoff(1) <= INITIAL_BACKOFF);
-    }
-
-    #[test]
-    fn default_endpoints() {
-        // Only checks the no-environment path when the variable is unset in this process.
-        if std::env::var_os("AWS_ENDPOINT_URL_EC2").is_none() {
-            assert_eq!(
-                default_endpoint("eu-central-1", None).unwrap().as_str(),
-                "https://ec2.eu-central-1.amazonaws.com/"
-            );
-            assert_eq!(
-                default_endpoint("cn-north-1", None).unwrap().as_str(),
-                "https://ec2.cn-north-1.amazonaws.com.cn/"
-            );
-            assert_eq!(
-                default_endpoint("us-east-1", Some("http://127.0.0.1:4566"))
-                    .unwrap()
-                    .as_str(),
-                "http://127.0.0.1:4566/"
-            );
-        }
-    }
-}
+#[path = "ec2_query_tests.rs"]
+mod tests;

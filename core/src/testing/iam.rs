@@ -230,6 +230,21 @@ impl Policy {
         };
         self.statements().any(allows)
     }
+
+    /// The values a `StringEquals` condition on `key` requires in the Allow statements that
+    /// grant `action` (empty when none conditions it). moto evaluates no condition: tests
+    /// compare what the hook sends with these.
+    pub fn string_equals(&self, action: &str, key: &str) -> Vec<String> {
+        self.statements()
+            .filter(|st| st.get("Effect").and_then(Value::as_str) == Some("Allow"))
+            .filter(|st| {
+                strings(st.get("Action"))
+                    .iter()
+                    .any(|p| wildcard(&p.to_ascii_lowercase(), &action.to_ascii_lowercase()))
+            })
+            .flat_map(|st| strings(st.pointer(&format!("/Condition/StringEquals/{key}"))))
+            .collect()
+    }
 }
 
 /// Whether a statement's conditions hold for one record change (see
@@ -492,6 +507,13 @@ mod tests {
         assert!(p.allows("autoscaling:DescribeAutoScalingInstances", "*"));
         assert!(!p.allows("autoscaling:UpdateAutoScalingGroup", "*"));
         assert!(p.allows("autoscaling:DescribeAutoScalingGroups", "*"));
+        // The hook publishes its metrics into the fleet's namespace only.
+        assert!(p.allows("cloudwatch:PutMetricData", "*"));
+        assert_eq!(
+            p.string_equals("cloudwatch:PutMetricData", "cloudwatch:namespace"),
+            vec![crate::aws::FLEET_METRICS_NAMESPACE.to_owned()]
+        );
+        assert!(!p.allows("cloudwatch:PutMetricAlarm", "*"));
         let without = p.without_action("route53:ListResourceRecordSets");
         assert!(!without.allows("route53:ListResourceRecordSets", zone));
         assert!(without.allows("route53:ChangeResourceRecordSets", zone));

@@ -1,10 +1,13 @@
 //! A Scalelite double: the six server-API calls under `/scalelite/api/`, with Scalelite's
-//! checksum verification, status codes and bodies, plus hooks to play the poller and operators.
+//! checksum verification, status codes and bodies, plus hooks to play the poller and operators,
+//! and Scalelite's routing of `create` and `join` with its load rules (`routing.rs`).
 
 mod api;
 mod model;
+mod routing;
 
 pub use model::DoubleServer;
+pub use routing::{attendee_load, PolledMeeting, LOAD_JOIN_BUFFER_TIME, LOAD_MIN_USER_COUNT};
 
 use crate::common::{lock, Instrumentation, Running, Shared};
 use axum::Router;

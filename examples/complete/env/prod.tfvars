@@ -13,8 +13,8 @@ fleet_capacity = {
   max     = 40
   desired = 2
 }
-scale_out_cpu_threshold = 80
-scale_in_cpu_threshold  = 6
+participants_per_server = 140
+cpu_target_percent      = 60
 
 scalelite_secret_parameter_name = "/bbb/prod/scalelite-secret"
 cluster_admin_principal_arns    = ["arn:aws:iam::123456789012:role/bbb-platform-deploy"]

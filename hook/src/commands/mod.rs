@@ -1,7 +1,9 @@
 //! One module per command.
 
 pub mod configure;
+mod consolidate;
 pub mod drain;
+pub mod health;
 pub mod launch;
 pub mod protect;
 pub mod status;
@@ -10,4 +12,5 @@ pub mod tls;
 
 mod dns;
 mod lifecycle;
+pub mod metrics;
 mod registration;

@@ -1,5 +1,8 @@
 //! `bbb-hook protect` (every 30 s from a timer): scale-in protection follows live meetings and
-//! recordings in the works. Every `BBB_HOOK_RECONCILE_INTERVAL` it also compares the stored
+//! recordings in the works; BBB's health is probed and a dead, idle server reported to the
+//! group ([`super::health`]); the instance's load goes to CloudWatch (at most once a minute,
+//! [`super::metrics`]); and it consolidates the fleet ([`super::consolidate`]): cordons this
+//! server when it is among the group's surplus, enables it again when the group wants it back. Every `BBB_HOOK_RECONCILE_INTERVAL` it also compares the stored
 //! protection with the group's real value and repairs the Scalelite registration (vanished,
 //! left disabled or cordoned, wrong secret).
 //!
@@ -44,12 +47,32 @@ pub async fn run(ctx: &Context) -> Result<(), HookError> {
     }
     let secret = local_bbb::read_secret(&ctx.settings.bbb_properties)?;
     let bbb = local_bbb::client(&ctx.settings, secret.clone())?;
+    let probes = super::health::probe(ctx, &bbb).await;
+    let activity = local_bbb::activity(&bbb, &ctx.settings).await;
+    let stored = state.clone();
+    let recordings = match &activity {
+        Ok(a) => a.recordings_in_progress.len(),
+        Err(_) => local_bbb::recording_activity(&ctx.settings)
+            .map(|a| a.recordings_in_progress.len())
+            // Unreadable: as if one were in the works (the health report waits).
+            .unwrap_or(1),
+    };
+    let meetings = activity.as_ref().ok().map(|a| a.meetings);
+    super::health::run(ctx, &mut state, probes, meetings, recordings).await;
     // When BBB cannot be asked, keep whatever protection is set: dropping it could let a
     // scale-in take live meetings.
-    let activity = local_bbb::activity(&bbb, &ctx.settings).await?;
+    let activity = match activity {
+        Ok(a) => a,
+        Err(e) => {
+            if state != stored {
+                ctx.state.save(&state)?;
+            }
+            return Err(e);
+        }
+    };
+    super::metrics::publish(ctx, &activity, &mut state).await;
     let wanted = ctx.config.protect_live_meetings && activity.is_busy();
     let reconcile_every = ctx.settings.reconcile_interval.as_secs();
-    let stored = state.clone();
     if now_secs().saturating_sub(state.protection_checked_at) >= reconcile_every {
         // The group's real value: an operator, a group protecting new instances, or a lost
         // update may have changed it behind the hook's back. A failed read (the permission
@@ -96,6 +119,9 @@ pub async fn run(ctx: &Context) -> Result<(), HookError> {
             "protection unchanged"
         );
     }
+    if let Err(e) = super::consolidate::run(ctx, &mut state).await {
+        tracing::warn!(error = %e, "consolidation pass failed; retried next pass");
+    }
     if state != stored {
         ctx.state.save(&state)?;
     }
@@ -121,6 +147,10 @@ async fn repair_registration(
         None => {
             let server = registration::set_state(&scalelite, &server, StateChange::Enable).await?;
             tracing::warn!(server_id = %server.id, url = %ctx.server_url(), "registration vanished from scalelite, registration repaired");
+            server
+        }
+        Some(_) if server.state != ServerState::Enabled && state.cordoned_for_consolidation => {
+            tracing::debug!(server_id = %server.id, state = server.state.as_str(), "cordoned for consolidation");
             server
         }
         Some(_) if server.state != ServerState::Enabled => {

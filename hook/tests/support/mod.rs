@@ -15,7 +15,7 @@ use bbb_core::testing::iam::{IamMoto, Policy, PolicyInputs};
 use bbb_core::testing::{
     create_zone, group_instances, put_parameter, shared, unique, LifecycleStub, TestGroup, REGION,
 };
-use bbb_doubles::{BbbDouble, ImdsDouble, InstanceIdentity, ScaleliteDouble};
+use bbb_doubles::{BbbDouble, FreeswitchDouble, ImdsDouble, InstanceIdentity, ScaleliteDouble};
 use serde_json::{json, Value};
 use tempfile::TempDir;
 
@@ -35,6 +35,8 @@ pub struct Instance {
     pub config: Value,
     pub scalelite: ScaleliteDouble,
     pub bbb: BbbDouble,
+    /// FreeSWITCH's event socket, which `protect`'s health probe connects to.
+    pub freeswitch: FreeswitchDouble,
     pub imds: ImdsDouble,
     pub lifecycle: LifecycleStub,
     pub dir: TempDir,
@@ -119,6 +121,7 @@ impl Instance {
             .await
             .expect("scalelite double");
         let bbb = BbbDouble::start(BBB_SECRET).await.expect("bbb double");
+        let freeswitch = FreeswitchDouble::start().await.expect("freeswitch double");
         let address = Ipv4Addr::new(203, 0, 113, 10);
         let imds = ImdsDouble::start(InstanceIdentity {
             instance_id: instance_id.clone(),
@@ -197,6 +200,7 @@ impl Instance {
             config,
             scalelite,
             bbb,
+            freeswitch,
             imds,
             lifecycle,
             dir,
@@ -243,6 +247,7 @@ impl Instance {
                 dir.join("bbb-web.properties").display().to_string(),
             ),
             ("BBB_HOOK_BBB_API_URL", self.bbb.url()),
+            ("BBB_HOOK_FREESWITCH_ESL", self.freeswitch.addr()),
             (
                 "BBB_RECORDING_STATUS_DIR",
                 dir.join("status").display().to_string(),

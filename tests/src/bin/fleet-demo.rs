@@ -1,13 +1,14 @@
 //! `fleet-demo [--servers N]`: the fleet sandbox scenario of scripts/demo. Starts the sandbox
 //! (moto, the Scalelite double, simulated instances running the real bbb-hook), applies
 //! `examples/local` with the provider, plays the scenario while printing what happens, prints a
-//! summary and stops everything it started. Expects `bbb-hook` and `terraform-provider-bbb`
+//! summary, then plays a compressed day on a fresh fleet (`day_scenario`), and stops everything
+//! it started. Expects `bbb-hook` and `terraform-provider-bbb`
 //! beside itself (a `cargo build --release` of the workspace).
 
 use std::process::ExitCode;
 use std::time::Duration;
 
-use bbb_acceptance_tests::fleet_scenario;
+use bbb_acceptance_tests::{day_scenario, fleet_scenario};
 use bbb_sandbox::{Options, Sandbox};
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 4)]
@@ -38,7 +39,7 @@ async fn main() -> ExitCode {
         }
     }
     let sb = match Sandbox::start(Options {
-        hook_binary: hook,
+        hook_binary: hook.clone(),
         print_events: true,
         protect_every: Duration::from_secs(1),
         poll_interval: Duration::from_millis(500),
@@ -77,11 +78,62 @@ async fn main() -> ExitCode {
         out.event_capacity.0, out.event_capacity.1, out.event_ahead_seconds
     );
     drop(sb);
-    if out.failures.is_empty() {
+    let mut failures = out.failures.clone();
+
+    // A compressed day on a fresh fleet: target tracking on the published participants, meetings
+    // through Scalelite's routing, consolidation when demand falls.
+    println!();
+    println!("==> a compressed day: participants scale the fleet out, consolidation shrinks it");
+    let day = day_scenario::Day::default();
+    let sb = match Sandbox::start(Options {
+        hook_binary: hook.clone(),
+        print_events: true,
+        protect_every: Duration::from_secs(1),
+        poll_interval: Duration::from_millis(500),
+        max_size: day.max_servers,
+        withheld_instance_actions: Vec::new(),
+    })
+    .await
+    {
+        Ok(sb) => sb,
+        Err(e) => {
+            eprintln!("fleet-demo: cannot start the sandbox: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let d = day_scenario::play(&sb, &day).await;
+    println!();
+    println!("Summary of the day");
+    println!("  peak servers                        {}", d.peak_servers);
+    println!(
+        "  meetings created / ended / lost     {} / {} / {}",
+        d.traffic.created,
+        d.traffic.ended,
+        d.traffic.lost + d.meetings_dropped
+    );
+    println!(
+        "  meetings per server                 {}",
+        d.meetings_per_server
+            .values()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    println!(
+        "  consolidation cordons (busy)        {} ({})",
+        d.cordons, d.cordoned_while_busy
+    );
+    println!("  servers at the end of the day       {}", d.final_servers);
+    drop(sb);
+    failures.extend(d.failures);
+    if d.traffic.lost + d.meetings_dropped > 0 {
+        failures.push("a meeting was dropped during the day".into());
+    }
+    if failures.is_empty() {
         println!("  every step as expected; everything the demo started is stopped");
         ExitCode::SUCCESS
     } else {
-        println!("  FAILED steps: {}", out.failures.join("; "));
+        println!("  FAILED steps: {}", failures.join("; "));
         ExitCode::from(1)
     }
 }

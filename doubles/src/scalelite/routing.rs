@@ -1,0 +1,203 @@
+//! Where Scalelite sends a meeting, and the load its poller computes (Scalelite v1.8,
+//! `app/models/server.rb` `find_available` and `increment_load`, `lib/tasks/poll.rake`):
+//!
+//! * `create` takes, among the servers in Redis' `server_load` set (enabled servers with a load:
+//!   polled online; cordoned and disabled servers are never in it), the one with the lowest load
+//!   (ties: Redis orders equal scores by member, the id). A tag `t` prefers servers tagged `t`
+//!   and falls back to untagged ones; `t!` requires the tag. There is no notion of full.
+//! * Each `create` and `join` adds `1 x load_multiplier` to the chosen server's load at once;
+//!   the next poll replaces it.
+//! * The poller's load: over the server's non-breakout meetings, participants + moderators, a
+//!   meeting younger than `LOAD_JOIN_BUFFER_TIME` (15 min) counting as at least
+//!   `LOAD_MIN_USER_COUNT` (15), times the multiplier. A cordoned server whose load reads zero
+//!   becomes disabled.
+
+use std::time::Duration;
+
+use bbb_core::scalelite::ServerState;
+
+use super::{DoubleServer, ScaleliteDouble};
+use crate::common::lock;
+
+/// Scalelite's `LOAD_MIN_USER_COUNT` default.
+pub const LOAD_MIN_USER_COUNT: u32 = 15;
+/// Scalelite's `LOAD_JOIN_BUFFER_TIME` default.
+pub const LOAD_JOIN_BUFFER_TIME: Duration = Duration::from_secs(15 * 60);
+
+/// One meeting as the poller reads it from `getMeetings`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolledMeeting {
+    pub participants: u32,
+    pub moderators: u32,
+    pub is_breakout: bool,
+    /// Time since `createTime`.
+    pub age: Duration,
+}
+
+/// The poller's load of one server's meetings, before the multiplier, with `join_buffer` as
+/// `LOAD_JOIN_BUFFER_TIME` (compressed in the sandbox).
+pub fn attendee_load(meetings: &[PolledMeeting], join_buffer: Duration) -> f64 {
+    meetings
+        .iter()
+        .filter(|m| !m.is_breakout)
+        .map(|m| {
+            let actual = m.participants + m.moderators;
+            if m.age < join_buffer {
+                actual.max(LOAD_MIN_USER_COUNT)
+            } else {
+                actual
+            }
+        })
+        .map(f64::from)
+        .sum()
+}
+
+/// `create`'s choice among `servers` for `tag`; `None`: Scalelite answers that no server is
+/// available.
+fn find_available<'a>(servers: &'a [DoubleServer], tag: Option<&str>) -> Option<&'a DoubleServer> {
+    let mut available: Vec<&DoubleServer> = servers
+        .iter()
+        .filter(|s| s.state == ServerState::Enabled && s.load.is_some())
+        .collect();
+    available.sort_by(|a, b| {
+        a.load
+            .partial_cmp(&b.load)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    let (wanted, required) = match tag {
+        Some(t) if t.ends_with('!') => (Some(&t[..t.len() - 1]), true),
+        Some(t) => (Some(t), false),
+        None => (None, false),
+    };
+    let tagged = |want: Option<&str>| {
+        available
+            .iter()
+            .copied()
+            .find(|s| s.tag.as_deref().filter(|t| !t.is_empty()) == want)
+    };
+    match tagged(wanted) {
+        Some(s) => Some(s),
+        None if required => None,
+        None => tagged(None),
+    }
+}
+
+impl ScaleliteDouble {
+    /// A `create` routed as Scalelite routes it: the chosen server (its load already raised by
+    /// one times its multiplier), or `None` when no server is available.
+    pub fn route_create(&self, tag: Option<&str>) -> Option<DoubleServer> {
+        let mut st = lock(&self.state);
+        let id = find_available(&st.servers, tag)?.id.clone();
+        let server = st.servers.iter_mut().find(|s| s.id == id)?;
+        server.load = server.load.map(|l| l + server.load_multiplier);
+        Some(server.clone())
+    }
+
+    /// A `join` through Scalelite: the meeting's server's load rises by one times its
+    /// multiplier (nothing when it has no load, as Redis' `zadd xx` does).
+    pub fn route_join(&self, id: &str) -> bool {
+        self.modify_server(id, |s| {
+            if s.state == ServerState::Enabled {
+                s.load = s.load.map(|l| l + s.load_multiplier);
+            }
+        })
+    }
+
+    /// One poller pass over one server that answered `getMeetings` with `meetings`: online, and
+    /// its load recomputed ([`attendee_load`] x multiplier; a cordoned server at zero becomes
+    /// disabled).
+    pub fn poll_meetings(
+        &self,
+        id: &str,
+        meetings: &[PolledMeeting],
+        join_buffer: Duration,
+    ) -> bool {
+        let Some(multiplier) = self.server(id).map(|s| s.load_multiplier) else {
+            return false;
+        };
+        let load = attendee_load(meetings, join_buffer) * multiplier;
+        self.set_online(id, true) && self.set_load(id, Some(load))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn server(id: &str, load: Option<f64>, state: ServerState, tag: Option<&str>) -> DoubleServer {
+        DoubleServer {
+            id: id.into(),
+            url: format!("https://{id}/bigbluebutton/api"),
+            secret: "s".into(),
+            tag: tag.map(str::to_owned),
+            bbb_version: None,
+            state,
+            load,
+            load_multiplier: 1.0,
+            online: load.is_some(),
+        }
+    }
+
+    #[test]
+    fn least_loaded_enabled_server_with_a_load() {
+        let servers = vec![
+            server("a", Some(30.0), ServerState::Enabled, None),
+            server("b", Some(5.0), ServerState::Cordoned, None),
+            server("c", None, ServerState::Enabled, None),
+            server("d", Some(12.0), ServerState::Enabled, None),
+            server("e", Some(12.0), ServerState::Enabled, None),
+        ];
+        assert_eq!(
+            find_available(&servers, None).map(|s| s.id.as_str()),
+            Some("d")
+        );
+        let tagged = vec![
+            server("a", Some(30.0), ServerState::Enabled, Some("big")),
+            server("b", Some(1.0), ServerState::Enabled, None),
+        ];
+        assert_eq!(
+            find_available(&tagged, Some("big")).map(|s| s.id.as_str()),
+            Some("a")
+        );
+        assert_eq!(
+            find_available(&tagged, Some("x")).map(|s| s.id.as_str()),
+            Some("b")
+        );
+        assert_eq!(find_available(&tagged, Some("x!")), None);
+        assert_eq!(find_available(&[], None), None);
+    }
+
+    #[test]
+    fn young_meetings_count_at_least_the_minimum() {
+        let m = |p, age, breakout| PolledMeeting {
+            participants: p,
+            moderators: 1,
+            is_breakout: breakout,
+            age: Duration::from_secs(age),
+        };
+        let buffer = LOAD_JOIN_BUFFER_TIME;
+        assert_eq!(attendee_load(&[m(2, 60, false)], buffer), 15.0);
+        assert_eq!(attendee_load(&[m(2, 3600, false)], buffer), 3.0);
+        assert_eq!(
+            attendee_load(&[m(30, 60, false), m(9, 60, true)], buffer),
+            31.0
+        );
+    }
+
+    #[tokio::test]
+    async fn creates_spread_by_the_increment_until_the_next_poll() {
+        let d = ScaleliteDouble::start("s").await.unwrap();
+        for (id, load) in [("a", 10.0), ("b", 0.0)] {
+            d.insert_server(server(id, Some(load), ServerState::Enabled, None));
+        }
+        // The empty server takes every create until the increments lift it past the other.
+        let picks: Vec<String> = (0..11).map(|_| d.route_create(None).unwrap().id).collect();
+        assert_eq!(picks.iter().filter(|p| *p == "b").count(), 10, "{picks:?}");
+        assert!(d.poll_meetings("b", &[], LOAD_JOIN_BUFFER_TIME));
+        assert_eq!(d.server("b").unwrap().load, Some(0.0));
+        d.modify_server("a", |s| s.state = ServerState::Cordoned);
+        assert!(d.poll_meetings("a", &[], LOAD_JOIN_BUFFER_TIME));
+        assert_eq!(d.server("a").unwrap().state, ServerState::Disabled);
+    }
+}

@@ -1,0 +1,236 @@
+//! Consolidation, run by `protect` on every instance (see ARCHITECTURE.md, "Consolidation"):
+//! when the group wants fewer servers than it has, the least-loaded surplus servers cordon
+//! themselves in Scalelite and empty as their meetings end; when it wants them back, they enable
+//! themselves again before the group launches anything new.
+//!
+//! Each hook reads the same two things, the group (`DescribeAutoScalingGroups`: desired
+//! capacity, instances, lifecycle states, protection) and Scalelite's pool (`getServers`: state
+//! and load), builds one [`FleetView`] from them with the same figures for every server (its own
+//! included: Scalelite's load, not its local `getMeetings`, so that every hook ranks the fleet
+//! alike), asks the shared rule ([`bbb_core::scaling::decide`]) and applies the decisions about
+//! itself only. Protection stays `protect`'s (meetings and recordings, read locally): a cordoned
+//! server loses it when it is empty, and the group, above its desired capacity, terminates it
+//! through the drain. No meeting is ever ended here.
+//!
+//! Only a cordon this hook made is undone by it (`cordoned_for_consolidation` in the state): an
+//! operator's cordon stays. Every action is one `consolidation decision` event with the rule's
+//! record (inputs and reason) as JSON.
+
+use bbb_core::aws::{AutoScalingGroup, LifecycleState};
+use bbb_core::scalelite::{Server, ServerState, StateChange};
+use bbb_core::scaling::{self, Action, FleetView, Phase, PoolState, ServerView};
+
+use super::registration;
+use crate::context::{find_server, Context};
+use crate::error::HookError;
+use crate::state::{now_millis, HookState};
+
+/// The fleet as the group and Scalelite report it. A server's participants are Scalelite's load
+/// over its multiplier (the poller's attendee count); meetings and recordings are not in
+/// Scalelite's answer and read as none: only this instance's own decisions are applied, and
+/// its protection follows its local BBB, not the view.
+pub fn fleet_view(
+    group: &AutoScalingGroup,
+    pool: &[Server],
+    server_url: impl Fn(&str) -> String,
+) -> FleetView {
+    let servers = group
+        .instances
+        .iter()
+        .map(|i| {
+            let server = find_server(pool, &server_url(&i.instance_id));
+            let mut view = ServerView::new(
+                i.instance_id.clone(),
+                Phase::from(&i.lifecycle_state),
+                PoolState::from(server.map(|s| s.state)),
+                0,
+            );
+            view.protected = i.protected_from_scale_in;
+            view.participants = server
+                .and_then(|s| s.load.map(|l| l / s.load_multiplier.max(f64::MIN_POSITIVE)))
+                .map_or(0, |p| p.round().clamp(0.0, f64::from(u32::MAX)) as u32);
+            view
+        })
+        .collect();
+    FleetView {
+        desired_capacity: group.desired_capacity.max(0) as u32,
+        servers,
+    }
+}
+
+/// One consolidation pass for this instance, when due (`BBB_HOOK_CONSOLIDATION_INTERVAL`).
+/// Failures to read the group or the pool skip the pass (logged); nothing is changed then.
+pub async fn run(ctx: &Context, state: &mut HookState) -> Result<(), HookError> {
+    if !ctx.settings.consolidation {
+        return Ok(());
+    }
+    let interval_ms = ctx.settings.consolidation_interval.as_millis() as u64;
+    if now_millis().saturating_sub(state.consolidated_at_ms) < interval_ms {
+        return Ok(());
+    }
+    let group = match ctx
+        .aws
+        .describe_auto_scaling_group(&ctx.config.autoscaling_group_name)
+        .await
+    {
+        Ok(g) => g,
+        Err(e) => {
+            tracing::warn!(error = %e, "consolidation skipped: the group is unreadable");
+            return Ok(());
+        }
+    };
+    let scalelite = ctx.scalelite().await?;
+    let pool = match scalelite.get_servers().await {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::warn!(error = %e, "consolidation skipped: scalelite's pool is unreadable");
+            return Ok(());
+        }
+    };
+    state.consolidated_at_ms = now_millis();
+    let me = ctx.identity.instance_id.as_str();
+    let Some(server) = find_server(&pool, &ctx.server_url()).cloned() else {
+        return Ok(());
+    };
+    if group
+        .instance(me)
+        .is_none_or(|i| i.lifecycle_state != LifecycleState::InService)
+    {
+        return Ok(());
+    }
+    if server.state == ServerState::Enabled {
+        // Enabled: not (or no longer, an operator enabled it) cordoned by this hook.
+        state.cordoned_for_consolidation = false;
+    }
+    let view = fleet_view(&group, &pool, |id| ctx.config.server_url(id));
+    let policy = scaling::Policy::for_capacity(ctx.settings.server_capacity);
+    let plan = scaling::decide(&view, &policy);
+    for event in plan.events(&view.servers).filter(|e| e.instance_id == me) {
+        match event.action {
+            Action::Cordon => {
+                registration::set_state(&scalelite, &server, StateChange::Cordon).await?;
+                state.cordoned_for_consolidation = true;
+                tracing::info!(action = "cordon", reason = event.reason.as_str(), decision = %event, "consolidation decision");
+            }
+            Action::Enable if state.cordoned_for_consolidation => {
+                registration::set_state(&scalelite, &server, StateChange::Enable).await?;
+                state.cordoned_for_consolidation = false;
+                tracing::info!(action = "enable", reason = event.reason.as_str(), decision = %event, "consolidation decision");
+            }
+            Action::Enable => {
+                tracing::info!(
+                    action = "leave",
+                    reason = event.reason.as_str(),
+                    decision = %event,
+                    "consolidation decision: not cordoned by bbb-hook, left {} (an operator's)",
+                    server.state.as_str()
+                );
+            }
+            Action::Unprotect => {
+                // protect drops the protection itself once BBB and the recording pipeline are
+                // idle (read locally, stricter than the pool's view); recorded for the trail.
+                tracing::info!(action = "release", reason = event.reason.as_str(), decision = %event, "consolidation decision");
+            }
+            _ => tracing::debug!(
+                action = event.action.as_str(),
+                reason = event.reason.as_str(),
+                "consolidation: nothing to do"
+            ),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bbb_core::aws::{AsgInstance, HealthStatus};
+    use bbb_core::Secret;
+
+    fn instance(id: &str, state: LifecycleState, protected: bool) -> AsgInstance {
+        AsgInstance {
+            instance_id: id.into(),
+            lifecycle_state: state,
+            health_status: HealthStatus::Healthy,
+            protected_from_scale_in: protected,
+            availability_zone: None,
+            instance_type: None,
+            launch_template: None,
+        }
+    }
+
+    fn server(host: &str, state: ServerState, load: Option<f64>, multiplier: f64) -> Server {
+        Server {
+            id: format!("id-{host}"),
+            url: format!("https://bbb-{host}.example.org/bigbluebutton/api"),
+            secret: Secret::new("s"),
+            tag: None,
+            bbb_version: None,
+            state,
+            load,
+            load_multiplier: multiplier,
+            online: load.is_some(),
+        }
+    }
+
+    #[test]
+    fn one_view_of_the_group_and_the_pool() {
+        let group = AutoScalingGroup {
+            name: "g".into(),
+            arn: None,
+            min_size: 1,
+            max_size: 10,
+            desired_capacity: 2,
+            launch_template: None,
+            availability_zones: Vec::new(),
+            new_instances_protected_from_scale_in: false,
+            status: None,
+            instances: vec![
+                instance("i-a", LifecycleState::InService, true),
+                instance("i-b", LifecycleState::InService, false),
+                instance("i-c", LifecycleState::PendingWait, true),
+                instance("i-d", LifecycleState::TerminatingWait, false),
+            ],
+        };
+        let pool = vec![
+            server("i-a", ServerState::Enabled, Some(60.0), 2.0),
+            server("i-b", ServerState::Cordoned, Some(4.0), 1.0),
+            server("i-d", ServerState::Disabled, None, 1.0),
+            server("other", ServerState::Enabled, Some(1.0), 1.0),
+        ];
+        let url = |id: &str| format!("https://bbb-{id}.example.org/bigbluebutton/api");
+        let view = fleet_view(&group, &pool, url);
+        assert_eq!(view.desired_capacity, 2);
+        let ids: Vec<&str> = view
+            .servers
+            .iter()
+            .map(|s| s.instance_id.as_str())
+            .collect();
+        assert_eq!(
+            ids,
+            ["i-a", "i-b", "i-c", "i-d"],
+            "the group's instances only"
+        );
+        let a = &view.servers[0];
+        assert_eq!(
+            (a.phase, a.pool, a.protected, a.participants),
+            (Phase::InService, PoolState::Enabled, true, 30)
+        );
+        assert_eq!(view.servers[1].pool, PoolState::Cordoned);
+        assert_eq!(view.servers[1].participants, 4);
+        assert_eq!(
+            (view.servers[2].phase, view.servers[2].pool),
+            (Phase::Launching, PoolState::Unregistered)
+        );
+        assert_eq!(
+            (view.servers[3].phase, view.servers[3].participants),
+            (Phase::Leaving, 0)
+        );
+        // Three counted (two in service, one launching and protected) for a desired capacity of
+        // two: the cordoned, least-loaded server is the surplus; the other is left enabled.
+        let plan = scaling::decide(&view, &scaling::Policy::for_capacity(200));
+        assert_eq!(plan.summary.surplus, 1);
+        assert!(plan.for_instance("i-a").all(|d| d.action == Action::Keep));
+        assert!(plan.for_instance("i-b").all(|d| d.action != Action::Enable));
+    }
+}
