@@ -111,6 +111,7 @@ pub struct AwsClients {
     pub(crate) autoscaling: aws_sdk_autoscaling::Client,
     pub(crate) route53: aws_sdk_route53::Client,
     pub(crate) ssm: aws_sdk_ssm::Client,
+    #[cfg(feature = "secrets-manager")]
     pub(crate) secretsmanager: aws_sdk_secretsmanager::Client,
     pub(crate) ec2: Ec2QueryClient,
     pub(crate) cloudwatch: Ec2QueryClient,
@@ -189,12 +190,15 @@ impl AwsClients {
         }
         let ssm = aws_sdk_ssm::Client::from_conf(b.build());
 
-        let mut b = aws_sdk_secretsmanager::config::Builder::from(sdk)
-            .interceptor(count(Service::SecretsManager));
-        if let Some(url) = &config.endpoints.secretsmanager {
-            b = b.endpoint_url(endpoint_str(url));
-        }
-        let secretsmanager = aws_sdk_secretsmanager::Client::from_conf(b.build());
+        #[cfg(feature = "secrets-manager")]
+        let secretsmanager = {
+            let mut b = aws_sdk_secretsmanager::config::Builder::from(sdk)
+                .interceptor(count(Service::SecretsManager));
+            if let Some(url) = &config.endpoints.secretsmanager {
+                b = b.endpoint_url(endpoint_str(url));
+            }
+            aws_sdk_secretsmanager::Client::from_conf(b.build())
+        };
 
         let credentials: SharedCredentialsProvider =
             sdk.credentials_provider().ok_or_else(|| {
@@ -223,6 +227,7 @@ impl AwsClients {
             autoscaling,
             route53,
             ssm,
+            #[cfg(feature = "secrets-manager")]
             secretsmanager,
             ec2,
             cloudwatch,

@@ -1,11 +1,11 @@
 //! Secrets Manager: a secret's current value (`GetSecretValue`), e.g. the Scalelite secret kept
 //! there instead of in SSM Parameter Store, whole or one key of a JSON secret.
 
-use super::config::AwsClients;
-use super::counters::Service;
-use super::error::AwsError;
+#[cfg(feature = "secrets-manager")]
+use super::{config::AwsClients, counters::Service, error::AwsError};
 use crate::Secret;
 
+#[cfg(feature = "secrets-manager")]
 impl AwsClients {
     /// The string value of secret `secret_id` (name or ARN) at `version_stage` (Secrets
     /// Manager's default `AWSCURRENT` when `None`). Only ever held as a [`Secret`]; neither logs
