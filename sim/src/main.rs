@@ -142,8 +142,8 @@ fn real_main() -> Result<ExitCode, String> {
         .find(|r| r.kind == bbb_fleet_sim::Kind::Consolidating)
     {
         println!(
-            "(c) decisions: {} cordon, {} enable, {} unprotect",
-            r.decisions[0], r.decisions[1], r.decisions[2]
+            "(c) decisions: {} cordon, {} enable, {} unprotect; {} load_multiplier updates",
+            r.decisions[0], r.decisions[1], r.decisions[2], r.multiplier_updates
         );
     }
     let targets = report::targets(&reports);

@@ -201,6 +201,13 @@ impl Config {
                     Some(n32(value)?.max(1))
                 }
             }
+            "spread_meeting_participants" => {
+                self.rule.spread_meeting_participants = if value == "off" {
+                    None
+                } else {
+                    Some(n32(value)?.max(1))
+                }
+            }
             "pack_enabled" => {
                 self.rule.pack_enabled = if value == "off" {
                     None

@@ -182,6 +182,12 @@ pub struct Policy {
     /// capacity alone sets the surplus.
     #[serde(default)]
     pub surplus_keeps_predicted: Option<u32>,
+    /// Spreading (`scaling::load_multipliers`): the participants one `create` is expected to
+    /// take of a server's free room. Each server's Scalelite `load_multiplier` is set so that
+    /// Scalelite's least-loaded choice gives it about `free room / n` of a burst's `create`s.
+    /// `None`: multipliers are left alone.
+    #[serde(default)]
+    pub spread_meeting_participants: Option<u32>,
 }
 
 impl Policy {
@@ -199,6 +205,7 @@ impl Policy {
             young_meeting_participants: capacity / 2,
             pack_enabled: None,
             surplus_keeps_predicted: None,
+            spread_meeting_participants: None,
         }
     }
 }

@@ -70,6 +70,9 @@ mod output;
 #[cfg(test)]
 mod predicted_tests;
 mod rule;
+mod spread;
+#[cfg(test)]
+mod spread_tests;
 #[cfg(test)]
 mod steering_tests;
 #[cfg(test)]
@@ -78,3 +81,4 @@ mod tests;
 pub use input::{FleetView, Phase, Policy, PoolState, ServerView, DEFAULT_CAPACITY_PARTICIPANTS};
 pub use output::{Action, Decision, DecisionEvent, FleetSummary, Plan, Reason, DECISION_EVENT};
 pub use rule::{decide, steer_self};
+pub use spread::{load_multipliers, scalelite_attendees, LoadWeight, LEVEL};
