@@ -14,7 +14,8 @@ const USAGE: &str =
   --write-trace FILE write the trace played as CSV
   --check            exit 1 when (c) misses a target
   --set KEY=VALUE    override a parameter (see Config::set: forecast_days, rule_interval_s,
-                     steer_cordon_at, steer_enable_below, young_meeting_participants, ...)";
+                     steer_cordon_at, steer_enable_below, young_meeting_participants,
+                     spread_meeting_participants, keep_pinned, forecast_participants, ...)";
 
 fn main() -> ExitCode {
     match real_main() {

@@ -143,28 +143,8 @@ impl<'a> World<'a> {
     }
 
     fn create(&mut self, m: usize) {
-        let dbg = std::env::var("P14_DEBUG").ok().and_then(|v| v.parse::<u64>().ok());
-        if let Some(from) = dbg {
-            let t = self.specs[m].start_s;
-            if self.kind == Kind::Consolidating && t >= from && t < from + 180 {
-                let mut line = format!("t={t} m{m} size={} |", self.specs[m].participants);
-                for (id, s) in &self.servers {
-                    if let Some(p) = self.pool.server(id) {
-                        let (mt, pa, _) = self.activity(s, t);
-                        line += &format!(" {}:{:?}/{:?}x{}/{}p{}m", &id[7..], p.state, p.load.map(|l| l as i64), p.load_multiplier, pa, mt);
-                    }
-                }
-                println!("{line}");
-            }
-        }
         match self.pool.create(&format!("m{m}")) {
             Ok(server) => {
-                if dbg.is_some() && self.kind == Kind::Consolidating {
-                    let t = self.specs[m].start_s;
-                    if t >= dbg.unwrap_or(0) && t < dbg.unwrap_or(0) + 180 {
-                        println!("   -> {server}");
-                    }
-                }
                 self.meetings[m].placed = true;
                 match self.servers.get_mut(&server) {
                     Some(s) => s.meetings.push(m),
@@ -506,6 +486,9 @@ impl World<'_> {
                             v.young_meetings += 1;
                             v.young_participants += spec.participants_at(t);
                         }
+                        if spec.expire_s() > t && spec.start_s + scaling::OLD_MEETING_S <= t {
+                            v.old_meetings += 1;
+                        }
                     }
                 }
                 v
@@ -529,10 +512,12 @@ impl World<'_> {
             }
             self.acc.count_decision(d.action);
         }
+        // Spreading: Scalelite's `updateServer` with the rule's `load_multiplier`s.
         for w in scaling::load_multipliers(&view, &self.c.rule) {
             let now = self.pool.server(&w.instance_id).map(|s| s.load_multiplier);
             if now.is_some_and(|m| m != w.load_multiplier) {
-                self.pool.set_load_multiplier(&w.instance_id, w.load_multiplier);
+                self.pool
+                    .set_load_multiplier(&w.instance_id, w.load_multiplier);
                 self.acc.multiplier_updates += 1;
             }
         }

@@ -38,7 +38,9 @@ fn without_weights_a_fresh_server_takes_the_whole_burst() {
     // Multiplier 1 everywhere (what Scalelite does today): 12 creates, all on the fresh server.
     let took = route(&[("f", 0.0, 1.0), ("h", 80.0, 1.0), ("x", 140.0, 1.0)], 12);
     assert_eq!(took, vec![12, 0, 0]);
-    assert!(load_multipliers(&fleet(), &Policy::for_capacity(200)).is_empty());
+    let mut off = Policy::for_capacity(200);
+    off.spread_meeting_participants = None;
+    assert!(load_multipliers(&fleet(), &off).is_empty());
 }
 
 #[test]
@@ -97,4 +99,11 @@ fn only_registered_servers_in_service_get_a_weight_and_it_is_never_zero() {
     let ids: Vec<&str> = w.iter().map(|w| w.instance_id.as_str()).collect();
     assert_eq!(ids, vec!["i-big", "i-e"]);
     assert!(w.iter().all(|w| w.load_multiplier > 0.0));
+}
+
+#[test]
+fn spreading_is_on_by_default_at_half_a_server_per_create() {
+    let policy = Policy::default();
+    assert_eq!(policy.spread_meeting_participants, Some(100));
+    assert_eq!(load_multipliers(&fleet(), &policy).len(), 3);
 }
