@@ -147,6 +147,15 @@ fn real_main() -> Result<ExitCode, String> {
             r.decisions[0], r.decisions[1], r.decisions[2], r.multiplier_updates
         );
     }
+    let horizon = bbb_fleet_sim::horizon_s(&c, &specs);
+    let clairvoyant = bbb_fleet_sim::bound::clairvoyant_hours(&c, &specs, horizon);
+    let ideal = reports.first().map_or(0.0, |r| r.ideal_hours);
+    println!(
+        "reference: ideal with the group's minimum {:.1} h; perfect knowledge (sizes, ends, recordings known at create; instant launch; best fit, no over-capacity) {:.1} h = {:.2}x ideal",
+        bbb_fleet_sim::bound::floor_hours(&c, &specs, horizon),
+        clairvoyant,
+        if ideal > 0.0 { clairvoyant / ideal } else { 0.0 },
+    );
     let targets = report::targets(&reports);
     let mut all = true;
     for (what, met) in &targets {
