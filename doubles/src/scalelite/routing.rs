@@ -213,11 +213,26 @@ mod tests {
             age: Duration::from_secs(3600),
         };
         assert!(d.poll_meetings("a", &[meeting], LOAD_JOIN_BUFFER_TIME));
-        assert_eq!(d.server("a").unwrap().load, Some(50.0), "20 attendees x 2.5");
-        assert_eq!(d.route_create(None).unwrap().load, Some(52.5), "one create: 1 x 2.5");
+        assert_eq!(
+            d.server("a").unwrap().load,
+            Some(50.0),
+            "20 attendees x 2.5"
+        );
+        assert_eq!(
+            d.route_create(None).unwrap().load,
+            Some(52.5),
+            "one create: 1 x 2.5"
+        );
         assert!(d.route_join("a"));
-        assert_eq!(d.server("a").unwrap().load, Some(52.5), "a join adds nothing");
+        assert_eq!(
+            d.server("a").unwrap().load,
+            Some(52.5),
+            "a join adds nothing"
+        );
         d.modify_server("a", |s| s.state = ServerState::Disabled);
-        assert!(!d.route_join("a"), "a disabled server's meeting cannot be joined");
+        assert!(
+            !d.route_join("a"),
+            "a disabled server's meeting cannot be joined"
+        );
     }
 }
