@@ -132,6 +132,27 @@ async fn protect_repairs_a_vanished_registration() {
     );
 }
 
+/// With spreading on (the default), the consolidation pass owns a serving server's multiplier:
+/// the periodic registration repair must not put the configured one back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn protect_leaves_a_spread_multiplier_alone() {
+    let i = Instance::new(60).await;
+    i.hook(&["launch"]).await.ok();
+    let id = i.server().expect("registered").id;
+    assert!(i.scalelite.modify_server(&id, |s| s.load_multiplier = 7.5));
+    let run = i
+        .hook_with(&["protect"], &[("BBB_HOOK_RECONCILE_INTERVAL", "0.01")])
+        .await;
+    run.ok();
+    let s = i.server().expect("registered");
+    assert_ne!(s.load_multiplier, 2.0, "{}", run.stderr);
+    assert!(
+        !run.stderr.contains("registration corrected"),
+        "{}",
+        run.stderr
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn protect_keeps_protection_when_bbb_cannot_be_asked() {
     let mut i = Instance::new(60).await;

@@ -6,6 +6,7 @@
 //! the fleet runs (`bbb_core::scaling::decide`).
 
 pub mod asg;
+pub mod bound;
 pub mod breakdown;
 pub mod generate;
 pub mod policy;

@@ -14,7 +14,8 @@ const USAGE: &str =
   --write-trace FILE write the trace played as CSV
   --check            exit 1 when (c) misses a target
   --set KEY=VALUE    override a parameter (see Config::set: forecast_days, rule_interval_s,
-                     steer_cordon_at, steer_enable_below, young_meeting_participants, ...)";
+                     steer_cordon_at, steer_enable_below, young_meeting_participants,
+                     spread_meeting_participants, keep_pinned, forecast_participants, ...)";
 
 fn main() -> ExitCode {
     match real_main() {
@@ -142,10 +143,19 @@ fn real_main() -> Result<ExitCode, String> {
         .find(|r| r.kind == bbb_fleet_sim::Kind::Consolidating)
     {
         println!(
-            "(c) decisions: {} cordon, {} enable, {} unprotect",
-            r.decisions[0], r.decisions[1], r.decisions[2]
+            "(c) decisions: {} cordon, {} enable, {} unprotect; {} load_multiplier updates",
+            r.decisions[0], r.decisions[1], r.decisions[2], r.multiplier_updates
         );
     }
+    let horizon = bbb_fleet_sim::horizon_s(&c, &specs);
+    let clairvoyant = bbb_fleet_sim::bound::clairvoyant_hours(&c, &specs, horizon);
+    let ideal = reports.first().map_or(0.0, |r| r.ideal_hours);
+    println!(
+        "reference: ideal with the group's minimum {:.1} h; perfect knowledge (sizes, ends, recordings known at create; instant launch; best fit, no over-capacity) {:.1} h = {:.2}x ideal",
+        bbb_fleet_sim::bound::floor_hours(&c, &specs, horizon),
+        clairvoyant,
+        if ideal > 0.0 { clairvoyant / ideal } else { 0.0 },
+    );
     let targets = report::targets(&reports);
     let mut all = true;
     for (what, met) in &targets {

@@ -13,8 +13,10 @@
 //!     consolidation.
 //! (c) `consolidating`: (b) plus the decision rule `bbb_core::scaling::decide` every
 //!     `rule_interval_s` (30 s, the hook's protect timer): cordon the least-loaded surplus
-//!     servers, unprotect them once idle, re-enable before launching, steer new meetings away
-//!     from servers whose predicted participants near capacity; and forecast pre-warming: ahead
+//!     servers (servers pinned by old meetings last), unprotect them once idle, re-enable before
+//!     launching, steer new meetings away from servers whose predicted participants near
+//!     capacity, set each server's Scalelite `load_multiplier` (`scaling::load_multipliers`) so
+//!     that a burst spreads in proportion to free room; and forecast pre-warming: ahead
 //!     of a rise the previous days' demand shows within `forecast_lookahead_s`, the desired
 //!     capacity is at least that peak at `forecast_participants` per server.
 //! (c') (c) without the pre-warming: consolidation's and steering's own effect.
@@ -70,7 +72,9 @@ pub struct Config {
     /// The hook's drain: longest wait for idle before giving up.
     pub drain_max_wait_s: u64,
     /// (c): how far ahead pre-warming looks, and the participants per server it provisions
-    /// for (below the target: a burst is placed before its sizes are known).
+    /// for (9/10 of capacity: the forecast is the history's peak participants, and spreading
+    /// and steering keep the burst's placement below capacity; `sim/FINDINGS.md` has the
+    /// trade-off).
     pub forecast_lookahead_s: u64,
     pub forecast_participants: u32,
     /// (c): participants per minute before second 0 (the fleet's metric history, whole days;
@@ -131,7 +135,7 @@ impl Default for Config {
             prior_demand: Vec::new(),
             prior_predicted: Vec::new(),
             forecast_predicted: false,
-            forecast_participants: capacity * 13 / 20,
+            forecast_participants: capacity * 9 / 10,
             rule: bbb_core::scaling::Policy::for_capacity(capacity),
             rule_interval_s: 30,
             self_steer_interval_s: 0,
@@ -154,7 +158,7 @@ impl Config {
         Self {
             capacity,
             target_participants: capacity * 3 / 4,
-            forecast_participants: capacity * 13 / 20,
+            forecast_participants: capacity * 9 / 10,
             rule: bbb_core::scaling::Policy::for_capacity(capacity),
             ..Self::default()
         }
@@ -201,6 +205,14 @@ impl Config {
                     Some(n32(value)?.max(1))
                 }
             }
+            "spread_meeting_participants" => {
+                self.rule.spread_meeting_participants = if value == "off" {
+                    None
+                } else {
+                    Some(n32(value)?.max(1))
+                }
+            }
+            "keep_pinned" => self.rule.keep_pinned = value == "true" || value == "on",
             "pack_enabled" => {
                 self.rule.pack_enabled = if value == "off" {
                     None
@@ -321,10 +333,15 @@ pub fn forecast_servers(c: &Config, history: &[u32], minute: usize) -> u32 {
         .and_then(|w| w.iter().copied().max())
         .unwrap_or(0);
     // Only a coming rise is pre-warmed for (a burst is placed before its sizes are known);
-    // steady demand is target tracking's. And only while today follows the history: demand now
-    // at least half of what it was then.
-    let now = history.get(minute).copied().unwrap_or(0);
-    if peak < then + c.capacity / 2 || now < then / 2 {
+    // steady demand is target tracking's. And only while today follows the history: today's
+    // demand over the last hour at least half of the history's over the same hour (an hour, not
+    // a minute: two weeks' hours start and end their meetings a few minutes apart).
+    let hour_mean = |at: usize| -> u64 {
+        let lo = at.saturating_sub(59);
+        let w = history.get(lo..=at).unwrap_or(&[]);
+        w.iter().map(|&d| u64::from(d)).sum::<u64>() / (w.len().max(1) as u64)
+    };
+    if peak < then + c.capacity / 2 || hour_mean(minute) < hour_mean(from) / 2 {
         return 0;
     }
     peak.div_ceil(c.forecast_participants.max(1))
@@ -371,6 +388,24 @@ mod tests {
             Some(3),
             "the forecast floor holds"
         );
+    }
+
+    #[test]
+    fn today_follows_the_history_over_the_last_hour_not_one_minute() {
+        // Yesterday 08:00-09:00 and today alike at 300; yesterday's 09:00 read 1,000 (the minute
+        // a burst started), and 1,600 came at 09:10. Comparing today's 09:00 minute (300) with
+        // yesterday's (1,000) took today for a different day and pre-warmed nothing.
+        let mut c = Config::for_capacity(200);
+        c.forecast_participants = 150;
+        let mut history = vec![0u32; 1440 + 541];
+        for m in 480..540 {
+            history[m] = 300;
+            history[1440 + m] = 300;
+        }
+        history[540] = 1000;
+        history[550] = 1600;
+        history[1440 + 540] = 300;
+        assert_eq!(forecast_servers(&c, &history, 1440 + 540), 11);
     }
 
     #[test]

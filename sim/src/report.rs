@@ -20,6 +20,8 @@ pub struct Accounting {
     pub creates_refused: u64,
     pub recordings_lost: u64,
     pub meetings_dropped: u64,
+    /// `updateServer` calls that changed a `load_multiplier` ((c) with spreading).
+    pub multiplier_updates: u64,
     cordons: u64,
     enables: u64,
     unprotects: u64,
@@ -82,6 +84,7 @@ impl Accounting {
             step_max_min: delays.iter().copied().max().unwrap_or(0),
             peak_servers: self.peak_servers,
             decisions: [self.cordons, self.enables, self.unprotects],
+            multiplier_updates: self.multiplier_updates,
             breakdown: self.breakdown,
             participant_minutes: self.participant_minutes,
         }
@@ -188,6 +191,8 @@ pub struct Report {
     pub peak_servers: u32,
     /// The rule's cordon, enable and unprotect decisions ((c) only).
     pub decisions: [u64; 3],
+    /// `load_multiplier` updates sent ((c) with spreading).
+    pub multiplier_updates: u64,
     pub breakdown: Breakdown,
     pub participant_minutes: u64,
 }

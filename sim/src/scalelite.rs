@@ -122,6 +122,17 @@ impl Scalelite {
         // disabled has none.
     }
 
+    /// `updateServer` with `load_multiplier` (non-zero): stored at once, so the next `create`'s
+    /// increment uses it; the score itself changes only at the next poll (`save!` writes the
+    /// multiplier, not the load).
+    pub fn set_load_multiplier(&mut self, id: &str, load_multiplier: f64) {
+        if let Some(s) = self.servers.get_mut(id) {
+            if load_multiplier > 0.0 && load_multiplier.is_finite() {
+                s.load_multiplier = load_multiplier;
+            }
+        }
+    }
+
     /// Whether the server is in `server_load` (what `create` chooses from).
     fn routable(s: &Server) -> bool {
         s.state == State::Enabled && s.load.is_some()

@@ -136,3 +136,30 @@ fn an_added_server_is_disabled_offline_and_comes_online_after_one_good_poll() {
     assert!(a.online);
     assert_eq!(a.load, None, "a disabled server keeps no load");
 }
+
+#[test]
+fn update_server_multiplier_applies_to_the_next_increment_and_to_the_score_at_the_next_poll() {
+    // servers_controller#update_server -> Server#save! writes `load_multiplier` only; the score in
+    // `server_load` is unchanged until the poller recomputes it; `increment_load` multiplies.
+    let mut s = pool(&[("a", 0.0), ("b", 20.0)]);
+    s.set_load_multiplier("a", 12.5);
+    assert_eq!(
+        s.server("a").and_then(|x| x.load),
+        Some(0.0),
+        "score unchanged"
+    );
+    assert_eq!(s.create("m1"), Ok("a".to_owned()));
+    assert_eq!(s.server("a").and_then(|x| x.load), Some(12.5));
+    assert_eq!(s.create("m2"), Ok("a".to_owned()));
+    // 25 > 20: the third create goes to b, where a multiplier of 1 would have let a take 20.
+    assert_eq!(s.create("m3"), Ok("b".to_owned()));
+    s.poll_server("a", 60, &[meeting(0, 9), meeting(0, 0)]);
+    // Two young meetings: max(9 + 1, 15) + 15 attendees, times 12.5.
+    assert_eq!(s.server("a").and_then(|x| x.load), Some(375.0));
+    s.set_load_multiplier("a", 0.0);
+    assert_eq!(
+        s.server("a").map(|x| x.load_multiplier),
+        Some(12.5),
+        "0 is refused"
+    );
+}

@@ -486,6 +486,9 @@ impl World<'_> {
                             v.young_meetings += 1;
                             v.young_participants += spec.participants_at(t);
                         }
+                        if spec.expire_s() > t && spec.start_s + scaling::OLD_MEETING_S <= t {
+                            v.old_meetings += 1;
+                        }
                     }
                 }
                 v
@@ -508,6 +511,15 @@ impl World<'_> {
                 _ => {}
             }
             self.acc.count_decision(d.action);
+        }
+        // Spreading: Scalelite's `updateServer` with the rule's `load_multiplier`s.
+        for w in scaling::load_multipliers(&view, &self.c.rule) {
+            let now = self.pool.server(&w.instance_id).map(|s| s.load_multiplier);
+            if now.is_some_and(|m| m != w.load_multiplier) {
+                self.pool
+                    .set_load_multiplier(&w.instance_id, w.load_multiplier);
+                self.acc.multiplier_updates += 1;
+            }
         }
     }
 

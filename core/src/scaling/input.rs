@@ -86,6 +86,11 @@ pub struct ServerView {
     /// Participants already in those young meetings (part of `participants`).
     #[serde(default)]
     pub young_participants: u32,
+    /// Meetings created at least [`OLD_MEETING_S`] ago (rooms left open for hours): they pin
+    /// the server for a long while yet, so the surplus ranking keeps such a server (filling it)
+    /// rather than cordoning it to drain for hours.
+    #[serde(default)]
+    pub old_meetings: u32,
     /// Scalelite lists no load for it (added, or enabled from disabled, since its poller last
     /// read it): enabled or not, it takes no `create` until the next poll, so the rule's floor
     /// does not count it as routable.
@@ -112,6 +117,7 @@ impl ServerView {
             launched_at_s,
             young_meetings: 0,
             young_participants: 0,
+            old_meetings: 0,
             awaiting_poll: false,
         }
     }
@@ -182,13 +188,26 @@ pub struct Policy {
     /// capacity alone sets the surplus.
     #[serde(default)]
     pub surplus_keeps_predicted: Option<u32>,
+    /// Surplus choice: servers pinned by old meetings ([`ServerView::old_meetings`]) leave
+    /// after every other candidate (an idle one still leaves first): cordoned, they would drain
+    /// for hours; kept, they take new meetings while servers whose meetings end sooner leave.
+    #[serde(default)]
+    pub keep_pinned: bool,
+    /// Spreading (`scaling::load_multipliers`): the participants one `create` is expected to
+    /// take of a server's free room. Each server's Scalelite `load_multiplier` is set so that
+    /// Scalelite's least-loaded choice gives it about `free room / n` of a burst's `create`s.
+    /// `None`: multipliers are left alone.
+    #[serde(default)]
+    pub spread_meeting_participants: Option<u32>,
 }
 
 impl Policy {
     /// Defaults for a server of `capacity` participants: steer away at 80 % (BBB: audio degrades
     /// at 80 % CPU), enable again below 60 %, hysteresis a tenth of capacity, one server always
     /// enabled, a young meeting expected to reach half a server (so a server is steered away from
-    /// once it holds two meetings still filling up; measured with `scripts/bench-fleet-efficiency`).
+    /// once it holds two meetings still filling up), Scalelite's weights spreading a burst at half
+    /// a server per `create`, and servers pinned by old meetings kept rather than drained (both
+    /// measured with `scripts/bench-fleet-efficiency`; `sim/FINDINGS.md`).
     pub fn for_capacity(capacity: u32) -> Self {
         Self {
             capacity_participants: capacity,
@@ -199,6 +218,8 @@ impl Policy {
             young_meeting_participants: capacity / 2,
             pack_enabled: None,
             surplus_keeps_predicted: None,
+            spread_meeting_participants: Some(capacity / 2),
+            keep_pinned: true,
         }
     }
 }
@@ -208,6 +229,10 @@ impl Default for Policy {
         Self::for_capacity(DEFAULT_CAPACITY_PARTICIPANTS)
     }
 }
+
+/// A meeting this old (two hours: longer than any lecture block) counts in
+/// [`ServerView::old_meetings`].
+pub const OLD_MEETING_S: u64 = 2 * 3600;
 
 /// BBB's FAQ: a server takes about 200 concurrent users.
 pub const DEFAULT_CAPACITY_PARTICIPANTS: u32 = 200;

@@ -49,7 +49,12 @@
 //!    against `max(desired_capacity, ceil(predicted participants / n))`, so a burst of young
 //!    meetings re-enables cordoned surplus servers at the next pass, before the group's metric
 //!    (actual participants) moves and before Scalelite piles the burst onto the last enabled one.
-//! 8. Everything else is kept: launching, leaving or other lifecycle phases (`not_in_service`),
+//! 8. **Pinned servers stay** (`keep_pinned`, on by default): in the surplus ranking, a server
+//!    hosting a meeting older than [`OLD_MEETING_S`] (a room left open for hours) leaves after
+//!    every other candidate (an idle server still leaves first). Cordoned, it would drain for
+//!    hours with a handful of participants; kept, it takes new meetings while a server whose
+//!    meetings end sooner leaves in its place.
+//! 9. Everything else is kept: launching, leaving or other lifecycle phases (`not_in_service`),
 //!    servers not registered in Scalelite (`unregistered`), enabled servers with room (`serving`).
 //!
 //! # Bursts (Scalelite issues #538, #706, #1048)
@@ -61,6 +66,14 @@
 //! the rule's next pass, and the burst moves on to the next server. The shorter the runner's
 //! interval, the smaller the pile-up.
 //!
+//! **Spreading through Scalelite's weights** ([`load_multipliers`], on by default at half a
+//! server per `create`): Scalelite multiplies both the poller's load and each `create`'s
+//! increment by the server's `load_multiplier`, so different multipliers change how many
+//! `create`s of a burst each server takes before another is less loaded. The rule sets each
+//! server's multiplier so that it takes about `free room / spread_meeting_participants` of them:
+//! a fresh server takes a few, not the whole burst, between two passes. The runner sends
+//! `updateServer` with the multipliers that changed.
+//!
 //! The runner applies a server's decisions in order (a `cordon` before its `unprotect`). A hook
 //! that applies only its own instance's decisions ([`Plan::for_instance`]) acts consistently with
 //! the others as long as they read the same group and pool.
@@ -68,13 +81,21 @@
 mod input;
 mod output;
 #[cfg(test)]
+mod pinned_tests;
+#[cfg(test)]
 mod predicted_tests;
 mod rule;
+mod spread;
+#[cfg(test)]
+mod spread_tests;
 #[cfg(test)]
 mod steering_tests;
 #[cfg(test)]
 mod tests;
 
-pub use input::{FleetView, Phase, Policy, PoolState, ServerView, DEFAULT_CAPACITY_PARTICIPANTS};
+pub use input::{
+    FleetView, Phase, Policy, PoolState, ServerView, DEFAULT_CAPACITY_PARTICIPANTS, OLD_MEETING_S,
+};
 pub use output::{Action, Decision, DecisionEvent, FleetSummary, Plan, Reason, DECISION_EVENT};
 pub use rule::{decide, steer_self};
+pub use spread::{load_multipliers, scalelite_attendees, LoadWeight, LEVEL};

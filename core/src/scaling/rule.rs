@@ -39,7 +39,14 @@ pub fn decide(view: &FleetView, policy: &Policy) -> Plan {
         } else {
             load
         };
-        (effective, s.meetings, !off, Reverse(s.launched_at_s))
+        let pinned = policy.keep_pinned && s.old_meetings > 0 && !s.is_idle();
+        (
+            pinned,
+            effective,
+            s.meetings,
+            !off,
+            Reverse(s.launched_at_s),
+        )
     };
     ranked.sort_by(|a, b| {
         key(a)

@@ -5,8 +5,9 @@
 //!   polled online; cordoned and disabled servers are never in it), the one with the lowest load
 //!   (ties: Redis orders equal scores by member, the id). A tag `t` prefers servers tagged `t`
 //!   and falls back to untagged ones; `t!` requires the tag. There is no notion of full.
-//! * Each `create` and `join` adds `1 x load_multiplier` to the chosen server's load at once;
-//!   the next poll replaces it.
+//! * Each `create` adds `1 x load_multiplier` to the chosen server's load at once (`ZADD XX
+//!   INCR`); the next poll replaces it. A `join` adds nothing: the controller's `join` only
+//!   redirects to the meeting's server (refusing when it is offline or disabled).
 //! * The poller's load: over the server's non-breakout meetings, participants + moderators, a
 //!   meeting younger than `LOAD_JOIN_BUFFER_TIME` (15 min) counting as at least
 //!   `LOAD_MIN_USER_COUNT` (15), times the multiplier. A cordoned server whose load reads zero
@@ -94,14 +95,12 @@ impl ScaleliteDouble {
         Some(server.clone())
     }
 
-    /// A `join` through Scalelite: the meeting's server's load rises by one times its
-    /// multiplier (nothing when it has no load, as Redis' `zadd xx` does).
+    /// A `join` through Scalelite: `true` when the meeting's server takes it (not offline, not
+    /// disabled; Scalelite answers `ServerDisabledError` otherwise). The load is left alone:
+    /// Scalelite's `join` does not increment it.
     pub fn route_join(&self, id: &str) -> bool {
-        self.modify_server(id, |s| {
-            if s.state == ServerState::Enabled {
-                s.load = s.load.map(|l| l + s.load_multiplier);
-            }
-        })
+        self.server(id)
+            .is_some_and(|s| s.online && s.state != ServerState::Disabled)
     }
 
     /// One poller pass over one server that answered `getMeetings` with `meetings`: online, and
@@ -199,5 +198,41 @@ mod tests {
         d.modify_server("a", |s| s.state = ServerState::Cordoned);
         assert!(d.poll_meetings("a", &[], LOAD_JOIN_BUFFER_TIME));
         assert_eq!(d.server("a").unwrap().state, ServerState::Disabled);
+    }
+
+    #[tokio::test]
+    async fn the_multiplier_scales_polls_and_creates_and_a_join_adds_nothing() {
+        let d = ScaleliteDouble::start("s").await.unwrap();
+        let mut a = server("a", Some(0.0), ServerState::Enabled, None);
+        a.load_multiplier = 2.5;
+        d.insert_server(a);
+        let meeting = PolledMeeting {
+            participants: 19,
+            moderators: 1,
+            is_breakout: false,
+            age: Duration::from_secs(3600),
+        };
+        assert!(d.poll_meetings("a", &[meeting], LOAD_JOIN_BUFFER_TIME));
+        assert_eq!(
+            d.server("a").unwrap().load,
+            Some(50.0),
+            "20 attendees x 2.5"
+        );
+        assert_eq!(
+            d.route_create(None).unwrap().load,
+            Some(52.5),
+            "one create: 1 x 2.5"
+        );
+        assert!(d.route_join("a"));
+        assert_eq!(
+            d.server("a").unwrap().load,
+            Some(52.5),
+            "a join adds nothing"
+        );
+        d.modify_server("a", |s| s.state = ServerState::Disabled);
+        assert!(
+            !d.route_join("a"),
+            "a disabled server's meeting cannot be joined"
+        );
     }
 }

@@ -14,3 +14,4 @@ mod dns;
 mod lifecycle;
 pub mod metrics;
 mod registration;
+mod spread;

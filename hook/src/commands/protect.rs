@@ -119,7 +119,7 @@ pub async fn run(ctx: &Context) -> Result<(), HookError> {
             "protection unchanged"
         );
     }
-    if let Err(e) = super::consolidate::run(ctx, &mut state).await {
+    if let Err(e) = super::consolidate::run(ctx, &mut state, &bbb).await {
         tracing::warn!(error = %e, "consolidation pass failed; retried next pass");
     }
     if state != stored {
@@ -142,7 +142,9 @@ async fn repair_registration(
 ) -> Result<(), HookError> {
     let scalelite = ctx.scalelite().await?;
     let before = registration::find(ctx, &scalelite).await?;
-    let server = registration::ensure(ctx, &scalelite, bbb_secret).await?;
+    // With spreading on, the consolidation pass owns the multiplier of a serving server.
+    let keep_multiplier = super::consolidate::manages_multiplier(ctx);
+    let server = registration::ensure(ctx, &scalelite, bbb_secret, keep_multiplier).await?;
     let server = match before {
         None => {
             let server = registration::set_state(&scalelite, &server, StateChange::Enable).await?;

@@ -18,11 +18,13 @@ pub async fn find(ctx: &Context, scalelite: &ScaleliteClient) -> Result<Option<S
 }
 
 /// Registers the instance (or reuses its registration) with the fleet's settings and BBB's
-/// secret, without enabling it. Corrects a registration whose secret, multiplier or tag differ.
+/// secret, without enabling it. Corrects a registration whose secret, multiplier or tag differ
+/// (the multiplier not when `keep_multiplier`: spreading set it, see `consolidate`).
 pub async fn ensure(
     ctx: &Context,
     scalelite: &ScaleliteClient,
     bbb_secret: &Secret,
+    keep_multiplier: bool,
 ) -> Result<Server, HookError> {
     let url = ctx.server_url();
     let cfg = &ctx.config;
@@ -43,7 +45,7 @@ pub async fn ensure(
     if server.secret.expose() != bbb_secret.expose() {
         update.secret = Some(bbb_secret.clone());
     }
-    if (server.load_multiplier - cfg.load_multiplier).abs() > 1e-9 {
+    if !keep_multiplier && (server.load_multiplier - cfg.load_multiplier).abs() > 1e-9 {
         update.load_multiplier = Some(cfg.load_multiplier);
     }
     if server.tag != cfg.scalelite_tag {
