@@ -205,9 +205,14 @@ impl Policy {
     /// Defaults for a server of `capacity` participants: steer away at 80 % (BBB: audio degrades
     /// at 80 % CPU), enable again below 60 %, hysteresis a tenth of capacity, one server always
     /// enabled, a young meeting expected to reach half a server (so a server is steered away from
-    /// once it holds two meetings still filling up), Scalelite's weights spreading a burst at half
-    /// a server per `create`, and servers pinned by old meetings kept rather than drained (both
-    /// measured with `scripts/bench-fleet-efficiency`; `sim/FINDINGS.md`).
+    /// once it holds two meetings still filling up), and servers pinned by old meetings kept
+    /// rather than drained (measured with `scripts/bench-fleet-efficiency`; `sim/FINDINGS.md`).
+    ///
+    /// Spreading by `load_multiplier` is off: Scalelite prices a `create` at `1 x multiplier`
+    /// but a polled server at `attendees x multiplier`, so the low multiplier that makes a busy
+    /// server's load read "full" also makes each `create` almost free for it, and inside one
+    /// poll window a burst larger than the fresh servers' room goes mostly to the fullest
+    /// server (review of this round; `spread_tests::a_burst_past_the_level_favours_the_busy`).
     pub fn for_capacity(capacity: u32) -> Self {
         Self {
             capacity_participants: capacity,
@@ -218,7 +223,7 @@ impl Policy {
             young_meeting_participants: capacity / 2,
             pack_enabled: None,
             surplus_keeps_predicted: None,
-            spread_meeting_participants: Some(capacity / 2),
+            spread_meeting_participants: None,
             keep_pinned: true,
         }
     }

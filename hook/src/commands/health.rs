@@ -1,6 +1,8 @@
 //! BBB's health, checked by `protect` at every pass: a server whose bbb-web or FreeSWITCH died
 //! stays `InService` for EC2's status checks, so the hook reports it to the group
-//! (`autoscaling:SetInstanceHealth` `Unhealthy`, `ShouldRespectGracePeriod`), which replaces it
+//! (`autoscaling:SetInstanceHealth` `Unhealthy`, not respecting the grace period: the launching
+//! lifecycle hook already gates `InService`, and a report made inside the grace period would be
+//! accepted and ignored, so a server born broken would never be replaced), which replaces it
 //! through the terminating lifecycle hook (the drain).
 //!
 //! The probes are the ones BBB's own parts depend on: bbb-web answers the API root without a
@@ -11,8 +13,10 @@
 //! The rule ([`decide`]), as an operator would run a BBB fleet:
 //! - a failure must repeat `BBB_HOOK_HEALTH_FAILURES` consecutive passes (a restart of bbb-web or
 //!   FreeSWITCH, a slow answer under load is a flap, not a dead server);
-//! - a server hosting meetings is never reported: Auto Scaling would terminate it (protection
-//!   does not hold against a health replacement) and a live meeting is never ended by the fleet.
+//! - a server hosting meetings is not reported: Auto Scaling would terminate it (protection
+//!   does not hold against a health replacement). One exception: bbb-web dead past the drain's
+//!   `max_wait`, when the meetings it last listed can no longer be seen (Scalelite's poller has
+//!   by then marked the server offline and ended its meetings in its own records, `poll.rake`).
 //!   With bbb-web dead, meetings that run keep running (its clients talk to akka-apps and
 //!   FreeSWITCH) and Scalelite's poller already stops routing to it; with FreeSWITCH dead, the
 //!   meetings lose their audio and their users leave, and BBB ends an empty meeting a minute
@@ -244,7 +248,7 @@ pub async fn run(
     }
     match ctx
         .aws
-        .set_instance_health(&ctx.identity.instance_id, false, true)
+        .set_instance_health(&ctx.identity.instance_id, false, false)
         .await
     {
         Ok(()) => {

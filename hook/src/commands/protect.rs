@@ -151,7 +151,11 @@ async fn repair_registration(
             tracing::warn!(server_id = %server.id, url = %ctx.server_url(), "registration vanished from scalelite, registration repaired");
             server
         }
-        Some(_) if server.state != ServerState::Enabled && state.cordoned_for_consolidation => {
+        Some(_)
+            if server.state != ServerState::Enabled
+                && state.cordoned_for_consolidation
+                && ctx.settings.consolidation =>
+        {
             tracing::debug!(server_id = %server.id, state = server.state.as_str(), "cordoned for consolidation");
             server
         }

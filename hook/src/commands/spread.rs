@@ -177,7 +177,9 @@ mod tests {
         double.insert_server(record);
         let client =
             ScaleliteClient::new(ScaleliteConfig::new(double.url(), "scalelite-secret")).unwrap();
-        let policy = Policy::for_capacity(200);
+        // Spreading is off by default (Policy::for_capacity): turned on here.
+        let mut policy = Policy::for_capacity(200);
+        policy.spread_meeting_participants = Some(100);
         // A busy server beside a fresh one: the fresh one (free room 160 to the steering
         // threshold, 1.6 creates of half a server) carries 100 / 1.6.
         let view = FleetView {
