@@ -1,6 +1,6 @@
 # Not part of the generated docs (they show action.tf): lets this directory be planned on its own.
 terraform {
-  required_version = ">= 1.10"
+  required_version = ">= 1.11"
 
   required_providers {
     bbb = {
