@@ -92,6 +92,9 @@ pub struct Config {
     /// (c): the rule's parameters, and how often it runs (the hook's protect timer: 30 s).
     pub rule: bbb_core::scaling::Policy,
     pub rule_interval_s: u64,
+    /// (c): the Scalelite settings it runs with (`modules/scalelite`'s `scalelite_poller`); (a)
+    /// and (b) run Scalelite's defaults.
+    pub scalelite: crate::scalelite::Settings,
     /// (c): how often each server steers itself from its own `getMeetings`
     /// (`bbb_core::scaling::steer_self`; 0: never, only the fleet-wide rule steers).
     pub self_steer_interval_s: u64,
@@ -138,6 +141,7 @@ impl Default for Config {
             forecast_participants: capacity * 9 / 10,
             rule: bbb_core::scaling::Policy::for_capacity(capacity),
             rule_interval_s: 30,
+            scalelite: crate::scalelite::Settings::fleet_module(),
             self_steer_interval_s: 0,
             cpu_out_percent: 80,
             cpu_in_percent: 6,
@@ -187,6 +191,9 @@ impl Config {
             "forecast_predicted" => self.forecast_predicted = value == "true" || value == "on",
             "self_steer_interval_s" => self.self_steer_interval_s = n(value)?,
             "rule_interval_s" => self.rule_interval_s = n(value)?.max(1),
+            "scalelite_poll_interval_s" => self.scalelite.poll_interval_s = n(value)?.max(1),
+            "scalelite_load_min_user_count" => self.scalelite.load_min_user_count = n32(value)?,
+            "scalelite_load_join_buffer_s" => self.scalelite.load_join_buffer_s = n(value)?,
             "steer_cordon_at" => {
                 self.rule.steer_cordon_at = if value == "off" {
                     None

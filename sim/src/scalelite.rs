@@ -70,16 +70,61 @@ pub enum Refusal {
     MeetingNotFound,
 }
 
+/// Scalelite's own settings that bear on routing (its environment; `Default` is Scalelite's
+/// own, from its `config/application.rb` and README).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Settings {
+    /// `POLL_INTERVAL`: seconds between two polls of every server.
+    pub poll_interval_s: u64,
+    /// `LOAD_MIN_USER_COUNT`: the least a young meeting counts for.
+    pub load_min_user_count: u32,
+    /// `LOAD_JOIN_BUFFER_TIME`: how long a meeting stays young.
+    pub load_join_buffer_s: u64,
+}
+
+impl Settings {
+    /// What `modules/scalelite` deploys (`scalelite_poller`'s defaults): a poll every 10 s.
+    pub fn fleet_module() -> Self {
+        Self {
+            poll_interval_s: 10,
+            ..Self::default()
+        }
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            poll_interval_s: POLL_INTERVAL_S,
+            load_min_user_count: LOAD_MIN_USER_COUNT,
+            load_join_buffer_s: LOAD_JOIN_BUFFER_TIME_S,
+        }
+    }
+}
+
 /// Scalelite's pool and meeting table.
 #[derive(Clone, Debug, Default)]
 pub struct Scalelite {
     servers: BTreeMap<String, Server>,
     meetings: BTreeMap<String, String>,
+    settings: Settings,
 }
 
 impl Scalelite {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A Scalelite with `settings` in its environment.
+    pub fn with_settings(settings: Settings) -> Self {
+        Self {
+            settings,
+            ..Self::default()
+        }
+    }
+
+    pub fn settings(&self) -> Settings {
+        self.settings
     }
 
     /// `addServer`: disabled, offline, no load.
@@ -194,15 +239,20 @@ impl Scalelite {
 
     /// The load the poller computes from a `getMeetings` answer at `now_s` (before the
     /// multiplier).
-    pub fn attendees_load(now_s: u64, meetings: &[PolledMeeting]) -> u32 {
+    pub fn attendees_load(&self, now_s: u64, meetings: &[PolledMeeting]) -> u32 {
+        let Settings {
+            load_min_user_count,
+            load_join_buffer_s,
+            ..
+        } = self.settings;
         meetings
             .iter()
             .filter(|m| !m.breakout)
             .map(|m| {
                 let actual = m.participants + m.moderators;
                 // created_time > LOAD_JOIN_BUFFER_TIME.ago
-                if m.created_s + LOAD_JOIN_BUFFER_TIME_S > now_s {
-                    actual.max(LOAD_MIN_USER_COUNT)
+                if m.created_s + load_join_buffer_s > now_s {
+                    actual.max(load_min_user_count)
                 } else {
                     actual
                 }
@@ -212,10 +262,11 @@ impl Scalelite {
 
     /// One poll of one server that answered `getMeetings` with `meetings`.
     pub fn poll_server(&mut self, id: &str, now_s: u64, meetings: &[PolledMeeting]) {
+        let attendees = self.attendees_load(now_s, meetings);
         let Some(s) = self.servers.get_mut(id) else {
             return;
         };
-        let total = f64::from(Self::attendees_load(now_s, meetings)) * s.load_multiplier;
+        let total = f64::from(attendees) * s.load_multiplier;
         if s.online {
             s.load = Some(total);
         } else {

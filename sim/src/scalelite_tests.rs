@@ -79,11 +79,14 @@ fn the_poller_counts_young_meetings_as_at_least_fifteen_and_skips_breakouts() {
     let mut breakout = meeting(now - 60, 30);
     breakout.breakout = true;
     assert_eq!(
-        Scalelite::attendees_load(now, &[young, old, breakout]),
+        Scalelite::new().attendees_load(now, &[young, old, breakout]),
         15 + 8
     );
     // Exactly LOAD_JOIN_BUFFER_TIME old is no longer young (created_time > 15.minutes.ago).
-    assert_eq!(Scalelite::attendees_load(now, &[meeting(now - 900, 2)]), 3);
+    assert_eq!(
+        Scalelite::new().attendees_load(now, &[meeting(now - 900, 2)]),
+        3
+    );
     let mut s = pool(&[("a", 0.0)]);
     s.servers.get_mut("a").expect("a").load_multiplier = 2.0;
     s.poll_server("a", now, &[young, old]);
@@ -162,4 +165,46 @@ fn update_server_multiplier_applies_to_the_next_increment_and_to_the_score_at_th
         Some(12.5),
         "0 is refused"
     );
+}
+
+#[test]
+fn the_poller_reads_its_own_settings() {
+    let now = 10_000;
+    let s = Scalelite::with_settings(Settings {
+        poll_interval_s: 10,
+        load_min_user_count: 40,
+        load_join_buffer_s: 5 * 60,
+    });
+    // Young (4 minutes): max(3, 40); 6 minutes old: no longer young with a 5-minute buffer.
+    assert_eq!(
+        s.attendees_load(now, &[meeting(now - 240, 2), meeting(now - 360, 2)]),
+        40 + 3
+    );
+}
+
+/// Why the poll interval matters: between two polls a `create` adds 1 to its server's score,
+/// so a fresh server (score 0) beside a busy one (score 30) takes every `create` until a poll
+/// shows what it was given. `creates` arrive 5 s apart; the poller runs every `interval_s`.
+fn burst_on_a_fresh_server(interval_s: u64, creates: u64) -> usize {
+    let mut s = pool(&[("busy", 30.0), ("fresh", 0.0)]);
+    let mut on_fresh: Vec<PolledMeeting> = Vec::new();
+    for i in 0..creates {
+        let t = 1_200 + i * 5;
+        if t % interval_s == 0 {
+            s.poll_server("fresh", t, &on_fresh);
+        }
+        if s.create(&format!("m{i}")).expect("placed") == "fresh" {
+            on_fresh.push(meeting(t, 0));
+        }
+    }
+    on_fresh.len()
+}
+
+#[test]
+fn a_shorter_poll_interval_stops_a_burst_piling_onto_a_fresh_server() {
+    // Twelve creates in a minute: with the 60 s default the fresh server takes them all; polled
+    // every 10 s it reads 15 per young meeting and the busy server takes its share.
+    assert_eq!(burst_on_a_fresh_server(60, 12), 12);
+    let fresh = burst_on_a_fresh_server(10, 12);
+    assert!(fresh <= 4, "{fresh} of 12 on the fresh server");
 }

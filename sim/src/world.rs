@@ -50,7 +50,11 @@ pub struct World<'a> {
 impl<'a> World<'a> {
     pub fn new(kind: Kind, c: &'a Config, specs: &'a [MeetingSpec]) -> Self {
         let mut group = Group::new(c.min_size, c.max_size, c.initial, c.launch_s, c.seed);
-        let mut pool = Scalelite::new();
+        let mut pool = if kind.consolidates() {
+            Scalelite::with_settings(c.scalelite)
+        } else {
+            Scalelite::new()
+        };
         let mut servers = BTreeMap::new();
         for _ in 0..c.initial.clamp(c.min_size, c.max_size) {
             let id = group.seed_in_service(0);
@@ -92,6 +96,8 @@ impl<'a> World<'a> {
             }
             if t % 60 == 0 {
                 self.minute(t);
+            } else if t.is_multiple_of(self.pool.settings().poll_interval_s) {
+                self.poll(t);
             }
             if self.kind.consolidates() && t % self.c.rule_interval_s.max(1) == 0 {
                 self.rule(t);
@@ -200,7 +206,9 @@ impl<'a> World<'a> {
     fn minute(&mut self, t: u64) {
         self.expire(t);
         self.drain(t);
-        self.poll(t);
+        if t.is_multiple_of(self.pool.settings().poll_interval_s) {
+            self.poll(t);
+        }
         self.joins(t);
         let fleet = self.observe(t);
         self.scale(t, &fleet);

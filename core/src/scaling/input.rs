@@ -191,6 +191,9 @@ pub struct Policy {
     /// Surplus choice: servers pinned by old meetings ([`ServerView::old_meetings`]) leave
     /// after every other candidate (an idle one still leaves first): cordoned, they would drain
     /// for hours; kept, they take new meetings while servers whose meetings end sooner leave.
+    /// Off by default: it needs every server's meeting ages, and each hook sees only its own
+    /// BBB (Scalelite's `getServers` has loads, not ages), so the hooks cannot run it; the
+    /// simulator can (`--set keep_pinned=true`).
     #[serde(default)]
     pub keep_pinned: bool,
     /// Spreading (`scaling::load_multipliers`): the participants one `create` is expected to
@@ -205,8 +208,9 @@ impl Policy {
     /// Defaults for a server of `capacity` participants: steer away at 80 % (BBB: audio degrades
     /// at 80 % CPU), enable again below 60 %, hysteresis a tenth of capacity, one server always
     /// enabled, a young meeting expected to reach half a server (so a server is steered away from
-    /// once it holds two meetings still filling up), and servers pinned by old meetings kept
-    /// rather than drained (measured with `scripts/bench-fleet-efficiency`; `sim/FINDINGS.md`).
+    /// once it holds two meetings still filling up); measured with
+    /// `scripts/bench-fleet-efficiency` (`sim/FINDINGS.md`). Only levers the hooks can feed are
+    /// on: `keep_pinned` is off (see its field).
     ///
     /// Spreading by `load_multiplier` is off: Scalelite prices a `create` at `1 x multiplier`
     /// but a polled server at `attendees x multiplier`, so the low multiplier that makes a busy
@@ -224,7 +228,7 @@ impl Policy {
             pack_enabled: None,
             surplus_keeps_predicted: None,
             spread_meeting_participants: None,
-            keep_pinned: true,
+            keep_pinned: false,
         }
     }
 }

@@ -49,7 +49,8 @@
 //!    against `max(desired_capacity, ceil(predicted participants / n))`, so a burst of young
 //!    meetings re-enables cordoned surplus servers at the next pass, before the group's metric
 //!    (actual participants) moves and before Scalelite piles the burst onto the last enabled one.
-//! 8. **Pinned servers stay** (`keep_pinned`, on by default): in the surplus ranking, a server
+//! 8. **Pinned servers stay** (`keep_pinned`, off by default: each hook sees only its own
+//!    meetings' ages, so only the simulator can feed it): in the surplus ranking, a server
 //!    hosting a meeting older than [`OLD_MEETING_S`] (a room left open for hours) leaves after
 //!    every other candidate (an idle server still leaves first). Cordoned, it would drain for
 //!    hours with a handful of participants; kept, it takes new meetings while a server whose

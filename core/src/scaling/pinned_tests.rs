@@ -34,9 +34,22 @@ fn without_it_the_emptiest_server_drains_even_when_an_old_room_pins_it_for_hours
 }
 
 #[test]
+fn off_by_default_because_no_hook_knows_the_other_servers_meeting_ages() {
+    // The hooks rank the surplus from Scalelite's `getServers` (loads, no meeting ages):
+    // `old_meetings` is never fed for the other servers, so a default that relied on it would
+    // make the simulator's (c) better than what the hooks run.
+    assert!(!Policy::for_capacity(200).keep_pinned);
+    let plan = decide(&fleet(), &Policy::for_capacity(200));
+    assert_eq!(
+        actions(&plan, "i-pinned"),
+        vec![(Action::Cordon, Reason::Surplus)]
+    );
+}
+
+#[test]
 fn a_server_pinned_by_an_old_meeting_stays_and_the_one_whose_meetings_end_sooner_leaves() {
-    let policy = Policy::for_capacity(200);
-    assert!(policy.keep_pinned, "the default");
+    let mut policy = Policy::for_capacity(200);
+    policy.keep_pinned = true;
     let plan = decide(&fleet(), &policy);
     assert_eq!(
         actions(&plan, "i-recent"),
@@ -53,7 +66,9 @@ fn an_idle_server_still_leaves_before_a_pinned_one() {
     let mut v = fleet();
     v.servers.push(server("i-idle", PoolState::Enabled, 0, 0));
     v.desired_capacity = 3;
-    let plan = decide(&v, &Policy::for_capacity(200));
+    let mut policy = Policy::for_capacity(200);
+    policy.keep_pinned = true;
+    let plan = decide(&v, &policy);
     assert_eq!(
         actions(&plan, "i-idle"),
         vec![(Action::Cordon, Reason::Surplus)]
