@@ -197,6 +197,26 @@ impl Scalelite {
         best.map(|(id, _)| id)
     }
 
+    /// How many other servers `find_available` would choose before `id` (routable, with a
+    /// lower score, ties to the smaller id); every routable one when `id` is not routable.
+    pub fn lighter_routable(&self, id: &str) -> u32 {
+        let own = self
+            .servers
+            .get(id)
+            .filter(|s| Self::routable(s))
+            .and_then(|s| s.load);
+        self.servers
+            .iter()
+            .filter(|(other, s)| other.as_str() != id && Self::routable(s))
+            .filter(|(other, s)| match (own, s.load) {
+                (Some(mine), Some(theirs)) => {
+                    theirs < mine || (theirs == mine && other.as_str() < id)
+                }
+                _ => true,
+            })
+            .count() as u32
+    }
+
     /// `create`: places the meeting (or finds where it already is) and adds `1 x multiplier`.
     pub fn create(&mut self, meeting_id: &str) -> Result<String, Refusal> {
         let server_id = match self.meetings.get(meeting_id) {

@@ -456,7 +456,8 @@ impl World<'_> {
     /// Every server cordons itself once its own meetings predict it near capacity.
     fn steer_self(&mut self, t: u64) {
         for v in self.views(t) {
-            if let Some(d) = scaling::steer_self(&v, &self.c.rule) {
+            let lighter = self.pool.lighter_routable(&v.instance_id);
+            if let Some(d) = scaling::steer_self(&v, lighter, &self.c.rule) {
                 self.pool.set_state(&d.instance_id, State::Cordoned);
                 self.acc.count_decision(d.action);
             }

@@ -77,18 +77,36 @@ fn a_server_steers_itself_from_its_own_meetings_and_never_enables() {
     let mut s = server("i-self", PoolState::Enabled, 4, 2);
     s.young_meetings = 2;
     s.young_participants = 4;
-    let d = steer_self(&s, &policy).expect("two young meetings: 200 predicted");
+    let d = steer_self(&s, 1, &policy).expect("two young meetings: 200 predicted");
     assert_eq!((d.action, d.reason), (Action::Cordon, Reason::NearCapacity));
     s.young_meetings = 1;
     s.meetings = 1;
-    assert_eq!(steer_self(&s, &policy), None, "one young meeting: 100");
+    assert_eq!(steer_self(&s, 1, &policy), None, "one young meeting: 100");
     let low = server("i-off", PoolState::Cordoned, 10, 1);
-    assert_eq!(steer_self(&low, &policy), None, "never enables");
+    assert_eq!(steer_self(&low, 1, &policy), None, "never enables");
     let mut off = Policy::for_capacity(200);
     off.steer_cordon_at = None;
     let full = server("i-full", PoolState::Enabled, 190, 3);
-    assert_eq!(steer_self(&full, &off), None);
-    assert!(steer_self(&full, &policy).is_some());
+    assert_eq!(steer_self(&full, 1, &off), None);
+    assert!(steer_self(&full, 1, &policy).is_some());
+}
+
+#[test]
+fn a_server_never_steers_itself_out_when_scalelite_would_have_nowhere_else_to_send_a_create() {
+    // Every server of a burst fills at once: each cordoning itself on its own reading left
+    // Scalelite with no enabled server and it refused `create`s (the simulator counted 511 in a
+    // week with a 5 s self-steer). The `min_enabled` servers Scalelite ranks lightest stay.
+    let policy = Policy::for_capacity(200);
+    let full = server("i-full", PoolState::Enabled, 190, 3);
+    assert_eq!(
+        steer_self(&full, 0, &policy),
+        None,
+        "the lightest routable one"
+    );
+    assert!(steer_self(&full, 1, &policy).is_some());
+    let mut two = policy.clone();
+    two.min_enabled = 2;
+    assert_eq!(steer_self(&full, 1, &two), None);
 }
 
 #[test]

@@ -274,12 +274,20 @@ fn predicted_need(view: &FleetView, policy: &Policy) -> u32 {
 /// an enabled, in-service server whose predicted participants reach `steer_cordon_at` is
 /// cordoned (`near_capacity`) at once. It needs no fleet read, so a hook can run it every few
 /// seconds against its own BBB and bound the pile-up of a burst on a server Scalelite reads as
-/// empty; it never enables (that, and the `min_enabled` floor, stay [`decide`]'s, at its next
-/// pass). `None`: nothing to do.
-pub fn steer_self(server: &ServerView, policy: &Policy) -> Option<Decision> {
+/// empty; it never enables (that stays [`decide`]'s, at its next pass).
+///
+/// `lighter_routable`: how many other servers Scalelite would route a `create` to before this
+/// one (its `getServers`: enabled, online, with a load, lower than this server's; ties to the
+/// smaller id, as `find_available`). Below `min_enabled` the server stays enabled: when a burst
+/// fills every server at once, the ones Scalelite ranks lightest keep taking `create`s instead
+/// of all cordoning themselves and leaving Scalelite nothing to route to (it refuses the
+/// `create`). Every hook reads the same ranking, so they agree on who stays. `None`: nothing
+/// to do.
+pub fn steer_self(server: &ServerView, lighter_routable: u32, policy: &Policy) -> Option<Decision> {
     let at = policy.steer_cordon_at?;
     (server.phase == Phase::InService
         && server.pool == PoolState::Enabled
+        && lighter_routable >= policy.min_enabled
         && server.predicted_participants(policy) >= at)
         .then(|| {
             decision(
