@@ -295,3 +295,22 @@ async fn consolidation_does_not_enable_a_server_whose_freeswitch_is_dead() {
     back.ok();
     assert_eq!(state_of(&i), ServerState::Enabled, "{}", back.stderr);
 }
+
+/// A reboot's launch enables the server again: with FreeSWITCH still dead, the next pass
+/// cordons it again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_relaunch_with_freeswitch_still_dead_is_cordoned_again() {
+    let (i, me, _other) = busy_instance_and_another_server().await;
+    i.freeswitch.kill();
+    for _ in 0..2 {
+        poll(&i, &me, 1);
+        i.hook_with(&["protect"], &ENV).await.ok();
+    }
+    assert_eq!(state_of(&i), ServerState::Cordoned);
+    i.hook(&["launch"]).await.ok();
+    assert_eq!(state_of(&i), ServerState::Enabled, "launch enables");
+    poll(&i, &me, 1);
+    let again = i.hook_with(&["protect"], &ENV).await;
+    again.ok();
+    assert_eq!(state_of(&i), ServerState::Cordoned, "{}", again.stderr);
+}

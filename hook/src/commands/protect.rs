@@ -1,7 +1,7 @@
 //! `bbb-hook protect` (every 30 s from a timer): scale-in protection follows live meetings and
 //! recordings in the works; BBB's health is probed, a server whose FreeSWITCH died cordoned in
-//! Scalelite and a dead, idle server reported to the group ([`super::health`]); the instance's load goes to CloudWatch (at most once a minute,
-//! [`super::metrics`]); and it consolidates the fleet ([`super::consolidate`]): cordons this
+//! Scalelite and a dead, idle server reported to the group ([`super::health`]); the instance's
+//! load goes to CloudWatch (at most once a minute, [`super::metrics`]); and it consolidates the fleet ([`super::consolidate`]): cordons this
 //! server when it is among the group's surplus, enables it again when the group wants it back. Every `BBB_HOOK_RECONCILE_INTERVAL` it also compares the stored
 //! protection with the group's real value and repairs the Scalelite registration (vanished,
 //! left disabled or cordoned, wrong secret).
