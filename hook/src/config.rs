@@ -195,7 +195,9 @@ pub struct Settings {
     pub consolidation_interval: Duration,
     /// Consecutive `protect` passes with BBB failing its health probes before the instance is
     /// reported unhealthy to the group (`BBB_HOOK_HEALTH_FAILURES`; default 4, two minutes at the
-    /// timer's 30 s: longer than a restart of bbb-web or FreeSWITCH; 0 turns the check off).
+    /// timer's 30 s: longer than a restart of bbb-web or FreeSWITCH; 0 turns the check off). A
+    /// dead FreeSWITCH cordons the server in Scalelite sooner, after 2 passes (or this many when
+    /// fewer; `commands::health_cordon`).
     pub health_failures: u32,
     /// FreeSWITCH's event socket, probed by `protect` (`BBB_HOOK_FREESWITCH_ESL`; default
     /// `127.0.0.1:8021`, `off` for none).

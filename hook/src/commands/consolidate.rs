@@ -20,7 +20,8 @@
 //! leave no server cordoned).
 //!
 //! Only a cordon this hook made is undone by it (`cordoned_for_consolidation` in the state): an
-//! operator's cordon stays. Every action is one `consolidation decision` event with the rule's
+//! operator's cordon stays, and so does the health check's while FreeSWITCH is dead
+//! ([`super::health_cordon`]). Every action is one `consolidation decision` event with the rule's
 //! record (inputs and reason) as JSON.
 
 use bbb_core::aws::{AutoScalingGroup, LifecycleState};
@@ -116,11 +117,22 @@ pub async fn run(ctx: &Context, state: &mut HookState, bbb: &BbbClient) -> Resul
     reweigh(ctx, bbb, &scalelite, &server, &view, &policy).await;
     let plan = scaling::decide(&view, &policy);
     for event in plan.events(&view.servers).filter(|e| e.instance_id == me) {
+        if adopts_health_cordon(state, &server, event.reason) {
+            // The rule wants the server cordoned too: FreeSWITCH back, the health check leaves
+            // the cordon (consolidation's now) instead of lifting it.
+            state.cordoned_for_consolidation = true;
+            tracing::info!(action = "adopt", reason = event.reason.as_str(), decision = %event, "consolidation decision: the health check's cordon is consolidation's too");
+        }
         match event.action {
             Action::Cordon => {
                 registration::set_state(&scalelite, &server, StateChange::Cordon).await?;
                 state.cordoned_for_consolidation = true;
                 tracing::info!(action = "cordon", reason = event.reason.as_str(), decision = %event, "consolidation decision");
+            }
+            Action::Enable if state.health.holds_cordon(ctx.settings.health_failures) => {
+                // FreeSWITCH is dead: the health check's cordon wins; enabled by the pass that
+                // wants it back once the check lets go (`health_cordon`).
+                tracing::info!(action = "leave", reason = event.reason.as_str(), decision = %event, "consolidation decision: cordoned by the health check, left cordoned");
             }
             Action::Enable if state.cordoned_for_consolidation => {
                 registration::set_state(&scalelite, &server, StateChange::Enable).await?;
@@ -149,6 +161,23 @@ pub async fn run(ctx: &Context, state: &mut HookState, bbb: &BbbClient) -> Resul
         }
     }
     Ok(())
+}
+
+/// Whether consolidation takes over the health check's cordon: the check cordoned the server
+/// (`health_cordon`), and the rule, seeing it cordoned, wants it to stay so (surplus, steering).
+fn adopts_health_cordon(state: &HookState, server: &Server, reason: scaling::Reason) -> bool {
+    use scaling::Reason as R;
+    state.health.cordon == super::health_cordon::Cordon::Made
+        && !state.cordoned_for_consolidation
+        && server.state != ServerState::Enabled
+        && matches!(
+            reason,
+            R::SurplusDraining
+                | R::SurplusIdle
+                | R::SurplusAwaitingTermination
+                | R::StillNearCapacity
+                | R::Reserve
+        )
 }
 
 /// Sets this server's `load_multiplier` when spreading wants another one (a failure is logged

@@ -27,6 +27,9 @@
 //!   replacement would lose them;
 //! - one report only: the group acts on it.
 //!
+//! Before the report, a dead FreeSWITCH cordons the server in Scalelite after 2 failed passes
+//! (`super::health_cordon`): new meetings go elsewhere, running ones keep their joins.
+//!
 //! Every decision past the first failure is one `health decision` event with its inputs and
 //! reason as JSON.
 
@@ -53,6 +56,12 @@ pub struct HealthState {
     /// The group was told this instance is unhealthy.
     #[serde(default)]
     pub reported: bool,
+    /// Consecutive passes with FreeSWITCH's probe failed (the cordon's count).
+    #[serde(default)]
+    pub freeswitch_failures: u32,
+    /// The cordon this check holds in Scalelite ([`super::health_cordon`]).
+    #[serde(default)]
+    pub cordon: super::health_cordon::Cordon,
 }
 
 /// One pass's probes: the failure of each, `None` when it passed (or is off).
@@ -202,6 +211,12 @@ pub async fn run(
     if let Some(n) = meetings {
         h.last_meetings = n;
     }
+    h.freeswitch_failures = match probes.freeswitch {
+        Some(_) => h.freeswitch_failures.saturating_add(1),
+        None => 0,
+    };
+    super::health_cordon::run(ctx, state, probes.freeswitch.clone()).await;
+    let h = &mut state.health;
     if probes.healthy() {
         if h.failures > 0 {
             tracing::info!(after_failures = h.failures, "bbb healthy again");

@@ -86,6 +86,9 @@ pub async fn run(ctx: &Context, dns_only: bool) -> Result<(), HookError> {
     state.server_id = Some(server.id.clone());
     state.draining = false;
     state.drained = false;
+    // Launch enables the server: a health cordon from before (a reboot) is gone, and protect
+    // cordons again if FreeSWITCH is still dead.
+    state.health.cordon = super::health_cordon::Cordon::None;
     ctx.state.save(&state)?;
     // The group may have begun terminating the instance meanwhile (the launching action timed
     // out, a scale-in took the pending instance): then the server is not enabled, and the

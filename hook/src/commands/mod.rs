@@ -4,6 +4,7 @@ pub mod configure;
 mod consolidate;
 pub mod drain;
 pub mod health;
+pub mod health_cordon;
 pub mod launch;
 pub mod protect;
 pub mod status;

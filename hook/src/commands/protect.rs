@@ -1,7 +1,7 @@
 //! `bbb-hook protect` (every 30 s from a timer): scale-in protection follows live meetings and
-//! recordings in the works; BBB's health is probed and a dead, idle server reported to the
-//! group ([`super::health`]); the instance's load goes to CloudWatch (at most once a minute,
-//! [`super::metrics`]); and it consolidates the fleet ([`super::consolidate`]): cordons this
+//! recordings in the works; BBB's health is probed, a server whose FreeSWITCH died cordoned in
+//! Scalelite and a dead, idle server reported to the group ([`super::health`]); the instance's
+//! load goes to CloudWatch (at most once a minute, [`super::metrics`]); and it consolidates the fleet ([`super::consolidate`]): cordons this
 //! server when it is among the group's surplus, enables it again when the group wants it back. Every `BBB_HOOK_RECONCILE_INTERVAL` it also compares the stored
 //! protection with the group's real value and repairs the Scalelite registration (vanished,
 //! left disabled or cordoned, wrong secret).
@@ -131,8 +131,8 @@ pub async fn run(ctx: &Context) -> Result<(), HookError> {
     super::tls::on_protect(ctx).await
 }
 
-/// Keeps the registration launch made: re-added (and enabled, as launch left it) when it
-/// vanished, BBB's secret and the fleet's settings corrected; a cordon or disable made outside the
+/// Keeps the registration launch made: re-added (and enabled, as launch left it; cordoned
+/// while the health check holds a cordon, `health_cordon`) when it vanished, BBB's secret and the fleet's settings corrected; a cordon or disable made outside the
 /// hook (an operator's maintenance, or Scalelite's poller turning a cordoned server disabled) is
 /// left as is. Only called under the state lock with `draining` unset.
 async fn repair_registration(
@@ -146,9 +146,23 @@ async fn repair_registration(
     let keep_multiplier = super::consolidate::manages_multiplier(ctx);
     let server = registration::ensure(ctx, &scalelite, bbb_secret, keep_multiplier).await?;
     let server = match before {
+        None if state.health.holds_cordon(ctx.settings.health_failures) => {
+            // FreeSWITCH is dead: re-added cordoned, never enabled.
+            let server =
+                super::health_cordon::readd_cordoned(ctx, state, &scalelite, &server).await?;
+            tracing::warn!(server_id = %server.id, url = %ctx.server_url(), "registration vanished from scalelite, registration repaired (cordoned: FreeSWITCH is dead)");
+            server
+        }
         None => {
             let server = registration::set_state(&scalelite, &server, StateChange::Enable).await?;
             tracing::warn!(server_id = %server.id, url = %ctx.server_url(), "registration vanished from scalelite, registration repaired");
+            server
+        }
+        Some(_)
+            if server.state != ServerState::Enabled
+                && state.health.holds_cordon(ctx.settings.health_failures) =>
+        {
+            tracing::debug!(server_id = %server.id, state = server.state.as_str(), "cordoned by the health check");
             server
         }
         Some(_)
