@@ -266,6 +266,12 @@ async fn wait_until_idle(ctx: &Context) -> Result<Waited, HookError> {
                 }
             }
         };
+        if let Some(a) = activity.as_ref().filter(|a| cordoned && a.meetings > 0) {
+            let holder = super::joinable::Holder::Drain;
+            if let Err(e) = super::joinable::check(ctx, a.meetings, holder).await {
+                tracing::warn!(error = %e, "draining server's meetings not checked for joins; retried on the next poll");
+            }
+        }
         match &activity {
             Some(a) if !a.is_busy() => {
                 idle_reads += 1;

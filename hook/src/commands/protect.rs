@@ -122,6 +122,9 @@ pub async fn run(ctx: &Context) -> Result<(), HookError> {
     if let Err(e) = super::consolidate::run(ctx, &mut state, &bbb).await {
         tracing::warn!(error = %e, "consolidation pass failed; retried next pass");
     }
+    if let Err(e) = keep_joinable(ctx, &state, activity.meetings).await {
+        tracing::warn!(error = %e, "cordoned server's meetings not checked for joins; retried next pass");
+    }
     if state != stored {
         ctx.state.save(&state)?;
     }
@@ -129,6 +132,20 @@ pub async fn run(ctx: &Context) -> Result<(), HookError> {
         repair_registration(ctx, &mut state, &secret).await?;
     }
     super::tls::on_protect(ctx).await
+}
+
+/// [`super::joinable`] for a cordon this hook made (the health check's, or consolidation's):
+/// one `getServers` a pass, only while such a cordon is held and meetings run.
+async fn keep_joinable(ctx: &Context, state: &HookState, meetings: usize) -> Result<(), HookError> {
+    use super::joinable::Holder;
+    let holder = if state.health.cordon == super::health_cordon::Cordon::Made {
+        Holder::Health
+    } else if ctx.settings.consolidation && state.cordoned_for_consolidation {
+        Holder::Consolidation
+    } else {
+        return Ok(());
+    };
+    super::joinable::check(ctx, meetings, holder).await
 }
 
 /// Keeps the registration launch made: re-added (and enabled, as launch left it; cordoned
