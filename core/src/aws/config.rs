@@ -127,6 +127,7 @@ impl AwsClients {
             return Err(AwsError::Config("timeout must be more than zero".into()));
         }
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(https_client())
             .retry_config(retry_config(config))
             .timeout_config(
                 TimeoutConfig::builder()
@@ -280,6 +281,26 @@ impl AwsClients {
             started: Instant::now(),
         }
     }
+}
+
+/// The SDK's HTTPS client: what its `default-https-client` feature builds (hyper 1.x, rustls,
+/// the system's root certificates, `HTTPS_PROXY`/`NO_PROXY` from the environment), with rustls on
+/// ring instead of aws-lc-rs, the one crypto provider the hook links (reqwest's rustls uses ring).
+/// The credential and region chains (instance metadata, STS) share it through the loader.
+fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::proxy::ProxyConfig;
+    use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+    use aws_smithy_http_client::{Builder, ConnectorBuilder};
+    Builder::new().build_with_connector_fn(|settings, components| {
+        let mut conn = ConnectorBuilder::default()
+            .tls_provider(Provider::Rustls(CryptoMode::Ring))
+            .proxy_config(ProxyConfig::from_env());
+        conn.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            conn.set_sleep_impl(components.sleep_impl());
+        }
+        conn.build()
+    })
 }
 
 /// One API call in progress; [`CallLog::finish`] writes its single `tracing` event.
