@@ -69,6 +69,16 @@ async fn a_server_scalelite_disables_under_the_health_cordon_is_cordoned_again()
     assert_eq!(events.len(), 1, "{}", pass.stderr);
     assert!(events[0].contains("cordon=\"health\"") && events[0].contains("meetings=1"));
 
+    // The poll after a re-cordon disables it again if no user is back yet (a cordoned server
+    // from `disabled` has no load), and the next pass cordons it again; once a user is in, the
+    // poll reads a load and the server stays cordoned.
+    poll(&i, &me, 0);
+    assert_eq!(state_of(&i), ServerState::Disabled, "no user back yet");
+    i.hook_with(&["protect"], &ENV).await.ok();
+    assert!(i.scalelite.route_join(&me), "a retrying user gets in");
+    poll(&i, &me, 1);
+    assert_eq!(state_of(&i), ServerState::Cordoned, "a user back: a load");
+
     // No meeting left: a disabled server is left disabled.
     assert!(i.bbb.end_meeting("m1"));
     poll(&i, &me, 0);

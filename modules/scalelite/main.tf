@@ -93,11 +93,6 @@ resource "kubernetes_secret_v1" "scalelite" {
     RECORDING_SPOOL_DIR   = "/var/bigbluebutton/spool"
     RECORDING_WORK_DIR    = "/var/bigbluebutton/recording/scalelite"
     RECORDING_PUBLISH_DIR = "/var/bigbluebutton/published"
-    # The poller: POLL_INTERVAL for the poller image, INTERVAL for the `poll` rake task.
-    POLL_INTERVAL         = tostring(var.scalelite_poller.interval_seconds)
-    INTERVAL              = tostring(var.scalelite_poller.interval_seconds)
-    LOAD_MIN_USER_COUNT   = tostring(var.scalelite_poller.load_min_user_count)
-    LOAD_JOIN_BUFFER_TIME = tostring(var.scalelite_poller.load_join_buffer_minutes)
   }
 }
 

@@ -151,31 +151,6 @@ variable "scalelite_values" {
   default     = {}
 }
 
-variable "scalelite_poller" {
-  type = object({
-    interval_seconds         = optional(number, 10)
-    load_min_user_count      = optional(number, 15)
-    load_join_buffer_minutes = optional(number, 15)
-  })
-  description = "Scalelite's poller, which sets the load its least-loaded routing reads: how often it reads every server (`interval_seconds`, written as POLL_INTERVAL and INTERVAL; Scalelite's default is 60), the least a young meeting counts for (`load_min_user_count`, LOAD_MIN_USER_COUNT, default 15) and how long a meeting stays young (`load_join_buffer_minutes`, LOAD_JOIN_BUFFER_TIME, default 15). Between two polls each `create` adds only 1 to its server's load, so a burst of `create`s lands on the server that looked emptiest at the last poll: polling every 10 s lets the routing see a burst's first meetings before it places the next ones (over-capacity participant-minutes 47 % to 37 % on the fleet benchmark's lecture week, sim/FINDINGS.md), for one getMeetings call per server every 10 s."
-  default     = {}
-
-  validation {
-    condition     = var.scalelite_poller.interval_seconds >= 5 && var.scalelite_poller.interval_seconds <= 300 && floor(var.scalelite_poller.interval_seconds) == var.scalelite_poller.interval_seconds
-    error_message = "scalelite_poller.interval_seconds must be a whole number of seconds from 5 to 300."
-  }
-
-  validation {
-    condition     = var.scalelite_poller.load_min_user_count >= 0 && var.scalelite_poller.load_min_user_count <= 1000 && floor(var.scalelite_poller.load_min_user_count) == var.scalelite_poller.load_min_user_count
-    error_message = "scalelite_poller.load_min_user_count must be a whole number from 0 to 1000."
-  }
-
-  validation {
-    condition     = var.scalelite_poller.load_join_buffer_minutes >= 0 && var.scalelite_poller.load_join_buffer_minutes <= 120 && floor(var.scalelite_poller.load_join_buffer_minutes) == var.scalelite_poller.load_join_buffer_minutes
-    error_message = "scalelite_poller.load_join_buffer_minutes must be a whole number of minutes from 0 to 120 (Scalelite reads minutes)."
-  }
-}
-
 variable "enable_greenlight" {
   type        = bool
   description = "Install Greenlight next to Scalelite, using Scalelite as its BigBlueButton endpoint."

@@ -92,8 +92,8 @@ pub struct Config {
     /// (c): the rule's parameters, and how often it runs (the hook's protect timer: 30 s).
     pub rule: bbb_core::scaling::Policy,
     pub rule_interval_s: u64,
-    /// (c): the Scalelite settings it runs with (`modules/scalelite`'s `scalelite_poller`); (a)
-    /// and (b) run Scalelite's defaults.
+    /// (c): the Scalelite settings it runs with (`--set scalelite_poll_interval_s=...`); (a) and
+    /// (b) run Scalelite's defaults, as (c) does by default.
     pub scalelite: crate::scalelite::Settings,
     /// (c): how often each server steers itself from its own `getMeetings`
     /// (`bbb_core::scaling::steer_self`; 0: never, only the fleet-wide rule steers).
@@ -141,7 +141,7 @@ impl Default for Config {
             forecast_participants: capacity * 9 / 10,
             rule: bbb_core::scaling::Policy::for_capacity(capacity),
             rule_interval_s: 30,
-            scalelite: crate::scalelite::Settings::fleet_module(),
+            scalelite: crate::scalelite::Settings::default(),
             self_steer_interval_s: 0,
             cpu_out_percent: 80,
             cpu_in_percent: 6,

@@ -1,13 +1,16 @@
-//! Scalelite's routing and load rules, as its source has them (v1.8: `app/models/server.rb`,
-//! `lib/tasks/poll.rake`, `BigBlueButtonApiController#create` and `#join`).
+//! Scalelite's routing and load rules, as its source has them (master at 7498a81, Aug 2026;
+//! `join`'s increment since #1050, 2024: `app/models/server.rb`, `lib/tasks/poll.rake`,
+//! `BigBlueButtonApiController#create` and `#join`).
 //!
 //! - Enabled servers with a load sit in the sorted set `server_load`, cordoned ones in
 //!   `cordoned_server_load`, disabled ones in neither. `create` takes the lowest score of
 //!   `server_load` (Redis orders equal scores by member, so ties go to the smaller id); a meeting
 //!   id already known stays on its server. There is no notion of a full server.
 //! - `create` adds `1 x load_multiplier` to the chosen server's score (`ZADD XX INCR`: nothing if
-//!   the server is not in `server_load`). `join` adds nothing; it is refused when the meeting's
-//!   server is offline or disabled (cordoned servers still take joins).
+//!   the server is not in `server_load`). `join` is refused when the meeting's server is offline
+//!   or disabled (cordoned servers still take joins); otherwise it adds `1 x load_multiplier`
+//!   the same way (`server.increment_load(1)`): each user who joins raises an enabled server's
+//!   score before the next poll, a cordoned one's not at all.
 //! - The poller (every `POLL_INTERVAL`, 60 s) sets each online server's load to the sum over its
 //!   non-breakout meetings of `participantCount + moderatorCount`, at least
 //!   `LOAD_MIN_USER_COUNT` (15) for a meeting created less than `LOAD_JOIN_BUFFER_TIME` (15 min)
@@ -80,16 +83,6 @@ pub struct Settings {
     pub load_min_user_count: u32,
     /// `LOAD_JOIN_BUFFER_TIME`: how long a meeting stays young.
     pub load_join_buffer_s: u64,
-}
-
-impl Settings {
-    /// What `modules/scalelite` deploys (`scalelite_poller`'s defaults): a poll every 10 s.
-    pub fn fleet_module() -> Self {
-        Self {
-            poll_interval_s: 10,
-            ..Self::default()
-        }
-    }
 }
 
 impl Default for Settings {
@@ -240,14 +233,22 @@ impl Scalelite {
         Ok(server_id)
     }
 
-    /// `join`: the meeting's server, unless it is offline or disabled.
-    pub fn join(&self, meeting_id: &str) -> Result<&str, Refusal> {
+    /// `users` `join`s of one meeting: refused when its server is offline or disabled; otherwise
+    /// each adds `1 x multiplier` to the server's score when it is in `server_load`.
+    pub fn join(&mut self, meeting_id: &str, users: u32) -> Result<&str, Refusal> {
         let server_id = self
             .meetings
             .get(meeting_id)
             .ok_or(Refusal::MeetingNotFound)?;
-        match self.servers.get(server_id) {
-            Some(s) if s.online && s.state != State::Disabled => Ok(server_id),
+        match self.servers.get_mut(server_id) {
+            Some(s) if s.online && s.state != State::Disabled => {
+                if Self::routable(s) {
+                    if let Some(load) = s.load.as_mut() {
+                        *load += f64::from(users) * s.load_multiplier;
+                    }
+                }
+                Ok(server_id)
+            }
             _ => Err(Refusal::ServerUnavailable),
         }
     }

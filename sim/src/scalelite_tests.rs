@@ -100,14 +100,14 @@ fn a_cordoned_server_reading_zero_becomes_disabled_and_refuses_joins() {
     s.set_state("a", State::Cordoned);
     // Cordoned: no new meetings, joins still go through.
     assert_eq!(s.create("n").expect("placed"), "b");
-    assert_eq!(s.join("m"), Ok("a"));
+    assert_eq!(s.join("m", 1), Ok("a"));
     s.poll_server("a", 100, &[meeting(0, 5)]);
     assert_eq!(s.server("a").map(|v| v.state), Some(State::Cordoned));
     s.poll_server("a", 2000, &[]);
     assert_eq!(s.server("a").map(|v| v.state), Some(State::Disabled));
     assert_eq!(s.server("a").and_then(|v| v.load), None);
-    assert_eq!(s.join("m"), Err(Refusal::ServerUnavailable));
-    assert_eq!(s.join("nope"), Err(Refusal::MeetingNotFound));
+    assert_eq!(s.join("m", 1), Err(Refusal::ServerUnavailable));
+    assert_eq!(s.join("nope", 1), Err(Refusal::MeetingNotFound));
 }
 
 #[test]
@@ -182,9 +182,9 @@ fn the_poller_reads_its_own_settings() {
     );
 }
 
-/// Why the poll interval matters: between two polls a `create` adds 1 to its server's score,
-/// so a fresh server (score 0) beside a busy one (score 30) takes every `create` until a poll
-/// shows what it was given. `creates` arrive 5 s apart; the poller runs every `interval_s`.
+/// Why the poll interval matters for `create`s nobody has joined yet: between two polls each adds
+/// 1 to its server's score, so a fresh server (score 0) beside a busy one (score 30) takes every
+/// one until a poll shows what it was given (each `join` adds 1 too, so joins narrow this). `creates` arrive 5 s apart; the poller runs every `interval_s`.
 fn burst_on_a_fresh_server(interval_s: u64, creates: u64) -> usize {
     let mut s = pool(&[("busy", 30.0), ("fresh", 0.0)]);
     let mut on_fresh: Vec<PolledMeeting> = Vec::new();
@@ -207,4 +207,21 @@ fn a_shorter_poll_interval_stops_a_burst_piling_onto_a_fresh_server() {
     assert_eq!(burst_on_a_fresh_server(60, 12), 12);
     let fresh = burst_on_a_fresh_server(10, 12);
     assert!(fresh <= 4, "{fresh} of 12 on the fresh server");
+}
+
+#[test]
+fn each_join_raises_an_enabled_servers_score_and_a_cordoned_ones_not() {
+    // #join: `server.increment_load(1)` (ZADD server_load XX INCR 1 x multiplier).
+    let mut s = pool(&[("a", 0.0), ("b", 10.0)]);
+    assert_eq!(s.create("m").expect("placed"), "a");
+    assert_eq!(s.join("m", 12), Ok("a"));
+    assert_eq!(s.server("a").and_then(|v| v.load), Some(13.0));
+    assert_eq!(s.create("n").expect("placed"), "b", "a is fuller now");
+    s.set_state("a", State::Cordoned);
+    assert_eq!(s.join("m", 5), Ok("a"));
+    assert_eq!(
+        s.server("a").and_then(|v| v.load),
+        Some(13.0),
+        "not in server_load"
+    );
 }

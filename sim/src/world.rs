@@ -11,6 +11,8 @@ use std::collections::BTreeMap;
 
 /// The group's own loop and the protect timer run this often (seconds).
 const GROUP_STEP_S: u64 = 10;
+/// Joins are played in steps of this many seconds (Scalelite counts each one as it comes).
+const JOIN_STEP_S: u64 = 5;
 
 #[derive(Clone, Debug, Default)]
 struct Srv {
@@ -90,6 +92,9 @@ impl<'a> World<'a> {
             while next < self.specs.len() && self.specs[next].start_s <= t {
                 self.create(next);
                 next += 1;
+            }
+            if t.is_multiple_of(JOIN_STEP_S) {
+                self.joins(t);
             }
             if t % self.c.protect_interval_s.max(1) == 0 {
                 self.protect(t);
@@ -209,7 +214,6 @@ impl<'a> World<'a> {
         if t.is_multiple_of(self.pool.settings().poll_interval_s) {
             self.poll(t);
         }
-        self.joins(t);
         let fleet = self.observe(t);
         self.scale(t, &fleet);
     }
@@ -317,17 +321,24 @@ impl<'a> World<'a> {
         }
     }
 
-    /// Participants who joined during the last minute were refused if the meeting's server is
-    /// disabled (Scalelite's join): the meeting is dropped for them.
+    /// Users who joined since the last step (`JOIN_STEP_S`) go through Scalelite's `join`: each
+    /// raises an enabled server's score; refused when the meeting's server is disabled, the
+    /// meeting is dropped for them.
     fn joins(&mut self, t: u64) {
+        let mut refused = Vec::new();
         for s in self.servers.values() {
             for &m in &s.meetings {
                 let spec = &self.specs[m];
-                let joined = spec.participants_at(t) > spec.participants_at(t.saturating_sub(60));
-                if joined && self.pool.join(&format!("m{m}")).is_err() {
-                    self.meetings[m].dropped = true;
+                let users = spec
+                    .participants_at(t)
+                    .saturating_sub(spec.participants_at(t.saturating_sub(JOIN_STEP_S)));
+                if users > 0 && self.pool.join(&format!("m{m}"), users).is_err() {
+                    refused.push(m);
                 }
             }
+        }
+        for m in refused {
+            self.meetings[m].dropped = true;
         }
     }
 }

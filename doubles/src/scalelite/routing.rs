@@ -1,13 +1,15 @@
-//! Where Scalelite sends a meeting, and the load its poller computes (Scalelite v1.8,
-//! `app/models/server.rb` `find_available` and `increment_load`, `lib/tasks/poll.rake`):
+//! Where Scalelite sends a meeting, and the load its poller computes (Scalelite's master at
+//! 7498a81, Aug 2026: `app/models/server.rb` `find_available` and `increment_load`,
+//! `app/controllers/bigbluebutton_api_controller.rb` `create` and `join`, `lib/tasks/poll.rake`):
 //!
 //! * `create` takes, among the servers in Redis' `server_load` set (enabled servers with a load:
 //!   polled online; cordoned and disabled servers are never in it), the one with the lowest load
 //!   (ties: Redis orders equal scores by member, the id). A tag `t` prefers servers tagged `t`
 //!   and falls back to untagged ones; `t!` requires the tag. There is no notion of full.
 //! * Each `create` adds `1 x load_multiplier` to the chosen server's load at once (`ZADD XX
-//!   INCR`); the next poll replaces it. A `join` adds nothing: the controller's `join` only
-//!   redirects to the meeting's server (refusing when it is offline or disabled).
+//!   INCR`); the next poll replaces it. So does each `join` (`server.increment_load(1)`, since
+//!   #1050, 2024), after refusing one whose server is offline or disabled; `XX` leaves a cordoned
+//!   server's load alone (it is not in `server_load`).
 //! * The poller's load: over the server's non-breakout meetings, participants + moderators, a
 //!   meeting younger than `LOAD_JOIN_BUFFER_TIME` (15 min) counting as at least
 //!   `LOAD_MIN_USER_COUNT` (15), times the multiplier. A cordoned server whose load reads zero
@@ -96,11 +98,21 @@ impl ScaleliteDouble {
     }
 
     /// A `join` through Scalelite: `true` when the meeting's server takes it (not offline, not
-    /// disabled; Scalelite answers `ServerDisabledError` otherwise). The load is left alone:
-    /// Scalelite's `join` does not increment it.
+    /// disabled; Scalelite answers `ServerDisabledError` otherwise), and then `1 x multiplier`
+    /// added to an enabled server's load, as `create` does (a cordoned one's is not in
+    /// `server_load`).
     pub fn route_join(&self, id: &str) -> bool {
-        self.server(id)
-            .is_some_and(|s| s.online && s.state != ServerState::Disabled)
+        let mut st = lock(&self.state);
+        let Some(server) = st.servers.iter_mut().find(|s| s.id == id) else {
+            return false;
+        };
+        if !server.online || server.state == ServerState::Disabled {
+            return false;
+        }
+        if server.state == ServerState::Enabled {
+            server.load = server.load.map(|l| l + server.load_multiplier);
+        }
+        true
     }
 
     /// One poller pass over one server that answered `getMeetings` with `meetings`: online, and
@@ -226,8 +238,15 @@ mod tests {
         assert!(d.route_join("a"));
         assert_eq!(
             d.server("a").unwrap().load,
-            Some(52.5),
-            "a join adds nothing"
+            Some(55.0),
+            "a join: 1 x 2.5, as a create"
+        );
+        d.modify_server("a", |s| s.state = ServerState::Cordoned);
+        assert!(d.route_join("a"), "a cordoned server takes joins");
+        assert_eq!(
+            d.server("a").unwrap().load,
+            Some(55.0),
+            "not in server_load: no increment"
         );
         d.modify_server("a", |s| s.state = ServerState::Disabled);
         assert!(

@@ -55,6 +55,9 @@ pub fn fleet_view(
                 0,
             );
             view.protected = i.protected_from_scale_in;
+            // Registered but without a load: Scalelite has not polled it since it was added or
+            // enabled from disabled, and `find_available` skips it until then.
+            view.awaiting_poll = server.is_some_and(|s| s.load.is_none());
             view.participants = server
                 .and_then(|s| s.load.map(|l| l / s.load_multiplier.max(f64::MIN_POSITIVE)))
                 .map_or(0, |p| p.round().clamp(0.0, f64::from(u32::MAX)) as u32);
@@ -237,6 +240,22 @@ mod tests {
         }
     }
 
+    /// A group of `instances` that wants 2.
+    fn group(instances: Vec<AsgInstance>) -> AutoScalingGroup {
+        AutoScalingGroup {
+            name: "g".into(),
+            arn: None,
+            min_size: 1,
+            max_size: 10,
+            desired_capacity: 2,
+            launch_template: None,
+            availability_zones: Vec::new(),
+            new_instances_protected_from_scale_in: false,
+            status: None,
+            instances,
+        }
+    }
+
     fn server(host: &str, state: ServerState, load: Option<f64>, multiplier: f64) -> Server {
         Server {
             id: format!("id-{host}"),
@@ -251,25 +270,41 @@ mod tests {
         }
     }
 
+    /// A server just enabled (a new instance's launch) has no load in Scalelite until its next
+    /// poll and takes no `create` until then: the busy server beside it must stay enabled. The
+    /// view did not mark it, so the busy server cordoned itself "near capacity" and Scalelite
+    /// refused the `create`s in between (the sandbox day caught one).
+    #[test]
+    fn a_server_scalelite_has_not_polled_yet_leaves_the_busy_one_enabled() {
+        let group = group(vec![
+            instance("i-busy", LifecycleState::InService, true),
+            instance("i-new", LifecycleState::InService, false),
+        ]);
+        let pool = vec![
+            server("i-busy", ServerState::Enabled, Some(190.0), 1.0),
+            server("i-new", ServerState::Enabled, None, 1.0),
+        ];
+        let url = |id: &str| format!("https://bbb-{id}.example.org/bigbluebutton/api");
+        let view = fleet_view(&group, &pool, url);
+        assert!(view.servers[1].awaiting_poll, "enabled, no load yet");
+        assert!(!view.servers[0].awaiting_poll);
+        let plan = scaling::decide(&view, &scaling::Policy::for_capacity(200));
+        let busy: Vec<Action> = plan
+            .events(&view.servers)
+            .filter(|e| e.instance_id == "i-busy")
+            .map(|e| e.action)
+            .collect();
+        assert!(!busy.contains(&Action::Cordon), "{busy:?}");
+    }
+
     #[test]
     fn one_view_of_the_group_and_the_pool() {
-        let group = AutoScalingGroup {
-            name: "g".into(),
-            arn: None,
-            min_size: 1,
-            max_size: 10,
-            desired_capacity: 2,
-            launch_template: None,
-            availability_zones: Vec::new(),
-            new_instances_protected_from_scale_in: false,
-            status: None,
-            instances: vec![
-                instance("i-a", LifecycleState::InService, true),
-                instance("i-b", LifecycleState::InService, false),
-                instance("i-c", LifecycleState::PendingWait, true),
-                instance("i-d", LifecycleState::TerminatingWait, false),
-            ],
-        };
+        let group = group(vec![
+            instance("i-a", LifecycleState::InService, true),
+            instance("i-b", LifecycleState::InService, false),
+            instance("i-c", LifecycleState::PendingWait, true),
+            instance("i-d", LifecycleState::TerminatingWait, false),
+        ]);
         let pool = vec![
             server("i-a", ServerState::Enabled, Some(60.0), 2.0),
             server("i-b", ServerState::Cordoned, Some(4.0), 1.0),

@@ -1,15 +1,22 @@
-//! Keeps a cordoned server's meetings joinable. Scalelite's poller turns a cordoned server
-//! `disabled` once its load reads zero (its README, "Cordon a server": "The server state will be
-//! updated to disabled by the poller once the load in server becomes zero or nil"), and its
-//! `join` refuses a disabled server (`ServerDisabledError`), while a cordoned one keeps its joins.
-//! A load of zero does not mean the meetings are over: a meeting older than
-//! `LOAD_JOIN_BUFFER_TIME` whose users all dropped at once (a network blip, a reconnect) reads
-//! zero until they are back, and they are refused when they come back. So when the hook holds a
-//! cordon of its own (consolidation's, the health check's, the drain's) and the local BBB still
-//! runs meetings, a server Scalelite disabled is cordoned again: Scalelite polls it again, the
-//! joins are accepted, and the server goes back to `disabled` only once it really is empty
-//! (BBB ends a meeting its last user left after `meetingExpireWhenLastUserLeftInMinutes`, so
-//! this repeats for a few passes at most). One event per re-cordon, with its inputs.
+//! Keeps a cordoned server's meetings joinable, as far as Scalelite lets it. Scalelite's poller
+//! turns a cordoned server `disabled` when its polled load reads zero (`lib/tasks/poll.rake`:
+//! `server.state = 'disabled' if server.cordoned? && server.load.to_f.zero?`; `docs/rake-README.md`,
+//! "Cordon a server"), and `join` refuses a disabled server (`ServerDisabledError`) but not a
+//! cordoned one. A load of zero does not mean the meetings are over: a meeting older than
+//! `LOAD_JOIN_BUFFER_TIME` whose users all dropped at once (a network blip) reads zero, and they
+//! are refused when they come back. So while the hook holds a cordon of its own (consolidation's,
+//! the health check's, the drain's) and the local BBB still runs meetings, a server Scalelite
+//! disabled is cordoned again, and the joins are accepted again.
+//!
+//! What this cannot do: a server cordoned from `disabled` has no load, so the next poll that
+//! still reads no user disables it again. Joins are then accepted from each re-cordon (every
+//! protect pass, 30 s; every drain poll) to the next poll (60 s by default): a user who retries
+//! gets in, and once one is in, the poll reads a load and the server stays cordoned. It repeats
+//! until the users are back or BBB ends the meeting
+//! (`meetingExpireWhenLastUserLeftInMinutes`), one event and one `getServers` per re-cordon.
+//! Scalelite's state does not say who disabled a server, so an operator's `disable` of a server
+//! the hook had cordoned is undone too while meetings run (Scalelite's own `servers:disable`
+//! and `panic` end the meetings first, and then nothing is re-cordoned).
 
 use bbb_core::scalelite::{ScaleliteClient, Server, ServerState, ServerUpdate, StateChange};
 
