@@ -36,7 +36,13 @@ struct Inner {
     interrupt_next_launch: Option<Duration>,
     /// Auto Scaling requests still to answer with a throttling error.
     throttle: u32,
+    /// Terminated instances still shutting down (their units stopping).
+    shutting_down: Vec<tokio::task::JoinHandle<()>>,
 }
+
+/// How long a terminated instance's hook processes may take to stop after SIGTERM, and its
+/// launch unit's `ExecStop` drain to run: the units' `TimeoutStopSec`, compressed.
+pub const STOP_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Counters of the group's behaviour, for the soak figures.
 #[derive(Debug, Default, Clone, serde::Serialize)]
@@ -233,6 +239,15 @@ impl Fleet {
                 meetings: i.live_meetings(),
             })
             .collect()
+    }
+
+    /// Waits until every terminated instance has shut down (its hook processes stopped and its
+    /// launch unit's `ExecStop` run), so that their last log lines are in the events.
+    pub async fn shutdowns_done(&self) {
+        let pending = std::mem::take(&mut self.lock().shutting_down);
+        for shutdown in pending {
+            let _ = shutdown.await;
+        }
     }
 
     /// Runs `f` on instance `id`.
@@ -442,7 +457,6 @@ impl Fleet {
                     sim.as_ref().map_or(0, |s| s.live_meetings() as u64);
                 sim
             };
-            drop(sim);
             self.events.push(
                 &id,
                 if completed {
@@ -451,6 +465,23 @@ impl Fleet {
                     "terminated: heartbeat timeout ran out (default result)".to_owned()
                 },
             );
+            // The machine shuts down as systemd does: the drain that completed the action
+            // finishes its last steps, then the launch unit's ExecStop runs.
+            if let Some(sim) = sim {
+                let events = self.events.clone();
+                let shutdown = tokio::spawn(async move {
+                    let started = Instant::now();
+                    let id = sim.instance_id.clone();
+                    sim.shutdown(STOP_TIMEOUT).await;
+                    events.push(
+                        &id,
+                        format!("shut down in {} ms", started.elapsed().as_millis()),
+                    );
+                });
+                let mut inner = self.lock();
+                inner.shutting_down.retain(|h| !h.is_finished());
+                inner.shutting_down.push(shutdown);
+            }
         }
 
         // Scheduled actions coming due (one-off ones; recurring ones run on their own clock).

@@ -5,6 +5,8 @@
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::process::Stdio;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bbb_core::aws::StaticCredentials;
@@ -13,7 +15,8 @@ use bbb_doubles::{
     RecordingPipeline,
 };
 use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::Command;
+use tokio::process::{Child, Command};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::events::{Events, LaunchTiming};
@@ -48,6 +51,9 @@ pub struct SimInstance {
     pub freeswitch: FreeswitchDouble,
     dir: tempfile::TempDir,
     tasks: Vec<JoinHandle<()>>,
+    runner: Arc<HookRunner>,
+    /// `Some(stop timeout)` once the instance shuts down (systemd stopping its units).
+    stop: watch::Sender<Option<Duration>>,
     meetings_started: u32,
 }
 
@@ -151,17 +157,19 @@ impl SimInstance {
             ("BBB_HOOK_FREESWITCH_ESL".into(), freeswitch.addr()),
             ("JOURNAL_STREAM".into(), "sandbox".into()),
         ];
-        let runner = HookRunner {
+        let (stop, stopping) = watch::channel(None);
+        let runner = Arc::new(HookRunner {
             binary: env.hook_binary.clone(),
             vars,
             instance_id: instance_id.clone(),
             events,
-        };
+            stopping,
+            launched: AtomicBool::new(false),
+        });
         let protect_every = env.protect_every;
+        let units = Arc::clone(&runner);
         let task = tokio::spawn(async move {
-            runner
-                .run_units(protect_every, interrupt_first_launch)
-                .await
+            units.run_units(protect_every, interrupt_first_launch).await;
         });
         Ok(Self {
             instance_id,
@@ -171,6 +179,8 @@ impl SimInstance {
             freeswitch,
             dir,
             tasks: vec![task],
+            runner,
+            stop,
             meetings_started: 0,
         })
     }
@@ -219,6 +229,41 @@ impl SimInstance {
         self.dir.path().join("recording/status")
     }
 
+    /// The instance's end after the group terminated it, as systemd shuts a machine down: every
+    /// running hook process gets SIGTERM and may finish its work (the drain's last steps after
+    /// CompleteLifecycleAction) for up to `stop_timeout` (the units' `TimeoutStopSec`, compressed),
+    /// then SIGKILL; no unit starts again (the protect timer, a restart). Then, if the launch unit
+    /// had become active, its `ExecStop=bbb-hook drain` runs, under the same timeout: after a
+    /// finished drain it finds the work done.
+    pub async fn shutdown(mut self, stop_timeout: Duration) {
+        self.stop.send_replace(Some(stop_timeout));
+        for task in std::mem::take(&mut self.tasks) {
+            // Each process is killed at its timeout, so the units end soon after it.
+            if tokio::time::timeout(stop_timeout + Duration::from_secs(2), task)
+                .await
+                .is_err()
+            {
+                self.runner.events.push(
+                    &self.instance_id,
+                    "units still running past the stop timeout: aborted",
+                );
+            }
+        }
+        if self.runner.launched.load(Ordering::SeqCst) {
+            let exec_stop = self.runner.run_timed(&["drain"], false);
+            if tokio::time::timeout(stop_timeout, exec_stop).await.is_err() {
+                // The dropped process is killed (kill_on_drop).
+                self.runner.events.push(
+                    &self.instance_id,
+                    format!(
+                        "bbb-hook drain (ExecStop) did not stop within {} ms: killed (SIGKILL)",
+                        stop_timeout.as_millis()
+                    ),
+                );
+            }
+        }
+    }
+
     /// Stops the hook processes at once (a crash, or the instance's end).
     pub fn kill(&mut self) {
         for t in self.tasks.drain(..) {
@@ -238,6 +283,34 @@ struct HookRunner {
     vars: Vec<(String, String)>,
     instance_id: String,
     events: Events,
+    /// `Some(stop timeout)` once the instance shuts down.
+    stopping: watch::Receiver<Option<Duration>>,
+    /// The launch unit became active (its `ExecStop` runs at shutdown).
+    launched: AtomicBool,
+}
+
+/// Resolves with the stop timeout once the instance shuts down (never if it cannot).
+async fn stop_requested(mut stopping: watch::Receiver<Option<Duration>>) -> Duration {
+    let timeout = stopping
+        .wait_for(Option::is_some)
+        .await
+        .map(|timeout| timeout.unwrap_or_default());
+    match timeout {
+        Ok(timeout) => timeout,
+        Err(_) => std::future::pending().await,
+    }
+}
+
+/// SIGTERM, as systemd stops a unit.
+fn terminate(child: &Child) {
+    let pid = child
+        .id()
+        .and_then(|id| i32::try_from(id).ok())
+        .and_then(rustix::process::Pid::from_raw);
+    if let Some(pid) = pid {
+        // The process may have exited meanwhile.
+        let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
+    }
 }
 
 impl HookRunner {
@@ -255,12 +328,19 @@ impl HookRunner {
 
     /// Runs one hook command to its end, passing its log lines on; returns its exit code.
     async fn run(&self, args: &[&str]) -> i32 {
-        self.run_timed(args).await.0
+        self.run_timed(args, true).await.0
+    }
+
+    /// Whether the instance is shutting down (no unit starts again).
+    fn stopping(&self) -> bool {
+        self.stopping.borrow().is_some()
     }
 
     /// Runs one hook command; returns its exit code and its timing: wall time, and the time its
     /// log says it spent in calls to the doubles and moto (`duration_ms` of each API call).
-    async fn run_timed(&self, args: &[&str]) -> (i32, LaunchTiming) {
+    /// `stoppable`: a shutdown sends it SIGTERM, then SIGKILL at the stop timeout (a unit's main
+    /// process); an `ExecStop` command is not.
+    async fn run_timed(&self, args: &[&str], stoppable: bool) -> (i32, LaunchTiming) {
         let started = std::time::Instant::now();
         let mut calls_ms = 0u64;
         let mut child = match self.command(args).spawn() {
@@ -271,17 +351,44 @@ impl HookRunner {
                 return (-1, LaunchTiming::default());
             }
         };
+        let mut kill_at: Option<tokio::time::Instant> = None;
+        let mut stop_timeout = Duration::ZERO;
         if let Some(stderr) = child.stderr.take() {
             let mut lines = BufReader::new(stderr).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
-                if line.contains("api request") || line.contains("aws call") {
-                    calls_ms += line
-                        .split_whitespace()
-                        .find_map(|w| w.strip_prefix("duration_ms="))
-                        .and_then(|v| v.parse::<u64>().ok())
-                        .unwrap_or(0);
+            loop {
+                tokio::select! {
+                    line = lines.next_line() => {
+                        let Ok(Some(line)) = line else { break };
+                        if line.contains("api request") || line.contains("aws call") {
+                            calls_ms += line
+                                .split_whitespace()
+                                .find_map(|w| w.strip_prefix("duration_ms="))
+                                .and_then(|v| v.parse::<u64>().ok())
+                                .unwrap_or(0);
+                        }
+                        self.events.hook_line(&self.instance_id, args[0], &line);
+                    }
+                    timeout = stop_requested(self.stopping.clone()), if stoppable && kill_at.is_none() => {
+                        terminate(&child);
+                        stop_timeout = timeout;
+                        kill_at = Some(tokio::time::Instant::now() + timeout);
+                    }
+                    _ = tokio::time::sleep_until(kill_at.unwrap_or_else(tokio::time::Instant::now)),
+                        if kill_at.is_some() =>
+                    {
+                        let _ = child.start_kill();
+                        self.events.push(
+                            &self.instance_id,
+                            format!(
+                                "bbb-hook {} did not stop within {} ms of SIGTERM: killed (SIGKILL)",
+                                args.join(" "),
+                                stop_timeout.as_millis()
+                            ),
+                        );
+                        // Its output is not waited for (a child of it may hold the pipe).
+                        break;
+                    }
                 }
-                self.events.hook_line(&self.instance_id, args[0], &line);
             }
         }
         let code = child.wait().await.ok().and_then(|s| s.code()).unwrap_or(-1);
@@ -296,10 +403,11 @@ impl HookRunner {
 
     /// What systemd does with the units: launch (restarted on failure, not on a configuration
     /// error), then the lifecycle-signal drain and the protect timer side by side.
-    async fn run_units(self, protect_every: Duration, interrupt_first: Option<Duration>) {
+    async fn run_units(&self, protect_every: Duration, interrupt_first: Option<Duration>) {
         // As the AMI's units: the lifecycle watcher runs from the start, beside the launch (it only
         // needs the network), so an instance whose launch never finishes still drains; the
-        // protect timer runs once the launch unit is active (BindsTo=).
+        // protect timer runs once the launch unit is active (BindsTo=). A shutdown stops them
+        // all and starts none again.
         let launch_then_protect = async {
             let mut attempt = 0;
             let since_start = std::time::Instant::now();
@@ -315,8 +423,11 @@ impl HookRunner {
                 );
             }
             loop {
+                if self.stopping() {
+                    return;
+                }
                 attempt += 1;
-                let (code, timing) = self.run_timed(&["launch"]).await;
+                let (code, timing) = self.run_timed(&["launch"], true).await;
                 match code {
                     0 => {
                         self.events.launch_timing(
@@ -326,6 +437,7 @@ impl HookRunner {
                             },
                             timing.wall_ms,
                         );
+                        self.launched.store(true, Ordering::SeqCst);
                         break;
                     }
                     // RestartPreventExitStatus=64 78: a usage or configuration error stays failed.
@@ -336,6 +448,7 @@ impl HookRunner {
                         );
                         return;
                     }
+                    _ if self.stopping() => return,
                     code => {
                         self.events.push(
                             &self.instance_id,
@@ -343,18 +456,18 @@ impl HookRunner {
                                 "bbb-hook launch exited {code} (attempt {attempt}), restarting in 2 s"
                             ),
                         );
-                        tokio::time::sleep(Duration::from_secs(2)).await;
+                        self.pause(Duration::from_secs(2)).await;
                     }
                 }
             }
-            let protect = async {
-                let mut tick = tokio::time::interval(protect_every);
-                loop {
-                    tick.tick().await;
-                    self.run(&["protect"]).await;
+            let mut tick = tokio::time::interval(protect_every);
+            loop {
+                tokio::select! {
+                    _ = tick.tick() => {}
+                    _ = stop_requested(self.stopping.clone()) => return,
                 }
-            };
-            protect.await;
+                self.run(&["protect"]).await;
+            }
         };
         let drain = async {
             loop {
@@ -363,11 +476,22 @@ impl HookRunner {
                 let code = self.run(&["drain", "--on-lifecycle-signal"]).await;
                 if matches!(code, 0 | 64 | 78) {
                     // Drained (or cannot be): the instance waits for its termination.
-                    std::future::pending::<()>().await;
+                    stop_requested(self.stopping.clone()).await;
                 }
-                tokio::time::sleep(Duration::from_secs(1)).await;
+                if self.stopping() {
+                    return;
+                }
+                self.pause(Duration::from_secs(1)).await;
             }
         };
         tokio::join!(launch_then_protect, drain);
+    }
+
+    /// Sleeps `d`, or less when the instance shuts down meanwhile.
+    async fn pause(&self, d: Duration) {
+        tokio::select! {
+            _ = tokio::time::sleep(d) => {}
+            _ = stop_requested(self.stopping.clone()) => {}
+        }
     }
 }

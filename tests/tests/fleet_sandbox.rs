@@ -68,6 +68,8 @@ async fn fleet_scenario_keeps_meetings_heals_crashes_and_scales_ahead_of_events(
     assert_eq!(out.leftovers_after_apply, (0, 0));
     assert_eq!(out.event_capacity, (3, 3));
     assert!(out.event_ahead_seconds > 0);
+    // The drains' last lines come as the terminated instances shut down.
+    sb.fleet.shutdowns_done().await;
     let drains = sb
         .events
         .all()
