@@ -132,11 +132,11 @@ async fn protect_repairs_a_vanished_registration() {
     );
 }
 
-/// Spreading is off by default (`Policy::for_capacity`: a burst past the level went to the
-/// fullest server), so no pass owns the multiplier: the periodic registration repair puts the
-/// configured one back when it was changed outside the hook.
+/// No pass of the hook owns the multiplier (it does not spread bursts by multipliers,
+/// ARCHITECTURE.md): the periodic registration repair puts the configured one back when it was
+/// changed outside the hook.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn protect_restores_the_configured_multiplier_while_spreading_is_off() {
+async fn protect_restores_the_configured_multiplier() {
     let i = Instance::new(60).await;
     i.hook(&["launch"]).await.ok();
     let id = i.server().expect("registered").id;

@@ -12,12 +12,12 @@
 //! server loses it when it is empty, and the group, above its desired capacity, terminates it
 //! through the drain. No meeting is ever ended here.
 //!
-//! Spreading ([`super::spread`]): the same pass sets this server's Scalelite `load_multiplier`
-//! from its local BBB's meetings when it changed. The ranking itself reads Scalelite's figures
-//! only (every hook the same): a server's young or old meetings (`createTime`) are known to its
-//! own hook alone, so they weigh its multiplier but not the shared surplus ranking (a ranking
-//! that each hook fed with its own pinned meetings only would disagree between hooks and could
-//! leave no server cordoned).
+//! The ranking reads Scalelite's figures only (every hook the same): a server's young or old
+//! meetings (`createTime`) are known to its own hook alone, so they stay out of the shared
+//! surplus ranking (a ranking that each hook fed with its own pinned meetings only would
+//! disagree between hooks and could leave no server cordoned). The hook leaves Scalelite's
+//! `load_multiplier` to registration (the configured one): spreading a burst by multipliers
+//! (`bbb_core::scaling::load_multipliers`) is measured by the simulator only (ARCHITECTURE.md).
 //!
 //! Only a cordon this hook made is undone by it (`cordoned_for_consolidation` in the state): an
 //! operator's cordon stays, and so does the health check's while FreeSWITCH is dead
@@ -25,11 +25,10 @@
 //! record (inputs and reason) as JSON.
 
 use bbb_core::aws::{AutoScalingGroup, LifecycleState};
-use bbb_core::bbb::BbbClient;
 use bbb_core::scalelite::{Server, ServerState, StateChange};
 use bbb_core::scaling::{self, Action, FleetView, Phase, PoolState, ServerView};
 
-use super::{registration, spread};
+use super::registration;
 use crate::context::{find_server, Context};
 use crate::error::HookError;
 use crate::state::{now_millis, HookState};
@@ -72,8 +71,7 @@ pub fn fleet_view(
 
 /// One consolidation pass for this instance, when due (`BBB_HOOK_CONSOLIDATION_INTERVAL`).
 /// Failures to read the group or the pool skip the pass (logged); nothing is changed then.
-/// `bbb` is the local BBB, read for this server's multiplier.
-pub async fn run(ctx: &Context, state: &mut HookState, bbb: &BbbClient) -> Result<(), HookError> {
+pub async fn run(ctx: &Context, state: &mut HookState) -> Result<(), HookError> {
     if !ctx.settings.consolidation {
         return Ok(());
     }
@@ -117,7 +115,6 @@ pub async fn run(ctx: &Context, state: &mut HookState, bbb: &BbbClient) -> Resul
     }
     let view = fleet_view(&group, &pool, |id| ctx.config.server_url(id));
     let policy = scaling::Policy::for_capacity(ctx.settings.server_capacity);
-    reweigh(ctx, bbb, &scalelite, &server, &view, &policy).await;
     let plan = scaling::decide(&view, &policy);
     for event in plan.events(&view.servers).filter(|e| e.instance_id == me) {
         if adopts_health_cordon(state, &server, event.reason) {
@@ -128,7 +125,8 @@ pub async fn run(ctx: &Context, state: &mut HookState, bbb: &BbbClient) -> Resul
         }
         match event.action {
             Action::Cordon => {
-                registration::set_state(&scalelite, &server, StateChange::Cordon).await?;
+                let why = event.reason.as_str();
+                registration::set_state(&scalelite, &server, StateChange::Cordon, why).await?;
                 state.cordoned_for_consolidation = true;
                 tracing::info!(action = "cordon", reason = event.reason.as_str(), decision = %event, "consolidation decision");
             }
@@ -138,7 +136,8 @@ pub async fn run(ctx: &Context, state: &mut HookState, bbb: &BbbClient) -> Resul
                 tracing::info!(action = "leave", reason = event.reason.as_str(), decision = %event, "consolidation decision: cordoned by the health check, left cordoned");
             }
             Action::Enable if state.cordoned_for_consolidation => {
-                registration::set_state(&scalelite, &server, StateChange::Enable).await?;
+                let why = event.reason.as_str();
+                registration::set_state(&scalelite, &server, StateChange::Enable, why).await?;
                 state.cordoned_for_consolidation = false;
                 tracing::info!(action = "enable", reason = event.reason.as_str(), decision = %event, "consolidation decision");
             }
@@ -181,45 +180,6 @@ fn adopts_health_cordon(state: &HookState, server: &Server, reason: scaling::Rea
                 | R::StillNearCapacity
                 | R::Reserve
         )
-}
-
-/// Sets this server's `load_multiplier` when spreading wants another one (a failure is logged
-/// and retried at the next pass; consolidation goes on).
-async fn reweigh(
-    ctx: &Context,
-    bbb: &BbbClient,
-    scalelite: &bbb_core::scalelite::ScaleliteClient,
-    server: &Server,
-    view: &FleetView,
-    policy: &scaling::Policy,
-) {
-    if policy.spread_meeting_participants.is_none() {
-        return;
-    }
-    let me = ctx.identity.instance_id.as_str();
-    let Some(base) = view.servers.iter().find(|s| s.instance_id == me) else {
-        return;
-    };
-    let meetings = match bbb.get_meetings().await {
-        Ok(m) => m,
-        Err(e) => {
-            tracing::warn!(error = %e, "load multiplier left as is: the local BBB is unreadable");
-            return;
-        }
-    };
-    let own = spread::with_local_meetings(base, &meetings, now_millis());
-    if let Err(e) = spread::apply(scalelite, server, view, &own, policy).await {
-        tracing::warn!(error = %e, "load multiplier not set; retried next pass");
-    }
-}
-
-/// Whether consolidation owns this server's `load_multiplier` (spreading on): registration
-/// then leaves a multiplier other than the configured one alone.
-pub fn manages_multiplier(ctx: &Context) -> bool {
-    ctx.settings.consolidation
-        && scaling::Policy::for_capacity(ctx.settings.server_capacity)
-            .spread_meeting_participants
-            .is_some()
 }
 
 #[cfg(test)]

@@ -161,7 +161,7 @@ async fn cordon(ctx: &Context) -> Result<(), HookError> {
     let scalelite = ctx.scalelite().await?;
     match registration::find(ctx, &scalelite).await? {
         Some(server) => {
-            registration::set_state(&scalelite, &server, StateChange::Cordon).await?;
+            registration::set_state(&scalelite, &server, StateChange::Cordon, "drain").await?;
         }
         None => tracing::info!(url = %ctx.server_url(), "not registered in scalelite"),
     }

@@ -35,7 +35,7 @@
 //! Each decision (cordon, uncordon, leave) is one `health decision` event with its inputs and
 //! reason as JSON.
 
-use bbb_core::scalelite::{ServerState, ServerUpdate, StateChange};
+use bbb_core::scalelite::{ScaleliteClient, Server, ServerState, StateChange};
 use serde::{Deserialize, Serialize};
 
 use super::health::HealthState;
@@ -220,7 +220,7 @@ pub async fn run(ctx: &Context, state: &mut HookState, freeswitch: Option<String
     });
     let (action_s, reason_s) = (name(&action), name(&reason));
     if let (Some((step, after)), Some(server)) = (change, server) {
-        if let Err(e) = registration::set_state(&scalelite, &server, step).await {
+        if let Err(e) = registration::set_state(&scalelite, &server, step, &reason_s).await {
             tracing::warn!(error = %e, action = %action_s, reason = %reason_s, decision = %record, "health decision: scalelite refused; retried next pass");
             return;
         }
@@ -241,22 +241,9 @@ fn name(v: &impl Serialize) -> String {
 pub async fn readd_cordoned(
     ctx: &Context,
     state: &mut HookState,
-    scalelite: &bbb_core::scalelite::ScaleliteClient,
-    server: &bbb_core::scalelite::Server,
-) -> Result<bbb_core::scalelite::Server, HookError> {
-    // Not `registration::set_state`, which counts the new registration's `disabled` as
-    // cordoned: disabled, the meetings it still runs could not be joined.
-    let server = scalelite
-        .update_server(
-            &server.id,
-            ServerUpdate {
-                state: Some(StateChange::Cordon),
-                ..ServerUpdate::default()
-            },
-        )
-        .await
-        .map_err(HookError::scalelite("cordon the server in Scalelite"))?;
-    state.health.cordon = Cordon::Made;
+    scalelite: &ScaleliteClient,
+    server: &Server,
+) -> Result<Server, HookError> {
     let record = serde_json::json!({
         "event": "health_decision",
         "instance_id": ctx.identity.instance_id,
@@ -268,7 +255,17 @@ pub async fn readd_cordoned(
             "registration": "re-added",
         },
     });
-    tracing::warn!(action = "cordon", reason = "freeswitch_dead", decision = %record, "health decision: registration re-added cordoned");
+    let why = registration::Why {
+        message: "health decision: registration re-added cordoned",
+        cordon: Some("health"),
+        decision: Some(&record),
+        warn: true,
+        ..registration::Why::new(StateChange::Cordon, "freeswitch_dead")
+    };
+    // `write_state`, not `set_state`, which counts the new registration's `disabled` as
+    // cordoned: disabled, the meetings it still runs could not be joined.
+    let server = registration::write_state(scalelite, server, StateChange::Cordon, &why).await?;
+    state.health.cordon = Cordon::Made;
     Ok(server)
 }
 

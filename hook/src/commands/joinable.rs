@@ -18,7 +18,7 @@
 //! the hook had cordoned is undone too while meetings run (Scalelite's own `servers:disable`
 //! and `panic` end the meetings first, and then nothing is re-cordoned).
 
-use bbb_core::scalelite::{ScaleliteClient, Server, ServerState, ServerUpdate, StateChange};
+use bbb_core::scalelite::{ScaleliteClient, Server, ServerState, StateChange};
 
 use super::registration;
 use crate::context::Context;
@@ -66,23 +66,15 @@ pub async fn keep(
     if server.state != ServerState::Disabled || meetings == 0 {
         return Ok(None);
     }
-    let update = ServerUpdate {
-        state: Some(StateChange::Cordon),
-        ..ServerUpdate::default()
+    let why = registration::Why {
+        step: "cordon again the server Scalelite disabled while it hosts meetings",
+        message: "scalelite disabled the cordoned server while it hosts meetings (its load read zero): cordoned again so their joins are accepted",
+        reason: "disabled_while_hosting_meetings",
+        cordon: Some(holder.as_str()),
+        meetings: Some(meetings),
+        decision: None,
+        warn: true,
     };
-    let updated =
-        scalelite
-            .update_server(&server.id, update)
-            .await
-            .map_err(HookError::scalelite(
-                "cordon again the server Scalelite disabled while it hosts meetings",
-            ))?;
-    tracing::warn!(
-        server_id = %server.id,
-        meetings,
-        cordon = holder.as_str(),
-        state = updated.state.as_str(),
-        "scalelite disabled the cordoned server while it hosts meetings (its load read zero): cordoned again so their joins are accepted"
-    );
+    let updated = registration::write_state(scalelite, server, StateChange::Cordon, &why).await?;
     Ok(Some(updated))
 }

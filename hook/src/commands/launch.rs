@@ -47,7 +47,7 @@ pub async fn run(ctx: &Context, dns_only: bool) -> Result<(), HookError> {
     // once its name resolves, so Scalelite never places a meeting on an unreachable name.
     let register = async {
         let scalelite = ctx.scalelite().await?;
-        let server = registration::ensure(ctx, &scalelite, &bbb_secret, false).await?;
+        let server = registration::ensure(ctx, &scalelite, &bbb_secret).await?;
         Ok::<_, HookError>((scalelite, server))
     };
     // Both can take minutes (Route53's INSYNC, a slow Scalelite): the launching lifecycle
@@ -103,7 +103,8 @@ pub async fn run(ctx: &Context, dns_only: bool) -> Result<(), HookError> {
                 .into(),
         ));
     }
-    let server = registration::set_state(&scalelite, &server, StateChange::Enable).await?;
+    let server =
+        registration::set_state(&scalelite, &server, StateChange::Enable, "launch").await?;
 
     lifecycle::complete(ctx, &ctx.config.launching_hook_name).await?;
     state.launched = true;

@@ -16,4 +16,3 @@ mod joinable;
 mod lifecycle;
 pub mod metrics;
 mod registration;
-mod spread;

@@ -119,7 +119,7 @@ pub async fn run(ctx: &Context) -> Result<(), HookError> {
             "protection unchanged"
         );
     }
-    if let Err(e) = super::consolidate::run(ctx, &mut state, &bbb).await {
+    if let Err(e) = super::consolidate::run(ctx, &mut state).await {
         tracing::warn!(error = %e, "consolidation pass failed; retried next pass");
     }
     if let Err(e) = keep_joinable(ctx, &state, activity.meetings).await {
@@ -159,9 +159,7 @@ async fn repair_registration(
 ) -> Result<(), HookError> {
     let scalelite = ctx.scalelite().await?;
     let before = registration::find(ctx, &scalelite).await?;
-    // With spreading on, the consolidation pass owns the multiplier of a serving server.
-    let keep_multiplier = super::consolidate::manages_multiplier(ctx);
-    let server = registration::ensure(ctx, &scalelite, bbb_secret, keep_multiplier).await?;
+    let server = registration::ensure(ctx, &scalelite, bbb_secret).await?;
     let server = match before {
         None if state.health.holds_cordon(ctx.settings.health_failures) => {
             // FreeSWITCH is dead: re-added cordoned, never enabled.
@@ -171,7 +169,13 @@ async fn repair_registration(
             server
         }
         None => {
-            let server = registration::set_state(&scalelite, &server, StateChange::Enable).await?;
+            let server = registration::set_state(
+                &scalelite,
+                &server,
+                StateChange::Enable,
+                "registration_vanished",
+            )
+            .await?;
             tracing::warn!(server_id = %server.id, url = %ctx.server_url(), "registration vanished from scalelite, registration repaired");
             server
         }
