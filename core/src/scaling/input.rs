@@ -122,6 +122,30 @@ impl ServerView {
         }
     }
 
+    /// A server as every hook sees it (ARCHITECTURE.md, "Consolidation"): its phase and
+    /// protection from `DescribeAutoScalingGroups`, its state and `load` from Scalelite's
+    /// `getServers`. Its participants are the load over its multiplier (the poller's attendee
+    /// count, with Scalelite's own floor for young meetings and the increments of each `create`
+    /// and `join` since the last poll). Its meetings, their ages, its recordings and its launch
+    /// time are in neither answer and read as none, so that every hook ranks the fleet alike.
+    /// A registered server without a load is awaiting Scalelite's next poll.
+    pub fn seen_by_hooks(
+        instance_id: impl Into<String>,
+        phase: Phase,
+        protected: bool,
+        pool: PoolState,
+        load: Option<f64>,
+        load_multiplier: f64,
+    ) -> Self {
+        let mut view = Self::new(instance_id, phase, pool, 0);
+        view.protected = protected;
+        view.awaiting_poll = pool != PoolState::Unregistered && load.is_none();
+        view.participants = load
+            .map(|l| l / load_multiplier.max(f64::MIN_POSITIVE))
+            .map_or(0, |p| p.round().clamp(0.0, f64::from(u32::MAX)) as u32);
+        view
+    }
+
     /// The participants the server is heading for: its participants, each young meeting
     /// counted as at least `policy.young_meeting_participants` (as Scalelite's poller counts a
     /// young meeting as at least `LOAD_MIN_USER_COUNT`, with the fleet's own expectation).

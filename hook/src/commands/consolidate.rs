@@ -33,10 +33,8 @@ use crate::context::{find_server, Context};
 use crate::error::HookError;
 use crate::state::{now_millis, HookState};
 
-/// The fleet as the group and Scalelite report it. A server's participants are Scalelite's load
-/// over its multiplier (the poller's attendee count); meetings and recordings are not in
-/// Scalelite's answer and read as none: only this instance's own decisions are applied, and
-/// its protection follows its local BBB, not the view.
+/// The fleet as the group and Scalelite report it ([`ServerView::seen_by_hooks`]): only this
+/// instance's own decisions are applied, and its protection follows its local BBB, not the view.
 pub fn fleet_view(
     group: &AutoScalingGroup,
     pool: &[Server],
@@ -47,20 +45,14 @@ pub fn fleet_view(
         .iter()
         .map(|i| {
             let server = find_server(pool, &server_url(&i.instance_id));
-            let mut view = ServerView::new(
+            ServerView::seen_by_hooks(
                 i.instance_id.clone(),
                 Phase::from(&i.lifecycle_state),
+                i.protected_from_scale_in,
                 PoolState::from(server.map(|s| s.state)),
-                0,
-            );
-            view.protected = i.protected_from_scale_in;
-            // Registered but without a load: Scalelite has not polled it since it was added or
-            // enabled from disabled, and `find_available` skips it until then.
-            view.awaiting_poll = server.is_some_and(|s| s.load.is_none());
-            view.participants = server
-                .and_then(|s| s.load.map(|l| l / s.load_multiplier.max(f64::MIN_POSITIVE)))
-                .map_or(0, |p| p.round().clamp(0.0, f64::from(u32::MAX)) as u32);
-            view
+                server.and_then(|s| s.load),
+                server.map_or(1.0, |s| s.load_multiplier),
+            )
         })
         .collect();
     FleetView {
