@@ -4,6 +4,7 @@
 //! timer) keeps scale-in protection on while it hosts meetings; `drain` takes it out of the
 //! fleet without dropping a meeting; `status` shows where it stands.
 
+mod cadence;
 mod commands;
 mod config;
 mod context;

@@ -165,6 +165,7 @@ impl SimInstance {
             events,
             stopping,
             launched: AtomicBool::new(false),
+            protect_stopped: tokio::sync::Notify::new(),
         });
         let protect_every = env.protect_every;
         let units = Arc::clone(&runner);
@@ -229,39 +230,43 @@ impl SimInstance {
         self.dir.path().join("recording/status")
     }
 
-    /// The instance's end after the group terminated it, as systemd shuts a machine down: every
-    /// running hook process gets SIGTERM and may finish its work (the drain's last steps after
-    /// CompleteLifecycleAction) for up to `stop_timeout` (the units' `TimeoutStopSec`, compressed),
-    /// then SIGKILL; no unit starts again (the protect timer, a restart). Then, if the launch unit
-    /// had become active, its `ExecStop=bbb-hook drain` runs, under the same timeout: after a
-    /// finished drain it finds the work done.
+    /// The instance's end after the group terminated it, as systemd shuts a machine down
+    /// (systemd.unit(5): units with no ordering between them stop together; systemd.service(5):
+    /// `TimeoutStopSec=`). Every running hook process gets SIGTERM and may finish its work (the
+    /// drain's last steps after CompleteLifecycleAction) for up to `stop_timeout` (the units'
+    /// `TimeoutStopSec`, compressed), then SIGKILL; no unit starts again (the protect timer, a
+    /// restart). The protect timer is ordered after the launch unit, so it stops first; then, if
+    /// the launch unit had become active, its `ExecStop=bbb-hook drain` runs, beside the
+    /// lifecycle watcher's stop (no ordering between the two; the hook serialises the drains with
+    /// its state lock, and the second finds the work done). An `ExecStop` past the timeout gets
+    /// SIGTERM, then SIGKILL a timeout later.
     pub async fn shutdown(mut self, stop_timeout: Duration) {
         self.stop.send_replace(Some(stop_timeout));
-        for task in std::mem::take(&mut self.tasks) {
-            // Each process is killed at its timeout, so the units end soon after it.
-            if tokio::time::timeout(stop_timeout + Duration::from_secs(2), task)
-                .await
-                .is_err()
-            {
-                self.runner.events.push(
-                    &self.instance_id,
-                    "units still running past the stop timeout: aborted",
-                );
+        let grace = stop_timeout * 2 + Duration::from_secs(2);
+        let runner = Arc::clone(&self.runner);
+        let exec_stop = async {
+            // A units task that never ends is aborted below; do not wait past that.
+            let _ = tokio::time::timeout(grace, runner.protect_stopped.notified()).await;
+            if runner.launched.load(Ordering::SeqCst) {
+                runner.exec_stop(stop_timeout).await;
             }
-        }
-        if self.runner.launched.load(Ordering::SeqCst) {
-            let exec_stop = self.runner.run_timed(&["drain"], false);
-            if tokio::time::timeout(stop_timeout, exec_stop).await.is_err() {
-                // The dropped process is killed (kill_on_drop).
-                self.runner.events.push(
-                    &self.instance_id,
-                    format!(
-                        "bbb-hook drain (ExecStop) did not stop within {} ms: killed (SIGKILL)",
-                        stop_timeout.as_millis()
-                    ),
-                );
+        };
+        let units = async {
+            for mut task in std::mem::take(&mut self.tasks) {
+                // Each process is killed at its timeout, so the units end soon after it.
+                tokio::select! {
+                    _ = &mut task => {}
+                    _ = tokio::time::sleep(grace) => {
+                        task.abort();
+                        self.runner.events.push(
+                            &self.instance_id,
+                            "units still running past the stop timeout: aborted",
+                        );
+                    }
+                }
             }
-        }
+        };
+        tokio::join!(units, exec_stop);
     }
 
     /// Stops the hook processes at once (a crash, or the instance's end).
@@ -287,6 +292,8 @@ struct HookRunner {
     stopping: watch::Receiver<Option<Duration>>,
     /// The launch unit became active (its `ExecStop` runs at shutdown).
     launched: AtomicBool,
+    /// The launch unit and the protect timer have stopped (or never ran) at shutdown.
+    protect_stopped: tokio::sync::Notify,
 }
 
 /// Resolves with the stop timeout once the instance shuts down (never if it cannot).
@@ -328,7 +335,7 @@ impl HookRunner {
 
     /// Runs one hook command to its end, passing its log lines on; returns its exit code.
     async fn run(&self, args: &[&str]) -> i32 {
-        self.run_timed(args, true).await.0
+        self.run_timed(args, self.stopping.clone()).await.0
     }
 
     /// Whether the instance is shutting down (no unit starts again).
@@ -338,9 +345,12 @@ impl HookRunner {
 
     /// Runs one hook command; returns its exit code and its timing: wall time, and the time its
     /// log says it spent in calls to the doubles and moto (`duration_ms` of each API call).
-    /// `stoppable`: a shutdown sends it SIGTERM, then SIGKILL at the stop timeout (a unit's main
-    /// process); an `ExecStop` command is not.
-    async fn run_timed(&self, args: &[&str], stoppable: bool) -> (i32, LaunchTiming) {
+    /// Once `stop` holds a timeout it gets SIGTERM, then SIGKILL at that timeout.
+    async fn run_timed(
+        &self,
+        args: &[&str],
+        stop: watch::Receiver<Option<Duration>>,
+    ) -> (i32, LaunchTiming) {
         let started = std::time::Instant::now();
         let mut calls_ms = 0u64;
         let mut child = match self.command(args).spawn() {
@@ -368,7 +378,7 @@ impl HookRunner {
                         }
                         self.events.hook_line(&self.instance_id, args[0], &line);
                     }
-                    timeout = stop_requested(self.stopping.clone()), if stoppable && kill_at.is_none() => {
+                    timeout = stop_requested(stop.clone()), if kill_at.is_none() => {
                         terminate(&child);
                         stop_timeout = timeout;
                         kill_at = Some(tokio::time::Instant::now() + timeout);
@@ -409,65 +419,9 @@ impl HookRunner {
         // protect timer runs once the launch unit is active (BindsTo=). A shutdown stops them
         // all and starts none again.
         let launch_then_protect = async {
-            let mut attempt = 0;
-            let since_start = std::time::Instant::now();
-            if let Some(after) = interrupt_first {
-                attempt += 1;
-                let _ = tokio::time::timeout(after, self.run(&["launch"])).await;
-                self.events.push(
-                    &self.instance_id,
-                    format!(
-                        "bbb-hook launch killed after {} ms (restarted, as systemd would)",
-                        after.as_millis()
-                    ),
-                );
-            }
-            loop {
-                if self.stopping() {
-                    return;
-                }
-                attempt += 1;
-                let (code, timing) = self.run_timed(&["launch"], true).await;
-                match code {
-                    0 => {
-                        self.events.launch_timing(
-                            LaunchTiming {
-                                wall_ms: since_start.elapsed().as_secs_f64() * 1000.0,
-                                ..timing
-                            },
-                            timing.wall_ms,
-                        );
-                        self.launched.store(true, Ordering::SeqCst);
-                        break;
-                    }
-                    // RestartPreventExitStatus=64 78: a usage or configuration error stays failed.
-                    64 | 78 => {
-                        self.events.push(
-                            &self.instance_id,
-                            format!("bbb-hook launch exited {code}: not restarted (configuration)"),
-                        );
-                        return;
-                    }
-                    _ if self.stopping() => return,
-                    code => {
-                        self.events.push(
-                            &self.instance_id,
-                            format!(
-                                "bbb-hook launch exited {code} (attempt {attempt}), restarting in 2 s"
-                            ),
-                        );
-                        self.pause(Duration::from_secs(2)).await;
-                    }
-                }
-            }
-            let mut tick = tokio::time::interval(protect_every);
-            loop {
-                tokio::select! {
-                    _ = tick.tick() => {}
-                    _ = stop_requested(self.stopping.clone()) => return,
-                }
-                self.run(&["protect"]).await;
-            }
+            self.launch_then_protect(protect_every, interrupt_first)
+                .await;
+            self.protect_stopped.notify_one();
         };
         let drain = async {
             loop {
@@ -485,6 +439,95 @@ impl HookRunner {
             }
         };
         tokio::join!(launch_then_protect, drain);
+    }
+
+    /// The launch unit (restarted on failure, not on a configuration error), then the protect
+    /// timer once it is active; both end when the instance shuts down.
+    async fn launch_then_protect(
+        &self,
+        protect_every: Duration,
+        interrupt_first: Option<Duration>,
+    ) {
+        let mut attempt = 0;
+        let since_start = std::time::Instant::now();
+        if let Some(after) = interrupt_first {
+            attempt += 1;
+            let _ = tokio::time::timeout(after, self.run(&["launch"])).await;
+            self.events.push(
+                &self.instance_id,
+                format!(
+                    "bbb-hook launch killed after {} ms (restarted, as systemd would)",
+                    after.as_millis()
+                ),
+            );
+        }
+        loop {
+            if self.stopping() {
+                return;
+            }
+            attempt += 1;
+            let (code, timing) = self.run_timed(&["launch"], self.stopping.clone()).await;
+            match code {
+                0 => {
+                    self.events.launch_timing(
+                        LaunchTiming {
+                            wall_ms: since_start.elapsed().as_secs_f64() * 1000.0,
+                            ..timing
+                        },
+                        timing.wall_ms,
+                    );
+                    self.launched.store(true, Ordering::SeqCst);
+                    break;
+                }
+                // RestartPreventExitStatus=64 78: a usage or configuration error stays failed.
+                64 | 78 => {
+                    self.events.push(
+                        &self.instance_id,
+                        format!("bbb-hook launch exited {code}: not restarted (configuration)"),
+                    );
+                    return;
+                }
+                _ if self.stopping() => return,
+                code => {
+                    self.events.push(
+                        &self.instance_id,
+                        format!(
+                            "bbb-hook launch exited {code} (attempt {attempt}), restarting in 2 s"
+                        ),
+                    );
+                    self.pause(Duration::from_secs(2)).await;
+                }
+            }
+        }
+        let mut tick = tokio::time::interval(protect_every);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stop_requested(self.stopping.clone()) => return,
+            }
+            self.run(&["protect"]).await;
+        }
+    }
+
+    /// The launch unit's `ExecStop=bbb-hook drain`: run to its end; past `stop_timeout`, SIGTERM
+    /// (and SIGKILL a timeout later), as systemd does.
+    async fn exec_stop(&self, stop_timeout: Duration) {
+        let (stop, stopping) = watch::channel(None);
+        let run = self.run_timed(&["drain"], stopping);
+        tokio::pin!(run);
+        tokio::select! {
+            _ = &mut run => return,
+            _ = tokio::time::sleep(stop_timeout) => {}
+        }
+        self.events.push(
+            &self.instance_id,
+            format!(
+                "bbb-hook drain (ExecStop) still running after {} ms: SIGTERM",
+                stop_timeout.as_millis()
+            ),
+        );
+        stop.send_replace(Some(stop_timeout));
+        run.await;
     }
 
     /// Sleeps `d`, or less when the instance shuts down meanwhile.

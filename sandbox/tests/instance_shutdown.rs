@@ -1,6 +1,7 @@
 //! An instance the group terminates shuts down as systemd stops its units: the running hook
 //! processes get SIGTERM and may finish (up to the stop timeout, then SIGKILL), no unit starts
-//! again, and the launch unit's `ExecStop=bbb-hook drain` runs once the launch had succeeded.
+//! again, and the launch unit's `ExecStop=bbb-hook drain` runs beside the watcher's stop once the
+//! launch had succeeded and the protect timer has stopped.
 //! The hook here is a script that plays the real one's last steps, so the test needs no moto.
 
 use std::os::unix::fs::PermissionsExt;
@@ -22,6 +23,8 @@ case "$1" in
     if [ "$2" = "--on-lifecycle-signal" ]; then
 {drain_body}
     else
+      # The real hook waits for the state lock the lifecycle drain holds, then finds it drained.
+      until [ -e "$STATE_DIRECTORY/drained" ]; do sleep 0.05; done
       echo "execstop drain: already drained" >&2; exit 0
     fi ;;
 esac
@@ -75,7 +78,8 @@ async fn a_terminated_instance_lets_its_drain_finish_then_runs_execstop() {
         dir.path(),
         r#"      trap 'echo "drain got SIGTERM" >&2' TERM
       echo "drain started" >&2
-      sleep 0.4
+      sleep 1
+      mkdir -p "$STATE_DIRECTORY"; touch "$STATE_DIRECTORY/drained"
       echo "drain complete" >&2; exit 0"#,
     );
     let events = Events::new(false);
@@ -98,7 +102,19 @@ async fn a_terminated_instance_lets_its_drain_finish_then_runs_execstop() {
         "the drain's last line: {:#?}",
         events.all()
     );
+    assert_eq!(
+        count(&events, "drain got SIGTERM"),
+        1,
+        "SIGTERM came mid-drain"
+    );
     assert_eq!(count(&events, "execstop drain: already drained"), 1);
+    let all = events.all();
+    let complete_at = all.iter().position(|e| e.text.contains("drain complete"));
+    let execstop_done_at = all.iter().position(|e| e.text.contains("already drained"));
+    assert!(
+        complete_at < execstop_done_at,
+        "the ExecStop drain finds the work done after the lifecycle drain"
+    );
     let execstop_at = events
         .all()
         .iter()
@@ -147,14 +163,25 @@ async fn a_process_that_ignores_sigterm_is_killed_at_the_stop_timeout() {
     let took = started.elapsed();
     assert!(
         took < Duration::from_secs(5),
-        "shutdown waited {took:?} for a process past its stop timeout"
+        "shutdown waited {took:?} for processes past their stop timeout"
     );
+    // The watcher is killed at the timeout; the ExecStop drain (waiting for a drain that never
+    // finishes) gets SIGTERM at its own, and stops.
     assert_eq!(
-        count(&events, "did not stop within"),
+        count(
+            &events,
+            "drain --on-lifecycle-signal did not stop within 500 ms"
+        ),
         1,
         "{:#?}",
         events.all()
     );
-    // The launch unit's ExecStop still runs after the watcher was killed.
-    assert_eq!(count(&events, "execstop drain: already drained"), 1);
+    assert_eq!(
+        count(
+            &events,
+            "drain (ExecStop) still running after 500 ms: SIGTERM"
+        ),
+        1
+    );
+    assert_eq!(count(&events, "execstop drain: already drained"), 0);
 }

@@ -10,6 +10,7 @@ pub mod bound;
 pub mod breakdown;
 pub mod generate;
 pub mod policy;
+pub mod predictive;
 pub mod report;
 pub mod rng;
 pub mod scalelite;

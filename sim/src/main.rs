@@ -99,11 +99,6 @@ fn real_main() -> Result<ExitCode, String> {
         // The fleet's metric history: a regular week before (no exams), another seed.
         let before = generate::lecture_week_with(seed.wrapping_add(1000), false);
         c.prior_demand = report::demand(&before, 7 * generate::DAY_S);
-        c.prior_predicted = report::predicted_demand(
-            &before,
-            7 * generate::DAY_S,
-            c.rule.young_meeting_participants,
-        );
         let exam = generate::exam_schedule(&specs);
         println!(
             "bbb_schedule for Thursday's exams, every policy: {} servers from {} s to {} s",

@@ -11,15 +11,27 @@
 //!     (AWS's target-tracking alarms), to `ceil(participants / target)`; the hook's protection
 //!     (meetings and recordings) and drain (cordon, wait for idle, at most `max_wait`); no
 //!     consolidation.
-//! (c) `consolidating`: (b) plus the decision rule `bbb_core::scaling::decide` every
-//!     `rule_interval_s` (30 s, the hook's protect timer): cordon the least-loaded surplus
-//!     servers (servers pinned by old meetings last), unprotect them once idle, re-enable before
-//!     launching, steer new meetings away from servers whose predicted participants near
-//!     capacity, set each server's Scalelite `load_multiplier` (`scaling::load_multipliers`) so
-//!     that a burst spreads in proportion to free room; and forecast pre-warming: ahead
-//!     of a rise the previous days' demand shows within `forecast_lookahead_s`, the desired
-//!     capacity is at least that peak at `forecast_participants` per server.
+//! (c) `consolidating`: what `modules/fleet` and the hooks run: (b) plus the decision rule
+//!     `bbb_core::scaling::decide` every `rule_interval_s` (60 s, the hook's
+//!     `BBB_HOOK_CONSOLIDATION_INTERVAL`), fed what the hooks see (`rule_view`: the group and
+//!     Scalelite's `getServers`, [`bbb_core::scaling::ServerView::seen_by_hooks`]): cordon the
+//!     least-loaded surplus servers, re-enable them before launching, steer new meetings away
+//!     from servers near capacity; protection stays the protect pass's; and EC2 Auto Scaling's
+//!     predictive scaling on the participants metric ([`crate::predictive`]).
 //! (c') (c) without the pre-warming: consolidation's and steering's own effect.
+
+/// What (c)'s rule is fed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuleView {
+    /// What every hook reads: the group and Scalelite's `getServers` (phase, protection, state,
+    /// load); no server's meetings, their ages or its recordings. The rule's `unprotect` is left
+    /// to the protect pass, as the hooks leave it.
+    Hooks,
+    /// Every server's meetings, their ages and recordings as the simulator knows them, and the
+    /// rule's `unprotect` applied: what a controller reading every BBB would see (a comparison,
+    /// not what runs).
+    Omniscient,
+}
 
 /// Which policy a run plays.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,27 +83,24 @@ pub struct Config {
     pub protect_interval_s: u64,
     /// The hook's drain: longest wait for idle before giving up.
     pub drain_max_wait_s: u64,
-    /// (c): how far ahead pre-warming looks, and the participants per server it provisions
-    /// for (9/10 of capacity: the forecast is the history's peak participants, and spreading
-    /// and steering keep the burst's placement below capacity; `sim/FINDINGS.md` has the
-    /// trade-off).
-    pub forecast_lookahead_s: u64,
+    /// (c): predictive scaling's target value (participants per server over an hour's mean
+    /// load; `modules/fleet`'s `forecast_participants_per_server`) and its
+    /// `SchedulingBufferTime` (`predictive_scheduling_buffer_seconds`).
     pub forecast_participants: u32,
+    pub forecast_buffer_s: u64,
+    /// (c): whether an hour's forecast capacity holds for the hour (dynamic scaling cannot scale
+    /// in below it), as the older scaling plans' predictive scaling set the minimum capacity.
+    /// Off by default: EC2 Auto Scaling documents only that predictive scaling scales out and
+    /// "will not scale in"; nothing stops target tracking's scale-in alarm from removing it.
+    pub forecast_holds_hour: bool,
     /// (c): participants per minute before second 0 (the fleet's metric history, whole days;
-    /// empty: none). The forecast reads the same minute a week back when the history reaches
-    /// that far, else the day before.
+    /// empty: none), what predictive scaling forecasts from.
     pub prior_demand: Vec<u32>,
-    /// (c): the same history of predicted participants (young meetings counted as the rule
-    /// counts them): what the forecast reads when `forecast_predicted`.
-    pub prior_predicted: Vec<u32>,
-    /// (c): pre-warm for the predicted participants a burst of `create`s brings (each meeting
-    /// counted as the rule counts a young one until its size shows), not only for the
-    /// participants that later arrive: the servers a burst needs are set by how many meetings
-    /// it places, their sizes unknown.
-    pub forecast_predicted: bool,
-    /// (c): the rule's parameters, and how often it runs (the hook's protect timer: 30 s).
+    /// (c): the rule's parameters, how often it runs (the hook's consolidation interval: 60 s),
+    /// and what it is fed.
     pub rule: bbb_core::scaling::Policy,
     pub rule_interval_s: u64,
+    pub rule_view: RuleView,
     /// (c): the Scalelite settings it runs with (`--set scalelite_poll_interval_s=...`); (a) and
     /// (b) run Scalelite's defaults, as (c) does by default.
     pub scalelite: crate::scalelite::Settings,
@@ -134,13 +143,13 @@ impl Default for Config {
             target_participants: capacity * 3 / 4,
             protect_interval_s: 30,
             drain_max_wait_s: 4 * 3600,
-            forecast_lookahead_s: 15 * 60,
+            forecast_participants: capacity * 3 / 4,
+            forecast_buffer_s: 600,
+            forecast_holds_hour: false,
             prior_demand: Vec::new(),
-            prior_predicted: Vec::new(),
-            forecast_predicted: false,
-            forecast_participants: capacity * 9 / 10,
             rule: bbb_core::scaling::Policy::for_capacity(capacity),
-            rule_interval_s: 30,
+            rule_interval_s: 60,
+            rule_view: RuleView::Hooks,
             scalelite: crate::scalelite::Settings::default(),
             self_steer_interval_s: 0,
             cpu_out_percent: 80,
@@ -162,7 +171,7 @@ impl Config {
         Self {
             capacity,
             target_participants: capacity * 3 / 4,
-            forecast_participants: capacity * 9 / 10,
+            forecast_participants: capacity * 3 / 4,
             rule: bbb_core::scaling::Policy::for_capacity(capacity),
             ..Self::default()
         }
@@ -186,9 +195,16 @@ impl Config {
             "target_participants" => self.target_participants = n32(value)?.max(1),
             "protect_interval_s" => self.protect_interval_s = n(value)?.max(1),
             "drain_max_wait_s" => self.drain_max_wait_s = n(value)?,
-            "forecast_lookahead_s" => self.forecast_lookahead_s = n(value)?,
+            "forecast_buffer_s" => self.forecast_buffer_s = n(value)?.min(3599),
             "forecast_participants" => self.forecast_participants = n32(value)?.max(1),
-            "forecast_predicted" => self.forecast_predicted = value == "true" || value == "on",
+            "forecast_holds_hour" => self.forecast_holds_hour = value == "true" || value == "on",
+            "rule_view" => {
+                self.rule_view = match value {
+                    "hooks" => RuleView::Hooks,
+                    "omniscient" => RuleView::Omniscient,
+                    _ => return Err(format!("{key}: {value:?} is not hooks or omniscient")),
+                }
+            }
             "self_steer_interval_s" => self.self_steer_interval_s = n(value)?,
             "rule_interval_s" => self.rule_interval_s = n(value)?.max(1),
             "scalelite_poll_interval_s" => self.scalelite.poll_interval_s = n(value)?.max(1),
@@ -321,39 +337,6 @@ impl TargetTracking {
     }
 }
 
-/// Pre-warming from the previous days' demand (participants per minute, `history[minute]` is
-/// now): the peak over the next `forecast_lookahead_s` a week ago, or a day ago when the history
-/// is shorter than a week, in servers at the target.
-pub fn forecast_servers(c: &Config, history: &[u32], minute: usize) -> u32 {
-    let day = 1440usize;
-    let ahead = (c.forecast_lookahead_s / 60) as usize;
-    let Some(from) = minute
-        .checked_sub(7 * day)
-        .or_else(|| minute.checked_sub(day))
-    else {
-        return 0;
-    };
-    let to = (from + ahead + 1).min(history.len());
-    let then = history.get(from).copied().unwrap_or(0);
-    let peak = history
-        .get(from..to)
-        .and_then(|w| w.iter().copied().max())
-        .unwrap_or(0);
-    // Only a coming rise is pre-warmed for (a burst is placed before its sizes are known);
-    // steady demand is target tracking's. And only while today follows the history: today's
-    // demand over the last hour at least half of the history's over the same hour (an hour, not
-    // a minute: two weeks' hours start and end their meetings a few minutes apart).
-    let hour_mean = |at: usize| -> u64 {
-        let lo = at.saturating_sub(59);
-        let w = history.get(lo..=at).unwrap_or(&[]);
-        w.iter().map(|&d| u64::from(d)).sum::<u64>() / (w.len().max(1) as u64)
-    };
-    if peak < then + c.capacity / 2 || hour_mean(minute) < hour_mean(from) / 2 {
-        return 0;
-    }
-    peak.div_ceil(c.forecast_participants.max(1))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -395,54 +378,5 @@ mod tests {
             Some(3),
             "the forecast floor holds"
         );
-    }
-
-    #[test]
-    fn today_follows_the_history_over_the_last_hour_not_one_minute() {
-        // Yesterday 08:00-09:00 and today alike at 300; yesterday's 09:00 read 1,000 (the minute
-        // a burst started), and 1,600 came at 09:10. Comparing today's 09:00 minute (300) with
-        // yesterday's (1,000) took today for a different day and pre-warmed nothing.
-        let mut c = Config::for_capacity(200);
-        c.forecast_participants = 150;
-        let mut history = vec![0u32; 1440 + 541];
-        for m in 480..540 {
-            history[m] = 300;
-            history[1440 + m] = 300;
-        }
-        history[540] = 1000;
-        history[550] = 1600;
-        history[1440 + 540] = 300;
-        assert_eq!(forecast_servers(&c, &history, 1440 + 540), 11);
-    }
-
-    #[test]
-    fn the_forecast_is_yesterdays_peak_over_the_lookahead() {
-        let mut c = Config::for_capacity(200); // 15 min ahead
-        c.forecast_participants = 150;
-        let mut history = vec![0u32; 1440 + 600];
-        history[540 + 10] = 620; // yesterday 09:10
-        assert_eq!(forecast_servers(&c, &history, 1440 + 540), 5);
-        // Steady demand is not pre-warmed for.
-        let steady = vec![620u32; 1440 + 600];
-        assert_eq!(forecast_servers(&c, &steady, 1440 + 540), 0);
-        assert_eq!(forecast_servers(&c, &history, 1440 + 520), 0);
-        assert_eq!(
-            forecast_servers(&c, &history, 540),
-            0,
-            "no history on day one"
-        );
-        // Today does not follow the history (a quarter of yesterday's demand now): no floor.
-        let mut off = vec![0u32; 1440 + 600];
-        off[540] = 600;
-        off[550] = 1000;
-        off[1440 + 540] = 150;
-        assert_eq!(forecast_servers(&c, &off, 1440 + 540), 0);
-        off[1440 + 540] = 400;
-        assert_eq!(forecast_servers(&c, &off, 1440 + 540), 7);
-        // With a week of history, the same weekday wins over yesterday.
-        let mut history = vec![0u32; 8 * 1440 + 600];
-        history[1440 + 540 + 10] = 900; // a week ago 09:10
-        history[7 * 1440 + 540 + 10] = 150; // yesterday 09:10
-        assert_eq!(forecast_servers(&c, &history, 8 * 1440 + 540), 6);
     }
 }

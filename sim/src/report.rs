@@ -105,32 +105,6 @@ pub fn demand(specs: &[MeetingSpec], horizon_s: u64) -> Vec<u32> {
     demand
 }
 
-/// What the fleet's predicted-participants metric read each minute: every meeting's
-/// participants, one created less than Scalelite's join buffer (15 min) ago counted as at least
-/// `young` (the rule's [`bbb_core::scaling::ServerView::predicted_participants`]).
-pub fn predicted_demand(specs: &[MeetingSpec], horizon_s: u64, young: u32) -> Vec<u32> {
-    let minutes = horizon_s.div_ceil(60) as usize;
-    let mut demand = vec![0u32; minutes];
-    for m in specs {
-        let first = m.start_s.div_ceil(60) as usize;
-        let last = (m.expire_s().div_ceil(60) as usize).min(minutes);
-        for (i, d) in demand.iter_mut().enumerate().take(last).skip(first) {
-            *d += predicted_at(m, i as u64 * 60, young);
-        }
-    }
-    demand
-}
-
-/// One meeting's predicted participants at `t` (see [`predicted_demand`]).
-pub fn predicted_at(m: &MeetingSpec, t: u64, young: u32) -> u32 {
-    let p = m.participants_at(t);
-    if t < m.expire_s() && t < m.start_s + crate::scalelite::LOAD_JOIN_BUFFER_TIME_S {
-        p.max(young)
-    } else {
-        p
-    }
-}
-
 /// Per minute, `ceil(concurrent participants / capacity)` of the trace itself.
 pub fn ideal_servers(c: &Config, specs: &[MeetingSpec], horizon_s: u64) -> Vec<u32> {
     demand(specs, horizon_s)

@@ -2,7 +2,7 @@
 
 use crate::asg::{Group, GroupEvent, Lifecycle};
 use crate::breakdown::{OverCause, ServerUse};
-use crate::policy::{forecast_servers, Config, CpuAlarms, Kind, TargetTracking};
+use crate::policy::{Config, CpuAlarms, Kind, RuleView, TargetTracking};
 use crate::report::{Accounting, Report};
 use crate::scalelite::{PolledMeeting, Refusal, Scalelite, State, LOAD_JOIN_BUFFER_TIME_S};
 use crate::trace::MeetingSpec;
@@ -42,11 +42,7 @@ pub struct World<'a> {
     tt: TargetTracking,
     /// Fleet participants per minute (what the hook's metric shows), for the forecast.
     history: Vec<u32>,
-    /// Fleet predicted participants per minute (young meetings as the rule counts them).
-    predicted: Vec<u32>,
     acc: Accounting,
-    /// (c): the pre-warming floor and the minute it holds until.
-    floor: (u32, usize),
 }
 
 impl<'a> World<'a> {
@@ -76,9 +72,7 @@ impl<'a> World<'a> {
             cpu: CpuAlarms::default(),
             tt: TargetTracking::default(),
             history: c.prior_demand.clone(),
-            predicted: c.prior_predicted.clone(),
             acc: Accounting::default(),
-            floor: (0, 0),
         }
     }
 
@@ -393,14 +387,6 @@ impl World<'_> {
             }
         }
         self.history.push(fleet.participants);
-        let young = self.c.rule.young_meeting_participants;
-        let predicted: u32 = self
-            .servers
-            .values()
-            .flat_map(|s| s.meetings.iter())
-            .map(|&m| crate::report::predicted_at(&self.specs[m], t, young))
-            .sum();
-        self.predicted.push(predicted);
         let in_service = self
             .group
             .instances
@@ -442,24 +428,21 @@ impl World<'_> {
                 }
             }
             Kind::Consolidating => {
-                // A pre-warming floor holds for the lookahead it was computed for.
+                // Target tracking, and predictive scaling's scale-out at each hour's action
+                // time (modules/fleet): the group keeps the larger.
                 let minute = self.history.len() - 1;
-                let now = if self.c.forecast_predicted {
-                    forecast_servers(self.c, &self.predicted, self.predicted.len() - 1)
+                let floor = if self.c.forecast_holds_hour {
+                    crate::predictive::hour_floor(self.c, &self.history, minute)
                 } else {
-                    forecast_servers(self.c, &self.history, minute)
+                    0
                 };
-                if now > 0 && (now >= self.floor.0 || minute >= self.floor.1) {
-                    self.floor = (now, minute + (self.c.forecast_lookahead_s / 60) as usize);
-                } else if minute >= self.floor.1 {
-                    self.floor = (0, minute);
-                }
-                let floor = self.floor.0;
                 let d = self
                     .tt
                     .observe(self.c, fleet.participants, fleet.reporting, desired, floor)
-                    .unwrap_or(desired);
-                self.group.set_desired(d.max(floor));
+                    .unwrap_or(desired)
+                    .max(floor);
+                let forecast = crate::predictive::scale_out_at(self.c, &self.history, minute);
+                self.group.set_desired(forecast.map_or(d, |f| d.max(f)));
             }
         }
     }
@@ -476,22 +459,40 @@ impl World<'_> {
     }
 
     /// What the rule reads: the group's instances joined with Scalelite and BBB.
+    /// The servers as (c)'s rule is fed them ([`RuleView`]).
     fn views(&self, t: u64) -> Vec<ServerView> {
+        match self.c.rule_view {
+            RuleView::Hooks => self.hooks_views(),
+            RuleView::Omniscient => self.omniscient_views(t),
+        }
+    }
+
+    /// What every hook reads: the group and Scalelite's `getServers`.
+    fn hooks_views(&self) -> Vec<ServerView> {
         self.group
             .instances
             .iter()
             .map(|i| {
-                let phase = match i.lifecycle {
-                    Lifecycle::Pending { .. } => Phase::Launching,
-                    Lifecycle::InService => Phase::InService,
-                    Lifecycle::Terminating { .. } => Phase::Leaving,
-                };
-                let pool = match self.pool.server(&i.id).map(|s| s.state) {
-                    Some(State::Enabled) => PoolState::Enabled,
-                    Some(State::Cordoned) => PoolState::Cordoned,
-                    Some(State::Disabled) => PoolState::Disabled,
-                    None => PoolState::Unregistered,
-                };
+                let server = self.pool.server(&i.id);
+                ServerView::seen_by_hooks(
+                    i.id.clone(),
+                    phase_of(&i.lifecycle),
+                    i.protected,
+                    pool_state(server.map(|s| s.state)),
+                    server.and_then(|s| s.load),
+                    server.map_or(1.0, |s| s.load_multiplier),
+                )
+            })
+            .collect()
+    }
+
+    fn omniscient_views(&self, t: u64) -> Vec<ServerView> {
+        self.group
+            .instances
+            .iter()
+            .map(|i| {
+                let phase = phase_of(&i.lifecycle);
+                let pool = pool_state(self.pool.server(&i.id).map(|s| s.state));
                 let mut v = ServerView::new(i.id.clone(), phase, pool, i.launched_s);
                 v.protected = i.protected;
                 v.awaiting_poll = self.pool.server(&i.id).is_some_and(|s| s.load.is_none());
@@ -527,7 +528,11 @@ impl World<'_> {
             match d.action {
                 Action::Cordon => self.pool.set_state(&d.instance_id, State::Cordoned),
                 Action::Enable => self.pool.set_state(&d.instance_id, State::Enabled),
-                Action::Unprotect => self.group.set_protected(&d.instance_id, false),
+                // The hooks leave protection to their protect pass (local meetings and
+                // recordings); only a controller that saw every BBB could act on it.
+                Action::Unprotect if self.c.rule_view == RuleView::Omniscient => {
+                    self.group.set_protected(&d.instance_id, false)
+                }
                 _ => {}
             }
             self.acc.count_decision(d.action);
@@ -549,5 +554,22 @@ impl World<'_> {
             .iter()
             .filter(|m| m.placed && m.dropped)
             .count() as u64
+    }
+}
+
+fn phase_of(lifecycle: &Lifecycle) -> Phase {
+    match lifecycle {
+        Lifecycle::Pending { .. } => Phase::Launching,
+        Lifecycle::InService => Phase::InService,
+        Lifecycle::Terminating { .. } => Phase::Leaving,
+    }
+}
+
+fn pool_state(state: Option<State>) -> PoolState {
+    match state {
+        Some(State::Enabled) => PoolState::Enabled,
+        Some(State::Cordoned) => PoolState::Cordoned,
+        Some(State::Disabled) => PoolState::Disabled,
+        None => PoolState::Unregistered,
     }
 }

@@ -240,7 +240,7 @@ impl Policy {
     /// but a polled server at `attendees x multiplier`, so the low multiplier that makes a busy
     /// server's load read "full" also makes each `create` almost free for it, and inside one
     /// poll window a burst larger than the fresh servers' room goes mostly to the fullest
-    /// server (review of this round; `spread_tests::a_burst_past_the_level_favours_the_busy`).
+    /// server (review of this round; `spread_tests::a_burst_past_the_level_favours_the_busy_server`).
     pub fn for_capacity(capacity: u32) -> Self {
         Self {
             capacity_participants: capacity,

@@ -67,13 +67,15 @@
 //! the rule's next pass, and the burst moves on to the next server. The shorter the runner's
 //! interval, the smaller the pile-up.
 //!
-//! **Spreading through Scalelite's weights** ([`load_multipliers`], on by default at half a
-//! server per `create`): Scalelite multiplies both the poller's load and each `create`'s
-//! increment by the server's `load_multiplier`, so different multipliers change how many
-//! `create`s of a burst each server takes before another is less loaded. The rule sets each
-//! server's multiplier so that it takes about `free room / spread_meeting_participants` of them:
-//! a fresh server takes a few, not the whole burst, between two passes. The runner sends
-//! `updateServer` with the multipliers that changed.
+//! **Spreading through Scalelite's weights** ([`load_multipliers`], off by default:
+//! `Policy::spread_meeting_participants` is `None`, and only the simulator turns it on):
+//! Scalelite multiplies both the poller's load and each `create`'s and `join`'s increment by the
+//! server's `load_multiplier`, so different multipliers change how many `create`s of a burst each
+//! server takes before another is less loaded. The rule would set each server's multiplier so
+//! that it takes about `free room / spread_meeting_participants` of them. Past the level a
+//! `create` costs a busy server `1 x` its low multiplier, so the fullest server takes most of a
+//! large burst inside one poll window (`spread_tests::a_burst_past_the_level_favours_the_busy_server`);
+//! the hooks do not run it (ARCHITECTURE.md).
 //!
 //! The runner applies a server's decisions in order (a `cordon` before its `unprotect`). A hook
 //! that applies only its own instance's decisions ([`Plan::for_instance`]) acts consistently with

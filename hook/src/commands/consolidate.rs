@@ -68,7 +68,7 @@ pub async fn run(ctx: &Context, state: &mut HookState) -> Result<(), HookError> 
         return Ok(());
     }
     let interval_ms = ctx.settings.consolidation_interval.as_millis() as u64;
-    if now_millis().saturating_sub(state.consolidated_at_ms) < interval_ms {
+    if !crate::cadence::due(state.consolidated_at_ms, interval_ms, now_millis()) {
         return Ok(());
     }
     let group = match ctx

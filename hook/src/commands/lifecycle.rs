@@ -46,23 +46,24 @@ pub async fn complete(ctx: &Context, hook_name: &str) -> Result<bool, HookError>
     }
 }
 
-/// Extends the instance's action of `hook_name` by the hook's heartbeat timeout.
-pub async fn heartbeat(ctx: &Context, hook_name: &str) -> Result<(), HookError> {
+/// Extends the instance's action of `hook_name` by the hook's heartbeat timeout. `Ok(false)`
+/// when no action was waiting (completed, timed out, or never paused): nothing was extended.
+pub async fn heartbeat(ctx: &Context, hook_name: &str) -> Result<bool, HookError> {
     if hook_name.is_empty() {
-        return Ok(());
+        return Ok(false);
     }
     match ctx
         .aws
         .record_lifecycle_action_heartbeat(&action(ctx, hook_name))
         .await
     {
-        Ok(()) => Ok(()),
+        Ok(()) => Ok(true),
         Err(e) if no_active_action(&e) => {
             tracing::warn!(
                 hook = hook_name,
                 "no lifecycle action waiting for a heartbeat"
             );
-            Ok(())
+            Ok(false)
         }
         Err(e) => Err(HookError::aws("record a lifecycle heartbeat")(e)),
     }
@@ -72,10 +73,12 @@ pub async fn heartbeat(ctx: &Context, hook_name: &str) -> Result<(), HookError> 
 /// quarter of that after a failure).
 async fn beat(ctx: &Context, hook_name: &str, every: std::time::Duration) -> std::time::Duration {
     match heartbeat(ctx, hook_name).await {
-        Ok(()) => {
+        Ok(true) => {
             tracing::info!(hook = hook_name, "lifecycle heartbeat recorded");
             every
         }
+        // Already said (a warning): nothing to extend, asked again at the usual pace.
+        Ok(false) => every,
         Err(e) => {
             tracing::warn!(hook = hook_name, error = %e, "lifecycle heartbeat failed, retrying");
             every / 4

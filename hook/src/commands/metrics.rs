@@ -35,9 +35,9 @@ pub fn data(activity: &Activity) -> Vec<MetricDatum> {
     ]
 }
 
-/// Whether a publication is due at `now_ms`.
+/// Whether a publication is due at `now_ms` ([`crate::cadence`]).
 pub fn due(state: &HookState, interval_ms: u64, now_ms: u64) -> bool {
-    now_ms.saturating_sub(state.metrics_published_at_ms) >= interval_ms
+    crate::cadence::due(state.metrics_published_at_ms, interval_ms, now_ms)
 }
 
 /// Publishes `activity` when due; records the time in `state` on success. `true` when sent.
@@ -82,8 +82,24 @@ mod tests {
         assert!(due(&s, 60_000, 1_000_000));
         s.metrics_published_at_ms = 1_000_000;
         assert!(!due(&s, 60_000, 1_000_000));
-        assert!(!due(&s, 60_000, 1_059_999));
-        assert!(due(&s, 60_000, 1_060_000));
+        assert!(!due(&s, 60_000, 1_030_000), "not at the next timer period");
+        assert!(!due(&s, 60_000, 1_054_999));
+        assert!(due(&s, 60_000, 1_055_000), "within the timer's slack of a minute");
+    }
+
+    /// The protect timer fires every 30 s; a pass stamps its publication when the call returns,
+    /// some milliseconds into the pass. Two timer periods later the check runs at the same point
+    /// of its pass, or earlier: the publication is due then, not a third period later (a
+    /// 60 s interval must not become 90 s, leaving CloudWatch minutes without this server).
+    #[test]
+    fn due_two_timer_periods_later_though_the_last_was_stamped_late_in_its_pass() {
+        let pass = |k: u64| 1_000_000 + 30_000 * k;
+        let mut s = HookState::default();
+        // Pass 0 reached the call 120 ms in; the call took 80 ms.
+        s.metrics_published_at_ms = pass(0) + 200;
+        assert!(!due(&s, 60_000, pass(1) + 120), "one timer period later");
+        // Pass 2 reaches the check 110 ms in.
+        assert!(due(&s, 60_000, pass(2) + 110), "two timer periods later");
     }
 
     #[test]
