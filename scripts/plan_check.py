@@ -21,7 +21,7 @@ How:
   with its terraform.tfvars.example; then scripts/plan-fixtures/<name>.tfvars where a plan needs more
   (values the samples leave to TF_VAR_* or to another module). Each target runs in a copy of modules/ and
   examples/. VARIANTS plan a module once more with one more fixture (the fleet's create = false must plan
-  nothing).
+  nothing; its predictive scaling policy in ForecastOnly mode must be planned).
 * EXPECTED_FAILURES lists targets that fail today because of a module defect, each with the reason and
   the error it must fail with: the check prints them as expected failures (and says so when one passes).
 * BROKEN_CASES are deliberately broken copies that must fail with their error: an unknown argument, a
@@ -55,9 +55,11 @@ EXPECTED_FAILURES: dict[str, tuple[str, list[str]]] = {}
 
 # A module planned once more with one more fixture: "<target>:<variant>" plans <target> with
 # scripts/plan-fixtures/<name>.<variant>.tfvars after its usual files, and its plan must print `text`.
-# The create toggle off must plan nothing: one ungated resource shows as "Plan: 1 to add".
+# The create toggle off must plan nothing: one ungated resource shows as "Plan: 1 to add". The fleet's
+# predictive scaling policy in ForecastOnly mode is planned, with its mode, against the real AWS schema.
 VARIANTS: dict[str, str] = {
     "modules/fleet:create-false": "No changes.",
+    "modules/fleet:forecast-only": 'mode                         = "ForecastOnly"',
 }
 
 

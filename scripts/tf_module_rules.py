@@ -263,6 +263,65 @@ def rule_instance_policy(t: Tree) -> list[str]:
     return out
 
 
+def _metric_query(spec) -> tuple | None:
+    """(stat, unit, namespace, metric name, dimensions) of a predictive customized metric with one query
+    returning data, or None when it is not that."""
+    queries = (u(spec) or {}).get("metric_data_queries") or []
+    if len(queries) != 1:
+        return None
+    q = u(queries)
+    stat = u(q.get("metric_stat"))
+    if not stat or q.get("expression") is not None or u(q.get("return_data")) is False:
+        return None
+    metric = u(stat.get("metric")) or {}
+    dims = tuple(sorted((u(x.get("name")), u(x.get("value"))) for x in (metric.get("dimensions") or [])))
+    return (u(stat.get("stat")), u(stat.get("unit")), u(metric.get("namespace")), u(metric.get("metric_name")), dims)
+
+
+def rule_forecast_prewarming(t: Tree) -> list[str]:
+    """S1: the fleet's forecast pre-warming is AWS predictive scaling on the metric target tracking uses:
+    the load metric is the group's total (Sum of Participants), the scaling metric the per-server Average of
+    the same metric and dimension (a swapped or mismatched pair gives a forecast of the wrong size or none);
+    target, mode and buffer come from their variables (the buffer's validation keeps it under 3600); the
+    forecast never raises the group's maximum (HonorMaxCapacity); "off" creates no policy."""
+    d = "modules/fleet"
+    tracking = t.resource(d, "aws_autoscaling_policy", "participants")
+    if tracking is None:
+        return []
+    pol = next((b for _, _, b in t.resources(d, "aws_autoscaling_policy") if u(b.get("policy_type")) == "PredictiveScaling"), None)
+    if pol is None:
+        return [f"{d}: no aws_autoscaling_policy with policy_type = \"PredictiveScaling\" (forecast pre-warming)"]
+    out = []
+    cms = u(u(tracking.get("target_tracking_configuration")).get("customized_metric_specification"))
+    tracked = (u(cms.get("namespace")), u(cms.get("metric_name")),
+               tuple(sorted((u(x.get("name")), u(x.get("value"))) for x in (cms.get("metric_dimension") or []))))
+    conf = u(pol.get("predictive_scaling_configuration")) or {}
+    spec = u(conf.get("metric_specification")) or {}
+    load = _metric_query(spec.get("customized_load_metric_specification"))
+    scaling = _metric_query(spec.get("customized_scaling_metric_specification"))
+    for what, got, stat in (("load", load, "Sum"), ("scaling", scaling, "Average")):
+        if got is None:
+            out.append(f"{d}: the predictive {what} metric is not one metric_stat query returning data")
+        elif got[0] != stat or got[2:] != tracked:
+            out.append(f"{d}: the predictive {what} metric is {got[0]} of {got[2:]}, not {stat} of the tracked {tracked}")
+        elif got[1] != u(cms.get("unit")):
+            out.append(f"{d}: the predictive {what} metric's unit {got[1]!r} is not the published {u(cms.get('unit'))!r}")
+    for attr, var in (("target_value", "forecast_participants_per_server"),):
+        if text(spec.get(attr)) != text(["${var." + var + "}"]):
+            out.append(f"{d}: the predictive {attr} is not var.{var}")
+    for attr, var in (("mode", "predictive_scaling_mode"), ("scheduling_buffer_time", "predictive_scheduling_buffer_seconds")):
+        if text(conf.get(attr)) != text(["${var." + var + "}"]):
+            out.append(f"{d}: the predictive {attr} is not var.{var}")
+    if u(conf.get("max_capacity_breach_behavior")) != "HonorMaxCapacity":
+        out.append(f"{d}: the predictive policy may raise the group's maximum (max_capacity_breach_behavior is not HonorMaxCapacity)")
+    if 'var.predictive_scaling_mode != "off"' not in text(pol.get("count")).replace('\\"', '"'):
+        out.append(f"{d}: predictive_scaling_mode = \"off\" does not remove the predictive policy (count)")
+    buf = t.named(d, "variable", "predictive_scheduling_buffer_seconds") or {}
+    if "<= 3599" not in text(buf.get("validation")) and "< 3600" not in text(buf.get("validation")):
+        out.append(f"{d}: variable predictive_scheduling_buffer_seconds is not validated under 3600 (AWS refuses 3600 and more)")
+    return out
+
+
 # Modules without the toggle, with the reason.
 CREATE_EXEMPT: dict[str, str] = {}
 
@@ -304,6 +363,7 @@ RULES = [
     ("G10 spool not writable by Scalelite's importer", rule_spool_group_writable),
     ("D1/D9 instance policy (already fixed)", rule_instance_policy),
     ("P2 create toggle per module", rule_create_toggle),
+    ("S1 forecast pre-warming: predictive scaling on the tracked metric's Sum and Average", rule_forecast_prewarming),
 ]
 
 

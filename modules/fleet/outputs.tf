@@ -54,8 +54,13 @@ output "record_name_pattern" {
 }
 
 output "scaling_policy_names" {
-  description = "Names of the target-tracking policies: participants per server, and the CPU guard."
+  description = "Names of the target-tracking policies: participants per server, and the CPU guard (the predictive policy is predictive_scaling_policy_name)."
   value       = var.create ? [one(aws_autoscaling_policy.participants[*].name), one(aws_autoscaling_policy.cpu_guard[*].name)] : null
+}
+
+output "predictive_scaling_policy_name" {
+  description = "Name of the predictive scaling policy (forecast pre-warming on the Participants metric), or null when predictive_scaling_mode is \"off\". Its forecast: aws autoscaling get-predictive-scaling-forecast."
+  value       = one(aws_autoscaling_policy.predictive[*].name)
 }
 
 output "metrics_namespace" {

@@ -5,7 +5,9 @@
 # group's Average of Participants is the participants per server. Two target-tracking policies act on the
 # group: Auto Scaling scales out when either wants more servers and scales in only when the participant
 # policy wants fewer (the CPU guard has scale-in disabled). bbb_schedule's scheduled actions raise MinSize
-# for events: capacity on top, which target tracking cannot go below.
+# for events: capacity on top, which target tracking cannot go below. A predictive scaling policy
+# (predictive_scaling_mode) launches servers ahead of the hours the previous days' participants forecast;
+# it only adds capacity, target tracking still removes it.
 #
 # A scale-in lowers the desired capacity while servers hosting meetings stay protected; the hooks then
 # consolidate (ARCHITECTURE.md, "Consolidation"): the emptiest surplus servers are cordoned in Scalelite,
@@ -58,6 +60,84 @@ resource "aws_autoscaling_policy" "cpu_guard" {
 
     predefined_metric_specification {
       predefined_metric_type = "ASGAverageCPUUtilization"
+    }
+  }
+}
+
+# Forecast pre-warming: Auto Scaling's own predictive scaling on the same Participants metric. From up to the
+# last 14 days of data (24 hours at least before the first forecast) it forecasts the group's load for each
+# hour of the next two days and, in ForecastAndScale mode, raises the capacity at the start of each hour
+# (scheduling_buffer_time earlier) to what the forecast load needs at target_value participants per server.
+# It never scales in: target tracking removes the servers, and while both act the group gets the larger
+# capacity of the two. Why: a lecture block on the hour brings hundreds of participants within minutes,
+# faster than target tracking's 3 breaching minutes plus a server's launch and warm-up.
+#
+# The load metric is the group's total (Sum of the servers' Participants) and the scaling metric the
+# per-server Average, the shape of AWS's own ASGCPUUtilization pair (the Sum and Average of a per-instance
+# gauge): the Sum grows with the participants whatever the number of servers, the Average falls as servers
+# are added. The target is participants per server, as for target tracking.
+resource "aws_autoscaling_policy" "predictive" {
+  count = var.create && var.predictive_scaling_mode != "off" ? 1 : 0
+
+  name                   = "${var.name}-participants-forecast"
+  autoscaling_group_name = aws_autoscaling_group.this[0].name
+  policy_type            = "PredictiveScaling"
+
+  predictive_scaling_configuration {
+    mode                   = var.predictive_scaling_mode
+    scheduling_buffer_time = var.predictive_scheduling_buffer_seconds
+    # capacity.max (and bbb_schedule's raised max during an event) stays the limit: a forecast never
+    # raises the group's maximum.
+    max_capacity_breach_behavior = "HonorMaxCapacity"
+
+    metric_specification {
+      target_value = var.forecast_participants_per_server
+
+      # The group's load: every server's participants added up.
+      customized_load_metric_specification {
+        metric_data_queries {
+          id          = "load"
+          return_data = true
+
+          metric_stat {
+            stat = "Sum"
+            unit = "Count"
+
+            metric {
+              namespace   = local.metrics_namespace
+              metric_name = "Participants"
+
+              dimensions {
+                name  = "AutoScalingGroupName"
+                value = aws_autoscaling_group.this[0].name
+              }
+            }
+          }
+        }
+      }
+
+      # Participants per server, what target_value is in.
+      customized_scaling_metric_specification {
+        metric_data_queries {
+          id          = "participants_per_server"
+          return_data = true
+
+          metric_stat {
+            stat = "Average"
+            unit = "Count"
+
+            metric {
+              namespace   = local.metrics_namespace
+              metric_name = "Participants"
+
+              dimensions {
+                name  = "AutoScalingGroupName"
+                value = aws_autoscaling_group.this[0].name
+              }
+            }
+          }
+        }
+      }
     }
   }
 }

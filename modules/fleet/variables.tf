@@ -288,6 +288,42 @@ variable "instance_warmup_seconds" {
   }
 }
 
+variable "predictive_scaling_mode" {
+  type        = string
+  description = "Forecast pre-warming (Auto Scaling's predictive scaling on the servers' Participants metric): \"ForecastAndScale\" launches servers ahead of the hours the previous days' participants forecast, \"ForecastOnly\" computes the forecast without acting on it (to compare it with the load first), \"off\" creates no predictive policy. It only adds capacity on top of target tracking."
+  default     = "ForecastAndScale"
+  nullable    = false
+
+  validation {
+    condition     = contains(["ForecastAndScale", "ForecastOnly", "off"], var.predictive_scaling_mode)
+    error_message = "predictive_scaling_mode must be \"ForecastAndScale\", \"ForecastOnly\" or \"off\"."
+  }
+}
+
+variable "forecast_participants_per_server" {
+  type        = number
+  description = "Participants per server the forecast sizes the group for (the predictive policy's target): ahead of a forecast hour the group gets at least its forecast participants divided by this many servers. 180 is 9/10 of the about 200 users BBB's FAQ gives a recommended server: enough servers for the forecast burst, while target tracking (participants_per_server) adds the margin for meetings that grow."
+  default     = 180
+  nullable    = false
+
+  validation {
+    condition     = floor(var.forecast_participants_per_server) == var.forecast_participants_per_server && var.forecast_participants_per_server >= 10 && var.forecast_participants_per_server <= 1000
+    error_message = "forecast_participants_per_server must be a whole number between 10 and 1000."
+  }
+}
+
+variable "predictive_scheduling_buffer_seconds" {
+  type        = number
+  description = "Seconds before a forecast hour the predictive policy launches its servers (scheduling_buffer_time; under 3600, the forecast's hourly interval). 600 gives a server its boot, certificate and Scalelite registration (instance_warmup_seconds) before a lecture block starts on the hour."
+  default     = 600
+  nullable    = false
+
+  validation {
+    condition     = floor(var.predictive_scheduling_buffer_seconds) == var.predictive_scheduling_buffer_seconds && var.predictive_scheduling_buffer_seconds >= 0 && var.predictive_scheduling_buffer_seconds <= 3599
+    error_message = "predictive_scheduling_buffer_seconds must be a whole number of seconds from 0 to 3599 (less than the forecast's one-hour interval)."
+  }
+}
+
 variable "wait_for_capacity_timeout" {
   type        = string
   description = "How long terraform apply waits for the desired number of healthy servers (a duration, \"0\" not to wait)."
