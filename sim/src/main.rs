@@ -9,7 +9,7 @@ const USAGE: &str =
   --trace FILE       CSV with header start_s,duration_s,participants[,tag], one meeting per row
   --builtin NAME     lecture-week (default) or flat-day, generated from --seed (default 1)
   --capacity N       participants per server, for every policy and the ideal (default 200)
-  --target N         target-tracking participants per server for (b) and (c) (default 3/4 capacity)
+  --target N         target-tracking participants per server for (b) and (c) (default 7/10 capacity: modules/fleet's participants_per_server, 140)
   --launch-s N       launch to in service, seconds (default 180)
   --write-trace FILE write the trace played as CSV
   --check            exit 1 when (c) misses a target

@@ -79,6 +79,9 @@ pub struct Config {
     pub initial: u32,
     /// (b) and (c): the target-tracking target, participants per server.
     pub target_participants: u32,
+    /// (b) and (c): the group's default instance warm-up (`modules/fleet`'s
+    /// `instance_warmup_seconds`): no policy scales in while an instance warms up.
+    pub instance_warmup_s: u64,
     /// The hook's protect timer.
     pub protect_interval_s: u64,
     /// The hook's drain: longest wait for idle before giving up.
@@ -88,10 +91,10 @@ pub struct Config {
     /// `SchedulingBufferTime` (`predictive_scheduling_buffer_seconds`).
     pub forecast_participants: u32,
     pub forecast_buffer_s: u64,
-    /// (c): whether an hour's forecast capacity holds for the hour (dynamic scaling cannot scale
-    /// in below it), as the older scaling plans' predictive scaling set the minimum capacity.
-    /// Off by default: EC2 Auto Scaling documents only that predictive scaling scales out and
-    /// "will not scale in"; nothing stops target tracking's scale-in alarm from removing it.
+    /// (c): whether an hour's forecast capacity holds for the whole hour (target tracking cannot
+    /// scale in below it once the warm-up is over). Off by default: EC2 Auto Scaling documents
+    /// that predictive scaling scales out and "will not scale in", and that the group takes the
+    /// maximum of its policies' capacities at each decision, not a floor for the hour.
     pub forecast_holds_hour: bool,
     /// (c): participants per minute before second 0 (the fleet's metric history, whole days;
     /// empty: none), what predictive scaling forecasts from.
@@ -140,10 +143,11 @@ impl Default for Config {
             min_size: 1,
             max_size: 100,
             initial: 1,
-            target_participants: capacity * 3 / 4,
+            target_participants: capacity * 7 / 10,
+            instance_warmup_s: 600,
             protect_interval_s: 30,
             drain_max_wait_s: 4 * 3600,
-            forecast_participants: capacity * 3 / 4,
+            forecast_participants: capacity * 9 / 10,
             forecast_buffer_s: 600,
             forecast_holds_hour: false,
             prior_demand: Vec::new(),
@@ -170,8 +174,8 @@ impl Config {
     pub fn for_capacity(capacity: u32) -> Self {
         Self {
             capacity,
-            target_participants: capacity * 3 / 4,
-            forecast_participants: capacity * 3 / 4,
+            target_participants: capacity * 7 / 10,
+            forecast_participants: capacity * 9 / 10,
             rule: bbb_core::scaling::Policy::for_capacity(capacity),
             ..Self::default()
         }
@@ -193,6 +197,7 @@ impl Config {
             "max_size" => self.max_size = n32(value)?,
             "initial" => self.initial = n32(value)?,
             "target_participants" => self.target_participants = n32(value)?.max(1),
+            "instance_warmup_s" => self.instance_warmup_s = n(value)?,
             "protect_interval_s" => self.protect_interval_s = n(value)?.max(1),
             "drain_max_wait_s" => self.drain_max_wait_s = n(value)?,
             "forecast_buffer_s" => self.forecast_buffer_s = n(value)?.min(3599),
@@ -359,11 +364,11 @@ mod tests {
 
     #[test]
     fn target_tracking_scales_out_after_three_and_in_after_fifteen_datapoints() {
-        let c = Config::for_capacity(200); // target 150
+        let c = Config::for_capacity(200); // target 140, as modules/fleet
         let mut t = TargetTracking::default();
         assert_eq!(t.observe(&c, 900, 2, 2, 1), None);
         assert_eq!(t.observe(&c, 900, 2, 2, 1), None);
-        assert_eq!(t.observe(&c, 900, 2, 2, 1), Some(6));
+        assert_eq!(t.observe(&c, 900, 2, 2, 1), Some(7));
         let mut t = TargetTracking::default();
         for _ in 0..14 {
             assert_eq!(t.observe(&c, 100, 4, 4, 1), None);

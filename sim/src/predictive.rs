@@ -3,10 +3,11 @@
 //!
 //! What AWS documents, and how it is played here:
 //! - The load metric is the group's total load: the `Sum` of the hooks' `BBB/Fleet Participants`
-//!   (one datapoint per server a minute). Before forecasting, AWS "sums up all the metric data
-//!   points that occurred within each hour" (CustomizedLoadMetricSpecification): an hour's load
-//!   is its participant-minutes, and the capacity it needs is their hourly mean over the
-//!   target value (participants per server, the scaling metric's `Average`).
+//!   (one datapoint per server a minute). For custom metrics CloudWatch provides "a single data
+//!   value for any one-hour period by aggregating all data points with timestamps that fall
+//!   within each one-hour period" (EC2 Auto Scaling, predictive scaling with custom metrics): an
+//!   hour's load is its participant-minutes, and the capacity it needs is their hourly mean over
+//!   the target value (participants per server a minute, the scaling metric's `Average`).
 //! - The forecast is hourly, from up to 14 days of the load history (24 hours at least). AWS's
 //!   model is not public; here an hour's forecast is the same hour a week earlier when the
 //!   history reaches that far, else the day before (the lecture week repeats by weekday).
@@ -14,7 +15,10 @@
 //!   `SchedulingBufferTime` before the hour starts (so that servers launched for it are in
 //!   service at the hour); a forecast below the current capacity does nothing: predictive
 //!   scaling "will not scale in to remove capacity", dynamic scaling does ("How predictive
-//!   scaling works", EC2 Auto Scaling User Guide).
+//!   scaling works", EC2 Auto Scaling User Guide). With several policies "the desired capacity is
+//!   set to the maximum of those"; target tracking's scale-in waits for the instances' warm-up
+//!   (the simulator's `instance_warmup_s`), so servers launched for an hour stay through its
+//!   start.
 
 use crate::policy::Config;
 
@@ -27,7 +31,7 @@ const DAY_MIN: usize = 1440;
 pub fn scale_out_at(c: &Config, history: &[u32], minute: usize) -> Option<u32> {
     let buffer_min = (c.forecast_buffer_s / 60) as usize;
     let hour_start = minute + buffer_min;
-    if hour_start % 60 != 0 {
+    if !hour_start.is_multiple_of(60) {
         return None;
     }
     Some(hour_capacity(c, history, hour_start))
@@ -75,9 +79,7 @@ mod tests {
         let c = config();
         // Yesterday 09:00-10:00: 900 participants for 40 minutes, none after (mean 600).
         let mut history = vec![0u32; DAY_MIN + 600];
-        for m in 540..580 {
-            history[m] = 900;
-        }
+        history[540..580].fill(900);
         // 08:50 today: the buffer (10 minutes) before 09:00.
         assert_eq!(scale_out_at(&c, &history, DAY_MIN + 530), Some(4));
         assert_eq!(scale_out_at(&c, &history, DAY_MIN + 529), None);
@@ -102,10 +104,8 @@ mod tests {
     fn the_same_weekday_wins_over_yesterday() {
         let c = config();
         let mut history = vec![0u32; 8 * DAY_MIN + 600];
-        for m in 540..600 {
-            history[DAY_MIN + m] = 1500; // a week before the day played
-            history[7 * DAY_MIN + m] = 150; // the day before it
-        }
+        history[DAY_MIN + 540..DAY_MIN + 600].fill(1500); // a week before the day played
+        history[7 * DAY_MIN + 540..7 * DAY_MIN + 600].fill(150); // the day before it
         assert_eq!(scale_out_at(&c, &history, 8 * DAY_MIN + 530), Some(10));
     }
 }

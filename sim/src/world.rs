@@ -420,9 +420,11 @@ impl World<'_> {
                 }
             }
             Kind::Target | Kind::ConsolidatingOnly => {
+                // The group's default instance warm-up blocks a policy's scale-in.
+                let floor = if self.warming(t) { desired } else { 0 };
                 if let Some(d) =
                     self.tt
-                        .observe(self.c, fleet.participants, fleet.reporting, desired, 0)
+                        .observe(self.c, fleet.participants, fleet.reporting, desired, floor)
                 {
                     self.group.set_desired(d);
                 }
@@ -431,7 +433,9 @@ impl World<'_> {
                 // Target tracking, and predictive scaling's scale-out at each hour's action
                 // time (modules/fleet): the group keeps the larger.
                 let minute = self.history.len() - 1;
-                let floor = if self.c.forecast_holds_hour {
+                let floor = if self.warming(t) {
+                    desired
+                } else if self.c.forecast_holds_hour {
                     crate::predictive::hour_floor(self.c, &self.history, minute)
                 } else {
                     0
@@ -445,6 +449,18 @@ impl World<'_> {
                 self.group.set_desired(forecast.map_or(d, |f| d.max(f)));
             }
         }
+    }
+
+    /// Whether an instance is launching or within the group's default instance warm-up since it
+    /// went in service: AWS "blocks scale-in activities initiated by scaling policies until the
+    /// instances finish warming up" (EC2 Auto Scaling, default instance warmup;
+    /// `modules/fleet`'s `instance_warmup_seconds`).
+    fn warming(&self, t: u64) -> bool {
+        self.group.instances.iter().any(|i| match i.lifecycle {
+            Lifecycle::Pending { .. } => true,
+            Lifecycle::InService => t < i.launched_s + self.c.launch_s + self.c.instance_warmup_s,
+            Lifecycle::Terminating { .. } => false,
+        })
     }
 
     /// Every server cordons itself once its own meetings predict it near capacity.

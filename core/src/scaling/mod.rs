@@ -88,6 +88,8 @@ mod pinned_tests;
 #[cfg(test)]
 mod predicted_tests;
 mod rule;
+#[cfg(test)]
+mod seen_by_hooks_tests;
 mod spread;
 #[cfg(test)]
 mod spread_tests;

@@ -35,9 +35,10 @@ pub fn data(activity: &Activity) -> Vec<MetricDatum> {
     ]
 }
 
-/// Whether a publication is due at `now_ms` ([`crate::cadence`]).
+/// Whether a publication is due at `now_ms`: the first pass of each interval-aligned period
+/// (each UTC minute by default, [`crate::cadence::new_period`]).
 pub fn due(state: &HookState, interval_ms: u64, now_ms: u64) -> bool {
-    crate::cadence::due(state.metrics_published_at_ms, interval_ms, now_ms)
+    crate::cadence::new_period(state.metrics_published_at_ms, interval_ms, now_ms)
 }
 
 /// Publishes `activity` when due; records the time in `state` on success. `true` when sent.
@@ -77,14 +78,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn at_most_once_per_interval() {
+    fn at_most_once_per_minute() {
+        let minute = |m: u64| 1_800_000_000 + 60_000 * m;
         let mut s = HookState::default();
-        assert!(due(&s, 60_000, 1_000_000));
-        s.metrics_published_at_ms = 1_000_000;
-        assert!(!due(&s, 60_000, 1_000_000));
-        assert!(!due(&s, 60_000, 1_030_000), "not at the next timer period");
-        assert!(!due(&s, 60_000, 1_054_999));
-        assert!(due(&s, 60_000, 1_055_000), "within the timer's slack of a minute");
+        assert!(due(&s, 60_000, minute(0) + 3_000));
+        s.metrics_published_at_ms = minute(0) + 3_400;
+        assert!(
+            !due(&s, 60_000, minute(0) + 33_000),
+            "the minute's second pass"
+        );
+        assert!(
+            due(&s, 60_000, minute(1) + 3_000),
+            "the next minute's first"
+        );
     }
 
     /// The protect timer fires every 30 s; a pass stamps its publication when the call returns,
@@ -93,10 +99,12 @@ mod tests {
     /// 60 s interval must not become 90 s, leaving CloudWatch minutes without this server).
     #[test]
     fn due_two_timer_periods_later_though_the_last_was_stamped_late_in_its_pass() {
-        let pass = |k: u64| 1_000_000 + 30_000 * k;
-        let mut s = HookState::default();
+        let pass = |k: u64| 1_800_000_000 + 30_000 * k + 3_000;
         // Pass 0 reached the call 120 ms in; the call took 80 ms.
-        s.metrics_published_at_ms = pass(0) + 200;
+        let s = HookState {
+            metrics_published_at_ms: pass(0) + 200,
+            ..HookState::default()
+        };
         assert!(!due(&s, 60_000, pass(1) + 120), "one timer period later");
         // Pass 2 reaches the check 110 ms in.
         assert!(due(&s, 60_000, pass(2) + 110), "two timer periods later");
