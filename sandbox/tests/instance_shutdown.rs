@@ -53,6 +53,21 @@ fn env(hook: std::path::PathBuf) -> HookEnv {
     }
 }
 
+/// A simulated instance of `id` running `hook`, and its events.
+async fn start(id: &str, hook: std::path::PathBuf) -> (SimInstance, Events) {
+    let events = Events::new(false);
+    let sim = SimInstance::start(
+        id.to_owned(),
+        std::net::Ipv4Addr::new(127, 0, 0, 1),
+        &env(hook),
+        events.clone(),
+        None,
+    )
+    .await
+    .expect("instance");
+    (sim, events)
+}
+
 async fn wait_for(events: &Events, text: &str) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while !events.all().iter().any(|e| e.text.contains(text)) {
@@ -82,16 +97,7 @@ async fn a_terminated_instance_lets_its_drain_finish_then_runs_execstop() {
       mkdir -p "$STATE_DIRECTORY"; touch "$STATE_DIRECTORY/drained"
       echo "drain complete" >&2; exit 0"#,
     );
-    let events = Events::new(false);
-    let sim = SimInstance::start(
-        "i-0shutdown1".into(),
-        std::net::Ipv4Addr::new(127, 0, 0, 1),
-        &env(hook),
-        events.clone(),
-        None,
-    )
-    .await
-    .expect("instance");
+    let (sim, events) = start("i-0shutdown1", hook).await;
     wait_for(&events, "drain started").await;
     wait_for(&events, "protect pass").await;
     sim.shutdown(Duration::from_secs(5)).await;
@@ -147,16 +153,7 @@ async fn a_process_that_ignores_sigterm_is_killed_at_the_stop_timeout() {
       echo "drain started" >&2
       exec sleep 30"#,
     );
-    let events = Events::new(false);
-    let sim = SimInstance::start(
-        "i-0shutdown2".into(),
-        std::net::Ipv4Addr::new(127, 0, 0, 1),
-        &env(hook),
-        events.clone(),
-        None,
-    )
-    .await
-    .expect("instance");
+    let (sim, events) = start("i-0shutdown2", hook).await;
     wait_for(&events, "drain started").await;
     let started = Instant::now();
     sim.shutdown(Duration::from_millis(500)).await;
