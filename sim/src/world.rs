@@ -474,7 +474,6 @@ impl World<'_> {
         }
     }
 
-    /// What the rule reads: the group's instances joined with Scalelite and BBB.
     /// The servers as (c)'s rule is fed them ([`RuleView`]).
     fn views(&self, t: u64) -> Vec<ServerView> {
         match self.c.rule_view {
@@ -502,6 +501,7 @@ impl World<'_> {
             .collect()
     }
 
+    /// The group's instances joined with Scalelite and every server's BBB.
     fn omniscient_views(&self, t: u64) -> Vec<ServerView> {
         self.group
             .instances
