@@ -37,6 +37,11 @@ pub struct HookState {
     /// `protect` enables it again when the group wants it back.
     #[serde(default)]
     pub cordoned_for_consolidation: bool,
+    /// Whether Scalelite could route a new meeting here (the registration enabled) when
+    /// consolidation last read or wrote its state; `None` until then. With consolidation on,
+    /// `protect` keeps a routable server protected even when idle (see `commands::protect`).
+    #[serde(default)]
+    pub routable: Option<bool>,
     /// A drain started: launch and protect leave the instance alone from now on.
     #[serde(default)]
     pub draining: bool,

@@ -203,18 +203,6 @@ async fn a_dead_bbb_web_is_not_cordoned() {
     assert_eq!(state_of(&i), ServerState::Enabled);
 }
 
-/// The group's desired capacity (moto keeps the protected instance when it drops below it).
-async fn want(i: &Instance, desired: i32) {
-    i.aws
-        .autoscaling_sdk()
-        .set_desired_capacity()
-        .auto_scaling_group_name(&i.group)
-        .desired_capacity(desired)
-        .send()
-        .await
-        .expect("SetDesiredCapacity");
-}
-
 /// Consolidation every pass, on top of [`ENV`].
 const CONSOLIDATING: [(&str, &str); 3] =
     [ENV[0], ENV[1], ("BBB_HOOK_CONSOLIDATION_INTERVAL", "0.01")];
@@ -230,7 +218,7 @@ async fn a_consolidation_cordon_made_meanwhile_outlives_the_health_cordon() {
         i.hook_with(&["protect"], &CONSOLIDATING).await.ok();
     }
     assert_eq!(state_of(&i), ServerState::Cordoned);
-    want(&i, 0).await;
+    i.want(0).await;
     poll(&i, &me, 1);
     let surplus = i.hook_with(&["protect"], &CONSOLIDATING).await;
     surplus.ok();
@@ -253,7 +241,7 @@ async fn a_consolidation_cordon_made_meanwhile_outlives_the_health_cordon() {
     );
     assert_eq!(state_of(&i), ServerState::Cordoned, "{}", back.stderr);
 
-    want(&i, 1).await;
+    i.want(1).await;
     poll(&i, &me, 1);
     let wanted = i.hook_with(&["protect"], &CONSOLIDATING).await;
     wanted.ok();
@@ -265,7 +253,7 @@ async fn a_consolidation_cordon_made_meanwhile_outlives_the_health_cordon() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn consolidation_does_not_enable_a_server_whose_freeswitch_is_dead() {
     let (i, me, _other) = busy_instance_and_another_server().await;
-    want(&i, 0).await;
+    i.want(0).await;
     poll(&i, &me, 1);
     i.hook_with(&["protect"], &CONSOLIDATING).await.ok();
     assert_eq!(state_of(&i), ServerState::Cordoned);
@@ -276,7 +264,7 @@ async fn consolidation_does_not_enable_a_server_whose_freeswitch_is_dead() {
         poll(&i, &me, 1);
         i.hook_with(&["protect"], &CONSOLIDATING).await.ok();
     }
-    want(&i, 1).await;
+    i.want(1).await;
     for _ in 0..2 {
         poll(&i, &me, 1);
         let held = i.hook_with(&["protect"], &CONSOLIDATING).await;

@@ -86,7 +86,7 @@ async fn launch_reuses_and_corrects_an_existing_registration() {
 async fn protect_follows_live_meetings_and_calls_aws_only_on_change() {
     let i = Instance::new(60).await;
     i.hook(&["launch"]).await.ok();
-    let run = i.hook(&["protect"]).await;
+    let run = i.hook_with(&["protect"], &support::MEETINGS_ONLY).await;
     run.ok();
     assert!(!i.protected().await);
     // The group already says "not protected": no call is needed.
@@ -97,9 +97,11 @@ async fn protect_follows_live_meetings_and_calls_aws_only_on_change() {
     );
 
     i.bbb.add_meeting(DoubleMeeting::new("m1", "Lecture"));
-    i.hook(&["protect"]).await.ok();
+    i.hook_with(&["protect"], &support::MEETINGS_ONLY)
+        .await
+        .ok();
     assert!(i.protected().await, "a live meeting protects the instance");
-    let again = i.hook(&["protect"]).await;
+    let again = i.hook_with(&["protect"], &support::MEETINGS_ONLY).await;
     again.ok();
     assert!(
         !again.stderr.contains("scale-in protection set"),
@@ -108,7 +110,9 @@ async fn protect_follows_live_meetings_and_calls_aws_only_on_change() {
     );
 
     assert!(i.bbb.end_meeting("m1"));
-    i.hook(&["protect"]).await.ok();
+    i.hook_with(&["protect"], &support::MEETINGS_ONLY)
+        .await
+        .ok();
     assert!(
         !i.protected().await,
         "protection off once the meeting ended"

@@ -96,7 +96,9 @@ async fn protect_corrects_the_secret_but_keeps_an_operators_cordon() {
 async fn protect_corrects_protection_changed_outside_the_hook() {
     let i = Instance::new(60).await;
     i.hook(&["launch"]).await.ok();
-    i.hook(&["protect"]).await.ok();
+    i.hook_with(&["protect"], &support::MEETINGS_ONLY)
+        .await
+        .ok();
     assert!(!i.protected().await);
     // An operator (or a group protecting new instances) sets protection on an idle server.
     i.aws
@@ -104,7 +106,13 @@ async fn protect_corrects_protection_changed_outside_the_hook() {
         .await
         .expect("set protection");
     let run = i
-        .hook_with(&["protect"], &[("BBB_HOOK_RECONCILE_INTERVAL", "0.01")])
+        .hook_with(
+            &["protect"],
+            &[
+                support::MEETINGS_ONLY[0],
+                ("BBB_HOOK_RECONCILE_INTERVAL", "0.01"),
+            ],
+        )
         .await;
     run.ok();
     assert!(!i.protected().await, "{}", run.stderr);
@@ -191,7 +199,7 @@ async fn protection_follows_meetings_when_the_group_cannot_be_read() {
     i.hook(&["launch"]).await.ok();
     i.bbb
         .add_meeting(bbb_doubles::DoubleMeeting::new("m1", "Lecture"));
-    let run = i.hook(&["protect"]).await;
+    let run = i.hook_with(&["protect"], &support::MEETINGS_ONLY).await;
     assert!(i.protected().await, "{}", run.stderr);
     assert!(
         run.stderr
@@ -201,7 +209,9 @@ async fn protection_follows_meetings_when_the_group_cannot_be_read() {
     );
     assert_eq!(i.state()["protection_checked_at"], 0, "retried next pass");
     i.bbb.end_meeting("m1");
-    i.hook(&["protect"]).await.ok();
+    i.hook_with(&["protect"], &support::MEETINGS_ONLY)
+        .await
+        .ok();
     assert!(!i.protected().await);
 }
 

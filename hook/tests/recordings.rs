@@ -38,14 +38,18 @@ async fn protect_holds_from_the_meetings_end_until_scalelite_has_the_recording()
     i.hook(&["launch"]).await.ok();
     pipeline(&i, RecordingOutcome::Transferred);
     let iid = record_and_end(&i, "lecture");
-    i.hook(&["protect"]).await.ok();
+    i.hook_with(&["protect"], &support::MEETINGS_ONLY)
+        .await
+        .ok();
     assert!(
         i.protected().await,
         "protected as soon as the meeting ended"
     );
     while i.bbb.recording_steps_left(&iid) > 1 {
         let step = i.bbb.advance_recording(&iid).expect("a step");
-        i.hook(&["protect"]).await.ok();
+        i.hook_with(&["protect"], &support::MEETINGS_ONLY)
+            .await
+            .ok();
         assert!(i.protected().await, "protection dropped after: {step}");
     }
     assert!(
@@ -54,7 +58,9 @@ async fn protect_holds_from_the_meetings_end_until_scalelite_has_the_recording()
     );
     let last = i.bbb.advance_recording(&iid).expect("the last step");
     assert!(last.contains("sender.done"), "{last}");
-    i.hook(&["protect"]).await.ok();
+    i.hook_with(&["protect"], &support::MEETINGS_ONLY)
+        .await
+        .ok();
     assert!(!i.protected().await, "released once Scalelite has it");
 }
 
@@ -77,13 +83,15 @@ async fn protect_lets_go_on_failure_or_no_recording_marks_but_not_on_a_failed_tr
         while i.bbb.recording_steps_left(&iid) > 1 {
             i.bbb.advance_recording(&iid);
         }
-        i.hook(&["protect"]).await.ok();
+        i.hook_with(&["protect"], &support::MEETINGS_ONLY)
+            .await
+            .ok();
         assert!(
             i.protected().await,
             "{outcome:?}: held before the last step"
         );
         i.bbb.advance_recording(&iid);
-        let run = i.hook(&["protect"]).await;
+        let run = i.hook_with(&["protect"], &support::MEETINGS_ONLY).await;
         run.ok();
         assert!(
             !i.protected().await,
@@ -95,7 +103,9 @@ async fn protect_lets_go_on_failure_or_no_recording_marks_but_not_on_a_failed_tr
     pipeline(&i, RecordingOutcome::TransferFails);
     let iid = record_and_end(&i, "lost-transfer");
     while i.bbb.advance_recording(&iid).is_some() {}
-    i.hook(&["protect"]).await.ok();
+    i.hook_with(&["protect"], &support::MEETINGS_ONLY)
+        .await
+        .ok();
     assert!(
         i.protected().await,
         "a recording Scalelite does not have holds"
@@ -124,7 +134,7 @@ async fn a_second_format_in_the_steps_holds_past_the_first_transfer() {
     while i.bbb.recording_steps_left(&iid) > 1 {
         let step = i.bbb.advance_recording(&iid).expect("a step");
         sent += usize::from(step.contains("sender.done"));
-        let run = i.hook(&["protect"]).await;
+        let run = i.hook_with(&["protect"], &support::MEETINGS_ONLY).await;
         run.ok();
         assert!(
             i.protected().await,
@@ -135,7 +145,9 @@ async fn a_second_format_in_the_steps_holds_past_the_first_transfer() {
     assert_eq!(sent, 1, "presentation was sent to Scalelite on the way");
     let last = i.bbb.advance_recording(&iid).expect("the last step");
     assert!(last.contains("sender.done"), "{last}");
-    i.hook(&["protect"]).await.ok();
+    i.hook_with(&["protect"], &support::MEETINGS_ONLY)
+        .await
+        .ok();
     assert!(!i.protected().await, "released once Scalelite has both");
 }
 
@@ -151,11 +163,15 @@ async fn without_scalelite_a_published_recording_is_done() {
     while i.bbb.recording_steps_left(&iid) > 1 {
         i.bbb.advance_recording(&iid);
     }
-    i.hook(&["protect"]).await.ok();
+    i.hook_with(&["protect"], &support::MEETINGS_ONLY)
+        .await
+        .ok();
     assert!(i.protected().await, "held while publishing");
     let last = i.bbb.advance_recording(&iid).expect("last step");
     assert!(last.starts_with("published"), "{last}");
-    i.hook(&["protect"]).await.ok();
+    i.hook_with(&["protect"], &support::MEETINGS_ONLY)
+        .await
+        .ok();
     assert!(!i.protected().await);
 }
 

@@ -226,7 +226,7 @@ variable "scalelite_url" {
 
 variable "protect_live_meetings" {
   type        = bool
-  description = "Let the hook set scale-in protection on a server while it hosts meetings, so scale-in and instance refresh pick idle servers."
+  description = "Let the hook set scale-in protection on a server while it hosts meetings or processes recordings, and while Scalelite can route a new meeting to it, so scale-in takes only servers consolidation has cordoned and emptied."
   default     = true
 }
 

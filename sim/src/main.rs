@@ -128,9 +128,10 @@ fn real_main() -> Result<ExitCode, String> {
     print!("{}", report::table(&reports));
     for r in &reports {
         println!(
-            "{:<22} {}",
+            "{:<22} {}; meetings caught by a scale-in {}",
             r.kind.label(),
-            r.breakdown.line(r.participant_minutes)
+            r.breakdown.line(r.participant_minutes),
+            r.caught_by_scale_in
         );
     }
     if let Some(r) = reports

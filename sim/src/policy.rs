@@ -16,8 +16,10 @@
 //!     `BBB_HOOK_CONSOLIDATION_INTERVAL`), fed what the hooks see (`rule_view`: the group and
 //!     Scalelite's `getServers`, [`bbb_core::scaling::ServerView::seen_by_hooks`]): cordon the
 //!     least-loaded surplus servers, re-enable them before launching, steer new meetings away
-//!     from servers near capacity; protection stays the protect pass's; and EC2 Auto Scaling's
-//!     predictive scaling on the participants metric ([`crate::predictive`]).
+//!     from servers near capacity; each server's hook at its own phase (:00 or :30, from when it
+//!     went in service) applying its own decisions; protection stays the protect pass's, which
+//!     holds an idle server while Scalelite can route to it; and EC2 Auto Scaling's predictive
+//!     scaling on the participants metric ([`crate::predictive`]).
 //! (c') (c) without the pre-warming: consolidation's and steering's own effect.
 
 /// What (c)'s rule is fed.

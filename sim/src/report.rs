@@ -20,6 +20,9 @@ pub struct Accounting {
     pub creates_refused: u64,
     pub recordings_lost: u64,
     pub meetings_dropped: u64,
+    /// Live meetings on a server when the group began terminating it: placed after the last
+    /// protection pass read the server idle (the drain holds them up to its `max_wait`).
+    pub caught_by_scale_in: u64,
     /// `updateServer` calls that changed a `load_multiplier` ((c) with spreading).
     pub multiplier_updates: u64,
     cordons: u64,
@@ -67,6 +70,7 @@ impl Accounting {
             server_hours: self.server_minutes as f64 / 60.0,
             ideal_hours: ideal_minutes as f64 / 60.0,
             meetings_dropped: self.meetings_dropped,
+            caught_by_scale_in: self.caught_by_scale_in,
             recordings_lost: self.recordings_lost,
             over_capacity_share: if self.participant_minutes == 0 {
                 0.0
@@ -155,6 +159,8 @@ pub struct Report {
     pub server_hours: f64,
     pub ideal_hours: f64,
     pub meetings_dropped: u64,
+    /// See [`Accounting::caught_by_scale_in`].
+    pub caught_by_scale_in: u64,
     pub recordings_lost: u64,
     pub over_capacity_share: f64,
     pub creates_refused: u64,

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use bbb_core::scalelite::ServerState;
 use bbb_doubles::BbbDouble;
-use bbb_sandbox::Sandbox;
+use bbb_sandbox::{Sandbox, Traffic};
 use serde_json::{json, Value};
 
 use crate::{repo_root, rfc3339, Run, Workspace};
@@ -164,7 +164,26 @@ pub fn fleet_servers_of(sb: &Sandbox) -> Vec<bbb_doubles::DoubleServer> {
 
 /// Plays the scenario with `servers` (at least 3) fleet servers. `provider_bin` is the provider
 /// Terraform runs.
+/// Plays the scenario with Scalelite's poller running beside it, as it runs beside a real
+/// fleet: every second (its `POLL_INTERVAL` of 60 s, compressed like the day's), each server's
+/// load from its BBB, a meeting younger than the join buffer counted as at least 15. The hooks
+/// rank the fleet by those loads (consolidation cordons the emptiest), so without the poller
+/// every server would read empty.
 pub async fn play(sb: &Sandbox, provider_bin: &str, servers: usize) -> Outcome {
+    let poller = Traffic::new(Duration::from_secs(3));
+    let polling = async {
+        loop {
+            poller.poll(sb);
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    };
+    tokio::select! {
+        out = steps(sb, provider_bin, servers) => out,
+        () = polling => unreachable!("the poller runs until the scenario ends"),
+    }
+}
+
+async fn steps(sb: &Sandbox, provider_bin: &str, servers: usize) -> Outcome {
     let mut st = Step {
         sb,
         out: Outcome::default(),

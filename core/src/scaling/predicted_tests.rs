@@ -1,6 +1,6 @@
 //! Surplus against the predicted need (`Policy::surplus_keeps_predicted`).
 
-use super::tests::{actions, server, view};
+use super::tests::{actions, applied, server, view};
 use super::*;
 
 /// Desired 1, four servers: one enabled taking a burst (four young meetings, 8 participants so
@@ -50,6 +50,12 @@ fn a_burst_of_young_meetings_brings_surplus_servers_back_before_the_metric_moves
             "{id}"
         );
     }
+    // i-taking takes every `create` until they do, then is steered away from.
+    assert_eq!(
+        actions(&plan, "i-taking"),
+        vec![(Action::Keep, Reason::LastEnabled)]
+    );
+    let plan = decide(&applied(&burst(), &plan), &policy);
     assert_eq!(
         actions(&plan, "i-taking"),
         vec![(Action::Cordon, Reason::NearCapacity)]

@@ -217,6 +217,8 @@ pub fn decide(view: &FleetView, policy: &Policy) -> Plan {
         }
     }
 
+    keep_enabled_one_server_at_a_time(view, policy, policy.min_enabled.min(wanted), &mut decisions);
+
     let summary = FleetSummary {
         desired_capacity: view.desired_capacity,
         counted,
@@ -225,6 +227,57 @@ pub fn decide(view: &FleetView, policy: &Policy) -> Plan {
         participants: view.servers.iter().map(|s| s.participants).sum(),
     };
     Plan { summary, decisions }
+}
+
+/// Each hook applies only its own decisions, at its own pass (`partial_tests.rs`), so a plan's
+/// `enable`s may land after its `cordon`s: of the servers Scalelite routes to now, at least
+/// `floor` (`min_enabled`, unless the group wants fewer) keep taking `create`s whatever the
+/// order. Their cordons (and a surplus one's release) are withdrawn, least loaded first, as
+/// `last_enabled`; once the server the plan enables takes `create`s, a later pass may cordon
+/// them.
+fn keep_enabled_one_server_at_a_time(
+    view: &FleetView,
+    policy: &Policy,
+    floor: u32,
+    decisions: &mut Vec<Decision>,
+) {
+    let takes_creates_now = |s: &ServerView| {
+        s.phase == Phase::InService && s.pool == PoolState::Enabled && !s.awaiting_poll
+    };
+    let cordoned = |s: &ServerView, decisions: &[Decision]| {
+        decisions
+            .iter()
+            .any(|d| d.instance_id == s.instance_id && d.action == Action::Cordon)
+    };
+    let mut kept = view
+        .servers
+        .iter()
+        .filter(|s| takes_creates_now(s) && !cordoned(s, decisions))
+        .count() as u32;
+    let mut withdraw: Vec<&ServerView> = view
+        .servers
+        .iter()
+        .filter(|s| takes_creates_now(s) && cordoned(s, decisions))
+        .collect();
+    withdraw.sort_by(|a, b| {
+        (a.predicted_participants(policy), a.meetings)
+            .cmp(&(b.predicted_participants(policy), b.meetings))
+            .then_with(|| a.instance_id.cmp(&b.instance_id))
+    });
+    for s in withdraw {
+        if kept >= floor {
+            break;
+        }
+        decisions.retain(|d| d.instance_id != s.instance_id || d.action != Action::Unprotect);
+        if let Some(d) = decisions
+            .iter_mut()
+            .find(|d| d.instance_id == s.instance_id && d.action == Action::Cordon)
+        {
+            d.action = Action::Keep;
+            d.reason = Reason::LastEnabled;
+        }
+        kept += 1;
+    }
 }
 
 fn decision(id: &str, action: Action, reason: Reason, surplus_rank: Option<u32>) -> Decision {

@@ -21,6 +21,21 @@ pub(super) fn no_steering() -> Policy {
     p
 }
 
+/// The view once the plan's cordons and enables are applied (the next pass's pool).
+pub(super) fn applied(v: &FleetView, plan: &Plan) -> FleetView {
+    let mut next = v.clone();
+    for s in &mut next.servers {
+        for d in plan.for_instance(&s.instance_id) {
+            match d.action {
+                Action::Cordon => s.pool = PoolState::Cordoned,
+                Action::Enable => s.pool = PoolState::Enabled,
+                _ => {}
+            }
+        }
+    }
+    next
+}
+
 pub(super) fn actions(plan: &Plan, id: &str) -> Vec<(Action, Reason)> {
     plan.for_instance(id)
         .map(|d| (d.action, d.reason))
@@ -213,12 +228,18 @@ fn hysteresis_keeps_a_cordoned_server_unless_an_enabled_one_is_much_emptier() {
     );
     let plan = decide(&v, &policy);
     assert_eq!(
-        actions(&plan, "i-enabled"),
-        vec![(Action::Cordon, Reason::Surplus)]
-    );
-    assert_eq!(
         actions(&plan, "i-cordoned"),
         vec![(Action::Enable, Reason::DemandReturned)]
+    );
+    // The swap takes two passes: the enabled one stays until the other takes `create`s.
+    assert_eq!(
+        actions(&plan, "i-enabled"),
+        vec![(Action::Keep, Reason::LastEnabled)]
+    );
+    let plan = decide(&applied(&v, &plan), &policy);
+    assert_eq!(
+        actions(&plan, "i-enabled"),
+        vec![(Action::Cordon, Reason::Surplus)]
     );
 }
 
@@ -233,12 +254,22 @@ fn an_empty_server_leaves_before_a_cordoned_one_with_meetings() {
     );
     let plan = decide(&v, &no_steering());
     assert_eq!(
+        actions(&plan, "i-cordoned"),
+        vec![(Action::Enable, Reason::DemandReturned)]
+    );
+    // i-empty is the surplus, but the last server taking `create`s until i-cordoned does.
+    assert_eq!(
+        actions(&plan, "i-empty"),
+        vec![(Action::Keep, Reason::LastEnabled)]
+    );
+    let plan = decide(&applied(&v, &plan), &no_steering());
+    assert_eq!(
         actions(&plan, "i-empty"),
         vec![(Action::Cordon, Reason::Surplus)]
     );
     assert_eq!(
         actions(&plan, "i-cordoned"),
-        vec![(Action::Enable, Reason::DemandReturned)]
+        vec![(Action::Keep, Reason::Serving)]
     );
 }
 

@@ -1,5 +1,6 @@
 //! `bbb-hook protect` (every 30 s from a timer): scale-in protection follows live meetings and
-//! recordings in the works; BBB's health is probed, a server whose FreeSWITCH died cordoned in
+//! recordings in the works, and with consolidation also holds an idle server that Scalelite can
+//! still route to ([`held_while_routable`]); BBB's health is probed, a server whose FreeSWITCH died cordoned in
 //! Scalelite and a dead, idle server reported to the group ([`super::health`]); the instance's
 //! load goes to CloudWatch (at most once a minute, [`super::metrics`]); and it consolidates the fleet ([`super::consolidate`]): cordons this
 //! server when it is among the group's surplus, enables it again when the group wants it back. Every `BBB_HOOK_RECONCILE_INTERVAL` it also compares the stored
@@ -71,7 +72,8 @@ pub async fn run(ctx: &Context) -> Result<(), HookError> {
         }
     };
     super::metrics::publish(ctx, &activity, &mut state).await;
-    let wanted = ctx.config.protect_live_meetings && activity.is_busy();
+    let routable = held_while_routable(ctx, &stored);
+    let wanted = ctx.config.protect_live_meetings && (activity.is_busy() || routable);
     let reconcile_every = ctx.settings.reconcile_interval.as_secs();
     if now_secs().saturating_sub(state.protection_checked_at) >= reconcile_every {
         // The group's real value: an operator, a group protecting new instances, or a lost
@@ -109,6 +111,7 @@ pub async fn run(ctx: &Context) -> Result<(), HookError> {
             protected = wanted,
             meetings = activity.meetings,
             recordings = ?activity.recording_stages,
+            routable,
             "scale-in protection set"
         );
         state.protected = Some(wanted);
@@ -132,6 +135,22 @@ pub async fn run(ctx: &Context) -> Result<(), HookError> {
         repair_registration(ctx, &mut state, &secret).await?;
     }
     super::tls::on_protect(ctx).await
+}
+
+/// Whether an idle server keeps its scale-in protection because Scalelite can still route a
+/// `create` to it. Scalelite sends each `create` to the least-loaded enabled server, an idle one
+/// first, and a scale-in terminates an unprotected instance: with an idle, enabled server
+/// unprotected, a meeting created in the seconds before a scale-in lands on the instance being
+/// terminated, and the drain holds it only up to `max_wait` (`sim/tests/scale_in_race.rs`). So
+/// with consolidation on, a server leaves only through it: cordoned first (by consolidation as
+/// surplus, by the health check, or by an operator), then unprotected once idle. The figures are
+/// the pass's start (`stored`): a cordon made in this pass, after BBB was read, lifts the
+/// protection only at the next pass, whose read comes after the cordon. Without consolidation
+/// nothing would ever cordon a surplus server, so protection follows the meetings alone.
+fn held_while_routable(ctx: &Context, stored: &HookState) -> bool {
+    ctx.settings.consolidation
+        && stored.routable != Some(false)
+        && stored.health.cordon != super::health_cordon::Cordon::Made
 }
 
 /// [`super::joinable`] for a cordon this hook made (the health check's, or consolidation's):

@@ -61,6 +61,10 @@ pub struct Run {
     pub stderr: String,
 }
 
+/// `protect` with protection following the meetings and recordings alone (consolidation off:
+/// with it, an idle server Scalelite can route to stays protected, `tests/scale_in.rs`).
+pub const MEETINGS_ONLY: [(&str, &str); 1] = [("BBB_FLEET_CONSOLIDATION", "off")];
+
 impl Run {
     fn from(out: Output) -> Self {
         Self {
@@ -417,6 +421,18 @@ impl Instance {
             .find(|i| i.instance_id == self.instance_id)
             .expect("instance in group")
             .protected_from_scale_in
+    }
+
+    /// Sets the group's desired capacity (moto keeps a protected instance when it drops below).
+    pub async fn want(&self, desired: i32) {
+        self.aws
+            .autoscaling_sdk()
+            .set_desired_capacity()
+            .auto_scaling_group_name(&self.group)
+            .desired_capacity(desired)
+            .send()
+            .await
+            .expect("SetDesiredCapacity");
     }
 
     /// Whether the lifecycle stub received a CompleteLifecycleAction for `hook`.

@@ -2,12 +2,13 @@
 
 use crate::asg::{Group, GroupEvent, Lifecycle};
 use crate::breakdown::{OverCause, ServerUse};
-use crate::policy::{Config, CpuAlarms, Kind, RuleView, TargetTracking};
+use crate::policy::{Config, CpuAlarms, Kind, TargetTracking};
 use crate::report::{Accounting, Report};
-use crate::scalelite::{PolledMeeting, Refusal, Scalelite, State, LOAD_JOIN_BUFFER_TIME_S};
+use crate::scalelite::{PolledMeeting, Refusal, Scalelite, State};
 use crate::trace::MeetingSpec;
-use bbb_core::scaling::{self, Action, FleetView, Phase, PoolState, ServerView};
 use std::collections::BTreeMap;
+
+mod hooks;
 
 /// The group's own loop and the protect timer run this often (seconds).
 const GROUP_STEP_S: u64 = 10;
@@ -22,6 +23,8 @@ struct Srv {
     recordings: Vec<(u64, usize)>,
     /// Draining (terminating lifecycle hook): consecutive idle reads.
     draining: Option<u32>,
+    /// The second of each `rule_interval_s` at which this server's hook consolidates.
+    consolidation_phase_s: u64,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -98,13 +101,11 @@ impl<'a> World<'a> {
             } else if t.is_multiple_of(self.pool.settings().poll_interval_s) {
                 self.poll(t);
             }
-            if self.kind.consolidates() && t % self.c.rule_interval_s.max(1) == 0 {
-                self.rule(t);
-            } else if self.kind.consolidates()
-                && self.c.self_steer_interval_s > 0
-                && t % self.c.self_steer_interval_s == 0
-            {
-                self.steer_self(t);
+            if self.kind.consolidates() {
+                self.consolidate(t);
+                if self.c.self_steer_interval_s > 0 && t % self.c.self_steer_interval_s == 0 {
+                    self.steer_self(t);
+                }
             }
         }
         self.acc.meetings_dropped = self.dropped();
@@ -128,21 +129,41 @@ impl<'a> World<'a> {
                     // The launching hook registered and enabled it before completing.
                     self.pool.add_server(&id, 1.0);
                     self.pool.set_state(&id, State::Enabled);
-                    self.servers.insert(id, Srv::default());
+                    let srv = Srv {
+                        consolidation_phase_s: self.first_pass_phase(t),
+                        ..Srv::default()
+                    };
+                    self.servers.insert(id, srv);
                 }
                 // Terminated while launching: nothing was registered or placed there yet.
                 GroupEvent::Terminating(id) if !self.servers.contains_key(&id) => {
                     self.terminate(&id, t)
                 }
-                GroupEvent::Terminating(id) => match self.kind {
-                    Kind::Cpu => self.terminate(&id, t),
-                    Kind::Target | Kind::Consolidating | Kind::ConsolidatingOnly => {
-                        self.pool.set_state(&id, State::Cordoned);
-                        if let Some(s) = self.servers.get_mut(&id) {
-                            s.draining = Some(0);
-                        }
-                    }
-                },
+                GroupEvent::Terminating(id) => {
+                    self.count_caught(&id, t);
+                    self.start_termination(&id, t);
+                }
+            }
+        }
+    }
+
+    /// The group chose `id` for termination while meetings ran there (protection is set
+    /// from a read every protect pass, so one placed since the last read is caught).
+    fn count_caught(&mut self, id: &str, t: u64) {
+        if let Some(s) = self.servers.get(id) {
+            let (meetings, _, _) = self.activity(s, t);
+            self.acc.caught_by_scale_in += u64::from(meetings);
+        }
+    }
+
+    fn start_termination(&mut self, id: &str, t: u64) {
+        match self.kind {
+            Kind::Cpu => self.terminate(id, t),
+            Kind::Target | Kind::Consolidating | Kind::ConsolidatingOnly => {
+                self.pool.set_state(id, State::Cordoned);
+                if let Some(s) = self.servers.get_mut(id) {
+                    s.draining = Some(0);
+                }
             }
         }
     }
@@ -173,31 +194,6 @@ impl<'a> World<'a> {
         }
         let recordings = s.recordings.iter().filter(|(done, _)| *done > t).count() as u32;
         (meetings, participants, recordings)
-    }
-
-    fn protect(&mut self, t: u64) {
-        let mut changes = Vec::new();
-        for (id, s) in &self.servers {
-            let Some(inst) = self.group.instance(id) else {
-                continue;
-            };
-            if inst.lifecycle != Lifecycle::InService {
-                continue;
-            }
-            let (meetings, _, recordings) = self.activity(s, t);
-            let want = match self.kind {
-                Kind::Cpu => meetings > 0,
-                Kind::Target | Kind::Consolidating | Kind::ConsolidatingOnly => {
-                    meetings > 0 || recordings > 0
-                }
-            };
-            if inst.protected != want {
-                changes.push((id.clone(), want));
-            }
-        }
-        for (id, want) in changes {
-            self.group.set_protected(&id, want);
-        }
     }
 
     /// Everything that runs once a minute: BBB's expiry and recordings, the drain, Scalelite's
@@ -463,129 +459,11 @@ impl World<'_> {
         })
     }
 
-    /// Every server cordons itself once its own meetings predict it near capacity.
-    fn steer_self(&mut self, t: u64) {
-        for v in self.views(t) {
-            let lighter = self.pool.lighter_routable(&v.instance_id);
-            if let Some(d) = scaling::steer_self(&v, lighter, &self.c.rule) {
-                self.pool.set_state(&d.instance_id, State::Cordoned);
-                self.acc.count_decision(d.action);
-            }
-        }
-    }
-
-    /// The servers as (c)'s rule is fed them ([`RuleView`]).
-    fn views(&self, t: u64) -> Vec<ServerView> {
-        match self.c.rule_view {
-            RuleView::Hooks => self.hooks_views(),
-            RuleView::Omniscient => self.omniscient_views(t),
-        }
-    }
-
-    /// What every hook reads: the group and Scalelite's `getServers`.
-    fn hooks_views(&self) -> Vec<ServerView> {
-        self.group
-            .instances
-            .iter()
-            .map(|i| {
-                let server = self.pool.server(&i.id);
-                ServerView::seen_by_hooks(
-                    i.id.clone(),
-                    phase_of(&i.lifecycle),
-                    i.protected,
-                    pool_state(server.map(|s| s.state)),
-                    server.and_then(|s| s.load),
-                    server.map_or(1.0, |s| s.load_multiplier),
-                )
-            })
-            .collect()
-    }
-
-    /// The group's instances joined with Scalelite and every server's BBB.
-    fn omniscient_views(&self, t: u64) -> Vec<ServerView> {
-        self.group
-            .instances
-            .iter()
-            .map(|i| {
-                let phase = phase_of(&i.lifecycle);
-                let pool = pool_state(self.pool.server(&i.id).map(|s| s.state));
-                let mut v = ServerView::new(i.id.clone(), phase, pool, i.launched_s);
-                v.protected = i.protected;
-                v.awaiting_poll = self.pool.server(&i.id).is_some_and(|s| s.load.is_none());
-                if let Some(s) = self.servers.get(&i.id) {
-                    let (meetings, participants, recordings) = self.activity(s, t);
-                    v.meetings = meetings;
-                    v.participants = participants;
-                    v.recordings_pending = recordings;
-                    for &m in &s.meetings {
-                        let spec = &self.specs[m];
-                        if spec.expire_s() > t && spec.start_s + LOAD_JOIN_BUFFER_TIME_S > t {
-                            v.young_meetings += 1;
-                            v.young_participants += spec.participants_at(t);
-                        }
-                        if spec.expire_s() > t && spec.start_s + scaling::OLD_MEETING_S <= t {
-                            v.old_meetings += 1;
-                        }
-                    }
-                }
-                v
-            })
-            .collect()
-    }
-
-    fn rule(&mut self, t: u64) {
-        let servers = self.views(t);
-        let view = FleetView {
-            desired_capacity: self.group.desired(),
-            servers,
-        };
-        let plan = scaling::decide(&view, &self.c.rule);
-        for d in plan.changes() {
-            match d.action {
-                Action::Cordon => self.pool.set_state(&d.instance_id, State::Cordoned),
-                Action::Enable => self.pool.set_state(&d.instance_id, State::Enabled),
-                // The hooks leave protection to their protect pass (local meetings and
-                // recordings); only a controller that saw every BBB could act on it.
-                Action::Unprotect if self.c.rule_view == RuleView::Omniscient => {
-                    self.group.set_protected(&d.instance_id, false)
-                }
-                _ => {}
-            }
-            self.acc.count_decision(d.action);
-        }
-        // Spreading: Scalelite's `updateServer` with the rule's `load_multiplier`s.
-        for w in scaling::load_multipliers(&view, &self.c.rule) {
-            let now = self.pool.server(&w.instance_id).map(|s| s.load_multiplier);
-            if now.is_some_and(|m| m != w.load_multiplier) {
-                self.pool
-                    .set_load_multiplier(&w.instance_id, w.load_multiplier);
-                self.acc.multiplier_updates += 1;
-            }
-        }
-    }
-
     /// Meetings dropped so far (placed, then lost mid-flight).
     pub fn dropped(&self) -> u64 {
         self.meetings
             .iter()
             .filter(|m| m.placed && m.dropped)
             .count() as u64
-    }
-}
-
-fn phase_of(lifecycle: &Lifecycle) -> Phase {
-    match lifecycle {
-        Lifecycle::Pending { .. } => Phase::Launching,
-        Lifecycle::InService => Phase::InService,
-        Lifecycle::Terminating { .. } => Phase::Leaving,
-    }
-}
-
-fn pool_state(state: Option<State>) -> PoolState {
-    match state {
-        Some(State::Enabled) => PoolState::Enabled,
-        Some(State::Cordoned) => PoolState::Cordoned,
-        Some(State::Disabled) => PoolState::Disabled,
-        None => PoolState::Unregistered,
     }
 }
