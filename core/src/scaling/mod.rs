@@ -58,11 +58,11 @@
 //! 9. Everything else is kept: launching, leaving or other lifecycle phases (`not_in_service`),
 //!    servers not registered in Scalelite (`unregistered`), enabled servers with room (`serving`).
 //! 10. **Safe one server at a time.** Each hook applies only its own decisions, at its own pass
-//!    (:00 or :30 of each minute), so a plan's `enable`s may come after its `cordon`s. Of the
-//!    servers enabled now, at least `min(min_enabled, desired_capacity)` are never cordoned by a
-//!    plan, whatever it enables: their cordons (and a surplus one's release) are withdrawn, least
-//!    loaded first (`last_enabled`). A swap of the server that takes `create`s so takes two
-//!    passes, and Scalelite always has a server to route to (`partial_tests.rs`).
+//!     (:00 or :30 of each minute), so a plan's `enable`s may come after its `cordon`s. Of the
+//!     servers enabled now, at least `min(min_enabled, desired_capacity)` are never cordoned by a
+//!     plan, whatever it enables: their cordons (and a surplus one's release) are withdrawn, least
+//!     loaded first (`last_enabled`). A swap of the server that takes `create`s so takes two
+//!     passes, and Scalelite always has a server to route to (`partial_tests.rs`).
 //!
 //! # Bursts (Scalelite issues #538, #706, #1048)
 //! Between two polls Scalelite adds only 1 to a server's load per `create`, while the next poll

@@ -249,7 +249,7 @@ fn keep_enabled_one_server_at_a_time(
             .iter()
             .any(|d| d.instance_id == s.instance_id && d.action == Action::Cordon)
     };
-    let mut kept = view
+    let kept = view
         .servers
         .iter()
         .filter(|s| takes_creates_now(s) && !cordoned(s, decisions))
@@ -264,10 +264,8 @@ fn keep_enabled_one_server_at_a_time(
             .cmp(&(b.predicted_participants(policy), b.meetings))
             .then_with(|| a.instance_id.cmp(&b.instance_id))
     });
-    for s in withdraw {
-        if kept >= floor {
-            break;
-        }
+    let short = floor.saturating_sub(kept) as usize;
+    for s in withdraw.into_iter().take(short) {
         decisions.retain(|d| d.instance_id != s.instance_id || d.action != Action::Unprotect);
         if let Some(d) = decisions
             .iter_mut()
@@ -276,7 +274,6 @@ fn keep_enabled_one_server_at_a_time(
             d.action = Action::Keep;
             d.reason = Reason::LastEnabled;
         }
-        kept += 1;
     }
 }
 

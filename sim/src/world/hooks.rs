@@ -128,7 +128,9 @@ impl World<'_> {
     pub(super) fn consolidate(&mut self, t: u64) {
         let interval = self.c.rule_interval_s.max(1);
         let due: Vec<String> = match self.c.rule_view {
-            RuleView::Omniscient if t % interval == 0 => self.servers.keys().cloned().collect(),
+            RuleView::Omniscient if t.is_multiple_of(interval) => {
+                self.servers.keys().cloned().collect()
+            }
             RuleView::Omniscient => return,
             RuleView::Hooks => self
                 .servers
