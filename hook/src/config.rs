@@ -193,6 +193,13 @@ pub struct Settings {
     /// How often `protect` runs a consolidation pass (`BBB_HOOK_CONSOLIDATION_INTERVAL`,
     /// seconds; default 60): one `DescribeAutoScalingGroups` and one `getServers` each.
     pub consolidation_interval: Duration,
+    /// With consolidation, how long a cordoned server stays protected after `protect` first
+    /// read it idle (`BBB_HOOK_RELEASE_AFTER`, seconds; default 90: Scalelite's `POLL_INTERVAL`
+    /// of 60 s, whose `poll:meetings` forgets the meetings that ended here, and a pass). Until
+    /// then a `create` that reuses an ended meeting's id still goes to this server once
+    /// Scalelite's poller has made it `disabled` (its `create` checks only a cordoned server's
+    /// meeting is still running), and a scale-in would take that meeting.
+    pub release_after: Duration,
     /// Consecutive `protect` passes with BBB failing its health probes before the instance is
     /// reported unhealthy to the group (`BBB_HOOK_HEALTH_FAILURES`; default 4, two minutes at the
     /// timer's 30 s: longer than a restart of bbb-web or FreeSWITCH; 0 turns the check off). A
@@ -299,6 +306,7 @@ impl Settings {
                 }
             },
             consolidation_interval: seconds("BBB_HOOK_CONSOLIDATION_INTERVAL", 60)?,
+            release_after: seconds("BBB_HOOK_RELEASE_AFTER", 90)?,
             health_failures: match get("BBB_HOOK_HEALTH_FAILURES") {
                 None => 4,
                 Some(v) => v.trim().parse::<u32>().map_err(|_| {

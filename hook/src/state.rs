@@ -42,6 +42,13 @@ pub struct HookState {
     /// `protect` keeps a routable server protected even when idle (see `commands::protect`).
     #[serde(default)]
     pub routable: Option<bool>,
+    /// Unix seconds when `routable` was last read from Scalelite or written by the hook.
+    #[serde(default)]
+    pub routable_at: u64,
+    /// Unix seconds of the first `protect` pass that read BBB idle (no meeting, no recording in
+    /// the works) since it was last busy; 0 while busy.
+    #[serde(default)]
+    pub idle_since: u64,
     /// A drain started: launch and protect leave the instance alone from now on.
     #[serde(default)]
     pub draining: bool,
@@ -56,6 +63,14 @@ pub struct HookState {
     /// BBB's health as `protect` saw it (see `commands::health`).
     #[serde(default)]
     pub health: crate::commands::health::HealthState,
+}
+
+impl HookState {
+    /// Records whether Scalelite can route a new meeting here, as read or written just now.
+    pub fn set_routable(&mut self, routable: bool) {
+        self.routable = Some(routable);
+        self.routable_at = now_secs();
+    }
 }
 
 pub fn now_millis() -> u64 {

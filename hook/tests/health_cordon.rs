@@ -204,8 +204,12 @@ async fn a_dead_bbb_web_is_not_cordoned() {
 }
 
 /// Consolidation every pass, on top of [`ENV`].
-const CONSOLIDATING: [(&str, &str); 3] =
-    [ENV[0], ENV[1], ("BBB_HOOK_CONSOLIDATION_INTERVAL", "0.01")];
+const CONSOLIDATING: [(&str, &str); 4] = [
+    ENV[0],
+    ENV[1],
+    ("BBB_HOOK_CONSOLIDATION_INTERVAL", "0.01"),
+    ("BBB_HOOK_RELEASE_AFTER", "0.01"),
+];
 
 /// The health cordon first, consolidation's next: FreeSWITCH back, the cordon stays
 /// (consolidation's now), until the group wants the server back.

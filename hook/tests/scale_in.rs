@@ -12,8 +12,11 @@ mod support;
 use bbb_core::scalelite::ServerState;
 use support::Instance;
 
-/// Consolidation on every pass.
-const CONSOLIDATING: [(&str, &str); 1] = [("BBB_HOOK_CONSOLIDATION_INTERVAL", "0.01")];
+/// Consolidation on every pass; a cordoned server released as soon as it is idle.
+const CONSOLIDATING: [(&str, &str); 2] = [
+    ("BBB_HOOK_CONSOLIDATION_INTERVAL", "0.01"),
+    ("BBB_HOOK_RELEASE_AFTER", "0.01"),
+];
 
 async fn launched_idle() -> Instance {
     let i = Instance::new(60).await;
@@ -93,4 +96,73 @@ async fn without_consolidation_protection_follows_the_meetings_alone() {
         .await;
     pass.ok();
     assert!(!i.protected().await, "{}", pass.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_enable_protects_the_server_in_the_same_pass() {
+    let i = launched_idle().await;
+    let id = i.server().expect("registered").id;
+    i.scalelite
+        .modify_server(&id, |s| s.state = ServerState::Cordoned);
+    for _ in 0..2 {
+        i.hook_with(&["protect"], &CONSOLIDATING).await.ok();
+    }
+    assert!(!i.protected().await, "cordoned by an operator and idle");
+    // The operator enables it again: Scalelite can route the next `create` here at once.
+    i.scalelite
+        .modify_server(&id, |s| s.state = ServerState::Enabled);
+    let enabled = i.hook_with(&["protect"], &CONSOLIDATING).await;
+    enabled.ok();
+    assert!(
+        i.protected().await,
+        "protected by the pass that read the enable:\n{}",
+        enabled.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn with_scalelite_unreadable_for_long_protection_follows_the_meetings() {
+    // Holding an idle server forever because its hook cannot read Scalelite would stop the
+    // fleet from shrinking; Scalelite that cannot be read routes nothing either.
+    let i = launched_idle().await;
+    i.hook_with(&["protect"], &CONSOLIDATING).await.ok();
+    assert!(i.protected().await);
+    i.scalelite.set_available(false);
+    let mut state = i.state();
+    state["routable_at"] = 1.into();
+    std::fs::write(i.path("state/state.json"), state.to_string()).expect("write state");
+    let pass = i.hook_with(&["protect"], &CONSOLIDATING).await;
+    assert!(!i.protected().await, "{}", pass.stderr);
+    assert!(
+        pass.stderr
+            .contains("protection follows the meetings alone"),
+        "{}",
+        pass.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_cordoned_server_stays_protected_until_scalelite_forgets_its_meetings() {
+    // Scalelite's `create` sends a reused meeting id to the server its record names; once the
+    // poller made a cordoned, empty server `disabled`, without checking the meeting still runs
+    // there. The record goes at the poller's next `poll:meetings`.
+    let env = [
+        ("BBB_HOOK_CONSOLIDATION_INTERVAL", "0.01"),
+        ("BBB_HOOK_RELEASE_AFTER", "2"),
+    ];
+    let i = launched_idle().await;
+    i.bbb
+        .add_meeting(bbb_doubles::DoubleMeeting::new("room", "Room"));
+    i.hook_with(&["protect"], &env).await.ok();
+    i.want(0).await;
+    i.hook_with(&["protect"], &env).await.ok();
+    assert_eq!(i.server().expect("registered").state, ServerState::Cordoned);
+    assert!(i.bbb.end_meeting("room"));
+    let just_ended = i.hook_with(&["protect"], &env).await;
+    just_ended.ok();
+    assert!(i.protected().await, "{}", just_ended.stderr);
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let later = i.hook_with(&["protect"], &env).await;
+    later.ok();
+    assert!(!i.protected().await, "{}", later.stderr);
 }

@@ -282,7 +282,8 @@ resource "aws_autoscaling_group" "this" {
   default_instance_warmup   = var.instance_warmup_seconds
   wait_for_capacity_timeout = var.wait_for_capacity_timeout
   capacity_rebalance        = false
-  # Idle servers go first: servers with live meetings carry scale-in protection set by the hook.
+  # The hook protects every server that hosts a meeting, processes a recording or can take a new meeting
+  # (enabled in Scalelite): a scale-in only takes servers consolidation has cordoned and emptied.
   termination_policies = ["OldestLaunchTemplate", "ClosestToNextInstanceHour", "Default"]
   enabled_metrics = [
     "GroupMinSize",
@@ -315,9 +316,9 @@ resource "aws_autoscaling_group" "this" {
   }
 
   # A new AMI or configuration replaces servers without losing capacity: new servers are launched and must
-  # pass the launching hook before old ones go, and servers that already match are skipped. Servers with
-  # live meetings carry scale-in protection; "Refresh" replaces them too (AWS: "Wait" waits one hour for the
-  # protection to go and then fails the whole refresh). Meetings stay safe because every replaced server goes
+  # pass the launching hook before old ones go, and servers that already match are skipped. Every server in
+  # service carries scale-in protection (see termination_policies); "Refresh" replaces them too (AWS: "Wait"
+  # waits one hour for the protection to go and then fails the whole refresh). Meetings stay safe because every replaced server goes
   # through the terminating hook: bbb-hook disables it in Scalelite and holds the hook with heartbeats until
   # its last meeting ended, at most drain.max_wait. A refresh therefore takes up to drain.max_wait per
   # batch; a failed refresh rolls back to the previous launch template (auto_rollback).

@@ -154,6 +154,11 @@ impl SimInstance {
                 "BBB_HOOK_CONSOLIDATION_INTERVAL".into(),
                 format!("{}", env.protect_every.as_secs_f64()),
             ),
+            // 90 s on an instance: three protect passes.
+            (
+                "BBB_HOOK_RELEASE_AFTER".into(),
+                format!("{}", 3.0 * env.protect_every.as_secs_f64()),
+            ),
             ("BBB_HOOK_FREESWITCH_ESL".into(), freeswitch.addr()),
             ("JOURNAL_STREAM".into(), "sandbox".into()),
         ];

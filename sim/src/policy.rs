@@ -88,6 +88,9 @@ pub struct Config {
     pub protect_interval_s: u64,
     /// The hook's drain: longest wait for idle before giving up.
     pub drain_max_wait_s: u64,
+    /// (c): how long a cordoned server stays protected after its hook first read it idle (the
+    /// hook's `BBB_HOOK_RELEASE_AFTER`, 90 s).
+    pub release_after_s: u64,
     /// (c): predictive scaling's target value (participants per server over an hour's mean
     /// load; `modules/fleet`'s `forecast_participants_per_server`) and its
     /// `SchedulingBufferTime` (`predictive_scheduling_buffer_seconds`).
@@ -149,6 +152,7 @@ impl Default for Config {
             instance_warmup_s: 600,
             protect_interval_s: 30,
             drain_max_wait_s: 4 * 3600,
+            release_after_s: 90,
             forecast_participants: capacity * 9 / 10,
             forecast_buffer_s: 600,
             forecast_holds_hour: false,
@@ -202,6 +206,7 @@ impl Config {
             "instance_warmup_s" => self.instance_warmup_s = n(value)?,
             "protect_interval_s" => self.protect_interval_s = n(value)?.max(1),
             "drain_max_wait_s" => self.drain_max_wait_s = n(value)?,
+            "release_after_s" => self.release_after_s = n(value)?,
             "forecast_buffer_s" => self.forecast_buffer_s = n(value)?.min(3599),
             "forecast_participants" => self.forecast_participants = n32(value)?.max(1),
             "forecast_holds_hour" => self.forecast_holds_hour = value == "true" || value == "on",

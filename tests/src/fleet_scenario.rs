@@ -162,13 +162,11 @@ pub fn fleet_servers_of(sb: &Sandbox) -> Vec<bbb_doubles::DoubleServer> {
     fleet_servers(sb)
 }
 
-/// Plays the scenario with `servers` (at least 3) fleet servers. `provider_bin` is the provider
-/// Terraform runs.
-/// Plays the scenario with Scalelite's poller running beside it, as it runs beside a real
-/// fleet: every second (its `POLL_INTERVAL` of 60 s, compressed like the day's), each server's
-/// load from its BBB, a meeting younger than the join buffer counted as at least 15. The hooks
-/// rank the fleet by those loads (consolidation cordons the emptiest), so without the poller
-/// every server would read empty.
+/// Plays the scenario with `servers` (at least 3) fleet servers; `provider_bin` is the provider
+/// Terraform runs. Scalelite's poller runs beside it, as it runs beside a real fleet: every
+/// second, each server's load from its BBB (a meeting younger than 3 s counted as at least 15,
+/// Scalelite's join buffer). The hooks rank the fleet by those loads (consolidation cordons the
+/// emptiest), so without the poller every server would read empty.
 pub async fn play(sb: &Sandbox, provider_bin: &str, servers: usize) -> Outcome {
     let poller = Traffic::new(Duration::from_secs(3));
     let polling = async {

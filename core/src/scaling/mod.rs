@@ -21,8 +21,8 @@
 //!    participants first ([`ServerView::predicted_participants`]: a meeting created less than 15
 //!    minutes ago counts as at least `young_meeting_participants`; a cordoned or disabled
 //!    server's count lowered by `surplus_hysteresis`, so the choice
-//!    does not flap as loads move), then fewest meetings, cordoned before enabled, newest launch
-//!    first, instance id. The first `surplus` are the surplus servers, less the unprotected
+//!    does not flap as loads move), then fewest meetings, cordoned before enabled, enabled but
+//!    not routable (no load in Scalelite) before routable, newest launch first, instance id. The first `surplus` are the surplus servers, less the unprotected
 //!    launching instances (the group terminates those itself), and never the last
 //!    `min(min_enabled, desired_capacity)` servers (Scalelite would refuse every `create`).
 //! 3. **Surplus servers**: an enabled one is cordoned (`surplus`); once one has no meeting and no
@@ -59,7 +59,8 @@
 //!    servers not registered in Scalelite (`unregistered`), enabled servers with room (`serving`).
 //! 10. **Safe one server at a time.** Each hook applies only its own decisions, at its own pass
 //!     (:00 or :30 of each minute), so a plan's `enable`s may come after its `cordon`s. Of the
-//!     servers enabled now, at least `min(min_enabled, desired_capacity)` are never cordoned by a
+//!     servers Scalelite routes to now (enabled, with a load), at least `min(min_enabled,
+//!     wanted)` (`wanted`: the desired capacity, or the predicted need when higher) are never cordoned by a
 //!     plan, whatever it enables: their cordons (and a surplus one's release) are withdrawn, least
 //!     loaded first (`last_enabled`). A swap of the server that takes `create`s so takes two
 //!     passes, and Scalelite always has a server to route to (`partial_tests.rs`).

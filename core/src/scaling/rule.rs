@@ -25,7 +25,8 @@ pub fn decide(view: &FleetView, policy: &Policy) -> Plan {
 
     // Surplus ranking over the in-service, registered servers: least loaded first, a cordoned
     // server's load discounted by the hysteresis so that it keeps its place, then fewer meetings,
-    // cordoned before enabled, newest first, instance id.
+    // cordoned before enabled, enabled but not routable before routable, newest first, instance
+    // id.
     let mut ranked: Vec<&ServerView> = view
         .servers
         .iter()
@@ -40,11 +41,15 @@ pub fn decide(view: &FleetView, policy: &Policy) -> Plan {
             load
         };
         let pinned = policy.keep_pinned && s.old_meetings > 0 && !s.is_idle();
+        // Enabled but not routable (Scalelite has no load for it: offline, or not polled yet)
+        // before routable: the floor keeps the routable ones (`partial_tests.rs`).
+        let routable = !(s.awaiting_poll && s.pool == PoolState::Enabled);
         (
             pinned,
             effective,
             s.meetings,
             !off,
+            routable,
             Reverse(s.launched_at_s),
         )
     };

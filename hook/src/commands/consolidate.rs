@@ -94,10 +94,10 @@ pub async fn run(ctx: &Context, state: &mut HookState) -> Result<(), HookError> 
     let me = ctx.identity.instance_id.as_str();
     let Some(server) = find_server(&pool, &ctx.server_url()).cloned() else {
         // Not registered (yet, or vanished until `protect` repairs it): nothing routes here.
-        state.routable = Some(false);
+        state.set_routable(false);
         return Ok(());
     };
-    state.routable = Some(server.state == ServerState::Enabled);
+    state.set_routable(server.state == ServerState::Enabled);
     if group
         .instance(me)
         .is_none_or(|i| i.lifecycle_state != LifecycleState::InService)
@@ -123,7 +123,7 @@ pub async fn run(ctx: &Context, state: &mut HookState) -> Result<(), HookError> 
                 let why = event.reason.as_str();
                 registration::set_state(&scalelite, &server, StateChange::Cordon, why).await?;
                 state.cordoned_for_consolidation = true;
-                state.routable = Some(false);
+                state.set_routable(false);
                 tracing::info!(action = "cordon", reason = event.reason.as_str(), decision = %event, "consolidation decision");
             }
             Action::Enable if state.health.holds_cordon(ctx.settings.health_failures) => {
@@ -135,7 +135,7 @@ pub async fn run(ctx: &Context, state: &mut HookState) -> Result<(), HookError> 
                 let why = event.reason.as_str();
                 registration::set_state(&scalelite, &server, StateChange::Enable, why).await?;
                 state.cordoned_for_consolidation = false;
-                state.routable = Some(true);
+                state.set_routable(true);
                 tracing::info!(action = "enable", reason = event.reason.as_str(), decision = %event, "consolidation decision");
             }
             Action::Enable => {

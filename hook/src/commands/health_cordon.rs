@@ -225,6 +225,7 @@ pub async fn run(ctx: &Context, state: &mut HookState, freeswitch: Option<String
             return;
         }
         state.health.cordon = after;
+        state.set_routable(step == StateChange::Enable);
     }
     tracing::warn!(action = %action_s, reason = %reason_s, decision = %record, "health decision");
 }

@@ -106,6 +106,7 @@ pub async fn run(ctx: &Context, dns_only: bool) -> Result<(), HookError> {
     let server =
         registration::set_state(&scalelite, &server, StateChange::Enable, "launch").await?;
 
+    state.set_routable(true);
     lifecycle::complete(ctx, &ctx.config.launching_hook_name).await?;
     state.launched = true;
     ctx.state.save(&state)?;

@@ -72,8 +72,6 @@ pub async fn run(ctx: &Context) -> Result<(), HookError> {
         }
     };
     super::metrics::publish(ctx, &activity, &mut state).await;
-    let routable = held_while_routable(ctx, &stored);
-    let wanted = ctx.config.protect_live_meetings && (activity.is_busy() || routable);
     let reconcile_every = ctx.settings.reconcile_interval.as_secs();
     if now_secs().saturating_sub(state.protection_checked_at) >= reconcile_every {
         // The group's real value: an operator, a group protecting new instances, or a lost
@@ -98,59 +96,127 @@ pub async fn run(ctx: &Context) -> Result<(), HookError> {
             }
         }
     }
-    if state.protected != Some(wanted) {
-        ctx.aws
-            .set_instance_protection(
-                &ctx.config.autoscaling_group_name,
-                std::slice::from_ref(&ctx.identity.instance_id),
-                wanted,
-            )
-            .await
-            .map_err(HookError::aws("set scale-in protection"))?;
-        tracing::info!(
-            protected = wanted,
-            meetings = activity.meetings,
-            recordings = ?activity.recording_stages,
-            routable,
-            "scale-in protection set"
-        );
-        state.protected = Some(wanted);
+    if let Err(e) = super::consolidate::run(ctx, &mut state).await {
+        tracing::warn!(error = %e, "consolidation pass failed; retried next pass");
+    }
+    // Registration repair before the protection: a server it re-adds enabled is routable now.
+    let repaired = if now_secs().saturating_sub(state.registration_checked_at) >= reconcile_every {
+        repair_registration(ctx, &mut state, &secret).await
     } else {
+        Ok(())
+    };
+    let routable = held_while_routable(ctx, &stored, &state);
+    state.idle_since = match (activity.is_busy(), state.idle_since) {
+        (true, _) => 0,
+        (false, 0) => now_secs(),
+        (false, since) => since,
+    };
+    let wanted = ctx.config.protect_live_meetings
+        && (activity.is_busy() || routable || just_emptied(ctx, &state));
+    let protection = set_protection(ctx, &mut state, wanted, &activity, routable).await;
+    if let Err(e) = keep_joinable(ctx, &state, activity.meetings).await {
+        tracing::warn!(error = %e, "cordoned server's meetings not checked for joins; retried next pass");
+    }
+    // Saved whatever failed: consolidation's cordon must stay recorded as its own.
+    if state != stored {
+        ctx.state.save(&state)?;
+    }
+    protection?;
+    repaired?;
+    super::tls::on_protect(ctx).await
+}
+
+/// Sets the group's scale-in protection of this instance to `wanted` when it differs.
+async fn set_protection(
+    ctx: &Context,
+    state: &mut HookState,
+    wanted: bool,
+    activity: &local_bbb::Activity,
+    routable: bool,
+) -> Result<(), HookError> {
+    if state.protected == Some(wanted) {
         tracing::debug!(
             protected = wanted,
             meetings = activity.meetings,
             "protection unchanged"
         );
+        return Ok(());
     }
-    if let Err(e) = super::consolidate::run(ctx, &mut state).await {
-        tracing::warn!(error = %e, "consolidation pass failed; retried next pass");
-    }
-    if let Err(e) = keep_joinable(ctx, &state, activity.meetings).await {
-        tracing::warn!(error = %e, "cordoned server's meetings not checked for joins; retried next pass");
-    }
-    if state != stored {
-        ctx.state.save(&state)?;
-    }
-    if now_secs().saturating_sub(state.registration_checked_at) >= reconcile_every {
-        repair_registration(ctx, &mut state, &secret).await?;
-    }
-    super::tls::on_protect(ctx).await
+    ctx.aws
+        .set_instance_protection(
+            &ctx.config.autoscaling_group_name,
+            std::slice::from_ref(&ctx.identity.instance_id),
+            wanted,
+        )
+        .await
+        .map_err(HookError::aws("set scale-in protection"))?;
+    tracing::info!(
+        protected = wanted,
+        meetings = activity.meetings,
+        recordings = ?activity.recording_stages,
+        routable,
+        "scale-in protection set"
+    );
+    state.protected = Some(wanted);
+    Ok(())
 }
 
-/// Whether an idle server keeps its scale-in protection because Scalelite can still route a
-/// `create` to it. Scalelite sends each `create` to the least-loaded enabled server, an idle one
-/// first, and a scale-in terminates an unprotected instance: with an idle, enabled server
-/// unprotected, a meeting created in the seconds before a scale-in lands on the instance being
-/// terminated, and the drain holds it only up to `max_wait` (`sim/tests/scale_in_race.rs`). So
-/// with consolidation on, a server leaves only through it: cordoned first (by consolidation as
-/// surplus, by the health check, or by an operator), then unprotected once idle. The figures are
-/// the pass's start (`stored`): a cordon made in this pass, after BBB was read, lifts the
-/// protection only at the next pass, whose read comes after the cordon. Without consolidation
-/// nothing would ever cordon a surplus server, so protection follows the meetings alone.
-fn held_while_routable(ctx: &Context, stored: &HookState) -> bool {
+/// Whether an idle server keeps its scale-in protection because Scalelite can route a `create`
+/// to it. Scalelite sends each `create` to the least-loaded enabled server, an idle one first,
+/// and a scale-in terminates an unprotected instance: with an idle, enabled server unprotected,
+/// a meeting created in the seconds before a scale-in lands on the instance being terminated,
+/// and the drain holds it only up to `max_wait` (`sim/tests/scale_in_race.rs`). So with
+/// consolidation on, a server leaves only through it: cordoned first (by consolidation as
+/// surplus, by the health check, or by an operator), then unprotected once idle.
+///
+/// `stored` is the pass's start, `now` the state after this pass's consolidation, health check
+/// and registration repair. Protection goes up as soon as either says routable (an enable of
+/// this pass included), and comes down only when both say not routable: a cordon made in this
+/// pass, after BBB was read, lifts it at the next pass, whose read comes after the cordon.
+/// A reading older than [`routable_stale_after`] counts as unknown: with nothing known for that
+/// long (Scalelite or the group unreadable from here) protection follows the meetings alone,
+/// with a warning, rather than hold an idle server forever; a fresh "not routable" after an
+/// unknown one waits a pass like a cordon. Without consolidation nothing would ever cordon a
+/// surplus server, so protection follows the meetings alone.
+fn held_while_routable(ctx: &Context, stored: &HookState, now: &HookState) -> bool {
+    if !ctx.settings.consolidation {
+        return false;
+    }
+    let stale = routable_stale_after(ctx);
+    let at = now_secs();
+    let known = |s: &HookState| {
+        s.routable
+            .filter(|_| s.routable_at > 0 && at.saturating_sub(s.routable_at) <= stale)
+    };
+    match (known(stored), known(now)) {
+        (Some(true), _) | (_, Some(true)) => true,
+        (Some(false), _) => false,
+        (None, Some(false)) => true,
+        (None, None) => {
+            tracing::warn!(
+                routable = ?now.routable,
+                routable_at = now.routable_at,
+                stale_after_s = stale,
+                "scalelite state of this server unknown: protection follows the meetings alone"
+            );
+            false
+        }
+    }
+}
+
+/// With consolidation, a server that was busy less than `release_after` ago keeps its
+/// protection (see `Settings::release_after`: Scalelite still routes a `create` reusing an ended
+/// meeting's id to a disabled server until its poller forgets that meeting).
+fn just_emptied(ctx: &Context, state: &HookState) -> bool {
     ctx.settings.consolidation
-        && stored.routable != Some(false)
-        && stored.health.cordon != super::health_cordon::Cordon::Made
+        && state.idle_since > 0
+        && now_secs().saturating_sub(state.idle_since) < ctx.settings.release_after.as_secs()
+}
+
+/// How long a reading of the server's Scalelite state counts: ten consolidation passes, at
+/// least 5 minutes.
+fn routable_stale_after(ctx: &Context) -> u64 {
+    (ctx.settings.consolidation_interval.as_secs() * 10).max(300)
 }
 
 /// [`super::joinable`] for a cordon this hook made (the health check's, or consolidation's):
@@ -184,6 +250,7 @@ async fn repair_registration(
             // FreeSWITCH is dead: re-added cordoned, never enabled.
             let server =
                 super::health_cordon::readd_cordoned(ctx, state, &scalelite, &server).await?;
+            state.set_routable(false);
             tracing::warn!(server_id = %server.id, url = %ctx.server_url(), "registration vanished from scalelite, registration repaired (cordoned: FreeSWITCH is dead)");
             server
         }
@@ -195,6 +262,7 @@ async fn repair_registration(
                 "registration_vanished",
             )
             .await?;
+            state.set_routable(true);
             tracing::warn!(server_id = %server.id, url = %ctx.server_url(), "registration vanished from scalelite, registration repaired");
             server
         }

@@ -12,6 +12,7 @@ use bbb_core::scaling::{self, Action, FleetView, Phase, PoolState, ServerView};
 impl World<'_> {
     pub(super) fn protect(&mut self, t: u64) {
         let mut changes = Vec::new();
+        let mut idle: Vec<(String, Option<u64>)> = Vec::new();
         for (id, s) in &self.servers {
             let Some(inst) = self.group.instance(id) else {
                 continue;
@@ -20,15 +21,17 @@ impl World<'_> {
                 continue;
             }
             let (meetings, _, recordings) = self.activity(s, t);
+            let busy = meetings > 0 || recordings > 0;
+            let idle_since = if busy { None } else { s.idle_since.or(Some(t)) };
+            idle.push((id.clone(), idle_since));
             let want = match self.kind {
                 Kind::Cpu => meetings > 0,
                 Kind::Target => meetings > 0 || recordings > 0,
                 // The hooks with consolidation: an idle server stays protected while Scalelite
-                // can route a `create` to it; it leaves through consolidation's cordon
-                // (`hook/src/commands/protect.rs`, `held_while_routable`).
+                // can route a `create` to it, and for `release_after_s` after it emptied; it
+                // leaves through consolidation's cordon (`hook/src/commands/protect.rs`).
                 Kind::Consolidating | Kind::ConsolidatingOnly => {
-                    meetings > 0
-                        || recordings > 0
+                    busy || idle_since.is_some_and(|since| t < since + self.c.release_after_s)
                         || self
                             .pool
                             .server(id)
@@ -41,6 +44,11 @@ impl World<'_> {
         }
         for (id, want) in changes {
             self.group.set_protected(&id, want);
+        }
+        for (id, since) in idle {
+            if let Some(s) = self.servers.get_mut(&id) {
+                s.idle_since = since;
+            }
         }
     }
 
