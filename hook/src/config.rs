@@ -198,7 +198,8 @@ pub struct Settings {
     /// of 60 s, whose `poll:meetings` forgets the meetings that ended here, and a pass). Until
     /// then a `create` that reuses an ended meeting's id still goes to this server once
     /// Scalelite's poller has made it `disabled` (its `create` checks only a cordoned server's
-    /// meeting is still running), and a scale-in would take that meeting.
+    /// meeting is still running), and a scale-in would take that meeting. Keep it above
+    /// Scalelite's `POLL_INTERVAL` plus 30 s (a poll's own time and a protect pass).
     pub release_after: Duration,
     /// Consecutive `protect` passes with BBB failing its health probes before the instance is
     /// reported unhealthy to the group (`BBB_HOOK_HEALTH_FAILURES`; default 4, two minutes at the

@@ -45,10 +45,10 @@ pub struct HookState {
     /// Unix seconds when `routable` was last read from Scalelite or written by the hook.
     #[serde(default)]
     pub routable_at: u64,
-    /// Unix seconds of the first `protect` pass that read BBB idle (no meeting, no recording in
-    /// the works) since it was last busy; 0 while busy.
+    /// Unix milliseconds of the first `protect` pass that read no meeting on BBB since it last
+    /// read one; 0 while meetings run (or BBB could not be read).
     #[serde(default)]
-    pub idle_since: u64,
+    pub no_meeting_since_ms: u64,
     /// A drain started: launch and protect leave the instance alone from now on.
     #[serde(default)]
     pub draining: bool,

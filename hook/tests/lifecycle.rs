@@ -85,7 +85,7 @@ async fn launch_reuses_and_corrects_an_existing_registration() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn protect_follows_live_meetings_and_calls_aws_only_on_change() {
     let i = Instance::new(60).await;
-    i.hook(&["launch"]).await.ok();
+    i.hook_with(&["launch"], &support::MEETINGS_ONLY).await.ok();
     let run = i.hook_with(&["protect"], &support::MEETINGS_ONLY).await;
     run.ok();
     assert!(!i.protected().await);

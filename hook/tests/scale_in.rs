@@ -166,3 +166,33 @@ async fn a_cordoned_server_stays_protected_until_scalelite_forgets_its_meetings(
     later.ok();
     assert!(!i.protected().await, "{}", later.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn launch_protects_the_server_before_scalelite_can_route_to_it() {
+    let i = launched_idle().await;
+    assert!(
+        i.protected().await,
+        "protected by launch, before the first protect pass"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn consolidation_protects_a_server_before_enabling_it_again() {
+    let i = launched_idle().await;
+    i.want(0).await;
+    for _ in 0..2 {
+        i.hook_with(&["protect"], &CONSOLIDATING).await.ok();
+    }
+    assert!(!i.protected().await, "cordoned as surplus and idle");
+    i.want(1).await;
+    let back = i.hook_with(&["protect"], &CONSOLIDATING).await;
+    back.ok();
+    assert_eq!(i.server().expect("registered").state, ServerState::Enabled);
+    assert!(i.protected().await, "{}", back.stderr);
+    let protected_at = back
+        .stderr
+        .find("scale-in protection set before the server is enabled")
+        .expect("protected first");
+    let enabled_at = back.stderr.find("action=enable").expect("then enabled");
+    assert!(protected_at < enabled_at, "{}", back.stderr);
+}

@@ -16,15 +16,17 @@
 //!
 //! # The rule
 //! 1. **Surplus.** `counted` = instances launching or in service (what the group compares with
-//!    its desired capacity); `surplus = max(0, counted - desired_capacity)`.
+//!    its desired capacity); `surplus = max(0, counted - wanted)`, `wanted` being the desired
+//!    capacity (or the predicted need when higher, item 7).
 //! 2. **Who leaves.** In-service servers registered in Scalelite are ranked: fewest predicted
 //!    participants first ([`ServerView::predicted_participants`]: a meeting created less than 15
 //!    minutes ago counts as at least `young_meeting_participants`; a cordoned or disabled
 //!    server's count lowered by `surplus_hysteresis`, so the choice
 //!    does not flap as loads move), then fewest meetings, cordoned before enabled, enabled but
-//!    not routable (no load in Scalelite) before routable, newest launch first, instance id. The first `surplus` are the surplus servers, less the unprotected
-//!    launching instances (the group terminates those itself), and never the last
-//!    `min(min_enabled, desired_capacity)` servers (Scalelite would refuse every `create`).
+//!    not routable (no load in Scalelite) before routable, newest launch first, instance id.
+//!    The first `surplus` are the surplus servers, less the unprotected launching instances (the
+//!    group terminates those itself), and never the last `min(min_enabled, wanted)` servers
+//!    (Scalelite would refuse every `create`).
 //! 3. **Surplus servers**: an enabled one is cordoned (`surplus`); once one has no meeting and no
 //!    recording in flight it loses its protection (`surplus_idle`), so the group terminates it and
 //!    the hook's drain (which checks idle again) lets it go. Until then it keeps its meetings

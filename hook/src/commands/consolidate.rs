@@ -71,6 +71,23 @@ pub async fn run(ctx: &Context, state: &mut HookState) -> Result<(), HookError> 
     if !crate::cadence::due(state.consolidated_at_ms, interval_ms, now_millis()) {
         return Ok(());
     }
+    // The pool first: whether Scalelite can route here is `protect`'s to know even when the
+    // group cannot be read.
+    let scalelite = ctx.scalelite().await?;
+    let pool = match scalelite.get_servers().await {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::warn!(error = %e, "consolidation skipped: scalelite's pool is unreadable");
+            return Ok(());
+        }
+    };
+    let server = find_server(&pool, &ctx.server_url()).cloned();
+    // Not registered (yet, or vanished until `protect` repairs it): nothing routes here.
+    state.set_routable(
+        server
+            .as_ref()
+            .is_some_and(|s| s.state == ServerState::Enabled),
+    );
     let group = match ctx
         .aws
         .describe_auto_scaling_group(&ctx.config.autoscaling_group_name)
@@ -82,22 +99,11 @@ pub async fn run(ctx: &Context, state: &mut HookState) -> Result<(), HookError> 
             return Ok(());
         }
     };
-    let scalelite = ctx.scalelite().await?;
-    let pool = match scalelite.get_servers().await {
-        Ok(p) => p,
-        Err(e) => {
-            tracing::warn!(error = %e, "consolidation skipped: scalelite's pool is unreadable");
-            return Ok(());
-        }
-    };
     state.consolidated_at_ms = now_millis();
     let me = ctx.identity.instance_id.as_str();
-    let Some(server) = find_server(&pool, &ctx.server_url()).cloned() else {
-        // Not registered (yet, or vanished until `protect` repairs it): nothing routes here.
-        state.set_routable(false);
+    let Some(server) = server else {
         return Ok(());
     };
-    state.set_routable(server.state == ServerState::Enabled);
     if group
         .instance(me)
         .is_none_or(|i| i.lifecycle_state != LifecycleState::InService)
@@ -133,9 +139,9 @@ pub async fn run(ctx: &Context, state: &mut HookState) -> Result<(), HookError> 
             }
             Action::Enable if state.cordoned_for_consolidation => {
                 let why = event.reason.as_str();
+                super::protect::protect_for_routing(ctx, state).await?;
                 registration::set_state(&scalelite, &server, StateChange::Enable, why).await?;
                 state.cordoned_for_consolidation = false;
-                state.set_routable(true);
                 tracing::info!(action = "enable", reason = event.reason.as_str(), decision = %event, "consolidation decision");
             }
             Action::Enable => {

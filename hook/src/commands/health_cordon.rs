@@ -187,6 +187,9 @@ pub async fn run(ctx: &Context, state: &mut HookState, freeswitch: Option<String
             return;
         }
     };
+    if let Some(s) = &server {
+        state.set_routable(s.state == ServerState::Enabled);
+    }
     let h = &state.health;
     let inputs = Inputs {
         freeswitch,
@@ -220,6 +223,12 @@ pub async fn run(ctx: &Context, state: &mut HookState, freeswitch: Option<String
     });
     let (action_s, reason_s) = (name(&action), name(&reason));
     if let (Some((step, after)), Some(server)) = (change, server) {
+        if step == StateChange::Enable {
+            if let Err(e) = super::protect::protect_for_routing(ctx, state).await {
+                tracing::warn!(error = %e, action = %action_s, reason = %reason_s, decision = %record, "health decision: not protected from scale-in, so not enabled; retried next pass");
+                return;
+            }
+        }
         if let Err(e) = registration::set_state(&scalelite, &server, step, &reason_s).await {
             tracing::warn!(error = %e, action = %action_s, reason = %reason_s, decision = %record, "health decision: scalelite refused; retried next pass");
             return;

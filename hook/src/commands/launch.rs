@@ -103,10 +103,14 @@ pub async fn run(ctx: &Context, dns_only: bool) -> Result<(), HookError> {
                 .into(),
         ));
     }
+    if let Err(e) = super::protect::protect_for_routing(ctx, &mut state).await {
+        // The first protect pass sets it (30 s at most); Scalelite routes nothing here before
+        // its poller has read the server's load.
+        tracing::warn!(error = %e, "scale-in protection not set at launch; the first protect pass sets it");
+    }
     let server =
         registration::set_state(&scalelite, &server, StateChange::Enable, "launch").await?;
 
-    state.set_routable(true);
     lifecycle::complete(ctx, &ctx.config.launching_hook_name).await?;
     state.launched = true;
     ctx.state.save(&state)?;

@@ -18,7 +18,7 @@ use crate::context::Context;
 use crate::error::HookError;
 use crate::imds::TargetState;
 use crate::local_bbb;
-use crate::state::{now_secs, HookState};
+use crate::state::{now_millis, now_secs, HookState};
 
 pub async fn run(ctx: &Context) -> Result<(), HookError> {
     let Some(_lock) = ctx.state.try_lock()? else {
@@ -65,6 +65,8 @@ pub async fn run(ctx: &Context) -> Result<(), HookError> {
     let activity = match activity {
         Ok(a) => a,
         Err(e) => {
+            // What ran meanwhile is unknown: the release waits for a full `release_after` again.
+            state.no_meeting_since_ms = 0;
             if state != stored {
                 ctx.state.save(&state)?;
             }
@@ -106,10 +108,10 @@ pub async fn run(ctx: &Context) -> Result<(), HookError> {
         Ok(())
     };
     let routable = held_while_routable(ctx, &stored, &state);
-    state.idle_since = match (activity.is_busy(), state.idle_since) {
-        (true, _) => 0,
-        (false, 0) => now_secs(),
-        (false, since) => since,
+    state.no_meeting_since_ms = match (activity.meetings, state.no_meeting_since_ms) {
+        (0, 0) => now_millis(),
+        (0, since) => since,
+        _ => 0,
     };
     let wanted = ctx.config.protect_live_meetings
         && (activity.is_busy() || routable || just_emptied(ctx, &state));
@@ -124,6 +126,39 @@ pub async fn run(ctx: &Context) -> Result<(), HookError> {
     protection?;
     repaired?;
     super::tls::on_protect(ctx).await
+}
+
+/// Before anything makes this server routable (launch's, consolidation's, the health check's or
+/// registration repair's enable): with consolidation, protection first, so that no scale-in can
+/// take the server once Scalelite routes a `create` to it; and `routable` recorded before the
+/// enable is sent, so that an enable Scalelite applied but answered with an error still holds
+/// the protection. An error here means: do not enable now.
+pub(super) async fn protect_for_routing(
+    ctx: &Context,
+    state: &mut HookState,
+) -> Result<(), HookError> {
+    if !(ctx.settings.consolidation && ctx.config.protect_live_meetings) {
+        return Ok(());
+    }
+    state.set_routable(true);
+    if state.protected == Some(true) {
+        return Ok(());
+    }
+    ctx.aws
+        .set_instance_protection(
+            &ctx.config.autoscaling_group_name,
+            std::slice::from_ref(&ctx.identity.instance_id),
+            true,
+        )
+        .await
+        .map_err(HookError::aws("set scale-in protection"))?;
+    tracing::info!(
+        protected = true,
+        routable = true,
+        "scale-in protection set before the server is enabled in scalelite"
+    );
+    state.protected = Some(true);
+    Ok(())
 }
 
 /// Sets the group's scale-in protection of this instance to `wanted` when it differs.
@@ -204,13 +239,14 @@ fn held_while_routable(ctx: &Context, stored: &HookState, now: &HookState) -> bo
     }
 }
 
-/// With consolidation, a server that was busy less than `release_after` ago keeps its
+/// With consolidation, a server that hosted a meeting less than `release_after` ago keeps its
 /// protection (see `Settings::release_after`: Scalelite still routes a `create` reusing an ended
 /// meeting's id to a disabled server until its poller forgets that meeting).
 fn just_emptied(ctx: &Context, state: &HookState) -> bool {
+    let release_after_ms = ctx.settings.release_after.as_millis() as u64;
     ctx.settings.consolidation
-        && state.idle_since > 0
-        && now_secs().saturating_sub(state.idle_since) < ctx.settings.release_after.as_secs()
+        && state.no_meeting_since_ms > 0
+        && now_millis().saturating_sub(state.no_meeting_since_ms) < release_after_ms
 }
 
 /// How long a reading of the server's Scalelite state counts: ten consolidation passes, at
@@ -250,11 +286,11 @@ async fn repair_registration(
             // FreeSWITCH is dead: re-added cordoned, never enabled.
             let server =
                 super::health_cordon::readd_cordoned(ctx, state, &scalelite, &server).await?;
-            state.set_routable(false);
             tracing::warn!(server_id = %server.id, url = %ctx.server_url(), "registration vanished from scalelite, registration repaired (cordoned: FreeSWITCH is dead)");
             server
         }
         None => {
+            protect_for_routing(ctx, state).await?;
             let server = registration::set_state(
                 &scalelite,
                 &server,
@@ -262,7 +298,6 @@ async fn repair_registration(
                 "registration_vanished",
             )
             .await?;
-            state.set_routable(true);
             tracing::warn!(server_id = %server.id, url = %ctx.server_url(), "registration vanished from scalelite, registration repaired");
             server
         }
@@ -291,6 +326,7 @@ async fn repair_registration(
         }
         Some(_) => server,
     };
+    state.set_routable(server.state == ServerState::Enabled);
     state.server_id = Some(server.id);
     state.registration_checked_at = now_secs();
     ctx.state.save(state)
