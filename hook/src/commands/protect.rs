@@ -144,14 +144,7 @@ pub(super) async fn protect_for_routing(
     if state.protected == Some(true) {
         return Ok(());
     }
-    ctx.aws
-        .set_instance_protection(
-            &ctx.config.autoscaling_group_name,
-            std::slice::from_ref(&ctx.identity.instance_id),
-            true,
-        )
-        .await
-        .map_err(HookError::aws("set scale-in protection"))?;
+    write_protection(ctx, true).await?;
     tracing::info!(
         protected = true,
         routable = true,
@@ -159,6 +152,18 @@ pub(super) async fn protect_for_routing(
     );
     state.protected = Some(true);
     Ok(())
+}
+
+/// `SetInstanceProtection` for this instance.
+async fn write_protection(ctx: &Context, protected: bool) -> Result<(), HookError> {
+    ctx.aws
+        .set_instance_protection(
+            &ctx.config.autoscaling_group_name,
+            std::slice::from_ref(&ctx.identity.instance_id),
+            protected,
+        )
+        .await
+        .map_err(HookError::aws("set scale-in protection"))
 }
 
 /// Sets the group's scale-in protection of this instance to `wanted` when it differs.
@@ -177,14 +182,7 @@ async fn set_protection(
         );
         return Ok(());
     }
-    ctx.aws
-        .set_instance_protection(
-            &ctx.config.autoscaling_group_name,
-            std::slice::from_ref(&ctx.identity.instance_id),
-            wanted,
-        )
-        .await
-        .map_err(HookError::aws("set scale-in protection"))?;
+    write_protection(ctx, wanted).await?;
     tracing::info!(
         protected = wanted,
         meetings = activity.meetings,
