@@ -194,12 +194,13 @@ pub struct Settings {
     /// seconds; default 60): one `DescribeAutoScalingGroups` and one `getServers` each.
     pub consolidation_interval: Duration,
     /// With consolidation, how long a cordoned server stays protected after `protect` first
-    /// read it idle (`BBB_HOOK_RELEASE_AFTER`, seconds; default 90: Scalelite's `POLL_INTERVAL`
-    /// of 60 s, whose `poll:meetings` forgets the meetings that ended here, and a pass). Until
+    /// read it without a meeting (`BBB_HOOK_RELEASE_AFTER`, seconds; default 90: Scalelite's
+    /// `POLL_INTERVAL` of 60 s, whose `poll:meetings` forgets the meetings that ended here, and
+    /// the poll's own time). Until
     /// then a `create` that reuses an ended meeting's id still goes to this server once
     /// Scalelite's poller has made it `disabled` (its `create` checks only a cordoned server's
-    /// meeting is still running), and a scale-in would take that meeting. Keep it above
-    /// Scalelite's `POLL_INTERVAL` plus 30 s (a poll's own time and a protect pass).
+    /// meeting is still running), and a scale-in would take that meeting. Keep it at least
+    /// Scalelite's `POLL_INTERVAL` plus 30 s (the poll loop sleeps its interval after each poll).
     pub release_after: Duration,
     /// Consecutive `protect` passes with BBB failing its health probes before the instance is
     /// reported unhealthy to the group (`BBB_HOOK_HEALTH_FAILURES`; default 4, two minutes at the

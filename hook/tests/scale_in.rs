@@ -168,17 +168,9 @@ async fn a_cordoned_server_stays_protected_until_scalelite_forgets_its_meetings(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn launch_protects_the_server_before_scalelite_can_route_to_it() {
-    let i = launched_idle().await;
-    assert!(
-        i.protected().await,
-        "protected by launch, before the first protect pass"
-    );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn consolidation_protects_a_server_before_enabling_it_again() {
     let i = launched_idle().await;
+    i.hook_with(&["protect"], &CONSOLIDATING).await.ok();
     i.want(0).await;
     for _ in 0..2 {
         i.hook_with(&["protect"], &CONSOLIDATING).await.ok();

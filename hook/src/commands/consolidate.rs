@@ -62,7 +62,8 @@ pub fn fleet_view(
 }
 
 /// One consolidation pass for this instance, when due (`BBB_HOOK_CONSOLIDATION_INTERVAL`).
-/// Failures to read the group or the pool skip the pass (logged); nothing is changed then.
+/// Failures to read the group or the pool skip the pass (logged); nothing is changed then, except
+/// that a pool read before a failed group read still records whether Scalelite can route here.
 pub async fn run(ctx: &Context, state: &mut HookState) -> Result<(), HookError> {
     if !ctx.settings.consolidation {
         return Ok(());

@@ -103,11 +103,11 @@ pub async fn run(ctx: &Context, dns_only: bool) -> Result<(), HookError> {
                 .into(),
         ));
     }
-    if let Err(e) = super::protect::protect_for_routing(ctx, &mut state).await {
-        // The first protect pass sets it (30 s at most); Scalelite routes nothing here before
-        // its poller has read the server's load.
-        tracing::warn!(error = %e, "scale-in protection not set at launch; the first protect pass sets it");
-    }
+    // Protection cannot come first here: EC2 Auto Scaling refuses `SetInstanceProtection` until
+    // the instance is `InService` ("not in InService or EnteringStandby or Standby"), which
+    // completing the launching hook below brings. The first protect pass (30 s at most) sets it;
+    // until then Scalelite routes here only once its poller has read the server's load.
+    state.set_routable(true);
     let server =
         registration::set_state(&scalelite, &server, StateChange::Enable, "launch").await?;
 

@@ -128,11 +128,12 @@ pub async fn run(ctx: &Context) -> Result<(), HookError> {
     super::tls::on_protect(ctx).await
 }
 
-/// Before anything makes this server routable (launch's, consolidation's, the health check's or
-/// registration repair's enable): with consolidation, protection first, so that no scale-in can
-/// take the server once Scalelite routes a `create` to it; and `routable` recorded before the
-/// enable is sent, so that an enable Scalelite applied but answered with an error still holds
-/// the protection. An error here means: do not enable now.
+/// Before consolidation, the health check or registration repair enables this server in service:
+/// with consolidation, protection first, so that no scale-in can take the server once Scalelite
+/// routes a `create` to it; and `routable` recorded (once protected) before the enable is sent,
+/// so that an enable Scalelite applied but answered with an error still holds the protection. An
+/// error here means: do not enable now. (Not at launch: EC2 Auto Scaling refuses
+/// `SetInstanceProtection` before the instance is `InService`; see `launch`.)
 pub(super) async fn protect_for_routing(
     ctx: &Context,
     state: &mut HookState,
@@ -140,17 +141,16 @@ pub(super) async fn protect_for_routing(
     if !(ctx.settings.consolidation && ctx.config.protect_live_meetings) {
         return Ok(());
     }
-    state.set_routable(true);
-    if state.protected == Some(true) {
-        return Ok(());
+    if state.protected != Some(true) {
+        write_protection(ctx, true).await?;
+        state.protected = Some(true);
+        tracing::info!(
+            protected = true,
+            routable = true,
+            "scale-in protection set before the server is enabled in scalelite"
+        );
     }
-    write_protection(ctx, true).await?;
-    tracing::info!(
-        protected = true,
-        routable = true,
-        "scale-in protection set before the server is enabled in scalelite"
-    );
-    state.protected = Some(true);
+    state.set_routable(true);
     Ok(())
 }
 
@@ -278,6 +278,11 @@ async fn repair_registration(
 ) -> Result<(), HookError> {
     let scalelite = ctx.scalelite().await?;
     let before = registration::find(ctx, &scalelite).await?;
+    if before.is_none() && !state.health.holds_cordon(ctx.settings.health_failures) {
+        // Re-added below and enabled: protected first, or not re-added at all this pass (a
+        // registration re-added disabled would count as an operator's and stay so).
+        protect_for_routing(ctx, state).await?;
+    }
     let server = registration::ensure(ctx, &scalelite, bbb_secret).await?;
     let server = match before {
         None if state.health.holds_cordon(ctx.settings.health_failures) => {
@@ -288,7 +293,6 @@ async fn repair_registration(
             server
         }
         None => {
-            protect_for_routing(ctx, state).await?;
             let server = registration::set_state(
                 &scalelite,
                 &server,

@@ -22,13 +22,18 @@ impl World<'_> {
             }
             let (meetings, _, recordings) = self.activity(s, t);
             let busy = meetings > 0 || recordings > 0;
-            let idle_since = if busy { None } else { s.idle_since.or(Some(t)) };
+            // The release delay counts from the last meeting (the hook's `no_meeting_since_ms`).
+            let idle_since = if meetings > 0 {
+                None
+            } else {
+                s.idle_since.or(Some(t))
+            };
             idle.push((id.clone(), idle_since));
             let want = match self.kind {
                 Kind::Cpu => meetings > 0,
                 Kind::Target => meetings > 0 || recordings > 0,
                 // The hooks with consolidation: an idle server stays protected while Scalelite
-                // can route a `create` to it, and for `release_after_s` after it emptied; it
+                // can route a `create` to it, and `release_after_s` after its last meeting; it
                 // leaves through consolidation's cordon (`hook/src/commands/protect.rs`).
                 Kind::Consolidating | Kind::ConsolidatingOnly => {
                     busy || idle_since.is_some_and(|since| t < since + self.c.release_after_s)
