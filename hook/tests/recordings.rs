@@ -245,25 +245,12 @@ async fn drain_with_the_pipeline_in_compressed_time() {
 /// nothing here, so protection is held by the recording alone, until Scalelite has it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_cordoned_server_is_held_by_its_recording_until_scalelite_has_it() {
-    let consolidating = [
-        ("BBB_HOOK_CONSOLIDATION_INTERVAL", "0.01"),
-        ("BBB_HOOK_RELEASE_AFTER", "0.01"),
-    ];
+    let consolidating = support::CONSOLIDATING;
     let i = Instance::new(60).await;
     i.hook(&["launch"]).await.ok();
     pipeline(&i, RecordingOutcome::Transferred);
     let iid = record_and_end(&i, "lecture");
-    i.hook_with(&["protect"], &consolidating).await.ok();
-    assert!(i.protected().await);
-    i.want(0).await;
-    let cordon = i.hook_with(&["protect"], &consolidating).await;
-    cordon.ok();
-    assert_eq!(
-        i.server().expect("registered").state,
-        ServerState::Cordoned,
-        "{}",
-        cordon.stderr
-    );
+    i.cordon_as_surplus().await;
     while i.bbb.recording_steps_left(&iid) > 0 {
         i.hook_with(&["protect"], &consolidating).await.ok();
         assert!(i.protected().await, "cordoned, the recording in the works");

@@ -10,13 +10,7 @@
 mod support;
 
 use bbb_core::scalelite::ServerState;
-use support::Instance;
-
-/// Consolidation on every pass; a cordoned server released as soon as it is idle.
-const CONSOLIDATING: [(&str, &str); 2] = [
-    ("BBB_HOOK_CONSOLIDATION_INTERVAL", "0.01"),
-    ("BBB_HOOK_RELEASE_AFTER", "0.01"),
-];
+use support::{Instance, CONSOLIDATING};
 
 async fn launched_idle() -> Instance {
     let i = Instance::new(60).await;
@@ -39,17 +33,7 @@ async fn an_idle_server_scalelite_can_route_to_keeps_its_protection() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_surplus_server_is_cordoned_first_and_unprotected_at_the_next_pass() {
     let i = launched_idle().await;
-    i.hook_with(&["protect"], &CONSOLIDATING).await.ok();
-    assert!(i.protected().await);
-    i.want(0).await;
-    let cordon = i.hook_with(&["protect"], &CONSOLIDATING).await;
-    cordon.ok();
-    assert_eq!(
-        i.server().expect("registered").state,
-        ServerState::Cordoned,
-        "{}",
-        cordon.stderr
-    );
+    let cordon = i.cordon_as_surplus().await;
     assert!(
         i.protected().await,
         "BBB was read before the cordon: still protected\n{}",

@@ -65,6 +65,13 @@ pub struct Run {
 /// with it, an idle server Scalelite can route to stays protected, `tests/scale_in.rs`).
 pub const MEETINGS_ONLY: [(&str, &str); 1] = [("BBB_FLEET_CONSOLIDATION", "off")];
 
+/// `protect` consolidating at every pass, a cordoned server released as soon as it is idle.
+#[allow(dead_code)]
+pub const CONSOLIDATING: [(&str, &str); 2] = [
+    ("BBB_HOOK_CONSOLIDATION_INTERVAL", "0.01"),
+    ("BBB_HOOK_RELEASE_AFTER", "0.01"),
+];
+
 impl Run {
     fn from(out: Output) -> Self {
         Self {
@@ -421,6 +428,25 @@ impl Instance {
             .find(|i| i.instance_id == self.instance_id)
             .expect("instance in group")
             .protected_from_scale_in
+    }
+
+    /// Makes this server the group's surplus: a [`CONSOLIDATING`] pass (which protects it,
+    /// enabled in Scalelite), the group's desired capacity to 0, and the pass that cordons it,
+    /// returned.
+    #[allow(dead_code)]
+    pub async fn cordon_as_surplus(&self) -> Run {
+        self.hook_with(&["protect"], &CONSOLIDATING).await.ok();
+        assert!(self.protected().await, "protected while enabled");
+        self.want(0).await;
+        let cordon = self.hook_with(&["protect"], &CONSOLIDATING).await;
+        cordon.ok();
+        assert_eq!(
+            self.server().expect("registered").state,
+            bbb_core::scalelite::ServerState::Cordoned,
+            "{}",
+            cordon.stderr
+        );
+        cordon
     }
 
     /// Sets the group's desired capacity (moto keeps a protected instance when it drops below).
