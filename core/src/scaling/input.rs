@@ -146,6 +146,12 @@ impl ServerView {
         view
     }
 
+    /// Whether Scalelite would route a `create` here now: in service, enabled, and with a load
+    /// (`find_available` reads only the enabled servers' loads).
+    pub fn takes_creates_now(&self) -> bool {
+        self.phase == Phase::InService && self.pool == PoolState::Enabled && !self.awaiting_poll
+    }
+
     /// The participants the server is heading for: its participants, each young meeting
     /// counted as at least `policy.young_meeting_participants` (as Scalelite's poller counts a
     /// young meeting as at least `LOAD_MIN_USER_COUNT`, with the fleet's own expectation).

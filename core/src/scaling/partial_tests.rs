@@ -14,7 +14,7 @@ use super::*;
 fn enabled_after_cordons_only(v: &FleetView, plan: &Plan) -> usize {
     v.servers
         .iter()
-        .filter(|s| s.pool == PoolState::Enabled && s.phase == Phase::InService)
+        .filter(|s| s.takes_creates_now())
         .filter(|s| {
             plan.for_instance(&s.instance_id)
                 .all(|d| d.action != Action::Cordon)
@@ -81,21 +81,9 @@ fn every_plan_is_safe_one_server_at_a_time() {
             for b in 0..states {
                 for c in 0..states {
                     let v = view(desired, vec![s("i-a", a), s("i-b", b), s("i-c", c)]);
-                    let routable_now = v
-                        .servers
-                        .iter()
-                        .filter(|s| s.pool == PoolState::Enabled && !s.awaiting_poll)
-                        .count();
+                    let routable_now = v.servers.iter().filter(|s| s.takes_creates_now()).count();
                     let plan = decide(&v, &policy);
-                    let kept = v
-                        .servers
-                        .iter()
-                        .filter(|s| s.pool == PoolState::Enabled && !s.awaiting_poll)
-                        .filter(|s| {
-                            plan.for_instance(&s.instance_id)
-                                .all(|d| d.action != Action::Cordon)
-                        })
-                        .count();
+                    let kept = enabled_after_cordons_only(&v, &plan);
                     assert!(
                         kept >= routable_now.min(policy.min_enabled as usize),
                         "{v:?}\n{plan:?}"

@@ -246,9 +246,6 @@ fn keep_enabled_one_server_at_a_time(
     floor: u32,
     decisions: &mut Vec<Decision>,
 ) {
-    let takes_creates_now = |s: &ServerView| {
-        s.phase == Phase::InService && s.pool == PoolState::Enabled && !s.awaiting_poll
-    };
     let cordoned = |s: &ServerView, decisions: &[Decision]| {
         decisions
             .iter()
@@ -257,12 +254,12 @@ fn keep_enabled_one_server_at_a_time(
     let kept = view
         .servers
         .iter()
-        .filter(|s| takes_creates_now(s) && !cordoned(s, decisions))
+        .filter(|s| s.takes_creates_now() && !cordoned(s, decisions))
         .count() as u32;
     let mut withdraw: Vec<&ServerView> = view
         .servers
         .iter()
-        .filter(|s| takes_creates_now(s) && cordoned(s, decisions))
+        .filter(|s| s.takes_creates_now() && cordoned(s, decisions))
         .collect();
     withdraw.sort_by(|a, b| {
         (a.predicted_participants(policy), a.meetings)

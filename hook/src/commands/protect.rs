@@ -207,7 +207,7 @@ async fn set_protection(
 /// this pass included), and comes down only when both say not routable: a cordon made in this
 /// pass, after BBB was read, lifts it at the next pass, whose read comes after the cordon.
 /// A reading older than [`routable_stale_after`] counts as unknown: with nothing known for that
-/// long (Scalelite or the group unreadable from here) protection follows the meetings alone,
+/// long (Scalelite unreadable from here) protection follows the meetings alone,
 /// with a warning, rather than hold an idle server forever; a fresh "not routable" after an
 /// unknown one waits a pass like a cordon. Without consolidation nothing would ever cordon a
 /// surplus server, so protection follows the meetings alone.
@@ -278,14 +278,15 @@ async fn repair_registration(
 ) -> Result<(), HookError> {
     let scalelite = ctx.scalelite().await?;
     let before = registration::find(ctx, &scalelite).await?;
-    if before.is_none() && !state.health.holds_cordon(ctx.settings.health_failures) {
+    let health_cordon = state.health.holds_cordon(ctx.settings.health_failures);
+    if before.is_none() && !health_cordon {
         // Re-added below and enabled: protected first, or not re-added at all this pass (a
         // registration re-added disabled would count as an operator's and stay so).
         protect_for_routing(ctx, state).await?;
     }
     let server = registration::ensure(ctx, &scalelite, bbb_secret).await?;
     let server = match before {
-        None if state.health.holds_cordon(ctx.settings.health_failures) => {
+        None if health_cordon => {
             // FreeSWITCH is dead: re-added cordoned, never enabled.
             let server =
                 super::health_cordon::readd_cordoned(ctx, state, &scalelite, &server).await?;
@@ -303,10 +304,7 @@ async fn repair_registration(
             tracing::warn!(server_id = %server.id, url = %ctx.server_url(), "registration vanished from scalelite, registration repaired");
             server
         }
-        Some(_)
-            if server.state != ServerState::Enabled
-                && state.health.holds_cordon(ctx.settings.health_failures) =>
-        {
+        Some(_) if server.state != ServerState::Enabled && health_cordon => {
             tracing::debug!(server_id = %server.id, state = server.state.as_str(), "cordoned by the health check");
             server
         }

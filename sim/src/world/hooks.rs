@@ -12,7 +12,7 @@ use bbb_core::scaling::{self, Action, FleetView, Phase, PoolState, ServerView};
 impl World<'_> {
     pub(super) fn protect(&mut self, t: u64) {
         let mut changes = Vec::new();
-        let mut idle: Vec<(String, Option<u64>)> = Vec::new();
+        let mut no_meeting: Vec<(String, Option<u64>)> = Vec::new();
         for (id, s) in &self.servers {
             let Some(inst) = self.group.instance(id) else {
                 continue;
@@ -23,12 +23,12 @@ impl World<'_> {
             let (meetings, _, recordings) = self.activity(s, t);
             let busy = meetings > 0 || recordings > 0;
             // The release delay counts from the last meeting (the hook's `no_meeting_since_ms`).
-            let idle_since = if meetings > 0 {
+            let no_meeting_since = if meetings > 0 {
                 None
             } else {
-                s.idle_since.or(Some(t))
+                s.no_meeting_since.or(Some(t))
             };
-            idle.push((id.clone(), idle_since));
+            no_meeting.push((id.clone(), no_meeting_since));
             let want = match self.kind {
                 Kind::Cpu => meetings > 0,
                 Kind::Target => meetings > 0 || recordings > 0,
@@ -36,7 +36,7 @@ impl World<'_> {
                 // can route a `create` to it, and `release_after_s` after its last meeting; it
                 // leaves through consolidation's cordon (`hook/src/commands/protect.rs`).
                 Kind::Consolidating | Kind::ConsolidatingOnly => {
-                    busy || idle_since.is_some_and(|since| t < since + self.c.release_after_s)
+                    busy || no_meeting_since.is_some_and(|since| t < since + self.c.release_after_s)
                         || self
                             .pool
                             .server(id)
@@ -50,9 +50,9 @@ impl World<'_> {
         for (id, want) in changes {
             self.group.set_protected(&id, want);
         }
-        for (id, since) in idle {
+        for (id, since) in no_meeting {
             if let Some(s) = self.servers.get_mut(&id) {
-                s.idle_since = since;
+                s.no_meeting_since = since;
             }
         }
     }

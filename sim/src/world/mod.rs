@@ -25,8 +25,8 @@ struct Srv {
     draining: Option<u32>,
     /// The second of each `rule_interval_s` at which this server's hook consolidates.
     consolidation_phase_s: u64,
-    /// When its hook first read it idle since it was last busy.
-    idle_since: Option<u64>,
+    /// When its hook first read it without a meeting since it last hosted one.
+    no_meeting_since: Option<u64>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
