@@ -322,6 +322,21 @@ def rule_forecast_prewarming(t: Tree) -> list[str]:
     return out
 
 
+def rule_new_servers_protected(t: Tree) -> list[str]:
+    """S2: a new server is protected from scale-in as it enters service (protect_from_scale_in), not only
+    from its hook's first protect pass: Scalelite may route a meeting to it in between, and AWS refuses
+    SetInstanceProtection before InService, so the group's setting is the only way to close that window.
+    It follows protect_live_meetings (when false nothing would ever lift the protection)."""
+    out = []
+    for d, name, body in t.all_resources("aws_autoscaling_group"):
+        if d != "modules/fleet":
+            continue
+        got = text(body.get("protect_from_scale_in"))
+        if got != text(["${var.protect_live_meetings}"]):
+            out.append(f"{d}: aws_autoscaling_group.{name} protect_from_scale_in is {got or 'unset'}, not var.protect_live_meetings")
+    return out
+
+
 # Modules without the toggle, with the reason.
 CREATE_EXEMPT: dict[str, str] = {}
 
@@ -364,6 +379,7 @@ RULES = [
     ("D1/D9 instance policy (already fixed)", rule_instance_policy),
     ("P2 create toggle per module", rule_create_toggle),
     ("S1 forecast pre-warming: predictive scaling on the tracked metric's Sum and Average", rule_forecast_prewarming),
+    ("S2 new servers protected from scale-in as they enter service", rule_new_servers_protected),
 ]
 
 

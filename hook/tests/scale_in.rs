@@ -10,7 +10,7 @@
 mod support;
 
 use bbb_core::scalelite::ServerState;
-use support::{Instance, CONSOLIDATING};
+use support::{Instance, CONSOLIDATING, MEETINGS_ONLY};
 
 async fn launched_idle() -> Instance {
     let i = Instance::new(60).await;
@@ -171,4 +171,80 @@ async fn consolidation_protects_a_server_before_enabling_it_again() {
         .expect("protected first");
     let enabled_at = back.stderr.find("action=enable").expect("then enabled");
     assert!(protected_at < enabled_at, "{}", back.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_vanished_registration_is_re_added_only_once_the_server_is_protected() {
+    // Registration repair re-adds the server enabled: Scalelite can route to it at once, so
+    // protection comes first, and when that call fails the server stays out of Scalelite for
+    // the pass (re-added disabled, it would look like an operator's and stay so).
+    let env = [
+        ("BBB_HOOK_CONSOLIDATION_INTERVAL", "0.01"),
+        ("BBB_HOOK_RELEASE_AFTER", "0.01"),
+        ("BBB_HOOK_RECONCILE_INTERVAL", "0.01"),
+    ];
+    let i = launched_idle().await;
+    i.hook_with(&["protect"], &env).await.ok();
+    assert!(i.protected().await);
+    // An operator lifts the protection and removes the registration.
+    i.aws
+        .set_instance_protection(&i.group, std::slice::from_ref(&i.instance_id), false)
+        .await
+        .expect("SetInstanceProtection");
+    let id = i.server().expect("registered").id;
+    assert!(i.scalelite.remove_server(&id));
+    i.lifecycle
+        .fail_nth(
+            "SetInstanceProtection",
+            1,
+            "AccessDenied",
+            "not authorized to perform: autoscaling:SetInstanceProtection",
+        )
+        .await;
+    let failed = i.hook_with(&["protect"], &env).await;
+    assert_ne!(
+        failed.code, 0,
+        "the repair's failure is the pass's:\n{}",
+        failed.stderr
+    );
+    assert!(
+        i.server().is_none(),
+        "not re-added without its protection:\n{}",
+        failed.stderr
+    );
+    let repaired = i.hook_with(&["protect"], &env).await;
+    repaired.ok();
+    assert_eq!(
+        i.server().expect("re-added").state,
+        ServerState::Enabled,
+        "{}",
+        repaired.stderr
+    );
+    assert!(i.protected().await, "{}", repaired.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_server_the_group_protected_as_it_entered_service_keeps_that_protection() {
+    // `modules/fleet` sets the group's `protect_from_scale_in`: the instance is protected from
+    // the moment it is InService. The first pass reads the group's value and keeps it while the
+    // server is routable, without a write; without consolidation it lets an idle server go.
+    let i = Instance::new(60).await;
+    i.aws
+        .set_instance_protection(&i.group, std::slice::from_ref(&i.instance_id), true)
+        .await
+        .expect("SetInstanceProtection");
+    i.hook(&["launch"]).await.ok();
+    let before = i.lifecycle.requests("SetInstanceProtection").await;
+    let first = i.hook_with(&["protect"], &CONSOLIDATING).await;
+    first.ok();
+    assert!(i.protected().await, "{}", first.stderr);
+    assert_eq!(
+        i.lifecycle.requests("SetInstanceProtection").await,
+        before,
+        "read, not written:\n{}",
+        first.stderr
+    );
+    let meetings_only = i.hook_with(&["protect"], &MEETINGS_ONLY).await;
+    meetings_only.ok();
+    assert!(!i.protected().await, "{}", meetings_only.stderr);
 }

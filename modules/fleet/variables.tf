@@ -226,7 +226,7 @@ variable "scalelite_url" {
 
 variable "protect_live_meetings" {
   type        = bool
-  description = "Let the hook set scale-in protection on a server while it hosts meetings or processes recordings, and while Scalelite can route a new meeting to it, so scale-in takes only servers consolidation has cordoned and emptied."
+  description = "Protect every new server from scale-in as it enters service (the group's protect_from_scale_in), and let the hook keep that protection while the server hosts meetings or processes recordings, and while Scalelite can route a new meeting to it, so scale-in takes only servers consolidation has cordoned and emptied."
   default     = true
 }
 

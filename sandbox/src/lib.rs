@@ -100,6 +100,9 @@ impl Sandbox {
             .update_auto_scaling_group()
             .auto_scaling_group_name(&group.name)
             .max_size(opts.max_size)
+            // As `modules/fleet` creates the group (`protect_from_scale_in`, with
+            // `protect_live_meetings`): a new instance is protected as it enters service.
+            .new_instances_protected_from_scale_in(true)
             .send()
             .await
             .map_err(|e| format!("UpdateAutoScalingGroup: {e}"))?;

@@ -12,6 +12,9 @@
 //!   group can't terminate the required number of instances until their instance scale-in
 //!   protection settings are disabled." Protected instances stay; the desired capacity stays
 //!   lowered.
+//! - `NewInstancesProtectedFromScaleIn` ([`Group::new_instances_protected`]) flags every new
+//!   instance protected, but "Instance scale-in protection starts when the instance state is
+//!   InService": a launching instance can be terminated whatever its flag.
 //! - A terminating instance (`Terminating:Wait`, the drain) no longer counts toward capacity;
 //!   it is gone when its lifecycle action completes.
 
@@ -56,6 +59,8 @@ pub struct Group {
     pub max: u32,
     desired: u32,
     pub launch_s: u64,
+    /// The group's `NewInstancesProtectedFromScaleIn`.
+    pub new_instances_protected: bool,
     pub instances: Vec<Instance>,
     next_id: u64,
     rng: Rng,
@@ -68,6 +73,7 @@ impl Group {
             max,
             desired: desired.clamp(min, max),
             launch_s,
+            new_instances_protected: false,
             instances: Vec::new(),
             next_id: 1,
             rng: Rng::new(seed),
@@ -111,7 +117,7 @@ impl Group {
             id: id.clone(),
             launched_s: now_s,
             lifecycle: Lifecycle::InService,
-            protected: false,
+            protected: self.new_instances_protected,
         });
         id
     }
@@ -143,7 +149,7 @@ impl Group {
                     lifecycle: Lifecycle::Pending {
                         ready_s: now_s + self.launch_s,
                     },
-                    protected: false,
+                    protected: self.new_instances_protected,
                 });
                 events.push(GroupEvent::Launched(id));
             }
@@ -162,11 +168,18 @@ impl Group {
         events
     }
 
-    /// The default termination policy over the unprotected, counted instances: closest to the
-    /// next billing hour, then at random.
+    /// The default termination policy over the counted instances not protected (launching ones
+    /// are not, whatever their flag): closest to the next billing hour, then at random.
     fn termination_choice(&mut self, now_s: u64) -> Option<usize> {
         let candidates: Vec<usize> = (0..self.instances.len())
-            .filter(|&i| self.instances[i].counted() && !self.instances[i].protected)
+            .filter(|&i| {
+                let inst = &self.instances[i];
+                match inst.lifecycle {
+                    Lifecycle::Pending { .. } => true,
+                    Lifecycle::InService => !inst.protected,
+                    Lifecycle::Terminating { .. } => false,
+                }
+            })
             .collect();
         let into_hour = |i: usize| (now_s - self.instances[i].launched_s.min(now_s)) % 3600;
         let best = candidates.iter().map(|&i| into_hour(i)).max()?;
@@ -226,6 +239,24 @@ mod tests {
         // Terminating instances do not count; removing it changes nothing more.
         g.remove(&id);
         assert!(g.step(180).is_empty());
+    }
+
+    #[test]
+    fn new_instances_are_protected_once_in_service_but_not_while_launching() {
+        let mut g = Group::new(0, 10, 2, 180, 1);
+        g.new_instances_protected = true;
+        g.step(0);
+        assert!(g.instances.iter().all(|i| i.protected), "flagged at launch");
+        // Launching: the flag does not protect yet, a scale-in takes one.
+        g.set_desired(1);
+        let ev = g.step(10);
+        assert!(matches!(ev.as_slice(), [GroupEvent::Terminating(_)]));
+        // In service: protected, the group keeps it and the desired capacity stays lowered.
+        g.step(180);
+        assert_eq!(in_service(&g), 1);
+        g.set_desired(0);
+        assert!(g.step(190).is_empty());
+        assert_eq!((g.desired(), g.counted()), (0, 1));
     }
 
     #[test]

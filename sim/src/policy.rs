@@ -109,6 +109,17 @@ pub struct Config {
     pub rule: bbb_core::scaling::Policy,
     pub rule_interval_s: u64,
     pub rule_view: RuleView,
+    /// (c): the group's `NewInstancesProtectedFromScaleIn` (`modules/fleet` sets the group's
+    /// `protect_from_scale_in` with `protect_live_meetings`): a new instance is protected from
+    /// the moment it is `InService` ("Instance scale-in protection starts when the instance
+    /// state is InService", EC2 Auto Scaling user guide), not from its hook's first protect
+    /// pass; while launching it is not protected. (a) and (b) launch unprotected.
+    pub protect_new_instances: bool,
+    /// Second of the minute at which Scalelite's poller polls (every `POLL_INTERVAL`): its
+    /// `poll` task loops `poll:all` then sleeps `POLL_INTERVAL` from whenever it started, so its
+    /// phase against the hooks' protect timer (`OnCalendar=*:*:00/30`) is anyone's; 15 s is
+    /// between two protect passes, not aligned on either.
+    pub poll_phase_s: u64,
     /// (c): the Scalelite settings it runs with (`--set scalelite_poll_interval_s=...`); (a) and
     /// (b) run Scalelite's defaults, as (c) does by default.
     pub scalelite: crate::scalelite::Settings,
@@ -160,6 +171,8 @@ impl Default for Config {
             rule: bbb_core::scaling::Policy::for_capacity(capacity),
             rule_interval_s: 60,
             rule_view: RuleView::Hooks,
+            protect_new_instances: true,
+            poll_phase_s: 15,
             scalelite: crate::scalelite::Settings::default(),
             self_steer_interval_s: 0,
             cpu_out_percent: 80,
@@ -172,6 +185,15 @@ impl Default for Config {
             schedules: Vec::new(),
             seed: 1,
         }
+    }
+}
+
+/// A switch of `--set`: `on`/`true` or `off`/`false`, anything else an error naming `key`.
+fn on_off(key: &str, value: &str) -> Result<bool, String> {
+    match value {
+        "on" | "true" => Ok(true),
+        "off" | "false" => Ok(false),
+        _ => Err(format!("{key}: {value:?} is not on or off")),
     }
 }
 
@@ -209,7 +231,7 @@ impl Config {
             "release_after_s" => self.release_after_s = n(value)?,
             "forecast_buffer_s" => self.forecast_buffer_s = n(value)?.min(3599),
             "forecast_participants" => self.forecast_participants = n32(value)?.max(1),
-            "forecast_holds_hour" => self.forecast_holds_hour = value == "true" || value == "on",
+            "forecast_holds_hour" => self.forecast_holds_hour = on_off(key, value)?,
             "rule_view" => {
                 self.rule_view = match value {
                     "hooks" => RuleView::Hooks,
@@ -219,6 +241,8 @@ impl Config {
             }
             "self_steer_interval_s" => self.self_steer_interval_s = n(value)?,
             "rule_interval_s" => self.rule_interval_s = n(value)?.max(1),
+            "protect_new_instances" => self.protect_new_instances = on_off(key, value)?,
+            "poll_phase_s" => self.poll_phase_s = n(value)?,
             "scalelite_poll_interval_s" => self.scalelite.poll_interval_s = n(value)?.max(1),
             "scalelite_load_min_user_count" => self.scalelite.load_min_user_count = n32(value)?,
             "scalelite_load_join_buffer_s" => self.scalelite.load_join_buffer_s = n(value)?,
@@ -247,7 +271,7 @@ impl Config {
                     Some(n32(value)?.max(1))
                 }
             }
-            "keep_pinned" => self.rule.keep_pinned = value == "true" || value == "on",
+            "keep_pinned" => self.rule.keep_pinned = on_off(key, value)?,
             "pack_enabled" => {
                 self.rule.pack_enabled = if value == "off" {
                     None

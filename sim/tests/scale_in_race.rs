@@ -50,3 +50,43 @@ fn without_consolidation_an_idle_server_is_unprotected_and_the_race_drops_the_ro
     let r = bbb_fleet_sim::run(Kind::Target, &c, &specs);
     assert_eq!(r.meetings_dropped, 1);
 }
+
+/// A new server in its first seconds in service: a schedule adds a second server (launched at
+/// 70 s, in service at 250 s), Scalelite's poller reads it at 255 s (its phase is its own, not
+/// the hooks'), a 5-hour room is created at 256 s and goes to it (load 0 against the lecture's
+/// server), and the schedule scales in at 260 s, before the new server's hook has run its
+/// first protect pass (270 s).
+fn scale_in_before_the_first_protect_pass() -> (Config, Vec<MeetingSpec>) {
+    let mut c = Config::for_capacity(200);
+    c.initial = 1;
+    c.min_size = 1;
+    c.poll_phase_s = 15;
+    c.schedules.push(Scheduled {
+        up_s: 70,
+        down_s: 260,
+        capacity: 2,
+    });
+    let specs = vec![
+        MeetingSpec::new(5, 6 * 3600, 100, "lecture"),
+        MeetingSpec::new(256, 5 * 3600, 3, "open-room"),
+    ];
+    (c, specs)
+}
+
+#[test]
+fn a_new_server_is_protected_from_the_moment_it_is_in_service() {
+    let (mut c, specs) = scale_in_before_the_first_protect_pass();
+    assert!(c.protect_new_instances, "the module's default");
+    for kind in [Kind::Consolidating, Kind::ConsolidatingOnly] {
+        let r = bbb_fleet_sim::run(kind, &c, &specs);
+        assert_eq!(r.meetings_dropped, 0, "{}", kind.label());
+        assert_eq!(r.caught_by_scale_in, 0, "{}", kind.label());
+    }
+    // Protected only by its hook's first protect pass (the group without
+    // `protect_from_scale_in`), the new server is the one unprotected instance when the group
+    // scales in, and the room goes with it.
+    c.protect_new_instances = false;
+    let r = bbb_fleet_sim::run(Kind::Consolidating, &c, &specs);
+    assert_eq!(r.caught_by_scale_in, 1);
+    assert_eq!(r.meetings_dropped, 1);
+}

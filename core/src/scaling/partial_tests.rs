@@ -116,3 +116,78 @@ fn a_server_scalelite_cannot_route_to_is_the_surplus_before_one_it_can() {
     );
     assert_eq!(actions(&plan, "i-a"), vec![(Action::Keep, Reason::Serving)]);
 }
+
+/// The fleet after the servers of hook phase `phase` (index parity: their hooks consolidate at
+/// :00 or at :30) applied their own decisions of `plan`: cordons, enables and unprotections.
+fn applied_by_phase(v: &FleetView, plan: &Plan, phase: usize) -> FleetView {
+    let mut next = v.clone();
+    for (k, s) in next.servers.iter_mut().enumerate() {
+        if k % 2 != phase {
+            continue;
+        }
+        for d in plan.for_instance(&s.instance_id) {
+            match d.action {
+                Action::Cordon => s.pool = PoolState::Cordoned,
+                Action::Enable => s.pool = PoolState::Enabled,
+                Action::Unprotect => s.protected = false,
+                _ => {}
+            }
+        }
+    }
+    next
+}
+
+fn pool_changes(plan: &Plan) -> usize {
+    plan.changes()
+        .filter(|d| matches!(d.action, Action::Cordon | Action::Enable))
+        .count()
+}
+
+/// Liveness, the other half of [`every_plan_is_safe_one_server_at_a_time`]: with the loads
+/// standing still, hooks applying their own decisions at alternating passes reach a fleet the
+/// rule leaves as it is (no cordon or enable left to make), within a few passes: no two hooks
+/// undo each other's work forever, and the surplus does leave.
+#[test]
+fn hooks_at_alternating_passes_settle_on_a_fleet_the_rule_leaves_alone() {
+    let policy = Policy::for_capacity(200);
+    let pools = [PoolState::Enabled, PoolState::Cordoned];
+    let loads = [0, 20, 150, 170];
+    let states = pools.len() * loads.len() * 2;
+    let s = |id: &str, k: usize| {
+        let load = loads[k % 4];
+        let mut v = server(id, pools[(k / 4) % 2], load, u32::from(load > 0));
+        v.awaiting_poll = (k / 8) % 2 == 1;
+        v.protected = load > 0 || v.pool == PoolState::Enabled;
+        v
+    };
+    let mut longest = 0;
+    for desired in 1..=3 {
+        for a in 0..states {
+            for b in 0..states {
+                for c in 0..states {
+                    let mut v = view(desired, vec![s("i-a", a), s("i-b", b), s("i-c", c)]);
+                    let start = v.clone();
+                    let mut passes = 0;
+                    while pool_changes(&decide(&v, &policy)) > 0 {
+                        assert!(
+                            passes < 8,
+                            "no fixed point after {passes} passes from\n{start:?}\nnow\n{v:?}\n{:?}",
+                            decide(&v, &policy)
+                        );
+                        let plan = decide(&v, &policy);
+                        v = applied_by_phase(&v, &plan, passes % 2);
+                        passes += 1;
+                    }
+                    longest = longest.max(passes);
+                    // Settled: no more servers take creates than the group wants.
+                    let routable = v.servers.iter().filter(|s| s.takes_creates_now()).count();
+                    assert!(
+                        routable <= desired as usize,
+                        "settled with {routable} routable for {desired} wanted:\n{start:?}\n{v:?}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(longest >= 2, "some fleets take a swap over two passes");
+}

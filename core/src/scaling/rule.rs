@@ -15,12 +15,16 @@ pub fn decide(view: &FleetView, policy: &Policy) -> Plan {
         .count() as u32;
     let wanted = view.desired_capacity.max(predicted_need(view, policy));
     let surplus = counted.saturating_sub(wanted);
-    // The group terminates unprotected launching instances itself; only the rest of the surplus
-    // has to be made to leave.
-    let launching_unprotected = view
+    // The group can take launching instances itself: scale-in protection "starts when the
+    // instance state is InService" (EC2 Auto Scaling user guide), so a launching instance is
+    // unprotected whatever its flag (the group's `NewInstancesProtectedFromScaleIn` sets it at
+    // launch). Only the rest of the surplus has to be made to leave. Should the group let one
+    // come in service instead, it is surplus at the next pass and the emptiest: one pass late,
+    // never a server too many cordoned.
+    let launching = view
         .servers
         .iter()
-        .filter(|s| s.phase == Phase::Launching && !s.protected)
+        .filter(|s| s.phase == Phase::Launching)
         .count() as u32;
 
     // Surplus ranking over the in-service, registered servers: least loaded first, a cordoned
@@ -61,8 +65,7 @@ pub fn decide(view: &FleetView, policy: &Policy) -> Plan {
     // Never cordon the fleet's last `min_enabled` servers for surplus (while the group wants
     // any): Scalelite would refuse every create.
     let keep = policy.min_enabled.min(wanted) as usize;
-    let slots = (surplus.saturating_sub(launching_unprotected) as usize)
-        .min(ranked.len().saturating_sub(keep));
+    let slots = (surplus.saturating_sub(launching) as usize).min(ranked.len().saturating_sub(keep));
     let rank_of = |id: &str| -> Option<u32> {
         ranked
             .iter()

@@ -277,11 +277,13 @@ fn an_empty_server_leaves_before_a_cordoned_one_with_meetings() {
 fn launching_servers_count_but_are_never_touched_and_leaving_ones_do_not_count() {
     let mut launching = server("i-new", PoolState::Disabled, 0, 0);
     launching.phase = Phase::Launching;
-    launching.protected = true; // launched protected: the group cannot take it back
+    // Flagged at launch by the group's setting, yet the group can still take it (protection
+    // starts in service): it counts against the surplus, which is 2 here.
+    launching.protected = true;
     let mut leaving = server("i-old", PoolState::Cordoned, 0, 0);
     leaving.phase = Phase::Leaving;
     let v = view(
-        2,
+        1,
         vec![
             server("i-a", PoolState::Enabled, 100, 3),
             server("i-b", PoolState::Enabled, 20, 1),
@@ -291,7 +293,7 @@ fn launching_servers_count_but_are_never_touched_and_leaving_ones_do_not_count()
     );
     let plan = decide(&v, &no_steering());
     assert_eq!(plan.summary.counted, 3);
-    assert_eq!(plan.summary.surplus, 1);
+    assert_eq!(plan.summary.surplus, 2);
     assert_eq!(
         actions(&plan, "i-new"),
         vec![(Action::Keep, Reason::NotInService)]
@@ -385,35 +387,49 @@ fn each_decision_is_one_json_event_with_its_inputs() {
 }
 
 #[test]
-fn unprotected_launching_instances_are_left_to_the_group() {
+fn launching_instances_are_left_to_the_group_whatever_their_protection_flag() {
     let mut launching = server("i-new", PoolState::Unregistered, 0, 0);
     launching.phase = Phase::Launching;
+    for flag in [false, true] {
+        // `true`: the group's `NewInstancesProtectedFromScaleIn` sets the flag at launch, but
+        // protection "starts when the instance state is InService" (EC2 Auto Scaling user
+        // guide): the group can still take the launching one, so no server in service is
+        // cordoned for it.
+        launching.protected = flag;
+        let v = view(
+            2,
+            vec![
+                server("i-a", PoolState::Enabled, 100, 3),
+                server("i-b", PoolState::Enabled, 20, 1),
+                launching.clone(),
+            ],
+        );
+        let plan = decide(&v, &no_steering());
+        assert_eq!(plan.summary.surplus, 1);
+        assert_eq!(
+            plan.changes().count(),
+            0,
+            "flag {flag}: the group terminates the launching one"
+        );
+    }
+    // Had the group let it come in service instead, it is the surplus at the next pass.
+    launching.phase = Phase::InService;
+    launching.pool = PoolState::Enabled;
+    launching.awaiting_poll = true;
     let v = view(
         2,
         vec![
             server("i-a", PoolState::Enabled, 100, 3),
             server("i-b", PoolState::Enabled, 20, 1),
-            launching.clone(),
+            launching,
         ],
     );
     let plan = decide(&v, &no_steering());
-    assert_eq!(plan.summary.surplus, 1);
     assert_eq!(
-        plan.changes().count(),
-        0,
-        "the group terminates the launching one"
+        actions(&plan, "i-new")[0],
+        (Action::Cordon, Reason::Surplus)
     );
-    // A protected launching instance stays: the least-loaded server in service leaves instead.
-    launching.protected = true;
-    let v = view(
-        2,
-        vec![v.servers[0].clone(), v.servers[1].clone(), launching],
-    );
-    let plan = decide(&v, &no_steering());
-    assert_eq!(
-        actions(&plan, "i-b"),
-        vec![(Action::Cordon, Reason::Surplus)]
-    );
+    assert_eq!(actions(&plan, "i-b"), vec![(Action::Keep, Reason::Serving)]);
 }
 
 #[test]

@@ -105,8 +105,9 @@ pub async fn run(ctx: &Context, dns_only: bool) -> Result<(), HookError> {
     }
     // Protection cannot come first here: EC2 Auto Scaling refuses `SetInstanceProtection` until
     // the instance is `InService` ("not in InService or EnteringStandby or Standby"), which
-    // completing the launching hook below brings. The first protect pass (30 s at most) sets it;
-    // until then Scalelite routes here only once its poller has read the server's load.
+    // completing the launching hook below brings. The group protects the instance as it enters
+    // service (`modules/fleet`'s `protect_from_scale_in`); the first protect pass (30 s at most)
+    // reads that, or sets it where the group does not.
     state.set_routable(true);
     let server =
         registration::set_state(&scalelite, &server, StateChange::Enable, "launch").await?;

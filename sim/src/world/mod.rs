@@ -53,6 +53,7 @@ pub struct World<'a> {
 impl<'a> World<'a> {
     pub fn new(kind: Kind, c: &'a Config, specs: &'a [MeetingSpec]) -> Self {
         let mut group = Group::new(c.min_size, c.max_size, c.initial, c.launch_s, c.seed);
+        group.new_instances_protected = kind.consolidates() && c.protect_new_instances;
         let mut pool = if kind.consolidates() {
             Scalelite::with_settings(c.scalelite)
         } else {
@@ -100,7 +101,7 @@ impl<'a> World<'a> {
             }
             if t % 60 == 0 {
                 self.minute(t);
-            } else if t.is_multiple_of(self.pool.settings().poll_interval_s) {
+            } else if self.poll_due(t) {
                 self.poll(t);
             }
             if self.kind.consolidates() {
@@ -203,11 +204,17 @@ impl<'a> World<'a> {
     fn minute(&mut self, t: u64) {
         self.expire(t);
         self.drain(t);
-        if t.is_multiple_of(self.pool.settings().poll_interval_s) {
+        if self.poll_due(t) {
             self.poll(t);
         }
         let fleet = self.observe(t);
         self.scale(t, &fleet);
+    }
+
+    /// Whether Scalelite's poller polls at `t` (every `POLL_INTERVAL`, at its phase).
+    fn poll_due(&self, t: u64) -> bool {
+        let every = self.pool.settings().poll_interval_s.max(1);
+        t % every == self.c.poll_phase_s % every
     }
 
     fn expire(&mut self, t: u64) {
