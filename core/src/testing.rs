@@ -7,7 +7,10 @@
 //! [`shared`] gives each test binary one server; tests keep apart by naming their own resources.
 
 pub mod access;
+pub mod autoscaling;
 pub mod iam;
+pub mod launch_wait;
+pub use launch_wait::Refusal;
 mod lifecycle;
 pub use lifecycle::{LifecycleCall, LifecycleStub};
 mod scheduled;

@@ -1,10 +1,14 @@
 //! The sandbox's Auto Scaling endpoint: moto behind it, plus what moto does not do. It answers
 //! `CompleteLifecycleAction` and `RecordLifecycleActionHeartbeat`, and takes
 //! `SetDesiredCapacity` itself so that a scale-in goes through the terminating lifecycle hook
-//! (moto would remove the instances at once). `DescribeAutoScalingGroups` reports the instances
-//! in that hook's wait as `Terminating:Wait`, and `DeleteLifecycleHook` completes their actions
-//! as AWS does. Everything else goes to moto unchanged, with its original `Host` header (part of
-//! the SigV4 signature moto verifies).
+//! (moto would remove the instances at once). `DescribeAutoScalingGroups` and
+//! `DescribeAutoScalingInstances` report the instances in that hook's wait as `Terminating:Wait`
+//! (`Terminating:Proceed` once completed), `SetInstanceProtection` naming one of them is refused
+//! as AWS refuses it for an instance not in service (HTTP 400 `ValidationError`, "The instance
+//! i-… is not in InService or EnteringStandby or Standby."; moto would accept it; see
+//! `bbb_core::testing::autoscaling`), and `DeleteLifecycleHook` completes their actions as AWS
+//! does. Everything else goes to moto unchanged, with its original `Host` header (part of the
+//! SigV4 signature moto verifies).
 //!
 //! `DescribeAutoScalingGroups` answers the group's wanted capacity as its `DesiredCapacity`, as
 //! AWS does: a scale-in lowers the desired capacity at once even when protected instances keep
@@ -27,6 +31,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use bbb_core::testing::access::{Denial, Principals};
+use bbb_core::testing::autoscaling::{
+    instance_ids, not_in_service_message, protection_refusal, with_lifecycle_states,
+};
 
 use crate::fleet::Fleet;
 
@@ -176,14 +183,41 @@ async fn handle(
             }
             _ => validation_error("DesiredCapacity must be a non-negative integer"),
         },
-        Some("DescribeAutoScalingGroups") => {
+        Some("SetInstanceProtection") => {
+            let Some(id) = refused_protection(&form, |id| front.fleet.terminating_state(id)) else {
+                // moto checks the caller's IAM permission on the calls it serves.
+                return forward(&front, method, uri, headers, body).await;
+            };
+            // Answered here: checked as the other calls answered here are (AWS authorizes a
+            // call before it validates it).
+            let auth = headers.get("authorization").and_then(|v| v.to_str().ok());
+            if let Err(d) =
+                front
+                    .principals
+                    .check(auth, "autoscaling:SetInstanceProtection", &front.group_arn)
+            {
+                front.fleet.events.push(
+                    "autoscaling",
+                    format!("SetInstanceProtection refused: {}", d.code()),
+                );
+                return denied(&d);
+            }
+            front.fleet.events.push(
+                "autoscaling",
+                format!("SetInstanceProtection refused: {id} is terminating"),
+            );
+            validation_error(&not_in_service_message(&id))
+        }
+        Some(a @ ("DescribeAutoScalingGroups" | "DescribeAutoScalingInstances")) => {
             let (status, ct, bytes) = forward_raw(&front, method, uri, headers, body).await;
             let text = String::from_utf8_lossy(&bytes);
             let shown = if status.is_success() {
-                let shown = with_terminating_states(&text, |id| front.fleet.terminating_state(id));
+                let shown = with_lifecycle_states(&text, |id| front.fleet.terminating_state(id));
                 match front.fleet.desired() {
-                    Some(desired) => with_desired_capacity(&shown, &front.fleet.group, desired),
-                    None => shown,
+                    Some(desired) if a == "DescribeAutoScalingGroups" => {
+                        with_desired_capacity(&shown, &front.fleet.group, desired)
+                    }
+                    _ => shown,
                 }
             } else {
                 text.into_owned()
@@ -202,47 +236,18 @@ async fn handle(
     }
 }
 
-/// Rewrites the `LifecycleState` of each instance member of a DescribeAutoScalingGroups
-/// document for which `state` has one.
-fn with_terminating_states(xml: &str, state: impl Fn(&str) -> Option<&'static str>) -> String {
-    let mut out = String::with_capacity(xml.len());
-    let mut rest = xml;
-    // Instance members hold no nested members: each runs from <member> to the next </member>.
-    while let Some(start) = rest.find("<member>") {
-        let Some(len) = rest[start..].find("</member>") else {
-            break;
-        };
-        let end = start + len;
-        let member = &rest[start..end];
-        if member[8..].contains("<member>") {
-            // An outer member (the group): copy its opening and look inside.
-            out.push_str(&rest[..start + 8]);
-            rest = &rest[start + 8..];
-            continue;
-        }
-        out.push_str(&rest[..start]);
-        let id = between(member, "<InstanceId>", "</InstanceId>");
-        match (
-            id.and_then(&state),
-            between(member, "<LifecycleState>", "</LifecycleState>"),
-        ) {
-            (Some(new), Some(old)) => out.push_str(&member.replacen(
-                &format!("<LifecycleState>{old}</LifecycleState>"),
-                &format!("<LifecycleState>{new}</LifecycleState>"),
-                1,
-            )),
-            _ => out.push_str(member),
-        }
-        rest = &rest[end..];
-    }
-    out.push_str(rest);
-    out
-}
-
-fn between<'a>(text: &'a str, open: &str, close: &str) -> Option<&'a str> {
-    let from = text.find(open)? + open.len();
-    let to = text[from..].find(close)? + from;
-    Some(&text[from..to])
+/// The instance a `SetInstanceProtection` request (its `form`) is refused for: the first of its
+/// `InstanceIds.member.N` that the group is terminating (`terminating` gives its state,
+/// `Terminating:Wait` or `Terminating:Proceed`). AWS refuses the call for an instance that is not
+/// `InService`, `EnteringStandby` or `Standby` (guardian/riff-raff PR #510 saw it for terminating
+/// instances; see `bbb_core::testing::autoscaling`); here instances are in service as soon as
+/// they are launched (no `Pending` state), so only the terminating states apply.
+fn refused_protection(
+    form: &HashMap<String, String>,
+    terminating: impl Fn(&str) -> Option<&'static str>,
+) -> Option<String> {
+    let ids = instance_ids(form.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    protection_refusal(&ids, terminating).map(str::to_owned)
 }
 
 /// The group `group`'s `DesiredCapacity` in a DescribeAutoScalingGroups document set to
@@ -324,22 +329,53 @@ async fn forward_raw(
 mod tests {
     use super::*;
 
+    fn form(body: &str) -> HashMap<String, String> {
+        url::form_urlencoded::parse(body.as_bytes())
+            .into_owned()
+            .collect()
+    }
+
     #[test]
-    fn only_the_held_instances_state_is_rewritten() {
-        let xml = "<DescribeAutoScalingGroupsResult><AutoScalingGroups><member><AutoScalingGroupName>g</AutoScalingGroupName>\
-<AvailabilityZones><member>us-east-1a</member></AvailabilityZones><Instances>\
-<member><InstanceId>i-1</InstanceId><LifecycleState>InService</LifecycleState></member>\
-<member><InstanceId>i-2</InstanceId><LifecycleState>InService</LifecycleState></member>\
-</Instances></member></AutoScalingGroups></DescribeAutoScalingGroupsResult>";
-        let out = with_terminating_states(xml, |id| (id == "i-2").then_some("Terminating:Wait"));
+    fn protection_is_refused_for_the_first_listed_terminating_instance() {
+        let terminating = |id: &str| match id {
+            "i-2" => Some("Terminating:Wait"),
+            "i-3" => Some("Terminating:Proceed"),
+            _ => None,
+        };
+        let request = |ids: &[&str]| {
+            let members: String = ids
+                .iter()
+                .enumerate()
+                .map(|(n, id)| format!("&InstanceIds.member.{}={id}", n + 1))
+                .collect();
+            form(&format!(
+                "Action=SetInstanceProtection&Version=2011-01-01&AutoScalingGroupName=g\
+                 {members}&ProtectedFromScaleIn=true"
+            ))
+        };
+        assert_eq!(refused_protection(&request(&["i-1"]), terminating), None);
         assert_eq!(
-            out,
-            xml.replace(
-                "<InstanceId>i-2</InstanceId><LifecycleState>InService</LifecycleState>",
-                "<InstanceId>i-2</InstanceId><LifecycleState>Terminating:Wait</LifecycleState>"
-            )
+            refused_protection(&request(&["i-1", "i-3", "i-2"]), terminating).as_deref(),
+            Some("i-3"),
+            "the first offending id in request order"
         );
-        assert_eq!(with_terminating_states(xml, |_| None), xml);
+        assert_eq!(
+            refused_protection(&request(&["i-2"]), terminating).as_deref(),
+            Some("i-2")
+        );
+        // Refused whatever the value asked: the refusal is about the instance's state.
+        let unprotect = form(
+            "Action=SetInstanceProtection&AutoScalingGroupName=g&InstanceIds.member.1=i-2\
+             &ProtectedFromScaleIn=false",
+        );
+        assert_eq!(
+            refused_protection(&unprotect, terminating).as_deref(),
+            Some("i-2")
+        );
+        assert_eq!(
+            refused_protection(&form("Action=SetInstanceProtection"), terminating),
+            None
+        );
     }
 
     #[test]

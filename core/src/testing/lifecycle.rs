@@ -9,7 +9,14 @@
 //! ARN ([`Policy::allows`]: actions and resources, not conditions); otherwise the answer is
 //! AWS's 403 `AccessDenied` (or `InvalidClientTokenId`). The check is
 //! [`super::access::Principals::check`], shared with the sandbox's Auto Scaling endpoint.
+//!
+//! [`LifecycleStub::pending_launch`] holds an instance in the launching hook's wait as AWS does
+//! and moto does not (`Pending:Wait` shown, `SetInstanceProtection` refused, the completion
+//! ends it): see [`super::launch_wait`]. The stub's refusals are listed by
+//! [`LifecycleStub::refusals`]. Without an instance declared pending, every request is answered
+//! as above.
 
+use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
@@ -19,7 +26,12 @@ use wiremock::matchers::{body_string_contains, method};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use super::access::Principals;
+use super::autoscaling::{
+    instance_ids, not_in_service_message, protection_refusal, with_lifecycle_states,
+};
 use super::iam::Policy;
+use super::launch_wait::{no_active_action_message, LaunchWaits, Refusal, Verdict};
+use crate::aws::AwsConfig;
 
 const NS: &str = "http://autoscaling.amazonaws.com/doc/2011-01-01/";
 
@@ -37,8 +49,10 @@ pub struct LifecycleCall {
 /// The stub; stopped when dropped.
 pub struct LifecycleStub {
     server: MockServer,
-    /// moto's `host:port`.
-    addr: String,
+    /// moto's URL.
+    moto: Url,
+    /// What answers the requests that reach "AWS" (moto, with the launching hook's wait).
+    front: Front,
 }
 
 fn ok(action: &str) -> ResponseTemplate {
@@ -50,8 +64,10 @@ fn ok(action: &str) -> ResponseTemplate {
         ))
 }
 
-fn error(code: &str, message: &str) -> ResponseTemplate {
-    ResponseTemplate::new(403)
+/// An Auto Scaling error document with HTTP `status` (403 for IAM's refusals, 400 for
+/// validation and throttling).
+fn error(status: u16, code: &str, message: &str) -> ResponseTemplate {
+    ResponseTemplate::new(status)
         .insert_header("content-type", "text/xml")
         .set_body_string(format!(
             "<ErrorResponse xmlns=\"{NS}\"><Error><Type>Sender</Type><Code>{code}</Code>\
@@ -66,39 +82,145 @@ struct Access {
     group_arn: String,
 }
 
-struct Answer {
-    action: &'static str,
-    access: Option<Access>,
-}
-
-impl Respond for Answer {
-    fn respond(&self, req: &Request) -> ResponseTemplate {
-        let Some(access) = &self.access else {
-            return ok(self.action);
-        };
+impl Access {
+    /// IAM's refusal of `action` for a request, if any (none when the stub does not enforce).
+    fn denial(access: &Option<Access>, req: &Request, action: &str) -> Option<ResponseTemplate> {
+        let access = access.as_ref()?;
         let auth = req
             .headers
             .get("authorization")
             .and_then(|v| v.to_str().ok());
-        let iam_action = format!("autoscaling:{}", self.action);
-        match access
+        access
             .principals
-            .check(auth, &iam_action, &access.group_arn)
-        {
-            Ok(()) => ok(self.action),
-            Err(denial) => error(denial.code(), &denial.message()),
+            .check(auth, &format!("autoscaling:{action}"), &access.group_arn)
+            .err()
+            .map(|d| error(d.status(), d.code(), &d.message()))
+    }
+}
+
+fn form(req: &Request) -> HashMap<String, String> {
+    url::form_urlencoded::parse(&req.body)
+        .into_owned()
+        .collect()
+}
+
+/// The two lifecycle calls moto lacks: IAM's check, then the launching hook's wait for an
+/// instance declared pending ([`LaunchWaits::lifecycle_call`]), otherwise accepted.
+struct Answer {
+    action: &'static str,
+    access: Option<Access>,
+    waits: LaunchWaits,
+}
+
+impl Respond for Answer {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        if let Some(denied) = Access::denial(&self.access, req, self.action) {
+            return denied;
         }
+        let form = form(req);
+        let (Some(instance), Some(hook)) = (form.get("InstanceId"), form.get("LifecycleHookName"))
+        else {
+            return ok(self.action);
+        };
+        let result = form.get("LifecycleActionResult").map(String::as_str);
+        match self
+            .waits
+            .lifecycle_call(self.action, instance, hook, result)
+        {
+            Verdict::NotModelled | Verdict::Accepted => ok(self.action),
+            Verdict::NoActiveAction => {
+                let message = no_active_action_message(instance);
+                self.waits.refused(self.action, instance, &message);
+                error(400, "ValidationError", &message)
+            }
+        }
+    }
+}
+
+/// Every request the stub does not answer itself: moto's answer, with the launching hook's
+/// wait of the instances declared pending ([`super::launch_wait`]): `SetInstanceProtection`
+/// naming one in `Pending:Wait` refused (after IAM's check, as AWS authorizes a call before it
+/// validates it), and its lifecycle state shown in `DescribeAutoScalingGroups` and
+/// `DescribeAutoScalingInstances`.
+#[derive(Clone)]
+struct Front {
+    moto: ForwardTo,
+    waits: LaunchWaits,
+    access: Option<Access>,
+}
+
+impl Front {
+    fn answer(&self, req: &Request) -> Result<ResponseTemplate, String> {
+        if !self.waits.any() {
+            return self.moto.forward(req);
+        }
+        let form = form(req);
+        match form.get("Action").map(String::as_str) {
+            Some(action @ "SetInstanceProtection") => {
+                let ids = instance_ids(form.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+                let Some(id) = protection_refusal(&ids, |id| self.waits.state(id)) else {
+                    return self.moto.forward(req);
+                };
+                if let Some(denied) = Access::denial(&self.access, req, action) {
+                    return Ok(denied);
+                }
+                let message = not_in_service_message(id);
+                self.waits.refused(action, id, &message);
+                Ok(error(400, "ValidationError", &message))
+            }
+            Some("DescribeAutoScalingGroups" | "DescribeAutoScalingInstances") => {
+                let mut answer = self.moto.exchange(req)?;
+                if (200..300).contains(&answer.status) {
+                    let text = String::from_utf8_lossy(&answer.body);
+                    let shown = with_lifecycle_states(&text, |id| self.waits.state(id));
+                    answer.body = shown.into_bytes();
+                }
+                Ok(answer.into_template())
+            }
+            _ => self.moto.forward(req),
+        }
+    }
+}
+
+impl Respond for Front {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        self.answer(req).unwrap_or_else(|e| {
+            ResponseTemplate::new(502).set_body_string(format!("forward to moto failed: {e}"))
+        })
+    }
+}
+
+/// moto's answer to one request.
+struct MotoAnswer {
+    status: u16,
+    /// The headers kept: `content-type`, `x-amzn-requestid`.
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl MotoAnswer {
+    fn into_template(self) -> ResponseTemplate {
+        let mut resp = ResponseTemplate::new(self.status).set_body_bytes(self.body);
+        for (k, v) in &self.headers {
+            resp = resp.insert_header(k.as_str(), v.as_str());
+        }
+        resp
     }
 }
 
 /// Forwards a request to moto over a plain HTTP/1.0 connection (wiremock responders are
 /// synchronous).
+#[derive(Clone)]
 pub(super) struct ForwardTo {
     pub(super) addr: String,
 }
 
 impl ForwardTo {
     fn forward(&self, req: &Request) -> Result<ResponseTemplate, String> {
+        self.exchange(req).map(MotoAnswer::into_template)
+    }
+
+    fn exchange(&self, req: &Request) -> Result<MotoAnswer, String> {
         let mut stream = TcpStream::connect(&self.addr).map_err(|e| e.to_string())?;
         stream
             .set_read_timeout(Some(Duration::from_secs(30)))
@@ -147,16 +269,18 @@ impl ForwardTo {
             .nth(1)
             .and_then(|s| s.parse().ok())
             .ok_or("no status in moto's answer")?;
-        let mut resp = ResponseTemplate::new(status).set_body_bytes(body);
-        for line in head.lines().skip(1) {
-            if let Some((k, v)) = line.split_once(':') {
-                let k = k.trim().to_ascii_lowercase();
-                if matches!(k.as_str(), "content-type" | "x-amzn-requestid") {
-                    resp = resp.insert_header(k.as_str(), v.trim());
-                }
-            }
-        }
-        Ok(resp)
+        let headers = head
+            .lines()
+            .skip(1)
+            .filter_map(|line| line.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+            .filter(|(k, _)| matches!(k.as_str(), "content-type" | "x-amzn-requestid"))
+            .collect();
+        Ok(MotoAnswer {
+            status,
+            headers,
+            body,
+        })
     }
 }
 
@@ -191,12 +315,14 @@ impl LifecycleStub {
 
     async fn launch(moto: &Url, access: Option<Access>) -> Self {
         let server = MockServer::start().await;
+        let waits = LaunchWaits::default();
         for action in ["CompleteLifecycleAction", "RecordLifecycleActionHeartbeat"] {
             Mock::given(method("POST"))
                 .and(body_string_contains(format!("Action={action}")))
                 .respond_with(Answer {
                     action,
                     access: access.clone(),
+                    waits: waits.clone(),
                 })
                 .with_priority(1)
                 .mount(&server)
@@ -207,12 +333,49 @@ impl LifecycleStub {
             moto.host_str().unwrap_or("127.0.0.1"),
             moto.port_or_known_default().unwrap_or(80)
         );
+        let front = Front {
+            moto: ForwardTo { addr },
+            waits,
+            access,
+        };
         Mock::given(wiremock::matchers::any())
-            .respond_with(ForwardTo { addr: addr.clone() })
+            .respond_with(front.clone())
             .with_priority(10)
             .mount(&server)
             .await;
-        Self { server, addr }
+        Self {
+            server,
+            moto: moto.clone(),
+            front,
+        }
+    }
+
+    /// An [`AwsConfig`] whose Auto Scaling calls go through this stub and every other call to
+    /// moto, with moto's dummy credentials and no retries (a refusal is seen as answered).
+    pub fn config(&self) -> AwsConfig {
+        let mut config = AwsConfig::emulator(&self.moto, super::REGION);
+        config.endpoints.autoscaling = Some(Url::parse(&self.url()).expect("wiremock's URL"));
+        config.max_retries = 0;
+        config.timeout = Duration::from_secs(20);
+        config
+    }
+
+    /// Holds `instance_id` in the launching lifecycle hook `hook_name`'s wait, as the group does
+    /// with an instance it launches when it has a launching hook: `Pending:Wait` in
+    /// `DescribeAutoScalingGroups` and `DescribeAutoScalingInstances`, `SetInstanceProtection`
+    /// naming it refused (400 `ValidationError`, "The instance … is not in InService or
+    /// EnteringStandby or Standby."), until a `CompleteLifecycleAction` for it and `hook_name`:
+    /// `CONTINUE` puts it in service, `ABANDON` has the group terminate it. See
+    /// [`super::launch_wait`] for the sources and what is left out.
+    pub fn pending_launch(&self, instance_id: &str, hook_name: &str) {
+        self.front.waits.hold(instance_id, hook_name);
+    }
+
+    /// The calls refused as AWS refuses them (by the launching hook's wait,
+    /// [`LifecycleStub::pending_launch`]), oldest first; IAM's refusals and the injected
+    /// failures are not listed.
+    pub fn refusals(&self) -> Vec<Refusal> {
+        self.front.waits.refusals()
     }
 
     /// From now on, the `n`-th call of Auto Scaling action `action` (1-based) fails with
@@ -223,22 +386,14 @@ impl LifecycleStub {
             || Mock::given(method("POST")).and(body_string_contains(format!("Action={action}")));
         if n > 1 {
             call()
-                .respond_with(ForwardTo {
-                    addr: self.addr.clone(),
-                })
+                .respond_with(self.front.clone())
                 .up_to_n_times(n - 1)
                 .with_priority(2)
                 .mount(&self.server)
                 .await;
         }
-        let failure = ResponseTemplate::new(400)
-            .insert_header("content-type", "text/xml")
-            .set_body_string(format!(
-                "<ErrorResponse xmlns=\"{NS}\"><Error><Type>Sender</Type><Code>{code}</Code>\
-                 <Message>{message}</Message></Error><RequestId>stub</RequestId></ErrorResponse>"
-            ));
         call()
-            .respond_with(failure)
+            .respond_with(error(400, code, message))
             .up_to_n_times(1)
             .with_priority(3)
             .mount(&self.server)
@@ -249,15 +404,9 @@ impl LifecycleStub {
     /// throttles them (HTTP 400, `Throttling`, "Rate exceeded"), whichever client makes them;
     /// the calls after those reach moto. Not for the two calls this stub answers itself.
     pub async fn throttle_next(&self, action: &str, n: u64) {
-        let throttled = ResponseTemplate::new(400)
-            .insert_header("content-type", "text/xml")
-            .set_body_string(format!(
-                "<ErrorResponse xmlns=\"{NS}\"><Error><Type>Sender</Type><Code>Throttling</Code>\
-                 <Message>Rate exceeded</Message></Error><RequestId>stub</RequestId></ErrorResponse>"
-            ));
         Mock::given(method("POST"))
             .and(body_string_contains(format!("Action={action}")))
-            .respond_with(throttled)
+            .respond_with(error(400, "Throttling", "Rate exceeded"))
             .up_to_n_times(n)
             .with_priority(1)
             .mount(&self.server)
@@ -324,7 +473,7 @@ impl LifecycleStub {
         requests
             .iter()
             .filter_map(|r| {
-                let form: std::collections::HashMap<String, String> =
+                let form: HashMap<String, String> =
                     url::form_urlencoded::parse(&r.body).into_owned().collect();
                 let action = form.get("Action")?.clone();
                 if action != "CompleteLifecycleAction" && action != "RecordLifecycleActionHeartbeat"

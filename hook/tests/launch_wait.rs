@@ -1,0 +1,59 @@
+//! `bbb-hook launch` on an instance the group holds in its launching lifecycle hook, as AWS
+//! holds every instance it launches when the group has one: `Pending:Wait` until the hook
+//! completes the action. EC2 Auto Scaling refuses `SetInstanceProtection` until then (400
+//! `ValidationError`, "The instance … is not in InService or EnteringStandby or Standby.";
+//! infrahouse/infrahouse-toolkit issue #223), so the launch must not ask for protection before
+//! it completes the launching action; the first protect pass sets it. The lifecycle stub plays
+//! that wait (`LifecycleStub::pending_launch`; sources in `bbb_core::testing::launch_wait`).
+
+mod support;
+
+use bbb_core::aws::AwsClients;
+use bbb_core::scalelite::ServerState;
+use support::{Instance, CONSOLIDATING, LAUNCHING_HOOK};
+
+/// The instance's lifecycle state as the group reports it (through the stub).
+async fn lifecycle_state(i: &Instance) -> String {
+    AwsClients::new(&i.lifecycle.config())
+        .await
+        .expect("clients through the stub")
+        .describe_auto_scaling_group(&i.group)
+        .await
+        .expect("DescribeAutoScalingGroups")
+        .instances
+        .into_iter()
+        .find(|x| x.instance_id == i.instance_id)
+        .expect("instance in group")
+        .lifecycle_state
+        .as_str()
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn launch_in_pending_wait_completes_the_action_before_any_protection() {
+    let i = Instance::new(60).await;
+    i.lifecycle.pending_launch(&i.instance_id, LAUNCHING_HOOK);
+    assert_eq!(lifecycle_state(&i).await, "Pending:Wait");
+
+    // Consolidation is on (the default), so an enabled server is to be protected: not before
+    // the instance is in service.
+    let run = i.hook(&["launch"]).await;
+    run.ok();
+    assert_eq!(
+        i.lifecycle.refusals(),
+        [],
+        "the launch asked for something AWS refuses in Pending:Wait:\n{}",
+        run.stderr
+    );
+    assert!(i.completed(LAUNCHING_HOOK).await, "{}", run.stderr);
+    assert_eq!(lifecycle_state(&i).await, "InService");
+    assert_eq!(i.server().expect("registered").state, ServerState::Enabled);
+    assert!(run.stderr.contains("launch complete"), "{}", run.stderr);
+
+    // The first protect pass protects the idle, enabled server. (The stub puts the instance in
+    // service as soon as the completion is answered; AWS passes through Pending:Proceed first.)
+    let pass = i.hook_with(&["protect"], &CONSOLIDATING).await;
+    pass.ok();
+    assert!(i.protected().await, "{}", pass.stderr);
+    assert_eq!(i.lifecycle.refusals(), [], "{}", pass.stderr);
+}
