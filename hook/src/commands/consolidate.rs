@@ -303,11 +303,15 @@ mod tests {
             (view.servers[3].phase, view.servers[3].participants),
             (Phase::Leaving, 0)
         );
-        // Three counted (two in service, one launching and protected) for a desired capacity of
-        // two: the cordoned, least-loaded server is the surplus; the other is left enabled.
+        // Three counted (two in service, one launching) for a desired capacity of two: the
+        // surplus is the launching one, which the group can take itself (its protection flag,
+        // set by the group at launch, starts to hold only in service), so the cordoned server
+        // is wanted back.
         let plan = scaling::decide(&view, &scaling::Policy::for_capacity(200));
         assert_eq!(plan.summary.surplus, 1);
         assert!(plan.for_instance("i-a").all(|d| d.action == Action::Keep));
-        assert!(plan.for_instance("i-b").all(|d| d.action != Action::Enable));
+        assert!(plan
+            .for_instance("i-b")
+            .any(|d| d.action == Action::Enable && d.reason == scaling::Reason::DemandReturned));
     }
 }
