@@ -60,21 +60,26 @@ fn a_surplus_cordon_waits_while_the_only_other_server_is_steered_away() {
     assert_eq!(enabled_after_cordons_only(&v, &plan), 1, "{plan:?}");
 }
 
+/// How many states [`grid_server`] has.
+const GRID_STATES: usize = 32;
+
+/// One server's state `k` of the grids below: pool (enabled, cordoned), load (0, 20, 150, 170
+/// participants), Scalelite's load missing (offline or not polled yet) or not, and protected or
+/// not when idle (an idle server is protected while enabled under consolidation, not otherwise;
+/// a busy one always is).
+fn grid_server(id: &str, k: usize) -> ServerView {
+    let pools = [PoolState::Enabled, PoolState::Cordoned];
+    let load = [0, 20, 150, 170][k % 4];
+    let mut v = server(id, pools[(k / 4) % 2], load, u32::from(load > 0));
+    v.awaiting_poll = (k / 8) % 2 == 1;
+    v.protected = (k / 16) % 2 == 1 || load > 0;
+    v
+}
+
 #[test]
 fn every_plan_is_safe_one_server_at_a_time() {
     let policy = Policy::for_capacity(200);
-    let pools = [PoolState::Enabled, PoolState::Cordoned];
-    let loads = [0, 20, 150, 170];
-    // One server's state: pool, load, Scalelite's load missing (offline or not polled yet),
-    // protected (an idle server is protected while enabled under consolidation, not otherwise).
-    let states = pools.len() * loads.len() * 4;
-    let s = |id: &str, k: usize| {
-        let load = loads[k % 4];
-        let mut v = server(id, pools[(k / 4) % 2], load, u32::from(load > 0));
-        v.awaiting_poll = (k / 8) % 2 == 1;
-        v.protected = (k / 16) % 2 == 1 || load > 0;
-        v
-    };
+    let (states, s) = (GRID_STATES, grid_server);
     // Every fleet of three servers over these states, for desired 1 to 3.
     for desired in 1..=3 {
         for a in 0..states {
@@ -150,16 +155,7 @@ fn pool_changes(plan: &Plan) -> usize {
 #[test]
 fn hooks_at_alternating_passes_settle_on_a_fleet_the_rule_leaves_alone() {
     let policy = Policy::for_capacity(200);
-    let pools = [PoolState::Enabled, PoolState::Cordoned];
-    let loads = [0, 20, 150, 170];
-    let states = pools.len() * loads.len() * 2;
-    let s = |id: &str, k: usize| {
-        let load = loads[k % 4];
-        let mut v = server(id, pools[(k / 4) % 2], load, u32::from(load > 0));
-        v.awaiting_poll = (k / 8) % 2 == 1;
-        v.protected = load > 0 || v.pool == PoolState::Enabled;
-        v
-    };
+    let (states, s) = (GRID_STATES, grid_server);
     let mut longest = 0;
     for desired in 1..=3 {
         for a in 0..states {
