@@ -31,6 +31,11 @@ pub enum HookError {
     #[error("stopped by a signal before finishing: {0}")]
     Interrupted(&'static str),
 
+    /// The group did not put the instance in service in time after its launching action was
+    /// completed; a restart waits again.
+    #[error("not in service: {0}")]
+    NotInService(String),
+
     /// The instance metadata service failed.
     #[error("instance metadata: {0}")]
     Metadata(String),
@@ -87,7 +92,7 @@ impl HookError {
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::Config(_) | Self::Terminating(_) => EXIT_CONFIG,
-            Self::Interrupted(_) => EXIT_TEMPFAIL,
+            Self::Interrupted(_) | Self::NotInService(_) => EXIT_TEMPFAIL,
             Self::Scalelite { source, .. } if source.is_checksum_error() => EXIT_CONFIG,
             Self::Aws { source, .. } if matches!(**source, AwsError::Config(_)) => EXIT_CONFIG,
             Self::Metadata(_) | Self::Aws { .. } | Self::Scalelite { .. } | Self::Bbb { .. } => {

@@ -181,8 +181,9 @@ async fn sigterm_mid_drain_saves_draining_and_the_next_drain_resumes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_watcher_drains_an_instance_whose_launch_never_finished() {
     let i = Instance::new(60).await;
-    // Launch registered, enabled and created the record, but could not complete its lifecycle
-    // action (the Auto Scaling endpoint unreachable), so it never counted as launched.
+    // Launch registered (disabled) and created the record, but could not complete its
+    // lifecycle action (the Auto Scaling endpoint unreachable), so it never counted as launched
+    // and never enabled the server (that waits for the instance in service).
     let launch = i
         .hook_with(
             &["launch"],
@@ -191,7 +192,7 @@ async fn the_watcher_drains_an_instance_whose_launch_never_finished() {
         .await;
     assert_ne!(launch.code, 0, "{}", launch.stderr);
     assert_eq!(i.state()["launched"], false);
-    assert_eq!(i.server().map(|s| s.state), Some(ServerState::Enabled));
+    assert_eq!(i.server().map(|s| s.state), Some(ServerState::Disabled));
     // The group gives up on it: the watcher still takes it out of Scalelite and DNS.
     let child = i.spawn(&["drain", "--on-lifecycle-signal"], &[]);
     i.imds.set_target_lifecycle_state(Some("Terminated"));

@@ -2,9 +2,12 @@
 //! holds every instance it launches when the group has one: `Pending:Wait` until the hook
 //! completes the action. EC2 Auto Scaling refuses `SetInstanceProtection` until then (400
 //! `ValidationError`, "The instance … is not in InService or EnteringStandby or Standby.";
-//! infrahouse/infrahouse-toolkit issue #223), so the launch must not ask for protection before
-//! it completes the launching action; the first protect pass sets it. The lifecycle stub plays
-//! that wait (`LifecycleStub::pending_launch`; sources in `bbb_core::testing::launch_wait`).
+//! infrahouse/infrahouse-toolkit issue #223), and after the completion AWS passes the instance
+//! through `Pending:Proceed` before `InService`. So the launch completes the action, waits for
+//! `InService`, protects the server, and only then enables it in Scalelite, which routes
+//! `create`s to it from its next poll. The lifecycle stub plays that wait
+//! (`LifecycleStub::pending_launch`, `pending_launch_proceeding`; sources in
+//! `bbb_core::testing::launch_wait`).
 
 mod support;
 
@@ -50,10 +53,39 @@ async fn launch_in_pending_wait_completes_the_action_before_any_protection() {
     assert_eq!(i.server().expect("registered").state, ServerState::Enabled);
     assert!(run.stderr.contains("launch complete"), "{}", run.stderr);
 
-    // The first protect pass protects the idle, enabled server. (The stub puts the instance in
-    // service as soon as the completion is answered; AWS passes through Pending:Proceed first.)
+    // Enabled, and so protected (consolidation holds an idle server Scalelite can route to);
+    // the first protect pass keeps it so.
+    assert!(i.protected().await, "{}", run.stderr);
     let pass = i.hook_with(&["protect"], &CONSOLIDATING).await;
     pass.ok();
     assert!(i.protected().await, "{}", pass.stderr);
     assert_eq!(i.lifecycle.refusals(), [], "{}", pass.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_server_is_enabled_only_once_the_instance_is_in_service_and_protected() {
+    // Enabled while `Pending`, the server could take a `create` at Scalelite's next poll while
+    // no protection can hold it: a scale-in then takes the meeting with the instance.
+    let i = Instance::new(60).await;
+    i.lifecycle
+        .pending_launch_proceeding(&i.instance_id, LAUNCHING_HOOK, 2);
+    let run = i.hook(&["launch"]).await;
+    run.ok();
+    assert_eq!(i.lifecycle.refusals(), [], "{}", run.stderr);
+    assert_eq!(lifecycle_state(&i).await, "InService");
+    assert_eq!(i.server().expect("registered").state, ServerState::Enabled);
+    assert!(i.protected().await, "{}", run.stderr);
+    let at = |text: &str| {
+        run.stderr
+            .find(text)
+            .unwrap_or_else(|| panic!("no {text:?} in\n{}", run.stderr))
+    };
+    let proceeding = at("lifecycle_state=Pending:Proceed");
+    let protected = at("scale-in protection set before the server is enabled");
+    let enabled = at("action=enable");
+    assert!(
+        proceeding < protected && protected < enabled,
+        "in service, protected, then enabled:\n{}",
+        run.stderr
+    );
 }

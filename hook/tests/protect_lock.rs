@@ -125,8 +125,8 @@ async fn a_launch_after_a_reboot_drain_resets_the_drain_before_enabling() {
     // A reboot: the shutdown drain (not terminating) deregistered the server.
     i.hook(&["drain"]).await.ok();
     assert_eq!(i.state()["drained"], true);
-    // The next boot's launch registers and enables, then fails to complete its lifecycle
-    // action (the Auto Scaling endpoint unreachable).
+    // The next boot's launch registers (disabled until the instance is in service), then fails
+    // to complete its lifecycle action (the Auto Scaling endpoint unreachable).
     let run = i
         .hook_with(
             &["launch"],
@@ -134,8 +134,8 @@ async fn a_launch_after_a_reboot_drain_resets_the_drain_before_enabling() {
         )
         .await;
     assert_ne!(run.code, 0, "{}", run.stderr);
-    assert_eq!(i.server().map(|s| s.state), Some(ServerState::Enabled));
-    // The group terminates the instance now: the drain must take the enabled server out,
+    assert_eq!(i.server().map(|s| s.state), Some(ServerState::Disabled));
+    // The group terminates the instance now: the drain must take the new registration out,
     // not answer "already drained".
     i.imds.set_target_lifecycle_state(Some("Terminated"));
     let drain = i.hook(&["drain"]).await;

@@ -226,22 +226,25 @@ async fn a_vanished_registration_is_re_added_only_once_the_server_is_protected()
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_server_the_group_protected_as_it_entered_service_keeps_that_protection() {
     // `modules/fleet` sets the group's `protect_from_scale_in`: the instance is protected from
-    // the moment it is InService. The first pass reads the group's value and keeps it while the
-    // server is routable, without a write; without consolidation it lets an idle server go.
+    // the moment it is InService. (moto's instance is in service from the start, so the test
+    // sets that protection itself before the launch.) Launch reads it while it waits for
+    // `InService` and enables the server without writing it again; the first pass keeps it
+    // while the server is routable; without consolidation it lets an idle server go.
     let i = Instance::new(60).await;
     i.aws
         .set_instance_protection(&i.group, std::slice::from_ref(&i.instance_id), true)
         .await
         .expect("SetInstanceProtection");
-    i.hook(&["launch"]).await.ok();
-    let before = i.lifecycle.requests("SetInstanceProtection").await;
+    let launch = i.hook(&["launch"]).await;
+    launch.ok();
     let first = i.hook_with(&["protect"], &CONSOLIDATING).await;
     first.ok();
     assert!(i.protected().await, "{}", first.stderr);
     assert_eq!(
         i.lifecycle.requests("SetInstanceProtection").await,
-        before,
-        "read, not written:\n{}",
+        0,
+        "read, not written:\n{}\n{}",
+        launch.stderr,
         first.stderr
     );
     let meetings_only = i.hook_with(&["protect"], &MEETINGS_ONLY).await;

@@ -285,8 +285,8 @@ resource "aws_autoscaling_group" "this" {
   # The hook protects every server that hosts a meeting, processes a recording or can take a new meeting
   # (enabled in Scalelite): a scale-in only takes servers consolidation has cordoned and emptied. A new
   # server is protected by the group from the moment it is InService (AWS: protection "starts when the
-  # instance state is InService"; SetInstanceProtection is refused before), not from its hook's first
-  # protect pass up to 30 s later: Scalelite may route a meeting to it in between.
+  # instance state is InService"; SetInstanceProtection is refused before), and launch enables it in
+  # Scalelite only then. A server whose hook never runs stays protected: the group cannot scale it in.
   protect_from_scale_in = var.protect_live_meetings
   termination_policies  = ["OldestLaunchTemplate", "ClosestToNextInstanceHour", "Default"]
   enabled_metrics = [

@@ -13,8 +13,9 @@
 //!   protection settings are disabled." Protected instances stay; the desired capacity stays
 //!   lowered.
 //! - `NewInstancesProtectedFromScaleIn` ([`Group::new_instances_protected`]) flags every new
-//!   instance protected, but "Instance scale-in protection starts when the instance state is
-//!   InService": a launching instance can be terminated whatever its flag.
+//!   instance protected, and "Instance scale-in protection starts when the instance state is
+//!   InService". Whether a scale-in may pick a launching instance so flagged AWS does not say:
+//!   by default it may ([`Group::pending_protected`] off), like an unflagged one.
 //! - A terminating instance (`Terminating:Wait`, the drain) no longer counts toward capacity;
 //!   it is gone when its lifecycle action completes.
 
@@ -61,6 +62,9 @@ pub struct Group {
     pub launch_s: u64,
     /// The group's `NewInstancesProtectedFromScaleIn`.
     pub new_instances_protected: bool,
+    /// Whether a scale-in spares a launching instance flagged protected (not documented by
+    /// AWS either way; `Config::pending_protected`).
+    pub pending_protected: bool,
     pub instances: Vec<Instance>,
     next_id: u64,
     rng: Rng,
@@ -74,6 +78,7 @@ impl Group {
             desired: desired.clamp(min, max),
             launch_s,
             new_instances_protected: false,
+            pending_protected: false,
             instances: Vec::new(),
             next_id: 1,
             rng: Rng::new(seed),
@@ -169,13 +174,14 @@ impl Group {
     }
 
     /// The default termination policy over the counted instances not protected (launching ones
-    /// are not, whatever their flag): closest to the next billing hour, then at random.
+    /// whatever their flag, unless [`Self::pending_protected`]): closest to the next billing
+    /// hour, then at random.
     fn termination_choice(&mut self, now_s: u64) -> Option<usize> {
         let candidates: Vec<usize> = (0..self.instances.len())
             .filter(|&i| {
                 let inst = &self.instances[i];
                 match inst.lifecycle {
-                    Lifecycle::Pending { .. } => true,
+                    Lifecycle::Pending { .. } => !(self.pending_protected && inst.protected),
                     Lifecycle::InService => !inst.protected,
                     Lifecycle::Terminating { .. } => false,
                 }

@@ -115,11 +115,19 @@ pub struct Config {
     /// state is InService", EC2 Auto Scaling user guide), not from its hook's first protect
     /// pass; while launching it is not protected. (a) and (b) launch unprotected.
     pub protect_new_instances: bool,
-    /// Second of the minute at which Scalelite's poller polls (every `POLL_INTERVAL`): its
-    /// `poll` task loops `poll:all` then sleeps `POLL_INTERVAL` from whenever it started, so its
-    /// phase against the hooks' protect timer (`OnCalendar=*:*:00/30`) is anyone's; 15 s is
-    /// between two protect passes, not aligned on either.
+    /// Scalelite's poller: the second of its first poll, and how long a `poll:all` takes. Its
+    /// `poll` task (`lib/tasks/poll.rake`) loops `poll:all`, then sleeps `POLL_INTERVAL`, so it
+    /// polls every `POLL_INTERVAL` plus the time `poll:all` takes (a `getMeetings` per server
+    /// and a `getMeetingInfo` per meeting), from whenever it started: against the hooks'
+    /// protect timer (`OnCalendar=*:*:00/30`) its phase drifts through the whole minute (at
+    /// 1 s a poll, once an hour). 15 s starts it between two protect passes.
     pub poll_phase_s: u64,
+    pub poll_duration_s: u64,
+    /// Whether a launching instance flagged protected (the group's
+    /// `NewInstancesProtectedFromScaleIn`) is spared by a scale-in. AWS documents only that
+    /// protection "starts when the instance state is InService", not whether or which launching
+    /// instance a scale-in picks: off (the default) lets it pick one, on spares them.
+    pub pending_protected: bool,
     /// (c): the Scalelite settings it runs with (`--set scalelite_poll_interval_s=...`); (a) and
     /// (b) run Scalelite's defaults, as (c) does by default.
     pub scalelite: crate::scalelite::Settings,
@@ -173,6 +181,8 @@ impl Default for Config {
             rule_view: RuleView::Hooks,
             protect_new_instances: true,
             poll_phase_s: 15,
+            poll_duration_s: 1,
+            pending_protected: false,
             scalelite: crate::scalelite::Settings::default(),
             self_steer_interval_s: 0,
             cpu_out_percent: 80,
@@ -243,6 +253,8 @@ impl Config {
             "rule_interval_s" => self.rule_interval_s = n(value)?.max(1),
             "protect_new_instances" => self.protect_new_instances = on_off(key, value)?,
             "poll_phase_s" => self.poll_phase_s = n(value)?,
+            "poll_duration_s" => self.poll_duration_s = n(value)?,
+            "pending_protected" => self.pending_protected = on_off(key, value)?,
             "scalelite_poll_interval_s" => self.scalelite.poll_interval_s = n(value)?.max(1),
             "scalelite_load_min_user_count" => self.scalelite.load_min_user_count = n32(value)?,
             "scalelite_load_join_buffer_s" => self.scalelite.load_join_buffer_s = n(value)?,

@@ -61,6 +61,7 @@ fn scale_in_before_the_first_protect_pass() -> (Config, Vec<MeetingSpec>) {
     c.initial = 1;
     c.min_size = 1;
     c.poll_phase_s = 15;
+    c.poll_duration_s = 0;
     c.schedules.push(Scheduled {
         up_s: 70,
         down_s: 260,

@@ -135,6 +135,13 @@ pub struct AsgInstance {
     pub launch_template: Option<LaunchTemplateRef>,
 }
 
+/// What the group reports of one of its instances (`DescribeAutoScalingInstances`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceStatus {
+    pub lifecycle_state: LifecycleState,
+    pub protected_from_scale_in: bool,
+}
+
 /// An Auto Scaling group with its instances.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AutoScalingGroup {
@@ -187,13 +194,13 @@ impl AwsClients {
         log.finish(result)
     }
 
-    /// Whether `instance_id` is protected from scale-in, from `DescribeAutoScalingInstances`
-    /// (one call; the instance role may make it for its own id). `Ok(None)` when the instance
-    /// is in no Auto Scaling group.
-    pub async fn instance_scale_in_protection(
+    /// `instance_id`'s lifecycle state and scale-in protection in its group, from one
+    /// `DescribeAutoScalingInstances` (the instance role may make it for its own id). `Ok(None)`
+    /// when the instance is in no Auto Scaling group.
+    pub async fn auto_scaling_instance(
         &self,
         instance_id: &str,
-    ) -> Result<Option<bool>, AwsError> {
+    ) -> Result<Option<InstanceStatus>, AwsError> {
         let log = self.begin(
             Service::AutoScaling,
             "DescribeAutoScalingInstances",
@@ -209,10 +216,24 @@ impl AwsClients {
                 out.auto_scaling_instances()
                     .iter()
                     .find(|i| i.instance_id() == Some(instance_id))
-                    .map(|i| i.protected_from_scale_in().unwrap_or(false))
+                    .map(|i| InstanceStatus {
+                        lifecycle_state: LifecycleState::parse(i.lifecycle_state().unwrap_or("")),
+                        protected_from_scale_in: i.protected_from_scale_in().unwrap_or(false),
+                    })
             })
             .map_err(|e| log.ctx.sdk_error(e));
         log.finish(result)
+    }
+
+    /// Whether `instance_id` is protected from scale-in ([`Self::auto_scaling_instance`]).
+    pub async fn instance_scale_in_protection(
+        &self,
+        instance_id: &str,
+    ) -> Result<Option<bool>, AwsError> {
+        Ok(self
+            .auto_scaling_instance(instance_id)
+            .await?
+            .map(|s| s.protected_from_scale_in))
     }
 
     /// Sets (`protected = true`) or clears scale-in protection of `instance_ids` in the group

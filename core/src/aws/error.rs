@@ -104,6 +104,16 @@ impl AwsError {
         self.code().is_some_and(|c| THROTTLING_CODES.contains(&c))
     }
 
+    /// Whether IAM refused the call (the caller's policy does not allow it): no retry helps.
+    pub fn is_access_denied(&self) -> bool {
+        self.code().is_some_and(|c| {
+            matches!(
+                c,
+                "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation"
+            )
+        })
+    }
+
     /// Whether the call failed because the resource it names does not exist.
     ///
     /// Auto Scaling has no not-found code: it answers `ValidationError` with a message, e.g.
@@ -282,6 +292,10 @@ mod tests {
             .service_error("Throttling", "Rate exceeded", None)
             .is_throttling());
         assert!(ctx.not_found("group").is_not_found());
+        assert!(ctx
+            .service_error("AccessDenied", "not authorized", None)
+            .is_access_denied());
+        assert!(!e.is_access_denied());
         assert_eq!(
             ctx.not_found("group").to_string(),
             "autoscaling SetInstanceProtection: group asg-1 not found"

@@ -28,7 +28,7 @@ mod secrets;
 mod ssm;
 
 pub use autoscaling::{
-    AsgInstance, AutoScalingGroup, HealthStatus, LaunchTemplateRef, LifecycleState,
+    AsgInstance, AutoScalingGroup, HealthStatus, InstanceStatus, LaunchTemplateRef, LifecycleState,
     SET_INSTANCE_PROTECTION_MAX_IDS,
 };
 pub use cloudwatch::{

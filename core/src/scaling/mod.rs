@@ -24,10 +24,11 @@
 //!    server's count lowered by `surplus_hysteresis`, so the choice
 //!    does not flap as loads move), then fewest meetings, cordoned before enabled, enabled but
 //!    not routable (no load in Scalelite) before routable, newest launch first, instance id.
-//!    The first `surplus` are the surplus servers, less the launching instances (the group can
-//!    terminate those itself: scale-in protection starts when an instance is `InService`, even
-//!    when the group's `NewInstancesProtectedFromScaleIn` flags it at launch), and never the last
-//!    `min(min_enabled, wanted)` servers (Scalelite would refuse every `create`).
+//!    The first `surplus` are the surplus servers, less the launching instances (left to the
+//!    group: scale-in protection starts when an instance is `InService`, even when the group's
+//!    `NewInstancesProtectedFromScaleIn` flags it at launch; should the group keep one, it is
+//!    the surplus once in service), and never the last `min(min_enabled, wanted)` servers
+//!    (Scalelite would refuse every `create`).
 //! 3. **Surplus servers**: an enabled one is cordoned (`surplus`); once one has no meeting and no
 //!    recording in flight it loses its protection (`surplus_idle`), so the group terminates it and
 //!    the hook's drain (which checks idle again) lets it go. Until then it keeps its meetings

@@ -15,12 +15,14 @@ pub fn decide(view: &FleetView, policy: &Policy) -> Plan {
         .count() as u32;
     let wanted = view.desired_capacity.max(predicted_need(view, policy));
     let surplus = counted.saturating_sub(wanted);
-    // The group can take launching instances itself: scale-in protection "starts when the
-    // instance state is InService" (EC2 Auto Scaling user guide), so a launching instance is
-    // unprotected whatever its flag (the group's `NewInstancesProtectedFromScaleIn` sets it at
-    // launch). Only the rest of the surplus has to be made to leave. Should the group let one
-    // come in service instead, it is surplus at the next pass and the emptiest: one pass late,
-    // never a server too many cordoned.
+    // Launching instances of the surplus are left to the group. AWS documents that scale-in
+    // protection "starts when the instance state is InService" (EC2 Auto Scaling user guide),
+    // whatever the flag the group's `NewInstancesProtectedFromScaleIn` sets at launch; not
+    // whether or which launching instance a scale-in picks. Either way no meeting is at stake
+    // (a server is enabled in Scalelite only once in service), and only the rest of the
+    // surplus has to be made to leave: should the group let one come in service instead, it is
+    // the emptiest surplus at the next pass, one pass late (a cordoned server wanted back
+    // meanwhile takes `create`s for that pass), never a server too many cordoned.
     let launching = view
         .servers
         .iter()

@@ -11,10 +11,10 @@
 //!   saw exactly this for an instance in `Pending:Wait` during a launching hook; see
 //!   [`super::autoscaling`]).
 //! - `RecordLifecycleActionHeartbeat` and `CompleteLifecycleAction` are accepted for its hook.
-//!   `CONTINUE` ends the wait and the instance is `InService` from then on (moto's own state is
-//!   shown again). AWS continues the launch (`Pending:Proceed`) and then puts the instance
-//!   `InService` (same page); the stub leaves the `Pending:Proceed` step out, so a test sees the
-//!   instance in service as soon as the completion is answered.
+//!   `CONTINUE` ends the wait. AWS continues the launch (`Pending:Proceed`) and then puts the
+//!   instance `InService` (same page): a test chooses for how many `Describe…` answers naming
+//!   the instance it shows `Pending:Proceed` (`SetInstanceProtection` still refused), 0 by
+//!   default, then `InService` (moto's own state is shown again).
 //! - `ABANDON` ends the wait too, and the group terminates the instance instead of putting it
 //!   in service (the `DefaultResult` of a launching hook, as AWS support explains it on re:Post,
 //!   "Meaning of CONTINUE vs ABANDON in lifecycle hooks"): the stub shows it `Terminating` and
@@ -47,7 +47,9 @@ pub struct Refusal {
 enum Phase {
     /// `Pending:Wait` in the hook.
     Waiting,
-    /// Completed with `CONTINUE`.
+    /// Completed with `CONTINUE`, `Pending:Proceed` for this many more `Describe…` answers.
+    Proceeding(u32),
+    /// Completed with `CONTINUE`, in service.
     InService,
     /// Completed with `ABANDON`: the group terminates it.
     Abandoned,
@@ -56,6 +58,8 @@ enum Phase {
 struct Launch {
     hook: String,
     phase: Phase,
+    /// The `Describe…` answers that show `Pending:Proceed` after `CONTINUE`.
+    proceed_reads: u32,
 }
 
 #[derive(Default)]
@@ -87,13 +91,15 @@ impl LaunchWaits {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Puts `instance` in `Pending:Wait` in the launching hook `hook`.
-    pub(super) fn hold(&self, instance: &str, hook: &str) {
+    /// Puts `instance` in `Pending:Wait` in the launching hook `hook`; after `CONTINUE` it shows
+    /// `Pending:Proceed` in the next `proceed_reads` `Describe…` answers naming it.
+    pub(super) fn hold(&self, instance: &str, hook: &str, proceed_reads: u32) {
         self.lock().launches.insert(
             instance.to_owned(),
             Launch {
                 hook: hook.to_owned(),
                 phase: Phase::Waiting,
+                proceed_reads,
             },
         );
     }
@@ -108,9 +114,26 @@ impl LaunchWaits {
     pub(super) fn state(&self, instance: &str) -> Option<&'static str> {
         match self.lock().launches.get(instance)?.phase {
             Phase::Waiting => Some("Pending:Wait"),
+            Phase::Proceeding(_) => Some("Pending:Proceed"),
             Phase::InService => None,
             Phase::Abandoned => Some("Terminating"),
         }
+    }
+
+    /// [`Self::state`] as a `Describe…` answer shows it: each answer counts toward the end of
+    /// `Pending:Proceed`.
+    pub(super) fn read(&self, instance: &str) -> Option<&'static str> {
+        let shown = self.state(instance);
+        if let Some(launch) = self.lock().launches.get_mut(instance) {
+            if let Phase::Proceeding(n) = launch.phase {
+                launch.phase = if n > 1 {
+                    Phase::Proceeding(n - 1)
+                } else {
+                    Phase::InService
+                };
+            }
+        }
+        shown
     }
 
     /// A lifecycle call `action` for `instance` on `hook`, with `result` for a completion.
@@ -129,6 +152,9 @@ impl LaunchWaits {
             (Phase::Waiting, true) => {
                 if action == "CompleteLifecycleAction" {
                     match result {
+                        Some("CONTINUE") if launch.proceed_reads > 0 => {
+                            launch.phase = Phase::Proceeding(launch.proceed_reads)
+                        }
                         Some("CONTINUE") => launch.phase = Phase::InService,
                         Some("ABANDON") => launch.phase = Phase::Abandoned,
                         // Another value is AWS's to refuse; not modelled.
@@ -139,8 +165,12 @@ impl LaunchWaits {
             }
             // Held in the launching hook: no other hook's action can be waiting.
             (Phase::Waiting, false) => Verdict::NoActiveAction,
-            (Phase::InService | Phase::Abandoned, true) => Verdict::NoActiveAction,
-            (Phase::InService | Phase::Abandoned, false) => Verdict::NotModelled,
+            (Phase::Proceeding(_) | Phase::InService | Phase::Abandoned, true) => {
+                Verdict::NoActiveAction
+            }
+            (Phase::Proceeding(_) | Phase::InService | Phase::Abandoned, false) => {
+                Verdict::NotModelled
+            }
         }
     }
 
@@ -175,7 +205,7 @@ mod tests {
     fn continue_ends_the_wait_and_the_instance_is_in_service() {
         let w = LaunchWaits::default();
         assert!(!w.any());
-        w.hold("i-1", "launching");
+        w.hold("i-1", "launching", 0);
         assert!(w.any());
         assert_eq!(w.state("i-1"), Some("Pending:Wait"));
         assert_eq!(w.state("i-2"), None);
@@ -215,9 +245,32 @@ mod tests {
     }
 
     #[test]
+    fn continue_passes_through_pending_proceed_for_the_reads_asked() {
+        let w = LaunchWaits::default();
+        w.hold("i-1", "launching", 2);
+        assert_eq!(
+            w.lifecycle_call(COMPLETE, "i-1", "launching", Some("CONTINUE")),
+            Verdict::Accepted
+        );
+        assert_eq!(w.state("i-1"), Some("Pending:Proceed"));
+        assert_eq!(
+            w.state("i-1"),
+            Some("Pending:Proceed"),
+            "state() reads nothing"
+        );
+        assert_eq!(w.read("i-1"), Some("Pending:Proceed"));
+        assert_eq!(w.read("i-1"), Some("Pending:Proceed"));
+        assert_eq!(w.read("i-1"), None, "in service after two answers");
+        assert_eq!(
+            w.lifecycle_call(COMPLETE, "i-1", "launching", Some("CONTINUE")),
+            Verdict::NoActiveAction
+        );
+    }
+
+    #[test]
     fn abandon_ends_the_wait_and_the_instance_is_terminating() {
         let w = LaunchWaits::default();
-        w.hold("i-1", "launching");
+        w.hold("i-1", "launching", 0);
         assert_eq!(
             w.lifecycle_call(COMPLETE, "i-1", "launching", Some("ABANDON")),
             Verdict::Accepted

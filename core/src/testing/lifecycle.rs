@@ -172,7 +172,7 @@ impl Front {
                 let mut answer = self.moto.exchange(req)?;
                 if (200..300).contains(&answer.status) {
                     let text = String::from_utf8_lossy(&answer.body);
-                    let shown = with_lifecycle_states(&text, |id| self.waits.state(id));
+                    let shown = with_lifecycle_states(&text, |id| self.waits.read(id));
                     answer.body = shown.into_bytes();
                 }
                 Ok(answer.into_template())
@@ -368,7 +368,15 @@ impl LifecycleStub {
     /// `CONTINUE` puts it in service, `ABANDON` has the group terminate it. See
     /// [`super::launch_wait`] for the sources and what is left out.
     pub fn pending_launch(&self, instance_id: &str, hook_name: &str) {
-        self.front.waits.hold(instance_id, hook_name);
+        self.front.waits.hold(instance_id, hook_name, 0);
+    }
+
+    /// [`LifecycleStub::pending_launch`], and after `CONTINUE` the instance `Pending:Proceed`
+    /// (`SetInstanceProtection` still refused) in the next `describes` answers of
+    /// `DescribeAutoScalingGroups` or `DescribeAutoScalingInstances` naming it, then
+    /// `InService`: AWS continues the launch before it puts the instance in service.
+    pub fn pending_launch_proceeding(&self, instance_id: &str, hook_name: &str, describes: u32) {
+        self.front.waits.hold(instance_id, hook_name, describes);
     }
 
     /// The calls refused as AWS refuses them (by the launching hook's wait,

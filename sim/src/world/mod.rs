@@ -48,12 +48,15 @@ pub struct World<'a> {
     /// Fleet participants per minute (what the hook's metric shows), for the forecast.
     history: Vec<u32>,
     acc: Accounting,
+    /// When Scalelite's poller next polls.
+    next_poll_s: u64,
 }
 
 impl<'a> World<'a> {
     pub fn new(kind: Kind, c: &'a Config, specs: &'a [MeetingSpec]) -> Self {
         let mut group = Group::new(c.min_size, c.max_size, c.initial, c.launch_s, c.seed);
         group.new_instances_protected = kind.consolidates() && c.protect_new_instances;
+        group.pending_protected = c.pending_protected;
         let mut pool = if kind.consolidates() {
             Scalelite::with_settings(c.scalelite)
         } else {
@@ -79,6 +82,7 @@ impl<'a> World<'a> {
             tt: TargetTracking::default(),
             history: c.prior_demand.clone(),
             acc: Accounting::default(),
+            next_poll_s: c.poll_phase_s,
         }
     }
 
@@ -211,10 +215,10 @@ impl<'a> World<'a> {
         self.scale(t, &fleet);
     }
 
-    /// Whether Scalelite's poller polls at `t` (every `POLL_INTERVAL`, at its phase).
+    /// Whether Scalelite's poller polls at `t`: first at its phase, then `POLL_INTERVAL` after
+    /// the end of each `poll:all` ([`Config::poll_duration_s`] after its start).
     fn poll_due(&self, t: u64) -> bool {
-        let every = self.pool.settings().poll_interval_s.max(1);
-        t % every == self.c.poll_phase_s % every
+        t >= self.next_poll_s
     }
 
     fn expire(&mut self, t: u64) {
@@ -297,6 +301,7 @@ impl<'a> World<'a> {
     }
 
     fn poll(&mut self, t: u64) {
+        self.next_poll_s = t + self.c.poll_duration_s + self.pool.settings().poll_interval_s.max(1);
         let mut polled = Vec::with_capacity(self.servers.len());
         for (id, s) in &self.servers {
             let ms: Vec<PolledMeeting> = s

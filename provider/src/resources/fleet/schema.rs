@@ -155,7 +155,7 @@ pub(super) fn schema() -> Schema {
                     .validate(matches(r"^(/[A-Za-z0-9_.-]+)+$|^[A-Za-z0-9_.-]+$", "an SSM parameter name such as /bbb/prod/scalelite-secret"))
                     .description("Name of the SSM SecureString parameter the hook reads Scalelite's secret from (a name, never the secret)."),
             )
-            .attribute(Attribute::bool("protect_live_meetings").default(true).description("The hook sets scale-in protection on servers while they host meetings or process recordings, and, with consolidation (the default), while Scalelite can route a new meeting to them: the group then only scales in servers consolidation has cordoned and emptied."))
+            .attribute(Attribute::bool("protect_live_meetings").default(true).description("The hook sets scale-in protection on servers while they host meetings or process recordings, and, with consolidation (the default), while Scalelite can route a new meeting to them: the group then only scales in servers consolidation has cordoned and emptied. Set the group's `protect_from_scale_in` (`aws_autoscaling_group`) to the same value, as `modules/fleet` does: a new server is then protected from the moment it enters service, and the hook keeps or lifts that protection."))
             .attribute(
                 Attribute::string("launch_hook_name")
                     .optional()
