@@ -202,6 +202,11 @@ pub struct Settings {
     /// meeting is still running), and a scale-in would take that meeting. Keep it at least
     /// Scalelite's `POLL_INTERVAL` plus 30 s (the poll loop sleeps its interval after each poll).
     pub release_after: Duration,
+    /// How long `launch` tries, after completing the launching lifecycle action, to see the
+    /// instance in service, protect it and enable it in Scalelite before it reports the instance
+    /// unhealthy for replacement (`BBB_HOOK_JOIN_TIMEOUT`, seconds; default 600: the group's
+    /// `Pending:Proceed` takes seconds, the rest is a Scalelite or AWS outage to ride out).
+    pub join_timeout: Duration,
     /// Consecutive `protect` passes with BBB failing its health probes before the instance is
     /// reported unhealthy to the group (`BBB_HOOK_HEALTH_FAILURES`; default 4, two minutes at the
     /// timer's 30 s: longer than a restart of bbb-web or FreeSWITCH; 0 turns the check off). A
@@ -309,6 +314,7 @@ impl Settings {
             },
             consolidation_interval: seconds("BBB_HOOK_CONSOLIDATION_INTERVAL", 60)?,
             release_after: seconds("BBB_HOOK_RELEASE_AFTER", 90)?,
+            join_timeout: seconds("BBB_HOOK_JOIN_TIMEOUT", 600)?,
             health_failures: match get("BBB_HOOK_HEALTH_FAILURES") {
                 None => 4,
                 Some(v) => v.trim().parse::<u32>().map_err(|_| {

@@ -63,6 +63,10 @@ pub struct HookState {
     /// BBB's health as `protect` saw it (see `commands::health`).
     #[serde(default)]
     pub health: crate::commands::health::HealthState,
+    /// Launch completed the launching lifecycle action: a launch run again (after a failure
+    /// past that point, or at a reboot) neither heartbeats nor completes it again.
+    #[serde(default)]
+    pub launch_action_completed: bool,
 }
 
 impl HookState {

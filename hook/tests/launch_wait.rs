@@ -89,3 +89,54 @@ async fn the_server_is_enabled_only_once_the_instance_is_in_service_and_protecte
         run.stderr
     );
 }
+
+/// Past the completion the group no longer abandons an instance whose launch fails: the launch
+/// retries joining in process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_failure_after_the_completion_is_retried_until_the_server_joins() {
+    let i = Instance::new(60).await;
+    i.lifecycle
+        .fail_nth(
+            "SetInstanceProtection",
+            1,
+            "AccessDenied",
+            "not authorized to perform: autoscaling:SetInstanceProtection",
+        )
+        .await;
+    let run = i
+        .hook_with(&["launch"], &[("BBB_HOOK_JOIN_TIMEOUT", "30")])
+        .await;
+    run.ok();
+    assert!(
+        run.stderr.contains("could not join the fleet yet; retried"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(i.server().expect("registered").state, ServerState::Enabled);
+    assert!(i.protected().await, "{}", run.stderr);
+    assert_eq!(i.state()["launched"], true);
+}
+
+/// An instance that never comes in service (or whose server can never be enabled) is reported
+/// unhealthy: scale-in protection does not stop a health-check replacement, and the drain of the
+/// replacement takes the disabled registration out. Held in service forever instead, disabled,
+/// it would be the fleet's emptiest surplus server and stop every scale-in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_launch_that_cannot_join_reports_the_instance_unhealthy() {
+    let i = Instance::new(60).await;
+    i.lifecycle
+        .pending_launch_proceeding(&i.instance_id, LAUNCHING_HOOK, 100_000);
+    let run = i
+        .hook_with(&["launch"], &[("BBB_HOOK_JOIN_TIMEOUT", "1")])
+        .await;
+    assert_eq!(run.code, 78, "not restarted:\n{}", run.stderr);
+    assert!(run.stderr.contains("reported Unhealthy"), "{}", run.stderr);
+    let me = bbb_core::testing::group_instances(&i.aws, &i.group)
+        .await
+        .into_iter()
+        .find(|x| x.instance_id == i.instance_id)
+        .expect("instance in group");
+    assert_eq!(me.health_status, bbb_core::aws::HealthStatus::Unhealthy);
+    assert_eq!(i.server().expect("registered").state, ServerState::Disabled);
+    assert_eq!(i.state()["launched"], false);
+}

@@ -49,8 +49,16 @@ async fn launch_twice_changes_nothing() {
     i.hook(&["launch"]).await.ok();
     let first = i.server().expect("registered");
     i.scalelite.reset_calls();
+    let lifecycle_calls = i.lifecycle.calls().await.len();
     let run = i.hook(&["launch"]).await;
     run.ok();
+    // A reboot's launch: the launching action was completed, nothing to heartbeat or complete.
+    assert_eq!(
+        i.lifecycle.calls().await.len(),
+        lifecycle_calls,
+        "{}",
+        run.stderr
+    );
     assert_eq!(i.scalelite.servers().len(), 1);
     assert_eq!(i.server().expect("registered").id, first.id);
     assert_eq!(i.scalelite.calls("addServer"), 0);

@@ -125,12 +125,15 @@ async fn a_launch_after_a_reboot_drain_resets_the_drain_before_enabling() {
     // A reboot: the shutdown drain (not terminating) deregistered the server.
     i.hook(&["drain"]).await.ok();
     assert_eq!(i.state()["drained"], true);
-    // The next boot's launch registers (disabled until the instance is in service), then fails
-    // to complete its lifecycle action (the Auto Scaling endpoint unreachable).
+    // The next boot's launch registers (disabled until the group has the instance in service
+    // and protected), then cannot join: the Auto Scaling endpoint is unreachable.
     let run = i
         .hook_with(
             &["launch"],
-            &[("AWS_ENDPOINT_URL_AUTO_SCALING", "http://127.0.0.1:9")],
+            &[
+                ("AWS_ENDPOINT_URL_AUTO_SCALING", "http://127.0.0.1:9"),
+                ("BBB_HOOK_JOIN_TIMEOUT", "1"),
+            ],
         )
         .await;
     assert_ne!(run.code, 0, "{}", run.stderr);

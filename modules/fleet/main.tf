@@ -320,7 +320,8 @@ resource "aws_autoscaling_group" "this" {
   }
 
   # A new AMI or configuration replaces servers without losing capacity: new servers are launched and must
-  # pass the launching hook before old ones go, and servers that already match are skipped. Every server in
+  # pass the launching hook (and, once in service, join Scalelite, or be reported Unhealthy) before old ones
+  # go, and servers that already match are skipped. Every server in
   # service carries scale-in protection (see termination_policies); "Refresh" replaces them too (AWS: "Wait"
   # waits one hour for the protection to go and then fails the whole refresh). Meetings stay safe because every replaced server goes
   # through the terminating hook: bbb-hook disables it in Scalelite and holds the hook with heartbeats until

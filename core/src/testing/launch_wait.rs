@@ -13,8 +13,9 @@
 //! - `RecordLifecycleActionHeartbeat` and `CompleteLifecycleAction` are accepted for its hook.
 //!   `CONTINUE` ends the wait. AWS continues the launch (`Pending:Proceed`) and then puts the
 //!   instance `InService` (same page): a test chooses for how many `Describe…` answers naming
-//!   the instance it shows `Pending:Proceed` (`SetInstanceProtection` still refused), 0 by
-//!   default, then `InService` (moto's own state is shown again).
+//!   the instance it shows `Pending:Proceed` (`SetInstanceProtection` still refused: read from
+//!   AWS's message, which names the only states it accepts; no public report shows this state),
+//!   0 by default, then `InService` (moto's own state is shown again).
 //! - `ABANDON` ends the wait too, and the group terminates the instance instead of putting it
 //!   in service (the `DefaultResult` of a launching hook, as AWS support explains it on re:Post,
 //!   "Meaning of CONTINUE vs ABANDON in lifecycle hooks"): the stub shows it `Terminating` and

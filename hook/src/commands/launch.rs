@@ -1,9 +1,6 @@
 //! `bbb-hook launch`: DNS, Scalelite registration, then the launching lifecycle action.
 
-use std::time::{Duration, Instant};
-
-use bbb_core::aws::LifecycleState;
-use bbb_core::scalelite::StateChange;
+use std::time::Instant;
 
 use super::{dns, lifecycle, registration};
 use crate::context::Context;
@@ -75,13 +72,19 @@ pub async fn run(ctx: &Context, dns_only: bool) -> Result<(), HookError> {
             (Err(e), Err(_)) | (Ok(()), Err(e)) => Err(e),
         }
     };
-    let ((), (scalelite, server)) = lifecycle::with_heartbeats(
-        ctx,
-        &ctx.config.launching_hook_name,
-        ctx.config.launching_heartbeat_timeout,
-        work,
-    )
-    .await?;
+    let ((), (scalelite, server)) = if state.launch_action_completed {
+        // Run again after the action was completed (a failure since, a reboot): nothing to
+        // keep alive.
+        work.await?
+    } else {
+        lifecycle::with_heartbeats(
+            ctx,
+            &ctx.config.launching_hook_name,
+            ctx.config.launching_heartbeat_timeout,
+            work,
+        )
+        .await?
+    };
     // A drain at the last shutdown is over: reset before enabling, so a terminating drain
     // from now on drains this registration instead of finding "already drained".
     state.server_id = Some(server.id.clone());
@@ -104,23 +107,13 @@ pub async fn run(ctx: &Context, dns_only: bool) -> Result<(), HookError> {
                 .into(),
         ));
     }
-    // Into service first, then into Scalelite. Scalelite routes a `create` to an enabled server
-    // as soon as its poller has read it, and protection from scale-in starts only in service
-    // (EC2 Auto Scaling refuses `SetInstanceProtection` before, "not in InService or
-    // EnteringStandby or Standby"): enabled while still `Pending`, the server could take a
-    // meeting that a scale-in then took with it. So the launching action is completed, the
-    // group's `InService` awaited (the group protects the instance then, `modules/fleet`'s
-    // `protect_from_scale_in`), the protection made sure of, and only then the server enabled.
-    lifecycle::complete(ctx, &ctx.config.launching_hook_name).await?;
-    if let Some(protected) = wait_in_service(ctx).await? {
-        // What the group set (its `protect_from_scale_in`): no write when it protects already.
-        state.protected = Some(protected);
-        state.protection_checked_at = crate::state::now_secs();
+    // Into service first, then into Scalelite (`super::join`).
+    if !state.launch_action_completed {
+        lifecycle::complete(ctx, &ctx.config.launching_hook_name).await?;
+        state.launch_action_completed = true;
+        ctx.state.save(&state)?;
     }
-    super::protect::protect_for_routing(ctx, &mut state).await?;
-    state.set_routable(true);
-    let server =
-        registration::set_state(&scalelite, &server, StateChange::Enable, "launch").await?;
+    let server = super::join::run(ctx, &mut state, &scalelite, &server).await?;
     state.launched = true;
     ctx.state.save(&state)?;
     tracing::info!(
@@ -131,61 +124,4 @@ pub async fn run(ctx: &Context, dns_only: bool) -> Result<(), HookError> {
         "launch complete"
     );
     Ok(())
-}
-
-/// How often [`wait_in_service`] asks the group, and for how long at most.
-const IN_SERVICE_POLL: Duration = Duration::from_secs(2);
-const IN_SERVICE_TIMEOUT: Duration = Duration::from_secs(600);
-
-/// Waits until the group reports this instance `InService` (or in standby, where protection
-/// is accepted too): after its launching action is completed AWS moves it through
-/// `Pending:Proceed` first. Answers the instance's scale-in protection as the group reports it
-/// then (`None` when the instance policy does not allow the read). A terminating state ends the
-/// launch; an unreadable state is asked again until [`IN_SERVICE_TIMEOUT`].
-async fn wait_in_service(ctx: &Context) -> Result<Option<bool>, HookError> {
-    let started = Instant::now();
-    let id = &ctx.identity.instance_id;
-    let mut last = None;
-    loop {
-        match ctx.aws.auto_scaling_instance(id).await {
-            Ok(Some(s)) => match s.lifecycle_state {
-                LifecycleState::InService
-                | LifecycleState::EnteringStandby
-                | LifecycleState::Standby => return Ok(Some(s.protected_from_scale_in)),
-                ref state if state.is_terminating() => {
-                    return Err(HookError::Terminating(format!(
-                        "the Auto Scaling group is terminating this instance ({state}); the server was not enabled"
-                    )))
-                }
-                state => {
-                    if last.as_ref() != Some(&state) {
-                        tracing::info!(lifecycle_state = %state, "waiting for the group to put the instance in service");
-                    }
-                    last = Some(state);
-                }
-            },
-            Ok(None) => {
-                return Err(HookError::Config(format!(
-                    "instance {id} is in no Auto Scaling group"
-                )))
-            }
-            Err(e) if e.is_access_denied() => {
-                // An instance policy from before this call was needed (the module not applied
-                // again since the image changed): enabled without waiting, as before; the
-                // protection may then be refused until the instance is in service, and the
-                // launch is retried.
-                tracing::warn!(error = %e, "the instance policy does not allow reading the instance's lifecycle state: enabling without waiting for InService; apply the fleet module again");
-                return Ok(None);
-            }
-            Err(e) => tracing::warn!(error = %e, "instance's lifecycle state unreadable; asked again"),
-        }
-        if started.elapsed() >= IN_SERVICE_TIMEOUT {
-            return Err(HookError::NotInService(format!(
-                "still {} {} s after the launching action was completed",
-                last.map_or_else(|| "unknown".to_owned(), |s| s.to_string()),
-                IN_SERVICE_TIMEOUT.as_secs()
-            )));
-        }
-        tokio::time::sleep(IN_SERVICE_POLL).await;
-    }
 }

@@ -12,6 +12,7 @@ pub mod timeouts;
 pub mod tls;
 
 mod dns;
+mod join;
 mod joinable;
 mod lifecycle;
 pub mod metrics;

@@ -133,7 +133,8 @@ impl<'a> World<'a> {
             match ev {
                 GroupEvent::Launched(_) => {}
                 GroupEvent::InService(id) => {
-                    // The launching hook registered and enabled it before completing.
+                    // The launch registered it, completed the launching action, and enables it
+                    // once in service (and protected).
                     self.pool.add_server(&id, 1.0);
                     self.pool.set_state(&id, State::Enabled);
                     let srv = Srv {

@@ -1,0 +1,144 @@
+//! The end of `bbb-hook launch`, once the launching lifecycle action is completed: the server
+//! joins Scalelite only in service and protected.
+//!
+//! Scalelite routes a `create` to an enabled server as soon as its poller has read it, and
+//! protection from scale-in starts only in service (EC2 Auto Scaling refuses
+//! `SetInstanceProtection` before, "not in InService or EnteringStandby or Standby", and after
+//! the completion AWS passes the instance through `Pending:Proceed` first). Enabled while still
+//! `Pending`, the server could take a meeting that a scale-in then took with it. So the group's
+//! `InService` is awaited (the group protects the instance then: `modules/fleet`'s
+//! `protect_from_scale_in`), the protection made sure of, and only then the server enabled.
+//!
+//! Past the completion the group no longer abandons the instance when the launch fails, so the
+//! steps are retried here for `BBB_HOOK_JOIN_TIMEOUT` (`Settings::join_timeout`, 10 min); a
+//! launch that still cannot join reports the
+//! instance `Unhealthy` (scale-in protection does not stop a health-check replacement), and the
+//! group replaces it through the drain, which takes the disabled registration out.
+
+use std::time::{Duration, Instant};
+
+use bbb_core::aws::LifecycleState;
+use bbb_core::scalelite::{ScaleliteClient, Server, StateChange};
+
+use super::registration;
+use crate::context::Context;
+use crate::error::HookError;
+use crate::state::{now_secs, HookState};
+
+/// How often the group is asked for the instance's lifecycle state.
+const IN_SERVICE_POLL: Duration = Duration::from_secs(2);
+/// The longest pause between two tries (a tenth of the join timeout when shorter).
+const JOIN_RETRY: Duration = Duration::from_secs(10);
+
+/// In service, protected, enabled: retried for `join_timeout`, then the instance is reported
+/// unhealthy. Answers the server as Scalelite has it, enabled.
+pub async fn run(
+    ctx: &Context,
+    state: &mut HookState,
+    scalelite: &ScaleliteClient,
+    server: &Server,
+) -> Result<Server, HookError> {
+    let deadline = Instant::now() + ctx.settings.join_timeout;
+    loop {
+        let error = match try_join(ctx, state, scalelite, server, deadline).await {
+            Ok(server) => return Ok(server),
+            Err(e @ (HookError::Terminating(_) | HookError::Config(_))) => return Err(e),
+            Err(e) => e,
+        };
+        // Saved whatever failed: the protection read or set stays known.
+        ctx.state.save(state)?;
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return give_up(ctx, error).await;
+        }
+        let pause = JOIN_RETRY.min(ctx.settings.join_timeout / 10).min(left);
+        tracing::warn!(error = %error, retry_in_ms = pause.as_millis() as u64, "the server could not join the fleet yet; retried");
+        tokio::time::sleep(pause).await;
+    }
+}
+
+async fn try_join(
+    ctx: &Context,
+    state: &mut HookState,
+    scalelite: &ScaleliteClient,
+    server: &Server,
+    deadline: Instant,
+) -> Result<Server, HookError> {
+    if let Some(protected) = wait_in_service(ctx, deadline).await? {
+        // What the group set (its `protect_from_scale_in`): no write when it protects already.
+        state.protected = Some(protected);
+        state.protection_checked_at = now_secs();
+    }
+    super::protect::protect_for_routing(ctx, state).await?;
+    state.set_routable(true);
+    registration::set_state(scalelite, server, StateChange::Enable, "launch").await
+}
+
+/// Reports the instance unhealthy, so that the group replaces it, and ends the launch for good.
+async fn give_up(ctx: &Context, error: HookError) -> Result<Server, HookError> {
+    let id = &ctx.identity.instance_id;
+    match ctx.aws.set_instance_health(id, false, false).await {
+        Ok(()) => {
+            let timeout_s = ctx.settings.join_timeout.as_secs();
+            tracing::error!(error = %error, timeout_s, "the server could not join the fleet: instance reported Unhealthy, the group replaces it");
+            Err(HookError::Terminating(format!(
+                "could not join the fleet within {timeout_s} s after the launching action ({error}); reported Unhealthy for replacement"
+            )))
+        }
+        Err(e) => {
+            tracing::error!(error = %error, health_error = %e, "the server could not join the fleet, and the instance could not be reported Unhealthy; the launch is retried");
+            Err(error)
+        }
+    }
+}
+
+/// Waits until the group reports this instance `InService` (or in standby, where protection
+/// is accepted too), at most until `deadline`. Answers the instance's scale-in protection as the
+/// group reports it then (`None` when the instance policy does not allow the read). A
+/// terminating state ends the launch; an unreadable state is asked again.
+async fn wait_in_service(ctx: &Context, deadline: Instant) -> Result<Option<bool>, HookError> {
+    let id = &ctx.identity.instance_id;
+    let mut last = None;
+    loop {
+        match ctx.aws.auto_scaling_instance(id).await {
+            Ok(Some(s)) => match s.lifecycle_state {
+                LifecycleState::InService
+                | LifecycleState::EnteringStandby
+                | LifecycleState::Standby => return Ok(Some(s.protected_from_scale_in)),
+                ref state if state.is_terminating() => {
+                    return Err(HookError::Terminating(format!(
+                        "the Auto Scaling group is terminating this instance ({state}); the server was not enabled"
+                    )))
+                }
+                state => {
+                    if last.as_ref() != Some(&state) {
+                        tracing::info!(lifecycle_state = %state, "waiting for the group to put the instance in service");
+                    }
+                    last = Some(state);
+                }
+            },
+            Ok(None) => {
+                return Err(HookError::Config(format!(
+                    "instance {id} is in no Auto Scaling group"
+                )))
+            }
+            Err(e) if e.is_access_denied() => {
+                // An instance policy from before this call was needed (the module not applied
+                // again since the image changed): no wait; the protection is then refused until
+                // the instance is in service, and retried.
+                tracing::warn!(error = %e, "the instance policy does not allow reading the instance's lifecycle state: not waiting for InService; apply the fleet module again");
+                return Ok(None);
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "instance's lifecycle state unreadable; asked again")
+            }
+        }
+        if Instant::now() >= deadline {
+            return Err(HookError::NotInService(format!(
+                "still {} after the launching action was completed",
+                last.map_or_else(|| "unknown".to_owned(), |s| s.to_string()),
+            )));
+        }
+        tokio::time::sleep(IN_SERVICE_POLL).await;
+    }
+}
