@@ -10,8 +10,9 @@ pub const EXIT_USAGE: u8 = 64;
 /// Exit code of a temporary failure worth a restart (`EX_TEMPFAIL`).
 pub const EXIT_TEMPFAIL: u8 = 75;
 /// Exit code of a configuration error that a restart cannot fix (`EX_CONFIG`); also of a
-/// launch refused because the instance is being terminated, which a restart cannot fix either
-/// (the units' `RestartPreventExitStatus=` lists it).
+/// launch refused because the instance is being terminated, or given up after reporting the
+/// instance unhealthy, which a restart cannot fix either (the units' `RestartPreventExitStatus=`
+/// lists it).
 pub const EXIT_CONFIG: u8 = 78;
 
 /// Why a command failed. The text never carries a secret.
@@ -35,6 +36,11 @@ pub enum HookError {
     /// completed; a restart waits again.
     #[error("not in service: {0}")]
     NotInService(String),
+
+    /// Launch could not join the fleet in time after the launching action and reported the
+    /// instance unhealthy, so that the group replaces it; no restart can change that.
+    #[error("could not join the fleet: {0}")]
+    ReportedUnhealthy(String),
 
     /// The instance metadata service failed.
     #[error("instance metadata: {0}")]
@@ -91,7 +97,7 @@ impl HookError {
     /// The process exit code for this error.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Self::Config(_) | Self::Terminating(_) => EXIT_CONFIG,
+            Self::Config(_) | Self::Terminating(_) | Self::ReportedUnhealthy(_) => EXIT_CONFIG,
             Self::Interrupted(_) | Self::NotInService(_) => EXIT_TEMPFAIL,
             Self::Scalelite { source, .. } if source.is_checksum_error() => EXIT_CONFIG,
             Self::Aws { source, .. } if matches!(**source, AwsError::Config(_)) => EXIT_CONFIG,

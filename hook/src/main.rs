@@ -32,7 +32,7 @@ use crate::error::{HookError, EXIT_TEMPFAIL, EXIT_USAGE};
     name = "bbb-hook",
     version,
     about = "Lifecycle hook of a bbb_fleet BBB server: DNS, Scalelite, scale-in protection, drain",
-    after_help = "Exit codes: 0 done, 64 usage, 75 temporary failure (retry), 78 configuration error or launch refused on a terminating instance, 1 other.\nSettings come from the environment (see ami/README.md)."
+    after_help = "Exit codes: 0 done, 64 usage, 75 temporary failure (retry), 78 configuration error, launch refused on a terminating instance, or launch given up (instance reported Unhealthy for replacement), 1 other.\nSettings come from the environment (see ami/README.md)."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -41,8 +41,9 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Create the A record, register and enable the server in Scalelite, complete the
-    /// launching lifecycle action. Running it again changes nothing.
+    /// Create the A record, register the server in Scalelite, complete the launching lifecycle
+    /// action, then, once the instance is in service and protected, enable the server. Running
+    /// it again changes nothing.
     Launch {
         /// Only create the A record and wait until Route53 reports it in sync.
         #[arg(long)]

@@ -63,10 +63,17 @@ pub struct HookState {
     /// BBB's health as `protect` saw it (see `commands::health`).
     #[serde(default)]
     pub health: crate::commands::health::HealthState,
-    /// Launch completed the launching lifecycle action: a launch run again (after a failure
-    /// past that point, or at a reboot) neither heartbeats nor completes it again.
+    /// The instance whose launching lifecycle action launch completed: a launch run again on it
+    /// (after a failure past that point, or at a reboot) neither heartbeats nor completes it
+    /// again. An instance id, so that a state carried into an image made from a server (or a
+    /// warm pool's second wait) is not taken for this instance's.
     #[serde(default)]
-    pub launch_action_completed: bool,
+    pub launch_action_completed_by: Option<String>,
+    /// Since when (Unix seconds) launch has been trying to join the fleet once the launching
+    /// action was completed (or since a reboot's launch began); 0 once joined. Kept across runs,
+    /// so that restarts do not start the `BBB_HOOK_JOIN_TIMEOUT` again.
+    #[serde(default)]
+    pub join_started_at: u64,
 }
 
 impl HookState {

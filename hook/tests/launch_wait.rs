@@ -137,6 +137,35 @@ async fn a_launch_that_cannot_join_reports_the_instance_unhealthy() {
         .find(|x| x.instance_id == i.instance_id)
         .expect("instance in group");
     assert_eq!(me.health_status, bbb_core::aws::HealthStatus::Unhealthy);
+    // Replaced at once: the group's health check grace period (600 s in `modules/fleet`) would
+    // otherwise hold the report back.
+    let reports = i.lifecycle.request_bodies("SetInstanceHealth").await;
+    assert_eq!(reports.len(), 1, "{reports:?}");
+    assert!(
+        reports[0].contains("ShouldRespectGracePeriod=false"),
+        "{reports:?}"
+    );
     assert_eq!(i.server().expect("registered").state, ServerState::Disabled);
     assert_eq!(i.state()["launched"], false);
+}
+
+/// The join timeout counts across restarts, whatever step keeps failing: a launch run again
+/// past it reports the instance unhealthy before anything else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_launch_restarted_past_the_join_timeout_reports_the_instance_unhealthy() {
+    let i = Instance::new(60).await;
+    i.hook(&["launch"]).await.ok();
+    // As if the launch had completed the action long ago and failed ever since, Scalelite down.
+    let mut state = i.state();
+    state["launched"] = false.into();
+    state["join_started_at"] = 1.into();
+    std::fs::write(i.path("state/state.json"), state.to_string()).expect("write state");
+    i.scalelite.set_available(false);
+    let run = i.hook(&["launch"]).await;
+    assert_eq!(run.code, 78, "{}", run.stderr);
+    assert!(run.stderr.contains("reported Unhealthy"), "{}", run.stderr);
+    assert_eq!(
+        i.lifecycle.request_bodies("SetInstanceHealth").await.len(),
+        1
+    );
 }

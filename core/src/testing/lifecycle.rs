@@ -458,6 +458,19 @@ impl LifecycleStub {
             .count()
     }
 
+    /// The bodies of the requests of Auto Scaling action `action` received so far.
+    pub async fn request_bodies(&self, action: &str) -> Vec<String> {
+        let needle = format!("Action={action}");
+        self.server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .iter()
+            .map(|r| String::from_utf8_lossy(&r.body).into_owned())
+            .filter(|b| b.contains(&needle))
+            .collect()
+    }
+
     /// Requests of Auto Scaling action `action` received so far (throttled ones included).
     pub async fn requests(&self, action: &str) -> usize {
         let needle = format!("Action={action}");

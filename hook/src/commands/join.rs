@@ -38,7 +38,9 @@ pub async fn run(
     scalelite: &ScaleliteClient,
     server: &Server,
 ) -> Result<Server, HookError> {
-    let deadline = Instant::now() + ctx.settings.join_timeout;
+    let left =
+        (state.join_started_at + ctx.settings.join_timeout.as_secs()).saturating_sub(now_secs());
+    let deadline = Instant::now() + Duration::from_secs(left);
     loop {
         let error = match try_join(ctx, state, scalelite, server, deadline).await {
             Ok(server) => return Ok(server),
@@ -74,15 +76,21 @@ async fn try_join(
     registration::set_state(scalelite, server, StateChange::Enable, "launch").await
 }
 
+/// Whether the join timeout has passed since the launch began to join (`join_started_at`).
+pub fn timed_out(ctx: &Context, state: &HookState) -> bool {
+    state.join_started_at > 0
+        && now_secs().saturating_sub(state.join_started_at) >= ctx.settings.join_timeout.as_secs()
+}
+
 /// Reports the instance unhealthy, so that the group replaces it, and ends the launch for good.
-async fn give_up(ctx: &Context, error: HookError) -> Result<Server, HookError> {
+pub async fn give_up(ctx: &Context, error: HookError) -> Result<Server, HookError> {
     let id = &ctx.identity.instance_id;
     match ctx.aws.set_instance_health(id, false, false).await {
         Ok(()) => {
             let timeout_s = ctx.settings.join_timeout.as_secs();
             tracing::error!(error = %error, timeout_s, "the server could not join the fleet: instance reported Unhealthy, the group replaces it");
-            Err(HookError::Terminating(format!(
-                "could not join the fleet within {timeout_s} s after the launching action ({error}); reported Unhealthy for replacement"
+            Err(HookError::ReportedUnhealthy(format!(
+                "not joined within {timeout_s} s after the launching action ({error}); instance reported Unhealthy for replacement"
             )))
         }
         Err(e) => {

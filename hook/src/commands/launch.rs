@@ -1,4 +1,5 @@
-//! `bbb-hook launch`: DNS, Scalelite registration, then the launching lifecycle action.
+//! `bbb-hook launch`: DNS and Scalelite registration, the launching lifecycle action, then the
+//! server joins the fleet once in service and protected (`super::join`).
 
 use std::time::Instant;
 
@@ -7,6 +8,7 @@ use crate::context::Context;
 use crate::error::HookError;
 use crate::imds::TargetState;
 use crate::local_bbb;
+use crate::state::now_secs;
 
 /// Runs the launch. With `dns_only`, only the A record (first boot needs it before it asks
 /// for a certificate).
@@ -37,6 +39,26 @@ pub async fn run(ctx: &Context, dns_only: bool) -> Result<(), HookError> {
         )
         .await?;
         return Ok(());
+    }
+    let completed =
+        state.launch_action_completed_by.as_deref() == Some(ctx.identity.instance_id.as_str());
+    if completed {
+        // Past the launching action (a run again after a failure, or a reboot): whatever step
+        // keeps failing, the instance is reported unhealthy once the join timeout has passed.
+        if state.join_started_at == 0 {
+            state.join_started_at = now_secs();
+            ctx.state.save(&state)?;
+        }
+        if super::join::timed_out(ctx, &state) {
+            return super::join::give_up(
+                ctx,
+                HookError::NotInService(
+                    "the launch kept failing since the launching action".into(),
+                ),
+            )
+            .await
+            .map(|_| ());
+        }
     }
     super::tls::on_launch(ctx).await?;
     let bbb_secret = local_bbb::read_secret(&ctx.settings.bbb_properties)?;
@@ -72,7 +94,7 @@ pub async fn run(ctx: &Context, dns_only: bool) -> Result<(), HookError> {
             (Err(e), Err(_)) | (Ok(()), Err(e)) => Err(e),
         }
     };
-    let ((), (scalelite, server)) = if state.launch_action_completed {
+    let ((), (scalelite, server)) = if completed {
         // Run again after the action was completed (a failure since, a reboot): nothing to
         // keep alive.
         work.await?
@@ -108,13 +130,15 @@ pub async fn run(ctx: &Context, dns_only: bool) -> Result<(), HookError> {
         ));
     }
     // Into service first, then into Scalelite (`super::join`).
-    if !state.launch_action_completed {
+    if !completed {
         lifecycle::complete(ctx, &ctx.config.launching_hook_name).await?;
-        state.launch_action_completed = true;
+        state.launch_action_completed_by = Some(ctx.identity.instance_id.clone());
+        state.join_started_at = now_secs();
         ctx.state.save(&state)?;
     }
     let server = super::join::run(ctx, &mut state, &scalelite, &server).await?;
     state.launched = true;
+    state.join_started_at = 0;
     ctx.state.save(&state)?;
     tracing::info!(
         server_id = %server.id,
