@@ -95,14 +95,7 @@ async fn the_server_is_enabled_only_once_the_instance_is_in_service_and_protecte
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_failure_after_the_completion_is_retried_until_the_server_joins() {
     let i = Instance::new(60).await;
-    i.lifecycle
-        .fail_nth(
-            "SetInstanceProtection",
-            1,
-            "AccessDenied",
-            "not authorized to perform: autoscaling:SetInstanceProtection",
-        )
-        .await;
+    i.deny_next_protection().await;
     let run = i
         .hook_with(&["launch"], &[("BBB_HOOK_JOIN_TIMEOUT", "30")])
         .await;

@@ -193,14 +193,7 @@ async fn a_vanished_registration_is_re_added_only_once_the_server_is_protected()
         .expect("SetInstanceProtection");
     let id = i.server().expect("registered").id;
     assert!(i.scalelite.remove_server(&id));
-    i.lifecycle
-        .fail_nth(
-            "SetInstanceProtection",
-            1,
-            "AccessDenied",
-            "not authorized to perform: autoscaling:SetInstanceProtection",
-        )
-        .await;
+    i.deny_next_protection().await;
     let failed = i.hook_with(&["protect"], &env).await;
     assert_ne!(
         failed.code, 0,

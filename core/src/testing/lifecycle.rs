@@ -473,14 +473,7 @@ impl LifecycleStub {
 
     /// Requests of Auto Scaling action `action` received so far (throttled ones included).
     pub async fn requests(&self, action: &str) -> usize {
-        let needle = format!("Action={action}");
-        self.server
-            .received_requests()
-            .await
-            .unwrap_or_default()
-            .iter()
-            .filter(|r| String::from_utf8_lossy(&r.body).contains(&needle))
-            .count()
+        self.request_bodies(action).await.len()
     }
 
     /// The endpoint URL.

@@ -449,6 +449,20 @@ impl Instance {
         cordon
     }
 
+    /// The next `SetInstanceProtection` is refused by IAM (AWS's `AccessDenied`, which the SDK
+    /// does not retry); the ones after it reach moto.
+    #[allow(dead_code)]
+    pub async fn deny_next_protection(&self) {
+        self.lifecycle
+            .fail_nth(
+                "SetInstanceProtection",
+                1,
+                "AccessDenied",
+                "not authorized to perform: autoscaling:SetInstanceProtection",
+            )
+            .await;
+    }
+
     /// Sets the group's desired capacity (moto keeps a protected instance when it drops below).
     pub async fn want(&self, desired: i32) {
         self.aws
