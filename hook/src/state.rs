@@ -15,7 +15,8 @@ pub struct HookState {
     /// The Scalelite server id of this instance's registration.
     #[serde(default)]
     pub server_id: Option<String>,
-    /// Launch finished (DNS in sync, registered and enabled, lifecycle action completed).
+    /// Launch finished (DNS in sync, registered, lifecycle action completed, in service,
+    /// protected and enabled).
     #[serde(default)]
     pub launched: bool,
     /// The scale-in protection the hook last set; `None` when unknown.
