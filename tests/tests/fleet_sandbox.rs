@@ -24,11 +24,16 @@ fn newest(dir: &std::path::Path) -> std::time::SystemTime {
     t
 }
 
-/// The debug `bbb-hook` of this workspace. `cargo test --workspace` builds it (the hook's own
-/// tests need it); a missing or stale binary is an error rather than a silent old hook.
+/// The debug `bbb-hook` of this workspace, in cargo's target directory (`CARGO_TARGET_DIR`
+/// when set, relative to the workspace when relative; `target/` otherwise). `cargo test
+/// --workspace` builds it (the hook's own tests need it); a missing or stale binary is an error
+/// rather than a silent old hook.
 fn hook_binary() -> PathBuf {
     let root = repo_root();
-    let bin = root.join("target/debug/bbb-hook");
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .filter(|d| !d.is_empty())
+        .map_or_else(|| root.join("target"), |d| root.join(d));
+    let bin = target.join("debug/bbb-hook");
     let built = std::fs::metadata(&bin)
         .and_then(|m| m.modified())
         .unwrap_or_else(|_| {
