@@ -125,6 +125,24 @@ pub fn router(front: Front) -> Router {
     Router::new().fallback(handle).with_state(front)
 }
 
+/// IAM's check of Auto Scaling action `action` for a call answered here (not by moto): AWS's 403
+/// when the caller's key or policy does not allow it (recorded in the events), `None` when it
+/// does.
+fn iam_refusal(front: &Front, headers: &HeaderMap, action: &str) -> Option<Response> {
+    let auth = headers.get("authorization").and_then(|v| v.to_str().ok());
+    front
+        .principals
+        .check(auth, &format!("autoscaling:{action}"), &front.group_arn)
+        .err()
+        .map(|d| {
+            front
+                .fleet
+                .events
+                .push("autoscaling", format!("{action} refused: {}", d.code()));
+            denied(&d)
+        })
+}
+
 async fn handle(
     State(front): State<Front>,
     method: axum::http::Method,
@@ -142,16 +160,8 @@ async fn handle(
         a @ ("CompleteLifecycleAction" | "RecordLifecycleActionHeartbeat" | "SetDesiredCapacity"),
     ) = action
     {
-        let auth = headers.get("authorization").and_then(|v| v.to_str().ok());
-        if let Err(d) = front
-            .principals
-            .check(auth, &format!("autoscaling:{a}"), &front.group_arn)
-        {
-            front
-                .fleet
-                .events
-                .push("autoscaling", format!("{a} refused: {}", d.code()));
-            return denied(&d);
+        if let Some(denial) = iam_refusal(&front, &headers, a) {
+            return denial;
         }
     }
     match action {
@@ -190,17 +200,8 @@ async fn handle(
             };
             // Answered here: checked as the other calls answered here are (AWS authorizes a
             // call before it validates it).
-            let auth = headers.get("authorization").and_then(|v| v.to_str().ok());
-            if let Err(d) =
-                front
-                    .principals
-                    .check(auth, "autoscaling:SetInstanceProtection", &front.group_arn)
-            {
-                front.fleet.events.push(
-                    "autoscaling",
-                    format!("SetInstanceProtection refused: {}", d.code()),
-                );
-                return denied(&d);
+            if let Some(denial) = iam_refusal(&front, &headers, "SetInstanceProtection") {
+                return denial;
             }
             front.fleet.events.push(
                 "autoscaling",

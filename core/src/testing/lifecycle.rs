@@ -487,8 +487,7 @@ impl LifecycleStub {
         requests
             .iter()
             .filter_map(|r| {
-                let form: HashMap<String, String> =
-                    url::form_urlencoded::parse(&r.body).into_owned().collect();
+                let form = form(r);
                 let action = form.get("Action")?.clone();
                 if action != "CompleteLifecycleAction" && action != "RecordLifecycleActionHeartbeat"
                 {

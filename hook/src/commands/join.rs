@@ -38,9 +38,7 @@ pub async fn run(
     scalelite: &ScaleliteClient,
     server: &Server,
 ) -> Result<Server, HookError> {
-    let left =
-        (state.join_started_at + ctx.settings.join_timeout.as_secs()).saturating_sub(now_secs());
-    let deadline = Instant::now() + Duration::from_secs(left);
+    let deadline = Instant::now() + time_left(ctx, state);
     loop {
         let error = match try_join(ctx, state, scalelite, server, deadline).await {
             Ok(server) => return Ok(server),
@@ -76,10 +74,15 @@ async fn try_join(
     registration::set_state(scalelite, server, StateChange::Enable, "launch").await
 }
 
-/// Whether the join timeout has passed since the launch began to join (`join_started_at`).
+/// What is left of the join timeout since the launch began to join (`join_started_at`).
+fn time_left(ctx: &Context, state: &HookState) -> Duration {
+    let ends = state.join_started_at + ctx.settings.join_timeout.as_secs();
+    Duration::from_secs(ends.saturating_sub(now_secs()))
+}
+
+/// Whether the join timeout has passed since the launch began to join.
 pub fn timed_out(ctx: &Context, state: &HookState) -> bool {
-    state.join_started_at > 0
-        && now_secs().saturating_sub(state.join_started_at) >= ctx.settings.join_timeout.as_secs()
+    state.join_started_at > 0 && time_left(ctx, state).is_zero()
 }
 
 /// Reports the instance unhealthy, so that the group replaces it, and ends the launch for good.

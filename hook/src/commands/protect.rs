@@ -128,12 +128,11 @@ pub async fn run(ctx: &Context) -> Result<(), HookError> {
     super::tls::on_protect(ctx).await
 }
 
-/// Before consolidation, the health check or registration repair enables this server in service:
-/// with consolidation, protection first, so that no scale-in can take the server once Scalelite
-/// routes a `create` to it; and `routable` recorded (once protected) before the enable is sent,
-/// so that an enable Scalelite applied but answered with an error still holds the protection. An
-/// error here means: do not enable now. (Not at launch: EC2 Auto Scaling refuses
-/// `SetInstanceProtection` before the instance is `InService`; see `launch`.)
+/// Before launch (once the instance is in service, `super::join`), consolidation, the health
+/// check or registration repair enables this server: with consolidation, protection first, so
+/// that no scale-in can take the server once Scalelite routes a `create` to it; and `routable`
+/// recorded (once protected) before the enable is sent, so that an enable Scalelite applied but
+/// answered with an error still holds the protection. An error here means: do not enable now.
 pub(super) async fn protect_for_routing(
     ctx: &Context,
     state: &mut HookState,
