@@ -45,11 +45,11 @@ pub async fn run(ctx: &Context, dns_only: bool) -> Result<(), HookError> {
     if completed {
         // Past the launching action (a run again after a failure, or a reboot): whatever step
         // keeps failing, the instance is reported unhealthy once the join timeout has passed.
+        // Only a join begun by an earlier run can have timed out: this run gets its try.
         if state.join_started_at == 0 {
             state.join_started_at = now_secs();
             ctx.state.save(&state)?;
-        }
-        if super::join::timed_out(ctx, &state) {
+        } else if super::join::timed_out(ctx, &state) {
             return super::join::give_up(
                 ctx,
                 HookError::NotInService(
