@@ -30,7 +30,9 @@ pub enum TargetState {
     InService,
     /// The terminating lifecycle hook holds the instance (or it is about to terminate).
     Terminated,
-    /// Any other value (`Pending`, `Detached`, `Standby`, `Warmed:*`, ...).
+    /// On standby (from `EnteringStandby` on): in the group, but to take no traffic.
+    Standby,
+    /// Any other value (`Pending`, `Detached`, `Warmed:*`, ...).
     Other(String),
 }
 
@@ -39,6 +41,7 @@ impl TargetState {
         match value {
             "InService" => Self::InService,
             "Terminated" => Self::Terminated,
+            "Standby" => Self::Standby,
             other => Self::Other(other.to_owned()),
         }
     }
@@ -47,6 +50,7 @@ impl TargetState {
         match self {
             Self::InService => "InService",
             Self::Terminated => "Terminated",
+            Self::Standby => "Standby",
             Self::Other(s) => s,
         }
     }

@@ -75,6 +75,10 @@ pub struct HookState {
     /// so that restarts do not start the `BBB_HOOK_JOIN_TIMEOUT` again.
     #[serde(default)]
     pub join_started_at: u64,
+    /// Whether the group has the instance in `Standby`, as the last `protect` pass or the launch
+    /// saw it, and what the hook did to the server then (see `commands::standby`).
+    #[serde(default)]
+    pub standby: crate::commands::standby::Standby,
 }
 
 impl HookState {

@@ -31,7 +31,8 @@ const IN_SERVICE_POLL: Duration = Duration::from_secs(2);
 const JOIN_RETRY: Duration = Duration::from_secs(10);
 
 /// In service, protected, enabled: retried for `join_timeout`, then the instance is reported
-/// unhealthy. Answers the server as Scalelite has it, enabled.
+/// unhealthy. Answers the server as Scalelite has it: enabled, or left out of its routing when
+/// the group has the instance on standby (`super::standby`).
 pub async fn run(
     ctx: &Context,
     state: &mut HookState,
@@ -64,10 +65,16 @@ async fn try_join(
     server: &Server,
     deadline: Instant,
 ) -> Result<Server, HookError> {
-    if let Some(protected) = wait_in_service(ctx, deadline).await? {
+    let seen = wait_in_service(ctx, deadline).await?;
+    if let Some(protected) = seen.protected {
         // What the group set (its `protect_from_scale_in`): no write when it protects already.
         state.protected = Some(protected);
         state.protection_checked_at = now_secs();
+    }
+    if seen.standby {
+        // A reboot on standby: registered, enabled once back in service (`super::standby`).
+        super::standby::take_out(scalelite, Some(server), state, true).await?;
+        return Ok(server.clone());
     }
     super::protect::protect_for_routing(ctx, state).await?;
     state.set_routable(true);
@@ -103,11 +110,17 @@ pub async fn give_up(ctx: &Context, error: HookError) -> Result<Server, HookErro
     }
 }
 
-/// Waits until the group reports this instance `InService` (or in standby, where protection
-/// is accepted too), at most until `deadline`. Answers the instance's scale-in protection as the
-/// group reports it then (`None` when the instance policy does not allow the read). A
-/// terminating state ends the launch; an unreadable state is asked again.
-async fn wait_in_service(ctx: &Context, deadline: Instant) -> Result<Option<bool>, HookError> {
+/// What the group reports of the instance once past `Pending`.
+struct Seen {
+    /// Its scale-in protection (`None` when the instance policy does not allow the read).
+    protected: Option<bool>,
+    /// On standby (or entering it).
+    standby: bool,
+}
+
+/// Waits until the group reports this instance `InService` or on standby, at most until
+/// `deadline`. A terminating state ends the launch; an unreadable state is asked again.
+async fn wait_in_service(ctx: &Context, deadline: Instant) -> Result<Seen, HookError> {
     let id = &ctx.identity.instance_id;
     let mut last = None;
     loop {
@@ -115,7 +128,12 @@ async fn wait_in_service(ctx: &Context, deadline: Instant) -> Result<Option<bool
             Ok(Some(s)) => match s.lifecycle_state {
                 LifecycleState::InService
                 | LifecycleState::EnteringStandby
-                | LifecycleState::Standby => return Ok(Some(s.protected_from_scale_in)),
+                | LifecycleState::Standby => {
+                    return Ok(Seen {
+                        protected: Some(s.protected_from_scale_in),
+                        standby: s.lifecycle_state != LifecycleState::InService,
+                    })
+                }
                 ref state if state.is_terminating() => {
                     return Err(HookError::Terminating(format!(
                         "the Auto Scaling group is terminating this instance ({state}); the server was not enabled"
@@ -138,7 +156,10 @@ async fn wait_in_service(ctx: &Context, deadline: Instant) -> Result<Option<bool
                 // again since the image changed): no wait; the protection is then refused until
                 // the instance is in service, and retried.
                 tracing::warn!(error = %e, "the instance policy does not allow reading the instance's lifecycle state: not waiting for InService; apply the fleet module again");
-                return Ok(None);
+                return Ok(Seen {
+                    protected: None,
+                    standby: false,
+                });
             }
             Err(e) => {
                 tracing::warn!(error = %e, "instance's lifecycle state unreadable; asked again")

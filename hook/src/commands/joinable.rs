@@ -5,7 +5,7 @@
 //! cordoned one. A load of zero does not mean the meetings are over: a meeting older than
 //! `LOAD_JOIN_BUFFER_TIME` whose users all dropped at once (a network blip) reads zero, and they
 //! are refused when they come back. So while the hook holds a cordon of its own (consolidation's,
-//! the health check's, the drain's) and the local BBB still runs meetings, a server Scalelite
+//! the health check's, the drain's, the standby's) and the local BBB still runs meetings, a server Scalelite
 //! disabled is cordoned again, and the joins are accepted again.
 //!
 //! What this cannot do: a server cordoned from `disabled` has no load, so the next poll that
@@ -30,6 +30,7 @@ pub enum Holder {
     Consolidation,
     Health,
     Drain,
+    Standby,
 }
 
 impl Holder {
@@ -38,6 +39,7 @@ impl Holder {
             Holder::Consolidation => "consolidation",
             Holder::Health => "health",
             Holder::Drain => "drain",
+            Holder::Standby => "standby",
         }
     }
 }

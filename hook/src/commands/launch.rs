@@ -143,6 +143,7 @@ pub async fn run(ctx: &Context, dns_only: bool) -> Result<(), HookError> {
     tracing::info!(
         server_id = %server.id,
         url = %server.url,
+        scalelite_state = server.state.as_str(),
         record = %ctx.record_name(),
         duration_ms = started.elapsed().as_millis() as u64,
         "launch complete"

@@ -7,6 +7,7 @@ pub mod health;
 pub mod health_cordon;
 pub mod launch;
 pub mod protect;
+pub mod standby;
 pub mod status;
 pub mod timeouts;
 pub mod tls;

@@ -5,7 +5,8 @@
 //! load goes to CloudWatch (at most once a minute, [`super::metrics`]); and it consolidates the fleet ([`super::consolidate`]): cordons this
 //! server when it is among the group's surplus, enables it again when the group wants it back. Every `BBB_HOOK_RECONCILE_INTERVAL` it also compares the stored
 //! protection with the group's real value and repairs the Scalelite registration (vanished,
-//! left disabled or cordoned, wrong secret).
+//! left disabled or cordoned, wrong secret). An instance the group has on standby is only kept
+//! out of Scalelite's routing ([`super::standby`]).
 //!
 //! It runs under the state lock and skips its pass when a launch or a drain holds it, so it
 //! never writes to Scalelite while a drain is taking the server out, nor overwrites the
@@ -36,6 +37,11 @@ pub async fn run(ctx: &Context) -> Result<(), HookError> {
         return Ok(());
     }
     match ctx.imds.target_lifecycle_state().await {
+        Ok(Some(TargetState::Standby)) => {
+            let held = super::standby::hold(ctx, &mut state).await;
+            ctx.state.save(&state)?;
+            return held;
+        }
         Ok(Some(s)) if s != TargetState::InService => {
             tracing::info!(
                 target_lifecycle_state = s.as_str(),
@@ -73,6 +79,12 @@ pub async fn run(ctx: &Context) -> Result<(), HookError> {
             return Err(e);
         }
     };
+    if state.standby != super::standby::Standby::No {
+        // Back in service; before consolidation, which may cordon the server again.
+        if let Err(e) = super::standby::release(ctx, &mut state).await {
+            tracing::warn!(error = %e, "server not enabled again after the standby; retried next pass");
+        }
+    }
     super::metrics::publish(ctx, &activity, &mut state).await;
     let reconcile_every = ctx.settings.reconcile_interval.as_secs();
     if now_secs().saturating_sub(state.protection_checked_at) >= reconcile_every {

@@ -1,0 +1,175 @@
+//! An instance the group has on standby takes no new meeting: "Instances that are on standby
+//! are still part of the Auto Scaling group, but they do not actively handle load balancer
+//! traffic" (EC2 Auto Scaling user guide). Scalelite is the fleet's load balancer: the server is
+//! cordoned (its meetings go on), and enabled again once the instance is back in service. The
+//! group is moto's (`EnterStandby`, `ExitStandby`); the metadata service's
+//! `autoscaling/target-lifecycle-state` follows it, as AWS updates it "when an instance prepares
+//! to transition" to `Standby` or `InService`.
+
+mod support;
+
+use bbb_core::scalelite::ServerState;
+use bbb_doubles::{DoubleMeeting, PolledMeeting, LOAD_JOIN_BUFFER_TIME};
+use support::{Instance, CONSOLIDATING};
+
+/// The group puts the instance on standby (or back in service), and the metadata service says so.
+async fn standby(i: &Instance, on: bool) {
+    let asg = i.aws.autoscaling_sdk();
+    if on {
+        asg.enter_standby()
+            .auto_scaling_group_name(&i.group)
+            .instance_ids(&i.instance_id)
+            .should_decrement_desired_capacity(true)
+            .send()
+            .await
+            .expect("EnterStandby");
+    } else {
+        asg.exit_standby()
+            .auto_scaling_group_name(&i.group)
+            .instance_ids(&i.instance_id)
+            .send()
+            .await
+            .expect("ExitStandby");
+    }
+    i.imds
+        .set_target_lifecycle_state(Some(if on { "Standby" } else { "InService" }));
+}
+
+fn state_of(i: &Instance) -> ServerState {
+    i.server().expect("registered").state
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_server_on_standby_takes_no_new_meeting_and_takes_them_again_once_back_in_service() {
+    let i = Instance::new(60).await;
+    i.hook(&["launch"]).await.ok();
+    i.bbb
+        .add_meeting(DoubleMeeting::new("m1", "Lecture").with_participants(3, 1));
+    let me = i.server().expect("registered").id;
+    let polled = |participants| PolledMeeting {
+        participants,
+        moderators: 0,
+        is_breakout: false,
+        age: LOAD_JOIN_BUFFER_TIME * 2,
+    };
+    assert!(i
+        .scalelite
+        .poll_meetings(&me, &[polled(3)], LOAD_JOIN_BUFFER_TIME));
+
+    standby(&i, true).await;
+    let pass = i.hook_with(&["protect"], &CONSOLIDATING).await;
+    pass.ok();
+    assert_eq!(state_of(&i), ServerState::Cordoned, "{}", pass.stderr);
+    assert!(i.scalelite.route_create(None).is_none(), "no new meeting");
+    assert!(i.scalelite.route_join(&me), "its meeting keeps its joins");
+    assert!(
+        pass.stderr.contains("reason=instance_on_standby"),
+        "{}",
+        pass.stderr
+    );
+
+    // Everyone dropped at once: Scalelite's poller disables the cordoned server; the standby's
+    // cordon is the hook's, so it is made again while the meeting runs.
+    assert!(i
+        .scalelite
+        .poll_meetings(&me, &[polled(0)], LOAD_JOIN_BUFFER_TIME));
+    assert_eq!(state_of(&i), ServerState::Disabled);
+    let pass = i.hook_with(&["protect"], &CONSOLIDATING).await;
+    pass.ok();
+    assert_eq!(state_of(&i), ServerState::Cordoned, "{}", pass.stderr);
+    assert!(
+        pass.stderr.contains("cordon=\"standby\""),
+        "{}",
+        pass.stderr
+    );
+
+    standby(&i, false).await;
+    let pass = i.hook_with(&["protect"], &CONSOLIDATING).await;
+    pass.ok();
+    assert_eq!(state_of(&i), ServerState::Enabled, "{}", pass.stderr);
+    assert!(i.protected().await, "protected before it is enabled");
+    assert!(
+        pass.stderr.contains("reason=instance_back_in_service"),
+        "{}",
+        pass.stderr
+    );
+    assert_eq!(i.state()["standby"], "no");
+}
+
+/// An operator cordoned the server for maintenance before the standby: left cordoned after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_cordon_made_before_the_standby_outlasts_it() {
+    let i = Instance::new(60).await;
+    i.hook(&["launch"]).await.ok();
+    let me = i.server().expect("registered").id;
+    assert!(i
+        .scalelite
+        .modify_server(&me, |s| s.state = ServerState::Cordoned));
+
+    standby(&i, true).await;
+    i.hook_with(&["protect"], &CONSOLIDATING).await.ok();
+    assert_eq!(i.state()["standby"], "found");
+    standby(&i, false).await;
+    let pass = i.hook_with(&["protect"], &CONSOLIDATING).await;
+    pass.ok();
+    assert_eq!(state_of(&i), ServerState::Cordoned, "{}", pass.stderr);
+    assert_eq!(i.state()["standby"], "no");
+}
+
+/// Standby is for rebooting and updating an instance without the group replacing it: the boot's
+/// launch registers the server and leaves it out of Scalelite's routing until the instance is
+/// back in service.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_reboot_on_standby_does_not_enable_the_server() {
+    let i = Instance::new(60).await;
+    i.hook(&["launch"]).await.ok();
+    standby(&i, true).await;
+    i.hook_with(&["protect"], &CONSOLIDATING).await.ok();
+    // The shutdown's drain (not terminating) takes the registration out.
+    i.hook(&["drain"]).await.ok();
+    assert!(i.server().is_none());
+
+    let boot = i.hook(&["launch"]).await;
+    boot.ok();
+    assert_ne!(state_of(&i), ServerState::Enabled, "{}", boot.stderr);
+    assert!(i.scalelite.route_create(None).is_none(), "{}", boot.stderr);
+    assert_eq!(i.state()["launched"], true);
+    assert_eq!(i.state()["standby"], "made");
+
+    standby(&i, false).await;
+    let pass = i.hook_with(&["protect"], &CONSOLIDATING).await;
+    pass.ok();
+    assert_eq!(state_of(&i), ServerState::Enabled, "{}", pass.stderr);
+    assert!(i.protected().await);
+}
+
+/// FreeSWITCH died before the standby: the health check's cordon stays through it and after,
+/// and the check lifts it once FreeSWITCH answers again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_health_checks_cordon_outlasts_the_standby() {
+    let i = Instance::new(60).await;
+    i.hook(&["launch"]).await.ok();
+    let env = [
+        CONSOLIDATING[0],
+        CONSOLIDATING[1],
+        ("BBB_HOOK_HEALTH_FAILURES", "4"),
+    ];
+    i.freeswitch.kill();
+    for _ in 0..2 {
+        i.hook_with(&["protect"], &env).await.ok();
+    }
+    assert_eq!(state_of(&i), ServerState::Cordoned, "the health check's");
+
+    standby(&i, true).await;
+    i.hook_with(&["protect"], &env).await.ok();
+    assert_eq!(i.state()["standby"], "found");
+    standby(&i, false).await;
+    let pass = i.hook_with(&["protect"], &env).await;
+    pass.ok();
+    assert_eq!(state_of(&i), ServerState::Cordoned, "{}", pass.stderr);
+
+    i.freeswitch.revive().await.expect("revive");
+    let pass = i.hook_with(&["protect"], &env).await;
+    pass.ok();
+    assert_eq!(state_of(&i), ServerState::Enabled, "{}", pass.stderr);
+}
