@@ -39,6 +39,21 @@ async fn a_surplus_server_is_cordoned_first_and_unprotected_at_the_next_pass() {
         "BBB was read before the cordon: still protected\n{}",
         cordon.stderr
     );
+    // One event for the decision and its write: the rule's record, and the state written.
+    let events: Vec<&str> = cordon
+        .stderr
+        .lines()
+        .filter(|l| l.contains("action=cordon"))
+        .collect();
+    assert_eq!(events.len(), 1, "{}", cordon.stderr);
+    for field in [
+        "consolidation decision",
+        "state=\"cordoned\"",
+        "written=true",
+        "\"desired_capacity\":0",
+    ] {
+        assert!(events[0].contains(field), "{field}: {}", events[0]);
+    }
     let release = i.hook_with(&["protect"], &CONSOLIDATING).await;
     release.ok();
     assert!(

@@ -257,9 +257,7 @@ pub async fn play(sb: &Sandbox, day: &Day) -> DayOutcome {
     let events = sb.events.all();
     let cordons: Vec<_> = events
         .iter()
-        .filter(|e| {
-            e.text.contains("consolidation decision") && e.text.contains("action=\"cordon\"")
-        })
+        .filter(|e| e.text.contains("consolidation decision") && e.text.contains("action=cordon"))
         .collect();
     out.cordons = cordons.len();
     out.cordoned_while_busy = cordons

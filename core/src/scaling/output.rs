@@ -216,6 +216,13 @@ impl DecisionEvent {
     }
 }
 
+impl DecisionEvent {
+    /// The record as a JSON value, for a log event that carries it as a field.
+    pub fn to_value(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_else(|_| serde_json::Value::String(self.to_json()))
+    }
+}
+
 impl fmt::Display for DecisionEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.to_json())

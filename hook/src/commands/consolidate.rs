@@ -28,7 +28,7 @@ use bbb_core::aws::{AutoScalingGroup, LifecycleState};
 use bbb_core::scalelite::{Server, ServerState, StateChange};
 use bbb_core::scaling::{self, Action, FleetView, Phase, PoolState, ServerView};
 
-use super::registration;
+use super::registration::{self, Why};
 use crate::context::{find_server, Context};
 use crate::error::HookError;
 use crate::state::{now_millis, HookState};
@@ -127,11 +127,16 @@ pub async fn run(ctx: &Context, state: &mut HookState) -> Result<(), HookError> 
         }
         match event.action {
             Action::Cordon => {
-                let why = event.reason.as_str();
-                registration::set_state(&scalelite, &server, StateChange::Cordon, why).await?;
+                let record = event.to_value();
+                let why = Why {
+                    message: "consolidation decision",
+                    cordon: Some("consolidation"),
+                    decision: Some(&record),
+                    ..Why::new(StateChange::Cordon, event.reason.as_str())
+                };
+                registration::decide_state(&scalelite, &server, StateChange::Cordon, &why).await?;
                 state.cordoned_for_consolidation = true;
                 state.set_routable(false);
-                tracing::info!(action = "cordon", reason = event.reason.as_str(), decision = %event, "consolidation decision");
             }
             Action::Enable if state.health.holds_cordon(ctx.settings.health_failures) => {
                 // FreeSWITCH is dead: the health check's cordon wins; enabled by the pass that
@@ -139,11 +144,15 @@ pub async fn run(ctx: &Context, state: &mut HookState) -> Result<(), HookError> 
                 tracing::info!(action = "leave", reason = event.reason.as_str(), decision = %event, "consolidation decision: cordoned by the health check, left cordoned");
             }
             Action::Enable if state.cordoned_for_consolidation => {
-                let why = event.reason.as_str();
                 super::protect::protect_for_routing(ctx, state).await?;
-                registration::set_state(&scalelite, &server, StateChange::Enable, why).await?;
+                let record = event.to_value();
+                let why = Why {
+                    message: "consolidation decision",
+                    decision: Some(&record),
+                    ..Why::new(StateChange::Enable, event.reason.as_str())
+                };
+                registration::decide_state(&scalelite, &server, StateChange::Enable, &why).await?;
                 state.cordoned_for_consolidation = false;
-                tracing::info!(action = "enable", reason = event.reason.as_str(), decision = %event, "consolidation decision");
             }
             Action::Enable => {
                 tracing::info!(

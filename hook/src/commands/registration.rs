@@ -122,15 +122,32 @@ pub async fn set_state(
     change: StateChange,
     reason: &str,
 ) -> Result<Server, HookError> {
-    let wanted = change.resulting_state();
-    // Scalelite's poller turns a cordoned server without meetings into `disabled`: that
-    // counts as cordoned.
-    let already = server.state == wanted
-        || (change == StateChange::Cordon && server.state == ServerState::Disabled);
-    if already {
+    if in_place(server, change) {
         return Ok(server.clone());
     }
     write_state(scalelite, server, change, &Why::new(change, reason)).await
+}
+
+/// Whether `server` is in the state `change` makes already. Scalelite's poller turns a cordoned
+/// server without meetings into `disabled`: that counts as cordoned.
+fn in_place(server: &Server, change: StateChange) -> bool {
+    server.state == change.resulting_state()
+        || (change == StateChange::Cordon && server.state == ServerState::Disabled)
+}
+
+/// A decision's write: [`write_state`] unless the server is in that state already, and one
+/// event either way (the write's, or `why`'s with the state found and `written=false`).
+pub async fn decide_state(
+    scalelite: &ScaleliteClient,
+    server: &Server,
+    change: StateChange,
+    why: &Why<'_>,
+) -> Result<Server, HookError> {
+    if in_place(server, change) {
+        log(server, change, why, false);
+        return Ok(server.clone());
+    }
+    write_state(scalelite, server, change, why).await
 }
 
 /// Writes the server's state in Scalelite (`updateServer`), whatever it is now, and logs the
@@ -150,6 +167,13 @@ pub async fn write_state(
         .update_server(&server.id, update)
         .await
         .map_err(HookError::scalelite(why.step))?;
+    log(&s, change, why, true);
+    Ok(s)
+}
+
+/// The one event of a state decision: the server, the change, the state Scalelite has, whether
+/// it was written, and `why`.
+fn log(s: &Server, change: StateChange, why: &Why<'_>, written: bool) {
     macro_rules! event {
         ($level:expr) => {
             tracing::event!(
@@ -157,6 +181,7 @@ pub async fn write_state(
                 server_id = %s.id,
                 action = %change.as_str(),
                 state = s.state.as_str(),
+                written,
                 reason = %why.reason,
                 cordon = why.cordon,
                 meetings = why.meetings,
@@ -171,7 +196,6 @@ pub async fn write_state(
     } else {
         event!(tracing::Level::INFO);
     }
-    Ok(s)
 }
 
 #[cfg(test)]
