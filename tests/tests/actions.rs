@@ -291,7 +291,15 @@ action "bbb_fleet_check" "c" {{
     let text = run.flat();
     assert_eq!(run.code, 0, "{text}");
     assert!(text.contains("3 instance(s) in service checked"), "{text}");
-    assert!(text.contains("6 disagreement(s)"), "{text}");
+    assert!(text.contains("7 disagreement(s)"), "{text}");
+    // The test group was made without protect_from_scale_in.
+    assert!(
+        text.contains(&format!(
+            "{}: the group does not protect new instances from scale-in",
+            group.name
+        )),
+        "{text}"
+    );
     assert!(
         text.contains(&format!("{wrong_ip}: A record")) && text.contains("192.0.2.77"),
         "{text}"

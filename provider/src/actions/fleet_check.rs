@@ -45,7 +45,7 @@ impl Action<ProviderData> for FleetCheck {
         };
         Schema::new(
             Block::new()
-                .description("Checks a fleet without changing anything: every in-service instance should have its A record on one of its addresses, a Scalelite registration, and scale-in protection while Scalelite reports load on it; names and Scalelite servers left by gone instances are listed too. Each disagreement is a progress line, and all of them one warning. Give the same values as the fleet's `bbb_fleet` (e.g. `bbb_fleet.f.autoscaling_group_name`).")
+                .description("Checks a fleet without changing anything: every in-service instance should have its A record on one of its addresses, a Scalelite registration, and scale-in protection while Scalelite reports load on it; names and Scalelite servers left by gone instances are listed too, and, while it protects live meetings, a group that does not protect new instances as they enter service (`protect_from_scale_in`). Each disagreement is a progress line, and all of them one warning. Give the same values as the fleet's `bbb_fleet` (e.g. `bbb_fleet.f.autoscaling_group_name`).")
                 .attribute(Attribute::string("autoscaling_group_name").required().validate(not_blank()).description("The fleet's Auto Scaling group."))
                 .attribute(text("hosted_zone_id", "The fleet's Route53 hosted zone. Without it and `domain`, records and Scalelite are not checked."))
                 .attribute(text("domain", "The domain the instances' names are under."))

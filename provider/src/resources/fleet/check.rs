@@ -66,6 +66,12 @@ pub async fn check(data: &ProviderData, fleet: &FleetRef) -> Result<Report, Diag
 /// Reads one refresh for disagreements. `servers`: Scalelite's list, when it answered.
 fn judge(fleet: &FleetRef, seen: &Observed, servers: Option<&[Server]>) -> Report {
     let mut report = Report::default();
+    if fleet.protect_live_meetings && !seen.new_instances_protected {
+        report.findings.push(format!(
+            "{}: the group does not protect new instances from scale-in (protect_from_scale_in = false): a new server is unprotected from InService until its hook protects it; set protect_from_scale_in = true on the aws_autoscaling_group, as modules/fleet does",
+            fleet.autoscaling_group_name
+        ));
+    }
     for i in &seen.instances {
         if i.lifecycle_state != "InService" {
             report.in_transition += 1;

@@ -62,6 +62,9 @@ pub(super) struct Observed {
     pub(super) warnings: Diagnostics,
     /// The records under the fleet's domain, as listed (for the fleet check).
     pub(super) records: Vec<DnsRecord>,
+    /// The group protects new instances from scale-in as they enter service (its
+    /// `NewInstancesProtectedFromScaleIn`, `protect_from_scale_in` in Terraform).
+    pub(super) new_instances_protected: bool,
 }
 
 /// A name of the fleet's scheme whose instance is not a live member of the group.
@@ -250,6 +253,7 @@ impl Fleet {
             scalelite_seen,
             warnings,
             records,
+            new_instances_protected: group.new_instances_protected_from_scale_in,
         }))
     }
 
