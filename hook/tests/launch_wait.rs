@@ -162,3 +162,34 @@ async fn a_launch_restarted_past_the_join_timeout_reports_the_instance_unhealthy
         1
     );
 }
+
+/// The group terminates the instance before it is in service (an operator's
+/// `TerminateInstanceInAutoScalingGroup`, a scale-in of an instance still launching): the launch
+/// ends without enabling or protecting the server, reports no health, and is not retried (the
+/// terminating hook's drain takes the disabled registration out: `protect_lock.rs`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_instance_terminated_before_it_is_in_service_is_never_enabled() {
+    let i = Instance::new(60).await;
+    i.lifecycle
+        .pending_launch_terminated(&i.instance_id, LAUNCHING_HOOK, 1);
+    let run = i.hook(&["launch"]).await;
+    assert_eq!(run.code, 78, "not restarted:\n{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("the Auto Scaling group is terminating this instance (Terminating)"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(i.server().expect("registered").state, ServerState::Disabled);
+    assert!(i
+        .lifecycle
+        .request_bodies("SetInstanceHealth")
+        .await
+        .is_empty());
+    assert!(i
+        .lifecycle
+        .request_bodies("SetInstanceProtection")
+        .await
+        .is_empty());
+    assert_eq!(i.state()["launched"], false);
+}

@@ -52,8 +52,8 @@ enum Phase {
     Proceeding(u32),
     /// Completed with `CONTINUE`, in service.
     InService,
-    /// Completed with `ABANDON`: the group terminates it.
-    Abandoned,
+    /// Completed with `ABANDON`, or terminated while launching: the group terminates it.
+    Terminating,
 }
 
 struct Launch {
@@ -61,6 +61,9 @@ struct Launch {
     phase: Phase,
     /// The `Describe…` answers that show `Pending:Proceed` after `CONTINUE`.
     proceed_reads: u32,
+    /// What follows `Pending:Proceed`: `InService`, or `Terminating` (the group terminated the
+    /// instance meanwhile).
+    then: Phase,
 }
 
 #[derive(Default)]
@@ -93,14 +96,20 @@ impl LaunchWaits {
     }
 
     /// Puts `instance` in `Pending:Wait` in the launching hook `hook`; after `CONTINUE` it shows
-    /// `Pending:Proceed` in the next `proceed_reads` `Describe…` answers naming it.
-    pub(super) fn hold(&self, instance: &str, hook: &str, proceed_reads: u32) {
+    /// `Pending:Proceed` in the next `proceed_reads` `Describe…` answers naming it, then
+    /// `InService`, or `Terminating` when `terminated`.
+    pub(super) fn hold(&self, instance: &str, hook: &str, proceed_reads: u32, terminated: bool) {
         self.lock().launches.insert(
             instance.to_owned(),
             Launch {
                 hook: hook.to_owned(),
                 phase: Phase::Waiting,
                 proceed_reads,
+                then: if terminated {
+                    Phase::Terminating
+                } else {
+                    Phase::InService
+                },
             },
         );
     }
@@ -117,7 +126,7 @@ impl LaunchWaits {
             Phase::Waiting => Some("Pending:Wait"),
             Phase::Proceeding(_) => Some("Pending:Proceed"),
             Phase::InService => None,
-            Phase::Abandoned => Some("Terminating"),
+            Phase::Terminating => Some("Terminating"),
         }
     }
 
@@ -130,7 +139,7 @@ impl LaunchWaits {
                 launch.phase = if n > 1 {
                     Phase::Proceeding(n - 1)
                 } else {
-                    Phase::InService
+                    launch.then
                 };
             }
         }
@@ -156,8 +165,8 @@ impl LaunchWaits {
                         Some("CONTINUE") if launch.proceed_reads > 0 => {
                             launch.phase = Phase::Proceeding(launch.proceed_reads)
                         }
-                        Some("CONTINUE") => launch.phase = Phase::InService,
-                        Some("ABANDON") => launch.phase = Phase::Abandoned,
+                        Some("CONTINUE") => launch.phase = launch.then,
+                        Some("ABANDON") => launch.phase = Phase::Terminating,
                         // Another value is AWS's to refuse; not modelled.
                         _ => return Verdict::NotModelled,
                     }
@@ -166,10 +175,10 @@ impl LaunchWaits {
             }
             // Held in the launching hook: no other hook's action can be waiting.
             (Phase::Waiting, false) => Verdict::NoActiveAction,
-            (Phase::Proceeding(_) | Phase::InService | Phase::Abandoned, true) => {
+            (Phase::Proceeding(_) | Phase::InService | Phase::Terminating, true) => {
                 Verdict::NoActiveAction
             }
-            (Phase::Proceeding(_) | Phase::InService | Phase::Abandoned, false) => {
+            (Phase::Proceeding(_) | Phase::InService | Phase::Terminating, false) => {
                 Verdict::NotModelled
             }
         }
@@ -206,7 +215,7 @@ mod tests {
     fn continue_ends_the_wait_and_the_instance_is_in_service() {
         let w = LaunchWaits::default();
         assert!(!w.any());
-        w.hold("i-1", "launching", 0);
+        w.hold("i-1", "launching", 0, false);
         assert!(w.any());
         assert_eq!(w.state("i-1"), Some("Pending:Wait"));
         assert_eq!(w.state("i-2"), None);
@@ -248,7 +257,7 @@ mod tests {
     #[test]
     fn continue_passes_through_pending_proceed_for_the_reads_asked() {
         let w = LaunchWaits::default();
-        w.hold("i-1", "launching", 2);
+        w.hold("i-1", "launching", 2, false);
         assert_eq!(
             w.lifecycle_call(COMPLETE, "i-1", "launching", Some("CONTINUE")),
             Verdict::Accepted
@@ -269,9 +278,22 @@ mod tests {
     }
 
     #[test]
+    fn an_instance_terminated_while_proceeding_is_terminating_after_the_reads_asked() {
+        let w = LaunchWaits::default();
+        w.hold("i-1", "launching", 1, true);
+        assert_eq!(
+            w.lifecycle_call(COMPLETE, "i-1", "launching", Some("CONTINUE")),
+            Verdict::Accepted
+        );
+        assert_eq!(w.read("i-1"), Some("Pending:Proceed"));
+        assert_eq!(w.read("i-1"), Some("Terminating"));
+        assert_eq!(w.read("i-1"), Some("Terminating"), "never in service");
+    }
+
+    #[test]
     fn abandon_ends_the_wait_and_the_instance_is_terminating() {
         let w = LaunchWaits::default();
-        w.hold("i-1", "launching", 0);
+        w.hold("i-1", "launching", 0, false);
         assert_eq!(
             w.lifecycle_call(COMPLETE, "i-1", "launching", Some("ABANDON")),
             Verdict::Accepted

@@ -368,7 +368,7 @@ impl LifecycleStub {
     /// `CONTINUE` puts it in service, `ABANDON` has the group terminate it. See
     /// [`super::launch_wait`] for the sources and what is left out.
     pub fn pending_launch(&self, instance_id: &str, hook_name: &str) {
-        self.front.waits.hold(instance_id, hook_name, 0);
+        self.front.waits.hold(instance_id, hook_name, 0, false);
     }
 
     /// [`LifecycleStub::pending_launch`], and after `CONTINUE` the instance `Pending:Proceed`
@@ -376,7 +376,18 @@ impl LifecycleStub {
     /// `DescribeAutoScalingGroups` or `DescribeAutoScalingInstances` naming it, then
     /// `InService`: AWS continues the launch before it puts the instance in service.
     pub fn pending_launch_proceeding(&self, instance_id: &str, hook_name: &str, describes: u32) {
-        self.front.waits.hold(instance_id, hook_name, describes);
+        self.front
+            .waits
+            .hold(instance_id, hook_name, describes, false);
+    }
+
+    /// [`LifecycleStub::pending_launch_proceeding`], but the group terminates the instance
+    /// before it is in service (an operator's `TerminateInstanceInAutoScalingGroup`, a scale-in
+    /// of an instance still launching): `Terminating` after the `describes` answers.
+    pub fn pending_launch_terminated(&self, instance_id: &str, hook_name: &str, describes: u32) {
+        self.front
+            .waits
+            .hold(instance_id, hook_name, describes, true);
     }
 
     /// The calls refused as AWS refuses them (by the launching hook's wait,
