@@ -173,3 +173,88 @@ async fn the_health_checks_cordon_outlasts_the_standby() {
     pass.ok();
     assert_eq!(state_of(&i), ServerState::Enabled, "{}", pass.stderr);
 }
+
+/// Only a target lifecycle state read as `InService` ends the standby: a pass that cannot tell
+/// (the metadata item missing, the service erring) leaves the server cordoned.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_unknown_lifecycle_state_does_not_end_the_standby() {
+    let i = Instance::new(60).await;
+    i.hook(&["launch"]).await.ok();
+    standby(&i, true).await;
+    i.hook_with(&["protect"], &CONSOLIDATING).await.ok();
+    i.imds.set_target_lifecycle_state(None);
+    let pass = i.hook_with(&["protect"], &CONSOLIDATING).await;
+    assert_ne!(state_of(&i), ServerState::Enabled, "{}", pass.stderr);
+    assert_eq!(i.state()["standby"], "made");
+}
+
+/// A cordon Scalelite did not take (or an `enable` made meanwhile) is made again at the next
+/// pass on standby, and lifted back in service.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_lost_standby_cordon_is_made_again() {
+    let i = Instance::new(60).await;
+    i.hook(&["launch"]).await.ok();
+    standby(&i, true).await;
+    // The first try and the client's three retries.
+    i.scalelite.fail_next_calls("updateServer", 4, 500);
+    let failed = i.hook_with(&["protect"], &CONSOLIDATING).await;
+    assert_ne!(failed.code, 0, "{}", failed.stderr);
+    assert_eq!(state_of(&i), ServerState::Enabled);
+    assert_eq!(i.state()["standby"], "made", "recorded before the write");
+    let pass = i.hook_with(&["protect"], &CONSOLIDATING).await;
+    pass.ok();
+    assert_eq!(state_of(&i), ServerState::Cordoned, "{}", pass.stderr);
+    standby(&i, false).await;
+    i.hook_with(&["protect"], &CONSOLIDATING).await.ok();
+    assert_eq!(state_of(&i), ServerState::Enabled);
+}
+
+/// Meetings on standby are protected (the group may scale in as soon as the instance is back in
+/// service), and a BBB stopped for the maintenance does not fail the pass.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn meetings_on_standby_are_protected_and_a_stopped_bbb_is_no_error() {
+    let i = Instance::new(60).await;
+    i.hook(&["launch"]).await.ok();
+    i.hook_with(&["protect"], &support::MEETINGS_ONLY)
+        .await
+        .ok();
+    assert!(!i.protected().await, "idle, protection follows meetings");
+    standby(&i, true).await;
+    i.bbb
+        .add_meeting(DoubleMeeting::new("m1", "Lecture").with_participants(3, 1));
+    let pass = i.hook_with(&["protect"], &support::MEETINGS_ONLY).await;
+    pass.ok();
+    assert!(i.protected().await, "{}", pass.stderr);
+    assert_eq!(state_of(&i), ServerState::Cordoned);
+
+    i.bbb.fail_next(100, 503);
+    let pass = i.hook_with(&["protect"], &support::MEETINGS_ONLY).await;
+    pass.ok();
+    assert!(i.protected().await, "never lowered on standby");
+}
+
+/// A reboot on standby whose launch keeps failing is not reported unhealthy: standby is for
+/// rebooting and troubleshooting "without worrying about Amazon EC2 Auto Scaling terminating the
+/// instances as part of its health checks" (EC2 Auto Scaling user guide).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_failing_launch_on_standby_is_not_reported_unhealthy() {
+    let i = Instance::new(60).await;
+    i.hook(&["launch"]).await.ok();
+    standby(&i, true).await;
+    // As if the launch had been failing since long ago (a reboot on standby, Scalelite down).
+    let mut state = i.state();
+    state["launched"] = false.into();
+    state["join_started_at"] = 1.into();
+    std::fs::write(i.path("state/state.json"), state.to_string()).expect("write state");
+    i.scalelite.set_available(false);
+    let run = i.hook(&["launch"]).await;
+    assert_eq!(run.code, 75, "retried:\n{}", run.stderr);
+    assert!(
+        i.lifecycle
+            .request_bodies("SetInstanceHealth")
+            .await
+            .is_empty(),
+        "{}",
+        run.stderr
+    );
+}

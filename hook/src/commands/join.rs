@@ -23,6 +23,7 @@ use bbb_core::scalelite::{ScaleliteClient, Server, StateChange};
 use super::registration;
 use crate::context::Context;
 use crate::error::HookError;
+use crate::imds::TargetState;
 use crate::state::{now_secs, HookState};
 
 /// How often the group is asked for the instance's lifecycle state.
@@ -73,8 +74,8 @@ async fn try_join(
     }
     if seen.standby {
         // A reboot on standby: registered, enabled once back in service (`super::standby`).
-        super::standby::take_out(scalelite, Some(server), state, true).await?;
-        return Ok(server.clone());
+        let taken_out = super::standby::take_out(scalelite, Some(server), state, true).await?;
+        return Ok(taken_out.unwrap_or_else(|| server.clone()));
     }
     super::protect::protect_for_routing(ctx, state).await?;
     state.set_routable(true);
@@ -95,6 +96,12 @@ pub fn timed_out(ctx: &Context, state: &HookState) -> bool {
 /// Reports the instance unhealthy, so that the group replaces it, and ends the launch for good.
 pub async fn give_up(ctx: &Context, error: HookError) -> Result<Server, HookError> {
     let id = &ctx.identity.instance_id;
+    if let Ok(Some(TargetState::Standby)) = ctx.imds.target_lifecycle_state().await {
+        // Standby is for rebooting and troubleshooting without the group replacing the
+        // instance: no report there; the launch is retried.
+        tracing::warn!(error = %error, "the server could not join the fleet; the instance is on standby, not reported unhealthy; the launch is retried");
+        return Err(error);
+    }
     match ctx.aws.set_instance_health(id, false, false).await {
         Ok(()) => {
             let timeout_s = ctx.settings.join_timeout.as_secs();
@@ -156,9 +163,10 @@ async fn wait_in_service(ctx: &Context, deadline: Instant) -> Result<Seen, HookE
                 // again since the image changed): no wait; the protection is then refused until
                 // the instance is in service, and retried.
                 tracing::warn!(error = %e, "the instance policy does not allow reading the instance's lifecycle state: not waiting for InService; apply the fleet module again");
+                let target = ctx.imds.target_lifecycle_state().await;
                 return Ok(Seen {
                     protected: None,
-                    standby: false,
+                    standby: matches!(target, Ok(Some(TargetState::Standby))),
                 });
             }
             Err(e) => {

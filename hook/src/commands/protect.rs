@@ -36,22 +36,27 @@ pub async fn run(ctx: &Context) -> Result<(), HookError> {
         tracing::info!("not launched yet, nothing to protect");
         return Ok(());
     }
-    match ctx.imds.target_lifecycle_state().await {
+    // Only a state read as `InService` ends a standby: unknown is not "back".
+    let in_service = match ctx.imds.target_lifecycle_state().await {
         Ok(Some(TargetState::Standby)) => {
             let held = super::standby::hold(ctx, &mut state).await;
             ctx.state.save(&state)?;
             return held;
         }
-        Ok(Some(s)) if s != TargetState::InService => {
+        Ok(Some(TargetState::InService)) => true,
+        Ok(Some(s)) => {
             tracing::info!(
                 target_lifecycle_state = s.as_str(),
                 "instance leaving service, protection left alone"
             );
             return Ok(());
         }
-        Ok(_) => {}
-        Err(e) => tracing::warn!(error = %e, "target lifecycle state unknown"),
-    }
+        Ok(None) => false,
+        Err(e) => {
+            tracing::warn!(error = %e, "target lifecycle state unknown");
+            false
+        }
+    };
     let secret = local_bbb::read_secret(&ctx.settings.bbb_properties)?;
     let bbb = local_bbb::client(&ctx.settings, secret.clone())?;
     let probes = super::health::probe(ctx, &bbb).await;
@@ -79,7 +84,7 @@ pub async fn run(ctx: &Context) -> Result<(), HookError> {
             return Err(e);
         }
     };
-    if state.standby != super::standby::Standby::No {
+    if in_service && state.standby != super::standby::Standby::No {
         // Back in service; before consolidation, which may cordon the server again.
         if let Err(e) = super::standby::release(ctx, &mut state).await {
             tracing::warn!(error = %e, "server not enabled again after the standby; retried next pass");
@@ -166,7 +171,7 @@ pub(super) async fn protect_for_routing(
 }
 
 /// `SetInstanceProtection` for this instance.
-async fn write_protection(ctx: &Context, protected: bool) -> Result<(), HookError> {
+pub(super) async fn write_protection(ctx: &Context, protected: bool) -> Result<(), HookError> {
     ctx.aws
         .set_instance_protection(
             &ctx.config.autoscaling_group_name,
@@ -266,7 +271,11 @@ fn routable_stale_after(ctx: &Context) -> u64 {
 
 /// [`super::joinable`] for a cordon this hook made (the health check's, or consolidation's):
 /// one `getServers` a pass, only while such a cordon is held and meetings run.
-async fn keep_joinable(ctx: &Context, state: &HookState, meetings: usize) -> Result<(), HookError> {
+pub(super) async fn keep_joinable(
+    ctx: &Context,
+    state: &HookState,
+    meetings: usize,
+) -> Result<(), HookError> {
     use super::joinable::Holder;
     let holder = if state.health.cordon == super::health_cordon::Cordon::Made {
         Holder::Health

@@ -6,21 +6,29 @@
 //! instances from your Auto Scaling group"): an operator puts an instance on standby to update,
 //! troubleshoot or reboot it, and the group neither health-checks nor scales it in meanwhile.
 //! Scalelite is this fleet's load balancer, so the hook does what a load balancer does:
-//! - the first `protect` pass that reads the target lifecycle state `Standby` (the metadata
-//!   service shows it from `EnteringStandby` on) cordons the server in Scalelite. Cordoned, not
-//!   disabled: its meetings go on and keep their joins ([`super::joinable`] keeps them joinable
-//!   while they run), and no meeting is ended here; `create` goes elsewhere;
+//! - every `protect` pass that reads the target lifecycle state `Standby` (the metadata service
+//!   shows it from `EnteringStandby` on) keeps the server cordoned in Scalelite: the first one
+//!   cordons it, a later one again when the cordon was lost or the server enabled meanwhile.
+//!   Cordoned, not disabled: its meetings go on and keep their joins ([`super::joinable`] keeps
+//!   them joinable while they run), and no meeting is ended here. New meetings go elsewhere; as
+//!   for any cordon, a `create` for a meeting id Scalelite still maps to this server and that
+//!   still runs here comes here (`app/controllers/bigbluebutton_api_controller.rb`);
 //! - a launch (a reboot on standby) that finds the instance on standby registers the server
-//!   and leaves it disabled;
-//! - the first pass back `InService` enables the server again, protected first as every enable
-//!   (`protect::protect_for_routing`), but only a cordon made for the standby: a server found
-//!   cordoned or disabled (an operator's maintenance, consolidation's or the health check's
-//!   cordon) is left as it is. When FreeSWITCH died meanwhile the cordon becomes the health
-//!   check's, lifted when FreeSWITCH is back ([`super::health_cordon`]).
+//!   and leaves it disabled, and a launch that keeps failing there is not reported unhealthy
+//!   (standby is for rebooting "without worrying about Amazon EC2 Auto Scaling terminating the
+//!   instances as part of its health checks");
+//! - the first pass that reads `InService` again (not one that cannot read the state) enables
+//!   the server, protected first as every enable (`protect::protect_for_routing`), but only when
+//!   the hook took it out: a server found cordoned or disabled when the standby began (an
+//!   operator's maintenance, consolidation's or the health check's cordon) is left as it is.
+//!   When FreeSWITCH died meanwhile the cordon becomes the health check's, lifted when
+//!   FreeSWITCH is back ([`super::health_cordon`]).
 //!
-//! On standby the pass does nothing else: no scale-in protection change (the group does not
-//! scale in an instance on standby), no health report (the group does not health-check it), no
-//! consolidation (the rule counts only instances in service), no metrics.
+//! On standby the pass does nothing else but protect an instance that hosts meetings (never
+//! lowering protection): the group does not scale in an instance on standby, but may as soon as
+//! it is back in service, before the next pass. No health report (the group does not
+//! health-check it), no consolidation (the rule counts only instances in service), no metrics.
+//! BBB unreadable (stopped for the maintenance) only skips the meetings' part.
 
 use bbb_core::scalelite::{ScaleliteClient, Server, ServerState, StateChange};
 use serde::{Deserialize, Serialize};
@@ -45,63 +53,103 @@ pub enum Standby {
     Found,
 }
 
-/// A `protect` pass with the instance on standby: the first cordons the enabled server; every
-/// pass keeps that cordon's meetings joinable while they run.
+/// A `protect` pass with the instance on standby: takes the server out of Scalelite's routing
+/// (again, when a write was lost or the server enabled since), keeps the meetings of a cordon
+/// the hook holds joinable, and protects an instance that hosts meetings. BBB unreadable (down
+/// for the maintenance the standby is for) only skips the meetings' part.
 pub async fn hold(ctx: &Context, state: &mut HookState) -> Result<(), HookError> {
-    match state.standby {
-        Standby::No => {
-            let scalelite = ctx.scalelite().await?;
-            let server = registration::find(ctx, &scalelite).await?;
-            take_out(&scalelite, server.as_ref(), state, false).await
+    let meetings = match local_meetings(ctx).await {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::info!(error = %e, "instance on standby: BBB unreadable, its meetings not looked at");
+            0
         }
-        Standby::Made => {
-            let secret = local_bbb::read_secret(&ctx.settings.bbb_properties)?;
-            let bbb = local_bbb::client(&ctx.settings, secret)?;
-            let meetings = local_bbb::activity(&bbb, &ctx.settings).await?.meetings;
-            super::joinable::check(ctx, meetings, super::joinable::Holder::Standby).await
-        }
-        Standby::Found => Ok(()),
+    };
+    if meetings > 0 && ctx.config.protect_live_meetings && state.protected != Some(true) {
+        // Back in service the group may scale in at once (ExitStandby raises the desired
+        // capacity, which the group may have filled meanwhile): a meeting here is protected now,
+        // as AWS accepts on standby.
+        super::protect::write_protection(ctx, true).await?;
+        state.protected = Some(true);
+        tracing::info!(
+            protected = true,
+            meetings,
+            "instance on standby hosts meetings: scale-in protection set"
+        );
     }
+    let scalelite = ctx.scalelite().await?;
+    let server = registration::find(ctx, &scalelite).await?;
+    let server = take_out(&scalelite, server.as_ref(), state, false).await?;
+    match (state.standby, server) {
+        (Standby::Made, Some(server)) => {
+            super::joinable::keep(
+                &scalelite,
+                &server,
+                meetings,
+                super::joinable::Holder::Standby,
+            )
+            .await?;
+        }
+        (Standby::Found, _) => super::protect::keep_joinable(ctx, state, meetings).await?,
+        _ => {}
+    }
+    Ok(())
 }
 
-/// Takes the server out of Scalelite's routing for the standby: an enabled server is cordoned;
-/// any other is left as it is, and enabled once back in service only when it is `launch`'s
-/// own registration (which the launch would have enabled).
+/// Meetings the local BBB runs.
+async fn local_meetings(ctx: &Context) -> Result<usize, HookError> {
+    let secret = local_bbb::read_secret(&ctx.settings.bbb_properties)?;
+    let bbb = local_bbb::client(&ctx.settings, secret)?;
+    Ok(local_bbb::activity(&bbb, &ctx.settings).await?.meetings)
+}
+
+/// Takes the server out of Scalelite's routing for the standby: an enabled server is cordoned
+/// (recorded as the hook's before the write, so that a cordon Scalelite applied but answered
+/// with an error is still lifted back in service). Any other is left as it is, and enabled
+/// back in service only when it is the launch's own registration (`launch`, which would have
+/// enabled it) or the hook took it out already. Answers the server as Scalelite now has it.
 pub async fn take_out(
     scalelite: &ScaleliteClient,
     server: Option<&Server>,
     state: &mut HookState,
     launch: bool,
-) -> Result<(), HookError> {
-    state.standby = match server {
-        Some(server) if server.state == ServerState::Enabled => {
-            let why = Why {
-                message: "instance on standby: cordoned in scalelite, its meetings go on and new ones go elsewhere",
-                cordon: Some("standby"),
-                ..Why::new(StateChange::Cordon, "instance_on_standby")
-            };
-            registration::write_state(scalelite, server, StateChange::Cordon, &why).await?;
-            state.set_routable(false);
-            Standby::Made
+) -> Result<Option<Server>, HookError> {
+    let Some(server) = server else {
+        if state.standby == Standby::No {
+            tracing::info!("instance on standby: server not registered in scalelite");
+            state.standby = Standby::Found;
         }
-        Some(server) if launch => {
+        return Ok(None);
+    };
+    if server.state == ServerState::Enabled {
+        let first = state.standby != Standby::Made;
+        state.standby = Standby::Made;
+        let why = Why {
+            message: "instance on standby: cordoned in scalelite, its meetings go on and new ones go elsewhere",
+            cordon: Some("standby"),
+            warn: !first,
+            ..Why::new(StateChange::Cordon, "instance_on_standby")
+        };
+        let server =
+            registration::write_state(scalelite, server, StateChange::Cordon, &why).await?;
+        state.set_routable(false);
+        return Ok(Some(server));
+    }
+    if state.standby == Standby::No {
+        state.standby = if launch {
             tracing::info!(server_id = %server.id, state = server.state.as_str(), "instance on standby: registered, not enabled until the group puts the instance back in service");
             Standby::Made
-        }
-        Some(server) => {
+        } else {
             tracing::info!(server_id = %server.id, state = server.state.as_str(), "instance on standby: server not enabled in scalelite, left as it is");
             Standby::Found
-        }
-        None => {
-            tracing::info!("instance on standby: server not registered in scalelite");
-            Standby::Found
-        }
-    };
-    Ok(())
+        };
+    }
+    Ok(Some(server.clone()))
 }
 
-/// The first `protect` pass back in service after a standby: enables a server the hook took
-/// out for it (protected first), unless the health check holds a cordon now.
+/// The first `protect` pass that reads the instance `InService` after a standby: enables a
+/// server the hook took out for it (protected first), unless the health check holds a cordon
+/// now (FreeSWITCH died: the cordon becomes the health check's, lifted when it is back).
 pub async fn release(ctx: &Context, state: &mut HookState) -> Result<(), HookError> {
     if state.standby != Standby::Made {
         if state.standby == Standby::Found {
@@ -110,29 +158,28 @@ pub async fn release(ctx: &Context, state: &mut HookState) -> Result<(), HookErr
         state.standby = Standby::No;
         return Ok(());
     }
-    if state.health.holds_cordon(ctx.settings.health_failures) {
-        // FreeSWITCH died on standby: the health check's cordon now, lifted when it is back.
-        state.health.cordon = super::health_cordon::Cordon::Made;
-        state.standby = Standby::No;
-        tracing::warn!(
-            freeswitch_failures = state.health.freeswitch_failures,
-            "instance back in service from standby: left cordoned, FreeSWITCH is not answering"
-        );
-        return Ok(());
-    }
     let scalelite = ctx.scalelite().await?;
-    if let Some(server) = registration::find(ctx, &scalelite).await? {
-        if server.state != ServerState::Enabled {
+    match registration::find(ctx, &scalelite).await? {
+        // Not registered: the registration repair re-adds it, enabled.
+        None => {}
+        Some(server) if server.state == ServerState::Enabled => state.set_routable(true),
+        Some(_) if state.health.holds_cordon(ctx.settings.health_failures) => {
+            state.health.cordon = super::health_cordon::Cordon::Made;
+            tracing::warn!(
+                freeswitch_failures = state.health.freeswitch_failures,
+                "instance back in service from standby: left cordoned, FreeSWITCH is not answering"
+            );
+        }
+        Some(server) => {
             super::protect::protect_for_routing(ctx, state).await?;
             let why = Why {
                 message: "instance back in service from standby: enabled in scalelite",
                 ..Why::new(StateChange::Enable, "instance_back_in_service")
             };
             registration::write_state(&scalelite, &server, StateChange::Enable, &why).await?;
+            state.set_routable(true);
         }
-        state.set_routable(true);
     }
-    // Not registered: the registration repair re-adds it, enabled.
     state.standby = Standby::No;
     Ok(())
 }
