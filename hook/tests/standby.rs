@@ -258,3 +258,38 @@ async fn a_failing_launch_on_standby_is_not_reported_unhealthy() {
         run.stderr
     );
 }
+
+/// A server consolidation had cordoned before the standby keeps its meetings joinable through
+/// it: Scalelite's poller disables it when their users all dropped, and the pass on standby
+/// cordons it again for consolidation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_cordon_found_at_the_standby_keeps_its_meetings_joinable() {
+    let i = Instance::new(60).await;
+    i.hook(&["launch"]).await.ok();
+    i.bbb
+        .add_meeting(DoubleMeeting::new("m1", "Lecture").with_participants(3, 1));
+    i.cordon_as_surplus().await;
+    let me = i.server().expect("registered").id;
+    standby(&i, true).await;
+    i.hook_with(&["protect"], &CONSOLIDATING).await.ok();
+    assert_eq!(i.state()["standby"], "found");
+
+    let dropped = PolledMeeting {
+        participants: 0,
+        moderators: 0,
+        is_breakout: false,
+        age: LOAD_JOIN_BUFFER_TIME * 2,
+    };
+    assert!(i
+        .scalelite
+        .poll_meetings(&me, &[dropped], LOAD_JOIN_BUFFER_TIME));
+    assert_eq!(state_of(&i), ServerState::Disabled);
+    let pass = i.hook_with(&["protect"], &CONSOLIDATING).await;
+    pass.ok();
+    assert_eq!(state_of(&i), ServerState::Cordoned, "{}", pass.stderr);
+    assert!(
+        pass.stderr.contains("cordon=\"consolidation\""),
+        "{}",
+        pass.stderr
+    );
+}
