@@ -293,3 +293,24 @@ async fn a_cordon_found_at_the_standby_keeps_its_meetings_joinable() {
         pass.stderr
     );
 }
+
+/// A refused protection does not hold the standby's cordon back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_refused_protection_on_standby_still_cordons() {
+    let i = Instance::new(60).await;
+    i.hook(&["launch"]).await.ok();
+    i.hook_with(&["protect"], &support::MEETINGS_ONLY)
+        .await
+        .ok();
+    standby(&i, true).await;
+    i.bbb
+        .add_meeting(DoubleMeeting::new("m1", "Lecture").with_participants(3, 1));
+    i.deny_next_protection().await;
+    let pass = i.hook_with(&["protect"], &support::MEETINGS_ONLY).await;
+    assert_ne!(pass.code, 0, "{}", pass.stderr);
+    assert_eq!(state_of(&i), ServerState::Cordoned, "{}", pass.stderr);
+    i.hook_with(&["protect"], &support::MEETINGS_ONLY)
+        .await
+        .ok();
+    assert!(i.protected().await, "protected at the next pass");
+}

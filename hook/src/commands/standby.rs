@@ -65,18 +65,6 @@ pub async fn hold(ctx: &Context, state: &mut HookState) -> Result<(), HookError>
             0
         }
     };
-    if meetings > 0 && ctx.config.protect_live_meetings && state.protected != Some(true) {
-        // Back in service the group may scale in at once (ExitStandby raises the desired
-        // capacity, which the group may have filled meanwhile): a meeting here is protected now,
-        // as AWS accepts on standby.
-        super::protect::write_protection(ctx, true).await?;
-        state.protected = Some(true);
-        tracing::info!(
-            protected = true,
-            meetings,
-            "instance on standby hosts meetings: scale-in protection set"
-        );
-    }
     let scalelite = ctx.scalelite().await?;
     let server = registration::find(ctx, &scalelite).await?;
     let server = take_out(&scalelite, server.as_ref(), state, false).await?;
@@ -92,6 +80,19 @@ pub async fn hold(ctx: &Context, state: &mut HookState) -> Result<(), HookError>
         }
         (Standby::Found, _) => super::protect::keep_joinable(ctx, state, meetings).await?,
         _ => {}
+    }
+    // After the cordon, which a failed protection must not hold back.
+    if meetings > 0 && ctx.config.protect_live_meetings && state.protected != Some(true) {
+        // Back in service the group may scale in at once (ExitStandby raises the desired
+        // capacity, which the group may have filled meanwhile): a meeting here is protected now,
+        // as AWS accepts on standby.
+        super::protect::write_protection(ctx, true).await?;
+        state.protected = Some(true);
+        tracing::info!(
+            protected = true,
+            meetings,
+            "instance on standby hosts meetings: scale-in protection set"
+        );
     }
     Ok(())
 }
