@@ -337,6 +337,30 @@ def rule_new_servers_protected(t: Tree) -> list[str]:
     return out
 
 
+def rule_alarms_read_enabled_group_metrics(t: Tree) -> list[str]:
+    """S3: every AWS/AutoScaling metric an alarm of a module reads is among its group's enabled_metrics: the
+    group publishes only those, and an alarm on a metric never published stays quiet (missing data)."""
+    out = []
+    for d, name, body in t.all_resources("aws_cloudwatch_metric_alarm"):
+        read = set()
+        queries = body.get("metric_query") or []
+        for q in queries if isinstance(queries, list) else [queries]:
+            for m in q.get("metric") or []:
+                if u(m.get("namespace")) == "AWS/AutoScaling":
+                    read.add(u(m.get("metric_name")))
+        if u(body.get("namespace")) == "AWS/AutoScaling":
+            read.add(u(body.get("metric_name")))
+        if not read:
+            continue
+        enabled = set()
+        for _, _, group in t.resources(d, "aws_autoscaling_group"):
+            got = u(group.get("enabled_metrics"))
+            enabled |= set(got if isinstance(got, list) else [])
+        for metric in sorted(read - enabled):
+            out.append(f"{d}: aws_cloudwatch_metric_alarm.{name} reads {metric}, which the group does not publish (enabled_metrics)")
+    return out
+
+
 # Modules without the toggle, with the reason.
 CREATE_EXEMPT: dict[str, str] = {}
 
@@ -380,6 +404,7 @@ RULES = [
     ("P2 create toggle per module", rule_create_toggle),
     ("S1 forecast pre-warming: predictive scaling on the tracked metric's Sum and Average", rule_forecast_prewarming),
     ("S2 new servers protected from scale-in as they enter service", rule_new_servers_protected),
+    ("S3 alarms read only the group metrics the group publishes", rule_alarms_read_enabled_group_metrics),
 ]
 
 

@@ -82,3 +82,8 @@ output "tls_certificate_parameter" {
   description = "SSM parameter name the servers read the certificate through (BBB_TLS_CERTIFICATE_PARAMETER), or null."
   value       = var.create ? local.tls_parameter_name : null
 }
+
+output "held_above_desired_alarm_name" {
+  description = "The alarm on servers held in service above the group's desired capacity (null without it: held_above_desired_hours = 0)."
+  value       = try(aws_cloudwatch_metric_alarm.held_above_desired[0].alarm_name, null)
+}

@@ -141,3 +141,55 @@ resource "aws_autoscaling_policy" "predictive" {
     }
   }
 }
+
+# A group held above its desired capacity: every in-service server protected while the group wants fewer.
+# Consolidation normally empties the surplus within the longest meeting (cordoned servers take no new
+# meeting); a server whose hook no longer runs keeps its protection for good, and the group then logs
+# "Could not scale to desired capacity because all remaining instances are protected from scale-in".
+# The group's own metrics (enabled_metrics): the fewest servers in service in an hour above the most the
+# group wanted in it, for held_above_desired_hours hours on end.
+resource "aws_cloudwatch_metric_alarm" "held_above_desired" {
+  count = var.create && var.held_above_desired_hours > 0 ? 1 : 0
+
+  alarm_name          = "${var.name}-held-above-desired"
+  alarm_description   = "${var.name}: more BBB servers in service than the Auto Scaling group wants, for ${var.held_above_desired_hours} hours on end. Scale-in protection holds them: look for servers whose bbb-hook protect pass stopped (journalctl -u bbb-hook-protect) or that stay cordoned with a meeting (the consolidation decision events), and the group's activity history."
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  evaluation_periods  = var.held_above_desired_hours
+  datapoints_to_alarm = var.held_above_desired_hours
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_actions
+  ok_actions          = var.alarm_actions
+  tags                = local.tags
+
+  metric_query {
+    id          = "held"
+    expression  = "in_service - desired"
+    label       = "Servers in service above the desired capacity"
+    return_data = true
+  }
+
+  metric_query {
+    id = "in_service"
+
+    metric {
+      namespace   = "AWS/AutoScaling"
+      metric_name = "GroupInServiceInstances"
+      period      = 3600
+      stat        = "Minimum"
+      dimensions  = { AutoScalingGroupName = aws_autoscaling_group.this[0].name }
+    }
+  }
+
+  metric_query {
+    id = "desired"
+
+    metric {
+      namespace   = "AWS/AutoScaling"
+      metric_name = "GroupDesiredCapacity"
+      period      = 3600
+      stat        = "Maximum"
+      dimensions  = { AutoScalingGroupName = aws_autoscaling_group.this[0].name }
+    }
+  }
+}

@@ -324,6 +324,30 @@ variable "predictive_scheduling_buffer_seconds" {
   }
 }
 
+variable "held_above_desired_hours" {
+  type        = number
+  description = "Alarm (`<name>-held-above-desired`) when the group keeps more servers in service than it wants for this many hours on end: scale-in protection holds them, as when a server's hook stopped running. Consolidation empties a surplus server within its longest meeting (rooms left open included), so keep it above that. 0 creates no alarm."
+  default     = 12
+  nullable    = false
+
+  validation {
+    condition     = floor(var.held_above_desired_hours) == var.held_above_desired_hours && var.held_above_desired_hours >= 0 && var.held_above_desired_hours <= 168
+    error_message = "held_above_desired_hours must be a whole number of hours from 0 (no alarm) to 168 (CloudWatch evaluates at most 7 days)."
+  }
+}
+
+variable "alarm_actions" {
+  type        = list(string)
+  description = "SNS topics notified when the fleet's alarms change state (held_above_desired_hours)."
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for a in var.alarm_actions : can(regex("^arn:aws[a-z-]*:sns:", a))])
+    error_message = "alarm_actions must be SNS topic ARNs."
+  }
+}
+
 variable "wait_for_capacity_timeout" {
   type        = string
   description = "How long terraform apply waits for the desired number of healthy servers (a duration, \"0\" not to wait)."
