@@ -174,7 +174,8 @@ pub struct Settings {
     /// whole seconds, 1 to 21600; default 21600). Tokens are renewed at three quarters of it.
     pub imds_token_ttl: Duration,
     /// How long the local BBB may fail to answer during a drain before the drain stops counting
-    /// it as busy (`BBB_HOOK_BBB_ERROR_GRACE`, seconds; default 600).
+    /// it as busy, when its last answer listed no meeting (`BBB_HOOK_BBB_ERROR_GRACE`, seconds;
+    /// default 600). Meetings it listed are waited for until `max_wait`.
     pub bbb_error_grace: Duration,
     /// How long a drain keeps retrying a failed deregistration from Scalelite
     /// (`BBB_HOOK_DEREGISTER_TIMEOUT`, seconds; default 300).

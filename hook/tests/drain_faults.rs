@@ -41,6 +41,8 @@ async fn a_bbb_answering_errors_counts_as_busy() {
     assert!(i.server().is_none());
 }
 
+/// Past the grace period, a BBB whose last read listed no meeting (here: never read since the
+/// launch) is judged by its recordings alone.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_bbb_down_past_the_grace_period_is_judged_by_its_recordings() {
     let mut i = Instance::new(60).await;
@@ -57,6 +59,45 @@ async fn a_bbb_down_past_the_grace_period_is_judged_by_its_recordings() {
         run.stderr
     );
     assert!(i.server().is_none());
+}
+
+/// Meetings bbb-web listed keep running without it (their clients talk to akka-apps and
+/// FreeSWITCH): a drain that cannot read BBB past the grace period waits for them until
+/// `max_wait`, as the health check does, instead of taking them with the instance.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_bbb_down_under_meetings_it_listed_is_waited_for_until_max_wait() {
+    let max_wait = 6;
+    let mut i = Instance::new(max_wait).await;
+    i.hook(&["launch"]).await.ok();
+    i.bbb
+        .add_meeting(DoubleMeeting::new("m1", "Lecture").with_participants(12, 1));
+    i.hook_with(&["protect"], &support::MEETINGS_ONLY)
+        .await
+        .ok();
+    i.bbb.stop().await;
+    let started = std::time::Instant::now();
+    let run = i
+        .hook_with(
+            &["drain"],
+            &[
+                ("BBB_HOOK_BBB_ERROR_GRACE", "1"),
+                ("BBB_HOOK_POLL_INTERVAL", "0.5"),
+            ],
+        )
+        .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        started.elapsed() >= Duration::from_secs(max_wait),
+        "left after {:?}:\n{}",
+        started.elapsed(),
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("counted as busy until max_wait"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("max wait reached"), "{}", run.stderr);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

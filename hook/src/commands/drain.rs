@@ -5,7 +5,8 @@
 //! the instance meanwhile. The cordon is retried on every poll until Scalelite accepts it. The
 //! instance counts as idle only after two idle reads a poll interval apart (a `create` already
 //! in flight when the cordon landed shows up in the second), and a BBB that does not answer
-//! counts as busy until it has failed for `BBB_HOOK_BBB_ERROR_GRACE`.
+//! counts as busy until it has failed for `BBB_HOOK_BBB_ERROR_GRACE`, and past it until
+//! `max_wait` when its last answer listed meetings (see `wait_until_idle`).
 
 use std::time::{Duration, Instant};
 
@@ -109,7 +110,7 @@ pub async fn run(ctx: &Context, lifecycle: bool) -> Result<Outcome, HookError> {
     // 1. No new meeting lands here; 2. meetings end and their recordings are published;
     // 3. leave Scalelite and DNS. Heartbeats run beside these steps, not between them.
     let work = async {
-        let waited = wait_until_idle(ctx).await?;
+        let waited = wait_until_idle(ctx, state.health.last_meetings).await?;
         outcome.waited_past_limit = !waited.idle;
         if !waited.cordoned {
             outcome
@@ -219,8 +220,14 @@ async fn read_activity(ctx: &Context) -> Result<Activity, HookError> {
 }
 
 /// Polls until no meeting runs and no recording is in the works on two reads in a row,
-/// cordoning until Scalelite accepts it.
-async fn wait_until_idle(ctx: &Context) -> Result<Waited, HookError> {
+/// cordoning until Scalelite accepts it. `last_meetings`: what the last read of BBB before the
+/// drain listed (the protect pass's).
+///
+/// BBB unreadable counts as busy for `BBB_HOOK_BBB_ERROR_GRACE`; past it, only when the last
+/// read listed no meeting is the server judged from its recordings alone. Meetings bbb-web listed
+/// keep running without it (their clients talk to akka-apps and FreeSWITCH), as the health
+/// check holds too (`super::health`): they are waited for until `max_wait`.
+async fn wait_until_idle(ctx: &Context, mut last_meetings: usize) -> Result<Waited, HookError> {
     let deadline = Instant::now() + ctx.config.max_wait();
     let grace = ctx.settings.bbb_error_grace;
     let mut cordoned = false;
@@ -250,6 +257,7 @@ async fn wait_until_idle(ctx: &Context) -> Result<Waited, HookError> {
                 if failing_since.take().is_some() {
                     tracing::info!("local BBB answers again");
                 }
+                last_meetings = a.meetings;
                 Some(a)
             }
             Err(e) => {
@@ -258,9 +266,11 @@ async fn wait_until_idle(ctx: &Context) -> Result<Waited, HookError> {
                     // bbb-web restarting or overloaded: its meetings may well still run.
                     tracing::warn!(error = %e, failing_ms = since.elapsed().as_millis() as u64, grace_s = grace.as_secs(), "local BBB unreadable, counted as busy");
                     None
+                } else if last_meetings > 0 {
+                    tracing::warn!(error = %e, grace_s = grace.as_secs(), last_meetings, "local BBB unreadable past the grace period; the meetings it last listed may still run, counted as busy until max_wait");
+                    None
                 } else {
-                    // A BBB down that long hosts no meeting anyone can use; recordings on
-                    // disk still count.
+                    // No meeting when it last answered: recordings on disk still count.
                     tracing::warn!(error = %e, grace_s = grace.as_secs(), "local BBB unreadable past the grace period, judging from recordings only");
                     Some(local_bbb::recording_activity(&ctx.settings)?)
                 }
