@@ -297,3 +297,28 @@ async fn a_registration_left_behind_keeps_the_ownership_mark_for_the_fleets_heal
         "the mark was deleted with the record: {names:?}"
     );
 }
+
+/// A reboot's launch that failed after making the record (Scalelite down) leaves the drain of the
+/// shutdown marked done; when the group then terminates the instance (its launch reported it
+/// unhealthy, or a scale-in), the record goes too, not left on an address EC2 releases.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_failed_relaunch_after_a_drain_leaves_no_record_at_the_termination() {
+    let i = Instance::new(60).await;
+    i.hook(&["launch"]).await.ok();
+    i.hook(&["drain"]).await.ok();
+    assert_eq!(i.state()["drained"], true);
+    assert_eq!(i.record().await, None);
+    i.scalelite.set_available(false);
+    let boot = i.hook(&["launch"]).await;
+    assert_ne!(boot.code, 0, "{}", boot.stderr);
+    assert!(i.record().await.is_some(), "the boot made the record");
+    assert_eq!(i.state()["drained"], true);
+
+    i.imds.set_target_lifecycle_state(Some("Terminated"));
+    let drain = i
+        .hook_with(&["drain"], &[("BBB_HOOK_DEREGISTER_TIMEOUT", "1")])
+        .await;
+    assert_eq!(drain.code, 0, "{}", drain.stderr);
+    assert_eq!(i.record().await, None, "{}", drain.stderr);
+    assert!(i.completed(TERMINATING_HOOK).await);
+}

@@ -92,6 +92,10 @@ pub async fn run(ctx: &Context, lifecycle: bool) -> Result<Outcome, HookError> {
         if lifecycle {
             state.terminating = true;
             ctx.state.save(&state)?;
+            // A launch since (a reboot's, failing before it could reset the drain) may have made
+            // the record and a (never enabled) registration again: taken out before the instance
+            // and its address go, or the name would point at a released address.
+            terminating_heartbeats(ctx, leave_again(ctx)).await?;
             lifecycle::complete(ctx, &ctx.config.terminating_hook_name).await?;
         }
         return Ok(outcome);
@@ -179,6 +183,16 @@ async fn deregister(ctx: &Context) -> Result<(), HookError> {
         tracing::info!(server_id = %server.id, "deregistered from scalelite");
     }
     Ok(())
+}
+
+/// The leave steps of a drain done already, for what a launch made since: idempotent, nothing
+/// to do when it made nothing.
+async fn leave_again(ctx: &Context) -> Result<(), HookError> {
+    let left = leave_scalelite(ctx).await;
+    if let Err(e) = &left {
+        tracing::warn!(url = %ctx.server_url(), error = %e, "scalelite registration left behind (the next terraform apply of bbb_fleet removes it)");
+    }
+    dns::remove(ctx, left.is_err()).await.map(|_| ())
 }
 
 /// Deregisters, retrying with backoff (1 s doubling to 30 s) for `BBB_HOOK_DEREGISTER_TIMEOUT`.
