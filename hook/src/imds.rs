@@ -32,7 +32,9 @@ pub enum TargetState {
     Terminated,
     /// On standby (from `EnteringStandby` on): in the group, but to take no traffic.
     Standby,
-    /// Any other value (`Pending`, `Detached`, `Warmed:*`, ...).
+    /// Detached from the group, still running.
+    Detached,
+    /// Any other value (`Pending`, `Warmed:*`, ...).
     Other(String),
 }
 
@@ -42,6 +44,7 @@ impl TargetState {
             "InService" => Self::InService,
             "Terminated" => Self::Terminated,
             "Standby" => Self::Standby,
+            "Detached" => Self::Detached,
             other => Self::Other(other.to_owned()),
         }
     }
@@ -51,6 +54,7 @@ impl TargetState {
             Self::InService => "InService",
             Self::Terminated => "Terminated",
             Self::Standby => "Standby",
+            Self::Detached => "Detached",
             Self::Other(s) => s,
         }
     }

@@ -314,3 +314,55 @@ async fn a_refused_protection_on_standby_still_cordons() {
         .ok();
     assert!(i.protected().await, "protected at the next pass");
 }
+
+/// A detached instance takes no new meeting either ("the instances are deregistered from the
+/// load balancer", DetachInstances), and is not protected by the group it left; attached again,
+/// it takes meetings again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_detached_instance_takes_no_new_meeting_until_attached_again() {
+    let i = Instance::new(60).await;
+    i.hook(&["launch"]).await.ok();
+    i.bbb
+        .add_meeting(DoubleMeeting::new("m1", "Lecture").with_participants(3, 1));
+    let protections = i
+        .lifecycle
+        .request_bodies("SetInstanceProtection")
+        .await
+        .len();
+    let asg = i.aws.autoscaling_sdk();
+    asg.detach_instances()
+        .auto_scaling_group_name(&i.group)
+        .instance_ids(&i.instance_id)
+        .should_decrement_desired_capacity(true)
+        .send()
+        .await
+        .expect("DetachInstances");
+    i.imds.set_target_lifecycle_state(Some("Detached"));
+    let pass = i.hook_with(&["protect"], &support::MEETINGS_ONLY).await;
+    pass.ok();
+    assert_eq!(state_of(&i), ServerState::Cordoned, "{}", pass.stderr);
+    assert!(
+        pass.stderr.contains("reason=instance_detached"),
+        "{}",
+        pass.stderr
+    );
+    assert_eq!(
+        i.lifecycle
+            .request_bodies("SetInstanceProtection")
+            .await
+            .len(),
+        protections,
+        "not the group's to protect any more"
+    );
+
+    asg.attach_instances()
+        .auto_scaling_group_name(&i.group)
+        .instance_ids(&i.instance_id)
+        .send()
+        .await
+        .expect("AttachInstances");
+    i.imds.set_target_lifecycle_state(Some("InService"));
+    let pass = i.hook_with(&["protect"], &CONSOLIDATING).await;
+    pass.ok();
+    assert_eq!(state_of(&i), ServerState::Enabled, "{}", pass.stderr);
+}

@@ -74,7 +74,14 @@ async fn try_join(
     }
     if seen.standby {
         // A reboot on standby: registered, enabled once back in service (`super::standby`).
-        let taken_out = super::standby::take_out(scalelite, Some(server), state, true).await?;
+        let taken_out = super::standby::take_out(
+            scalelite,
+            Some(server),
+            state,
+            super::standby::Away::Standby,
+            true,
+        )
+        .await?;
         return Ok(taken_out.unwrap_or_else(|| server.clone()));
     }
     super::protect::protect_for_routing(ctx, state).await?;

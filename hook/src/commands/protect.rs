@@ -38,8 +38,13 @@ pub async fn run(ctx: &Context) -> Result<(), HookError> {
     }
     // Only a state read as `InService` ends a standby: unknown is not "back".
     let in_service = match ctx.imds.target_lifecycle_state().await {
-        Ok(Some(TargetState::Standby)) => {
-            let held = super::standby::hold(ctx, &mut state).await;
+        Ok(Some(s @ (TargetState::Standby | TargetState::Detached))) => {
+            let away = if s == TargetState::Standby {
+                super::standby::Away::Standby
+            } else {
+                super::standby::Away::Detached
+            };
+            let held = super::standby::hold(ctx, &mut state, away).await;
             ctx.state.save(&state)?;
             return held;
         }

@@ -1,5 +1,9 @@
 //! An instance the group has in `Standby` takes no new meeting, and takes them again once back in
-//! service.
+//! service. So does an instance detached from the group (`Detached`: "If there is a Classic Load
+//! Balancer attached to the Auto Scaling group, the instances are deregistered from the load
+//! balancer", DetachInstances), until it is attached again; it is no longer the group's to
+//! protect, and a reboot's launch of it fails (it is in no group). What follows says standby for
+//! both.
 //!
 //! "Instances that are on standby are still part of the Auto Scaling group, but they do not
 //! actively handle load balancer traffic" (EC2 Auto Scaling user guide, "Temporarily remove
@@ -39,7 +43,41 @@ use crate::error::HookError;
 use crate::local_bbb;
 use crate::state::HookState;
 
-/// What the hook did to the server in Scalelite for the instance's standby.
+/// Why the instance is out of the group's service while it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Away {
+    /// On standby (target lifecycle state `Standby`).
+    Standby,
+    /// Detached from the group (`Detached`): "If there is a Classic Load Balancer attached to
+    /// the Auto Scaling group, the instances are deregistered from the load balancer"
+    /// (DetachInstances). Attached again, it is `InService`.
+    Detached,
+}
+
+impl Away {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Away::Standby => "standby",
+            Away::Detached => "detached",
+        }
+    }
+
+    fn reason(self) -> &'static str {
+        match self {
+            Away::Standby => "instance_on_standby",
+            Away::Detached => "instance_detached",
+        }
+    }
+
+    fn cordon_message(self) -> &'static str {
+        match self {
+            Away::Standby => "instance on standby: cordoned in scalelite, its meetings go on and new ones go elsewhere",
+            Away::Detached => "instance detached from the group: cordoned in scalelite, its meetings go on and new ones go elsewhere",
+        }
+    }
+}
+
+/// What the hook did to the server in Scalelite for the instance's standby (or detachment).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Standby {
@@ -57,17 +95,17 @@ pub enum Standby {
 /// (again, when a write was lost or the server enabled since), keeps the meetings of a cordon
 /// the hook holds joinable, and protects an instance that hosts meetings. BBB unreadable (down
 /// for the maintenance the standby is for) only skips the meetings' part.
-pub async fn hold(ctx: &Context, state: &mut HookState) -> Result<(), HookError> {
+pub async fn hold(ctx: &Context, state: &mut HookState, away: Away) -> Result<(), HookError> {
     let meetings = match local_meetings(ctx).await {
         Ok(n) => n,
         Err(e) => {
-            tracing::info!(error = %e, "instance on standby: BBB unreadable, its meetings not looked at");
+            tracing::info!(error = %e, away = away.as_str(), "instance out of service: BBB unreadable, its meetings not looked at");
             0
         }
     };
     let scalelite = ctx.scalelite().await?;
     let server = registration::find(ctx, &scalelite).await?;
-    let server = take_out(&scalelite, server.as_ref(), state, false).await?;
+    let server = take_out(&scalelite, server.as_ref(), state, away, false).await?;
     match (state.standby, server) {
         (Standby::Made, Some(server)) => {
             super::joinable::keep(
@@ -82,7 +120,12 @@ pub async fn hold(ctx: &Context, state: &mut HookState) -> Result<(), HookError>
         _ => {}
     }
     // After the cordon, which a failed protection must not hold back.
-    if meetings > 0 && ctx.config.protect_live_meetings && state.protected != Some(true) {
+    // A detached instance is no longer the group's to protect (or scale in).
+    if away == Away::Standby
+        && meetings > 0
+        && ctx.config.protect_live_meetings
+        && state.protected != Some(true)
+    {
         // Back in service the group may scale in at once (ExitStandby raises the desired
         // capacity, which the group may have filled meanwhile): a meeting here is protected now,
         // as AWS accepts on standby.
@@ -113,11 +156,15 @@ pub async fn take_out(
     scalelite: &ScaleliteClient,
     server: Option<&Server>,
     state: &mut HookState,
+    away: Away,
     launch: bool,
 ) -> Result<Option<Server>, HookError> {
     let Some(server) = server else {
         if state.standby == Standby::No {
-            tracing::info!("instance on standby: server not registered in scalelite");
+            tracing::info!(
+                away = away.as_str(),
+                "instance out of service: server not registered in scalelite"
+            );
             state.standby = Standby::Found;
         }
         return Ok(None);
@@ -126,10 +173,10 @@ pub async fn take_out(
         let first = state.standby != Standby::Made;
         state.standby = Standby::Made;
         let why = Why {
-            message: "instance on standby: cordoned in scalelite, its meetings go on and new ones go elsewhere",
+            message: away.cordon_message(),
             cordon: Some("standby"),
             warn: !first,
-            ..Why::new(StateChange::Cordon, "instance_on_standby")
+            ..Why::new(StateChange::Cordon, away.reason())
         };
         let server =
             registration::write_state(scalelite, server, StateChange::Cordon, &why).await?;
@@ -138,10 +185,10 @@ pub async fn take_out(
     }
     if state.standby == Standby::No {
         state.standby = if launch {
-            tracing::info!(server_id = %server.id, state = server.state.as_str(), "instance on standby: registered, not enabled until the group puts the instance back in service");
+            tracing::info!(server_id = %server.id, state = server.state.as_str(), away = away.as_str(), "instance out of service: registered, not enabled until the group puts the instance back in service");
             Standby::Made
         } else {
-            tracing::info!(server_id = %server.id, state = server.state.as_str(), "instance on standby: server not enabled in scalelite, left as it is");
+            tracing::info!(server_id = %server.id, state = server.state.as_str(), away = away.as_str(), "instance out of service: server not enabled in scalelite, left as it is");
             Standby::Found
         };
     }
