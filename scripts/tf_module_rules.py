@@ -355,7 +355,10 @@ def rule_alarms_read_enabled_group_metrics(t: Tree) -> list[str]:
         enabled = set()
         for _, _, group in t.resources(d, "aws_autoscaling_group"):
             got = u(group.get("enabled_metrics"))
-            enabled |= set(got if isinstance(got, list) else [])
+            if not (isinstance(got, list) and all(isinstance(m, str) and "${" not in m for m in got)):
+                read = set()  # not a literal list: nothing to compare with
+                break
+            enabled |= set(got)
         for metric in sorted(read - enabled):
             out.append(f"{d}: aws_cloudwatch_metric_alarm.{name} reads {metric}, which the group does not publish (enabled_metrics)")
     return out

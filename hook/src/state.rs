@@ -56,6 +56,10 @@ pub struct HookState {
     /// A drain finished.
     #[serde(default)]
     pub drained: bool,
+    /// A launch ran since the drain finished (a reboot's) and may have made the record and a
+    /// registration again before it failed: a drain found finished takes them out.
+    #[serde(default)]
+    pub launched_since_drain: bool,
     /// The drain was for the instance's termination (the terminating lifecycle hook): the
     /// instance never comes back. A drain at shutdown without it (a reboot) lets the next boot
     /// launch again.

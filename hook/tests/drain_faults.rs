@@ -100,6 +100,55 @@ async fn a_bbb_down_under_meetings_it_listed_is_waited_for_until_max_wait() {
     assert!(run.stderr.contains("max wait reached"), "{}", run.stderr);
 }
 
+/// The wait counts from bbb-web's first failure as the protect passes saw it: a drain that
+/// starts after bbb-web has been dead for longer than `max_wait` (the health check held the
+/// instance that long, then reported it) does not wait a second `max_wait`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_wait_for_meetings_a_dead_bbb_listed_counts_from_its_first_failure() {
+    let max_wait = 20;
+    let mut i = Instance::new(max_wait).await;
+    i.hook(&["launch"]).await.ok();
+    i.bbb
+        .add_meeting(DoubleMeeting::new("m1", "Lecture").with_participants(12, 1));
+    i.hook_with(&["protect"], &support::MEETINGS_ONLY)
+        .await
+        .ok();
+    i.bbb.stop().await;
+    // As the protect passes left it: bbb-web failing for longer than max_wait.
+    let mut state = i.state();
+    assert_eq!(state["health"]["last_meetings"], 1);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    state["health"]["failures"] = 40.into();
+    state["health"]["failing_since"] = (now - max_wait - 5).into();
+    std::fs::write(i.path("state/state.json"), state.to_string()).expect("write state");
+    let started = std::time::Instant::now();
+    let run = i
+        .hook_with(
+            &["drain"],
+            &[
+                ("BBB_HOOK_BBB_ERROR_GRACE", "1"),
+                ("BBB_HOOK_POLL_INTERVAL", "0.5"),
+            ],
+        )
+        .await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        started.elapsed() < Duration::from_secs(max_wait / 2),
+        "waited {:?}:\n{}",
+        started.elapsed(),
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("judging from recordings only"),
+        "{}",
+        run.stderr
+    );
+    assert!(i.server().is_none());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_meeting_created_right_after_the_first_idle_read_is_seen() {
     let i = Instance::new(60).await;

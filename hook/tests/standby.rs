@@ -355,6 +355,11 @@ async fn a_detached_instance_takes_no_new_meeting_until_attached_again() {
         "not the group's to protect any more"
     );
 
+    assert_eq!(
+        i.state()["protected"],
+        serde_json::Value::Null,
+        "lost with the detachment"
+    );
     asg.attach_instances()
         .auto_scaling_group_name(&i.group)
         .instance_ids(&i.instance_id)
@@ -365,4 +370,5 @@ async fn a_detached_instance_takes_no_new_meeting_until_attached_again() {
     let pass = i.hook_with(&["protect"], &CONSOLIDATING).await;
     pass.ok();
     assert_eq!(state_of(&i), ServerState::Enabled, "{}", pass.stderr);
+    assert!(i.protected().await, "protected again before it is enabled");
 }

@@ -147,19 +147,21 @@ resource "aws_autoscaling_policy" "predictive" {
 # meeting); a server whose hook no longer runs keeps its protection for good, and the group then logs
 # "Could not scale to desired capacity because all remaining instances are protected from scale-in".
 # The group's own metrics (enabled_metrics): the fewest servers in service in an hour above the most the
-# group wanted in it, for held_above_desired_hours hours on end.
+# group wanted in it, in held_above_desired_hours of the last twice as many hours (M of N: a stuck server
+# shows only while the group wants fewer servers than it has, at night in a daily cycle, and is absorbed
+# by day when the desired capacity rises above it).
 resource "aws_cloudwatch_metric_alarm" "held_above_desired" {
   count = var.create && var.held_above_desired_hours > 0 ? 1 : 0
 
   alarm_name          = "${var.name}-held-above-desired"
-  alarm_description   = "${var.name}: more BBB servers in service than the Auto Scaling group wants, for ${var.held_above_desired_hours} hours on end. Scale-in protection holds them: look for servers whose bbb-hook protect pass stopped (journalctl -u bbb-hook-protect) or that stay cordoned with a meeting (the consolidation decision events), and the group's activity history."
+  alarm_description   = "${var.name}: more BBB servers in service than the Auto Scaling group wants, in ${var.held_above_desired_hours} of the last ${min(2 * var.held_above_desired_hours, 168)} hours. Scale-in protection holds them: look for servers whose bbb-hook protect pass stopped (journalctl -u bbb-hook-protect) or that stay cordoned with a meeting (the consolidation decision events), and the group's activity history."
   comparison_operator = "GreaterThanThreshold"
   threshold           = 0
-  evaluation_periods  = var.held_above_desired_hours
+  evaluation_periods  = min(2 * var.held_above_desired_hours, 168)
   datapoints_to_alarm = var.held_above_desired_hours
   treat_missing_data  = "notBreaching"
   alarm_actions       = var.alarm_actions
-  ok_actions          = var.alarm_actions
+  ok_actions          = var.ok_actions
   tags                = local.tags
 
   metric_query {

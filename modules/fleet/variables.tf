@@ -326,7 +326,7 @@ variable "predictive_scheduling_buffer_seconds" {
 
 variable "held_above_desired_hours" {
   type        = number
-  description = "Alarm (`<name>-held-above-desired`) when the group keeps more servers in service than it wants for this many hours on end: scale-in protection holds them, as when a server's hook stopped running. Consolidation empties a surplus server within its longest meeting (rooms left open included), so keep it above that. 0 creates no alarm."
+  description = "Alarm (`<name>-held-above-desired`) when the group keeps more servers in service than it wants for a whole hour in this many of the last twice as many hours: scale-in protection holds them, as when a server's hook stopped running. Consolidation empties a surplus server within its longest meeting (rooms left open included), so keep it above that. 0 creates no alarm."
   default     = 12
   nullable    = false
 
@@ -338,13 +338,25 @@ variable "held_above_desired_hours" {
 
 variable "alarm_actions" {
   type        = list(string)
-  description = "SNS topics notified when the fleet's alarms change state (held_above_desired_hours)."
+  description = "What the fleet's alarms (held_above_desired_hours) notify when they go off: SNS topics, Lambda functions, Systems Manager OpsItems or Incident Manager response plans (ARNs)."
   default     = []
   nullable    = false
 
   validation {
-    condition     = alltrue([for a in var.alarm_actions : can(regex("^arn:aws[a-z-]*:sns:", a))])
-    error_message = "alarm_actions must be SNS topic ARNs."
+    condition     = alltrue([for a in var.alarm_actions : can(regex("^arn:aws[a-z-]*:(sns|lambda|ssm|ssm-incidents):", a))])
+    error_message = "alarm_actions must be ARNs of SNS topics, Lambda functions, Systems Manager OpsItems or Incident Manager response plans."
+  }
+}
+
+variable "ok_actions" {
+  type        = list(string)
+  description = "What the fleet's alarms notify when they are back to OK (ARNs, as alarm_actions)."
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for a in var.ok_actions : can(regex("^arn:aws[a-z-]*:(sns|lambda|ssm|ssm-incidents):", a))])
+    error_message = "ok_actions must be ARNs of SNS topics, Lambda functions, Systems Manager OpsItems or Incident Manager response plans."
   }
 }
 

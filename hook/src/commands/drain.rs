@@ -16,6 +16,7 @@ use crate::error::HookError;
 use crate::imds::TargetState;
 use crate::local_bbb::{self, Activity};
 use crate::shutdown;
+use crate::state::{now_secs, HookState};
 use bbb_core::scalelite::StateChange;
 
 /// How a drain ended, for the exit code and the summary line.
@@ -92,10 +93,17 @@ pub async fn run(ctx: &Context, lifecycle: bool) -> Result<Outcome, HookError> {
         if lifecycle {
             state.terminating = true;
             ctx.state.save(&state)?;
-            // A launch since (a reboot's, failing before it could reset the drain) may have made
-            // the record and a (never enabled) registration again: taken out before the instance
-            // and its address go, or the name would point at a released address.
-            terminating_heartbeats(ctx, leave_again(ctx)).await?;
+            if state.launched_since_drain {
+                // A launch since (a reboot's, failing before it could reset the drain) may have
+                // made the record and a (never enabled) registration again: taken out before the
+                // instance and its address go, or the name would point at a released address.
+                // Best effort: the termination is not held back for it.
+                if let Err(e) = terminating_heartbeats(ctx, leave_again(ctx)).await {
+                    tracing::warn!(record = %ctx.record_name(), error = %e, "what the launch since the drain made could not be taken out (the next terraform apply of bbb_fleet removes it)");
+                }
+                state.launched_since_drain = false;
+                ctx.state.save(&state)?;
+            }
             lifecycle::complete(ctx, &ctx.config.terminating_hook_name).await?;
         }
         return Ok(outcome);
@@ -114,7 +122,7 @@ pub async fn run(ctx: &Context, lifecycle: bool) -> Result<Outcome, HookError> {
     // 1. No new meeting lands here; 2. meetings end and their recordings are published;
     // 3. leave Scalelite and DNS. Heartbeats run beside these steps, not between them.
     let work = async {
-        let waited = wait_until_idle(ctx, state.health.last_meetings).await?;
+        let waited = wait_until_idle(ctx, BbbBefore::from(&state)).await?;
         outcome.waited_past_limit = !waited.idle;
         if !waited.cordoned {
             outcome
@@ -144,6 +152,7 @@ pub async fn run(ctx: &Context, lifecycle: bool) -> Result<Outcome, HookError> {
         lifecycle::complete(ctx, &ctx.config.terminating_hook_name).await?;
     }
     state.drained = true;
+    state.launched_since_drain = false;
     ctx.state.save(&state)?;
     if outcome.waited_past_limit {
         tracing::warn!(
@@ -233,21 +242,47 @@ async fn read_activity(ctx: &Context) -> Result<Activity, HookError> {
     local_bbb::activity(&client, &ctx.settings).await
 }
 
+/// What the protect passes before the drain knew of BBB.
+struct BbbBefore {
+    /// Meetings bbb-web listed at its last answer; 0 once the health check reported the
+    /// instance (it judged them gone, or waited `max_wait` for them already).
+    last_meetings: usize,
+    /// When its probes began to fail, if they still did.
+    failing_since: Option<Instant>,
+}
+
+impl BbbBefore {
+    fn from(state: &HookState) -> Self {
+        let h = &state.health;
+        let failing_since = (h.failures > 0 && h.failing_since > 0)
+            .then(|| {
+                let for_s = now_secs().saturating_sub(h.failing_since);
+                Instant::now().checked_sub(Duration::from_secs(for_s))
+            })
+            .flatten();
+        Self {
+            last_meetings: if h.reported { 0 } else { h.last_meetings },
+            failing_since,
+        }
+    }
+}
+
 /// Polls until no meeting runs and no recording is in the works on two reads in a row,
-/// cordoning until Scalelite accepts it. `last_meetings`: what the last read of BBB before the
-/// drain listed (the protect pass's).
+/// cordoning until Scalelite accepts it.
 ///
-/// BBB unreadable counts as busy for `BBB_HOOK_BBB_ERROR_GRACE`; past it, only when the last
-/// read listed no meeting is the server judged from its recordings alone. Meetings bbb-web listed
-/// keep running without it (their clients talk to akka-apps and FreeSWITCH), as the health
-/// check holds too (`super::health`): they are waited for until `max_wait`.
-async fn wait_until_idle(ctx: &Context, mut last_meetings: usize) -> Result<Waited, HookError> {
+/// BBB unreadable counts as busy for `BBB_HOOK_BBB_ERROR_GRACE`. Past it, meetings bbb-web last
+/// listed keep running without it (their clients talk to akka-apps and FreeSWITCH), as the
+/// health check holds too (`super::health`): they count until `max_wait` after its first
+/// failure (as the protect passes saw it, when they did); then, or when it listed none, the
+/// server is judged from its recordings alone.
+async fn wait_until_idle(ctx: &Context, before: BbbBefore) -> Result<Waited, HookError> {
+    let mut last_meetings = before.last_meetings;
     let deadline = Instant::now() + ctx.config.max_wait();
     let grace = ctx.settings.bbb_error_grace;
     let mut cordoned = false;
     let mut cordon_error = String::new();
     let mut idle_reads = 0u32;
-    let mut failing_since: Option<Instant> = None;
+    let mut failing_since: Option<Instant> = before.failing_since;
     let mut last_logged: Option<Activity> = None;
     loop {
         if !cordoned {
@@ -276,12 +311,13 @@ async fn wait_until_idle(ctx: &Context, mut last_meetings: usize) -> Result<Wait
             }
             Err(e) => {
                 let since = *failing_since.get_or_insert_with(Instant::now);
+                let listed_still_run = last_meetings > 0 && since.elapsed() < ctx.config.max_wait();
                 if since.elapsed() < grace {
                     // bbb-web restarting or overloaded: its meetings may well still run.
                     tracing::warn!(error = %e, failing_ms = since.elapsed().as_millis() as u64, grace_s = grace.as_secs(), "local BBB unreadable, counted as busy");
                     None
-                } else if last_meetings > 0 {
-                    tracing::warn!(error = %e, grace_s = grace.as_secs(), last_meetings, "local BBB unreadable past the grace period; the meetings it last listed may still run, counted as busy until max_wait");
+                } else if listed_still_run {
+                    tracing::warn!(error = %e, grace_s = grace.as_secs(), last_meetings, "local BBB unreadable past the grace period; the meetings it last listed may still run, counted as busy until max_wait after its first failure");
                     None
                 } else {
                     // No meeting when it last answered: recordings on disk still count.

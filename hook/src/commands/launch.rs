@@ -28,6 +28,11 @@ pub async fn run(ctx: &Context, dns_only: bool) -> Result<(), HookError> {
             drained = state.drained,
             "drained at the last shutdown, joining again"
         );
+        if state.drained && !state.launched_since_drain {
+            // Recorded before anything is made: a drain found finished takes it out again.
+            state.launched_since_drain = true;
+            ctx.state.save(&state)?;
+        }
     }
     if dns_only {
         // First boot waits for this (Route53's INSYNC) inside the launching hook's timeout.
@@ -112,6 +117,7 @@ pub async fn run(ctx: &Context, dns_only: bool) -> Result<(), HookError> {
     state.server_id = Some(server.id.clone());
     state.draining = false;
     state.drained = false;
+    state.launched_since_drain = false;
     // Launch enables the server: a health cordon from before (a reboot) is gone, and protect
     // cordons again if FreeSWITCH is still dead.
     state.health.cordon = super::health_cordon::Cordon::None;

@@ -96,6 +96,12 @@ pub enum Standby {
 /// the hook holds joinable, and protects an instance that hosts meetings. BBB unreadable (down
 /// for the maintenance the standby is for) only skips the meetings' part.
 pub async fn hold(ctx: &Context, state: &mut HookState, away: Away) -> Result<(), HookError> {
+    if away == Away::Detached {
+        // "If you detach an instance that is protected from scale-in, its … protection setting
+        // is lost"; attached again it takes the group's: unknown until read or set again.
+        state.protected = None;
+        state.protection_checked_at = 0;
+    }
     let meetings = match local_meetings(ctx).await {
         Ok(n) => n,
         Err(e) => {
