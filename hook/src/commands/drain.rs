@@ -129,7 +129,8 @@ pub async fn run(ctx: &Context, lifecycle: bool) -> Result<Outcome, HookError> {
                 .scalelite_failures
                 .push(format!("cordon: {}", waited.cordon_error));
         }
-        let left = leave_scalelite(ctx).await;
+        let finish_by = finish_by(started, ctx.config.max_wait());
+        let left = leave_scalelite(ctx, finish_by).await;
         if let Err(e) = &left {
             tracing::warn!(
                 url = %ctx.server_url(),
@@ -197,17 +198,31 @@ async fn deregister(ctx: &Context) -> Result<(), HookError> {
 /// The leave steps of a drain done already, for what a launch made since: idempotent, nothing
 /// to do when it made nothing.
 async fn leave_again(ctx: &Context) -> Result<(), HookError> {
-    let left = leave_scalelite(ctx).await;
+    let left = leave_scalelite(ctx, Instant::now() + ctx.settings.deregister_timeout).await;
     if let Err(e) = &left {
         tracing::warn!(url = %ctx.server_url(), error = %e, "scalelite registration left behind (the next terraform apply of bbb_fleet removes it)");
     }
     dns::remove(ctx, left.is_err()).await.map(|_| ())
 }
 
-/// Deregisters, retrying with backoff (1 s doubling to 30 s) for `BBB_HOOK_DEREGISTER_TIMEOUT`.
-/// The last error when it gives up.
-async fn leave_scalelite(ctx: &Context) -> Result<(), HookError> {
-    let deadline = Instant::now() + ctx.settings.deregister_timeout;
+/// Time kept after the deregistration's retries, of the drain's finishing time
+/// (`DRAIN_FINISH_SECONDS`), for the record's deletion and the lifecycle action's completion.
+const AFTER_DEREGISTRATION: Duration = Duration::from_secs(60);
+
+/// When a drain begun at `started` must be done deregistering: the units' stop timeout and the
+/// lifecycle hook's global timeout leave it `max_wait` plus `DRAIN_FINISH_SECONDS`
+/// (`super::timeouts`), of which [`AFTER_DEREGISTRATION`] is kept for the record and the
+/// completion, which matter more (a record left on a released address) than a registration
+/// left behind (the next apply removes it).
+fn finish_by(started: Instant, max_wait: Duration) -> Instant {
+    let finish = Duration::from_secs(super::timeouts::DRAIN_FINISH_SECONDS);
+    started + max_wait + finish.saturating_sub(AFTER_DEREGISTRATION)
+}
+
+/// Deregisters, retrying with backoff (1 s doubling to 30 s) for `BBB_HOOK_DEREGISTER_TIMEOUT`,
+/// and not past `finish_by` (one try at least). The last error when it gives up.
+async fn leave_scalelite(ctx: &Context, finish_by: Instant) -> Result<(), HookError> {
+    let deadline = (Instant::now() + ctx.settings.deregister_timeout).min(finish_by);
     let mut delay = Duration::from_secs(1);
     loop {
         let e = match deregister(ctx).await {
@@ -392,5 +407,22 @@ async fn wait_until_idle(ctx: &Context, before: BbbBefore) -> Result<Waited, Hoo
                 "drain waiting for meetings; saved as draining, the next drain resumes it",
             ));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_deregistration_leaves_a_minute_of_the_finishing_time() {
+        let started = Instant::now();
+        let max_wait = Duration::from_secs(4 * 3600);
+        let by = finish_by(started, max_wait);
+        let finish = Duration::from_secs(super::super::timeouts::DRAIN_FINISH_SECONDS);
+        assert_eq!(by, started + max_wait + finish - AFTER_DEREGISTRATION);
+        // A drain that waited its whole max_wait has 4 minutes of retries, not the default 5.
+        let at_max_wait = started + max_wait;
+        assert_eq!(by - at_max_wait, Duration::from_secs(240));
     }
 }
