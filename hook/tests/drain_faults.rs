@@ -61,12 +61,8 @@ async fn a_bbb_down_past_the_grace_period_is_judged_by_its_recordings() {
     assert!(i.server().is_none());
 }
 
-/// Meetings bbb-web listed keep running without it (their clients talk to akka-apps and
-/// FreeSWITCH): a drain that cannot read BBB past the grace period waits for them until
-/// `max_wait`, as the health check does, instead of taking them with the instance.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_bbb_down_under_meetings_it_listed_is_waited_for_until_max_wait() {
-    let max_wait = 6;
+/// A launched instance whose protect pass read one meeting, then whose bbb-web stopped.
+async fn bbb_dead_under_a_meeting(max_wait: u64) -> Instance {
     let mut i = Instance::new(max_wait).await;
     i.hook(&["launch"]).await.ok();
     i.bbb
@@ -75,16 +71,30 @@ async fn a_bbb_down_under_meetings_it_listed_is_waited_for_until_max_wait() {
         .await
         .ok();
     i.bbb.stop().await;
+    i
+}
+
+/// A drain counting an unreadable BBB as busy for one second, polling twice a second.
+async fn drain_with_a_short_grace(i: &Instance) -> support::Run {
+    i.hook_with(
+        &["drain"],
+        &[
+            ("BBB_HOOK_BBB_ERROR_GRACE", "1"),
+            ("BBB_HOOK_POLL_INTERVAL", "0.5"),
+        ],
+    )
+    .await
+}
+
+/// Meetings bbb-web listed keep running without it (their clients talk to akka-apps and
+/// FreeSWITCH): a drain that cannot read BBB past the grace period waits for them until
+/// `max_wait`, as the health check does, instead of taking them with the instance.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_bbb_down_under_meetings_it_listed_is_waited_for_until_max_wait() {
+    let max_wait = 6;
+    let i = bbb_dead_under_a_meeting(max_wait).await;
     let started = std::time::Instant::now();
-    let run = i
-        .hook_with(
-            &["drain"],
-            &[
-                ("BBB_HOOK_BBB_ERROR_GRACE", "1"),
-                ("BBB_HOOK_POLL_INTERVAL", "0.5"),
-            ],
-        )
-        .await;
+    let run = drain_with_a_short_grace(&i).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         started.elapsed() >= Duration::from_secs(max_wait),
@@ -106,34 +116,19 @@ async fn a_bbb_down_under_meetings_it_listed_is_waited_for_until_max_wait() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_wait_for_meetings_a_dead_bbb_listed_counts_from_its_first_failure() {
     let max_wait = 20;
-    let mut i = Instance::new(max_wait).await;
-    i.hook(&["launch"]).await.ok();
-    i.bbb
-        .add_meeting(DoubleMeeting::new("m1", "Lecture").with_participants(12, 1));
-    i.hook_with(&["protect"], &support::MEETINGS_ONLY)
-        .await
-        .ok();
-    i.bbb.stop().await;
+    let i = bbb_dead_under_a_meeting(max_wait).await;
     // As the protect passes left it: bbb-web failing for longer than max_wait.
-    let mut state = i.state();
-    assert_eq!(state["health"]["last_meetings"], 1);
+    assert_eq!(i.state()["health"]["last_meetings"], 1);
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock")
         .as_secs();
-    state["health"]["failures"] = 40.into();
-    state["health"]["failing_since"] = (now - max_wait - 5).into();
-    std::fs::write(i.path("state/state.json"), state.to_string()).expect("write state");
+    i.edit_state(|state| {
+        state["health"]["failures"] = 40.into();
+        state["health"]["failing_since"] = (now - max_wait - 5).into();
+    });
     let started = std::time::Instant::now();
-    let run = i
-        .hook_with(
-            &["drain"],
-            &[
-                ("BBB_HOOK_BBB_ERROR_GRACE", "1"),
-                ("BBB_HOOK_POLL_INTERVAL", "0.5"),
-            ],
-        )
-        .await;
+    let run = drain_with_a_short_grace(&i).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         started.elapsed() < Duration::from_secs(max_wait / 2),

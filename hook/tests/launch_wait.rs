@@ -148,12 +148,7 @@ async fn a_launch_that_cannot_join_reports_the_instance_unhealthy() {
 async fn a_launch_restarted_past_the_join_timeout_reports_the_instance_unhealthy() {
     let i = Instance::new(60).await;
     i.hook(&["launch"]).await.ok();
-    // As if the launch had completed the action long ago and failed ever since, Scalelite down.
-    let mut state = i.state();
-    state["launched"] = false.into();
-    state["join_started_at"] = 1.into();
-    std::fs::write(i.path("state/state.json"), state.to_string()).expect("write state");
-    i.scalelite.set_available(false);
+    i.launch_failing_for_long();
     let run = i.hook(&["launch"]).await;
     assert_eq!(run.code, 78, "{}", run.stderr);
     assert!(run.stderr.contains("reported Unhealthy"), "{}", run.stderr);

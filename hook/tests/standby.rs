@@ -241,12 +241,7 @@ async fn a_failing_launch_on_standby_is_not_reported_unhealthy() {
     let i = Instance::new(60).await;
     i.hook(&["launch"]).await.ok();
     standby(&i, true).await;
-    // As if the launch had been failing since long ago (a reboot on standby, Scalelite down).
-    let mut state = i.state();
-    state["launched"] = false.into();
-    state["join_started_at"] = 1.into();
-    std::fs::write(i.path("state/state.json"), state.to_string()).expect("write state");
-    i.scalelite.set_available(false);
+    i.launch_failing_for_long();
     let run = i.hook(&["launch"]).await;
     assert_eq!(run.code, 75, "retried:\n{}", run.stderr);
     assert!(

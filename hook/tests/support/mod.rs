@@ -365,6 +365,23 @@ impl Instance {
         serde_json::from_str(&text).expect("state json")
     }
 
+    /// Rewrites the hook's state file through `edit`.
+    pub fn edit_state(&self, edit: impl FnOnce(&mut Value)) {
+        let mut state = self.state();
+        edit(&mut state);
+        std::fs::write(self.path("state/state.json"), state.to_string()).expect("write state");
+    }
+
+    /// As if the launch had completed the launching action long ago and failed ever since
+    /// (Scalelite down): past any join timeout.
+    pub fn launch_failing_for_long(&self) {
+        self.edit_state(|state| {
+            state["launched"] = false.into();
+            state["join_started_at"] = 1.into();
+        });
+        self.scalelite.set_available(false);
+    }
+
     /// Lifecycle heartbeats received for `hook`.
     pub async fn heartbeats(&self, hook: &str) -> usize {
         self.lifecycle
