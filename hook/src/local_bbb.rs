@@ -107,6 +107,12 @@ impl Activity {
     }
 }
 
+/// [`activity`] of the local BBB, with the secret read from its properties now.
+pub async fn read_activity(settings: &Settings) -> Result<Activity, HookError> {
+    let secret = read_secret(&settings.bbb_properties)?;
+    activity(&client(settings, secret)?, settings).await
+}
+
 /// Reads the meetings and the recording pipeline.
 pub async fn activity(bbb: &BbbClient, settings: &Settings) -> Result<Activity, HookError> {
     let meetings = bbb

@@ -214,9 +214,7 @@ impl DecisionEvent {
             )
         })
     }
-}
 
-impl DecisionEvent {
     /// The record as a JSON value, for a log event that carries it as a field.
     pub fn to_value(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or_else(|_| serde_json::Value::String(self.to_json()))

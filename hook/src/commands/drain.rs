@@ -98,7 +98,10 @@ pub async fn run(ctx: &Context, lifecycle: bool) -> Result<Outcome, HookError> {
                 // made the record and a (never enabled) registration again: taken out before the
                 // instance and its address go, or the name would point at a released address.
                 // Best effort: the termination is not held back for it.
-                if let Err(e) = terminating_heartbeats(ctx, leave_again(ctx)).await {
+                let finish_by = Instant::now() + ctx.settings.deregister_timeout;
+                let server_id = state.server_id.clone();
+                let again = leave(ctx, finish_by, server_id.as_deref(), None);
+                if let Err(e) = terminating_heartbeats(ctx, again).await {
                     tracing::warn!(record = %ctx.record_name(), error = %e, "what the launch since the drain made could not be taken out (the next terraform apply of bbb_fleet removes it)");
                 }
                 state.launched_since_drain = false;
@@ -130,18 +133,11 @@ pub async fn run(ctx: &Context, lifecycle: bool) -> Result<Outcome, HookError> {
                 .push(format!("cordon: {}", waited.cordon_error));
         }
         let finish_by = finish_by(started, ctx.config.max_wait());
-        let left = leave_scalelite(ctx, finish_by).await;
-        if let Err(e) = &left {
-            tracing::warn!(
-                url = %ctx.server_url(),
-                server_id = state.server_id.as_deref().unwrap_or("unknown"),
-                cordoned = waited.cordoned,
-                error = %e,
-                "scalelite registration left behind (the next terraform apply of bbb_fleet removes it)"
-            );
+        let server_id = state.server_id.as_deref();
+        if let Some(e) = leave(ctx, finish_by, server_id, Some(waited.cordoned)).await? {
             outcome.scalelite_failures.push(format!("deregister: {e}"));
         }
-        dns::remove(ctx, left.is_err()).await
+        Ok(())
     };
     if lifecycle {
         terminating_heartbeats(ctx, work).await?;
@@ -195,14 +191,28 @@ async fn deregister(ctx: &Context) -> Result<(), HookError> {
     Ok(())
 }
 
-/// The leave steps of a drain done already, for what a launch made since: idempotent, nothing
-/// to do when it made nothing.
-async fn leave_again(ctx: &Context) -> Result<(), HookError> {
-    let left = leave_scalelite(ctx, Instant::now() + ctx.settings.deregister_timeout).await;
-    if let Err(e) = &left {
-        tracing::warn!(url = %ctx.server_url(), error = %e, "scalelite registration left behind (the next terraform apply of bbb_fleet removes it)");
+/// The leave steps: out of Scalelite (retried until `finish_by`), then the record, whose
+/// ownership mark stays when the registration is left behind (the fleet's next apply removes
+/// both). Answers why the registration was left behind, if it was; an error when the record
+/// could not be deleted. Idempotent: nothing to do when nothing is there.
+async fn leave(
+    ctx: &Context,
+    finish_by: Instant,
+    server_id: Option<&str>,
+    cordoned: Option<bool>,
+) -> Result<Option<HookError>, HookError> {
+    let left = leave_scalelite(ctx, finish_by).await.err();
+    if let Some(e) = &left {
+        tracing::warn!(
+            url = %ctx.server_url(),
+            server_id = server_id.unwrap_or("unknown"),
+            cordoned,
+            error = %e,
+            "scalelite registration left behind (the next terraform apply of bbb_fleet removes it)"
+        );
     }
-    dns::remove(ctx, left.is_err()).await.map(|_| ())
+    dns::remove(ctx, left.is_some()).await?;
+    Ok(left)
 }
 
 /// Time kept after the deregistration's retries, of the drain's finishing time
@@ -248,13 +258,6 @@ struct Waited {
     cordoned: bool,
     /// Why the cordon failed when it never succeeded.
     cordon_error: String,
-}
-
-/// What one poll of the local BBB found.
-async fn read_activity(ctx: &Context) -> Result<Activity, HookError> {
-    let secret = local_bbb::read_secret(&ctx.settings.bbb_properties)?;
-    let client = local_bbb::client(&ctx.settings, secret)?;
-    local_bbb::activity(&client, &ctx.settings).await
 }
 
 /// What the protect passes before the drain knew of BBB.
@@ -316,7 +319,7 @@ async fn wait_until_idle(ctx: &Context, before: BbbBefore) -> Result<Waited, Hoo
                 }
             }
         }
-        let activity = match read_activity(ctx).await {
+        let activity = match local_bbb::read_activity(&ctx.settings).await {
             Ok(a) => {
                 if failing_since.take().is_some() {
                     tracing::info!("local BBB answers again");

@@ -102,8 +102,8 @@ pub async fn hold(ctx: &Context, state: &mut HookState, away: Away) -> Result<()
         state.protected = None;
         state.protection_checked_at = 0;
     }
-    let meetings = match local_meetings(ctx).await {
-        Ok(n) => n,
+    let meetings = match local_bbb::read_activity(&ctx.settings).await {
+        Ok(a) => a.meetings,
         Err(e) => {
             tracing::info!(error = %e, away = away.as_str(), "instance out of service: BBB unreadable, its meetings not looked at");
             0
@@ -144,13 +144,6 @@ pub async fn hold(ctx: &Context, state: &mut HookState, away: Away) -> Result<()
         );
     }
     Ok(())
-}
-
-/// Meetings the local BBB runs.
-async fn local_meetings(ctx: &Context) -> Result<usize, HookError> {
-    let secret = local_bbb::read_secret(&ctx.settings.bbb_properties)?;
-    let bbb = local_bbb::client(&ctx.settings, secret)?;
-    Ok(local_bbb::activity(&bbb, &ctx.settings).await?.meetings)
 }
 
 /// Takes the server out of Scalelite's routing for the standby: an enabled server is cordoned

@@ -52,11 +52,7 @@ pub async fn collect(ctx: &Context) -> Status {
                     "protected_from_scale_in": i.protected_from_scale_in })
         }))
     };
-    let bbb = async {
-        let secret = local_bbb::read_secret(&ctx.settings.bbb_properties)?;
-        let client = local_bbb::client(&ctx.settings, secret)?;
-        local_bbb::activity(&client, &ctx.settings).await
-    };
+    let bbb = local_bbb::read_activity(&ctx.settings);
     let (dns, scalelite, autoscaling, bbb, media) = tokio::join!(
         dns::describe(ctx),
         scalelite,
