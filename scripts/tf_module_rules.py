@@ -185,15 +185,18 @@ def rule_first_servers_have_permissions(t: Tree) -> list[str]:
 
 def rule_refresh_protected(t: Tree) -> list[str]:
     """D12: "Wait" waits one hour for scale-in protection to go, then fails the refresh; protected servers
-    are replaced ("Refresh") and drained by the terminating hook, with rollback on failure."""
+    are replaced ("Refresh") and drained by the terminating hook. No auto_rollback: the AWS provider
+    writes the new launch template into the group before it starts the refresh (UpdateAutoScalingGroup,
+    then StartInstanceRefresh; hashicorp/terraform-provider-aws#34189, open), so AWS's rollback "to the
+    previous configuration" returns to the new template: it replaces servers with the same ones again."""
     out = []
     for d, name, body in t.all_resources("aws_autoscaling_group"):
         for ir in body.get("instance_refresh") or []:
             pref = u(u(ir).get("preferences")) or {}
             if u(pref.get("scale_in_protected_instances")) != "Refresh":
                 out.append(f"{d}: aws_autoscaling_group.{name} instance refresh does not replace protected servers (scale_in_protected_instances = {u(pref.get('scale_in_protected_instances'))!r})")
-            if u(pref.get("auto_rollback")) is not True:
-                out.append(f"{d}: aws_autoscaling_group.{name} instance refresh has no auto_rollback")
+            if u(pref.get("auto_rollback")) is True and body.get("launch_template"):
+                out.append(f"{d}: aws_autoscaling_group.{name} instance refresh sets auto_rollback, which returns to the launch template Terraform just wrote (terraform-provider-aws#34189)")
     return out
 
 
@@ -398,7 +401,7 @@ RULES = [
     ("D5 created zone never delegated", rule_zone_delegated),
     ("D6/D10 fleet not ordered after Scalelite, internal endpoint unused", rule_fleet_after_scalelite),
     ("D11 first servers launch before their policy, configuration and hooks", rule_first_servers_have_permissions),
-    ("D12 instance refresh fails after an hour on protected servers", rule_refresh_protected),
+    ("D12 instance refresh fails after an hour on protected servers, or rolls back to the new template", rule_refresh_protected),
     ("D7 internal load balancers cannot reach the pods", rule_lb_backend_rules),
     ("D13 Scalelite secret in state", rule_secret_not_in_state),
     ("G2 recordings playback not routed", rule_playback_routed),

@@ -37,6 +37,11 @@ pub enum HookError {
     #[error("not in service: {0}")]
     NotInService(String),
 
+    /// The instance is in no Auto Scaling group (detached, or launched outside the group): it
+    /// joins the fleet once attached, as AWS runs no launching hook on `AttachInstances`.
+    #[error("outside the Auto Scaling group: {0}")]
+    OutOfGroup(String),
+
     /// Launch could not join the fleet in time after the launching action and reported the
     /// instance unhealthy, so that the group replaces it; no restart can change that.
     #[error("could not join the fleet: {0}")]
@@ -98,7 +103,7 @@ impl HookError {
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::Config(_) | Self::Terminating(_) | Self::ReportedUnhealthy(_) => EXIT_CONFIG,
-            Self::Interrupted(_) | Self::NotInService(_) => EXIT_TEMPFAIL,
+            Self::Interrupted(_) | Self::NotInService(_) | Self::OutOfGroup(_) => EXIT_TEMPFAIL,
             Self::Scalelite { source, .. } if source.is_checksum_error() => EXIT_CONFIG,
             Self::Aws { source, .. } if matches!(**source, AwsError::Config(_)) => EXIT_CONFIG,
             Self::Metadata(_) | Self::Aws { .. } | Self::Scalelite { .. } | Self::Bbb { .. } => {

@@ -53,6 +53,10 @@ pub struct HookState {
     /// A drain started: launch and protect leave the instance alone from now on.
     #[serde(default)]
     pub draining: bool,
+    /// Unix seconds when the drain under way began (its first run, across restarts): its
+    /// `max_wait` and finishing time count from then. 0 when no drain is under way.
+    #[serde(default)]
+    pub drain_started_at: u64,
     /// A drain finished.
     #[serde(default)]
     pub drained: bool,
@@ -70,8 +74,10 @@ pub struct HookState {
     pub health: crate::commands::health::HealthState,
     /// The instance whose launching lifecycle action launch completed: a launch run again on it
     /// (after a failure past that point, or at a reboot) neither heartbeats nor completes it
-    /// again. An instance id, so that a state carried into an image made from a server (or a
-    /// warm pool's second wait) is not taken for this instance's.
+    /// again. An instance id, so that a state carried into an image made from a server is not
+    /// taken for this instance's. (A warm pool's two waits, `Warmed:Pending:Wait` then
+    /// `Pending:Wait`, are the same instance's: warm pools are not supported, see
+    /// `modules/fleet/README.md`.)
     #[serde(default)]
     pub launch_action_completed_by: Option<String>,
     /// Since when (Unix seconds) launch has been trying to join the fleet once the launching

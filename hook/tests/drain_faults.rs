@@ -263,6 +263,42 @@ async fn sigterm_mid_drain_saves_draining_and_the_next_drain_resumes() {
     assert_eq!(i.state()["drained"], true);
 }
 
+/// A drain resumed in a new process (the unit restarted, the stop's `ExecStop` after the
+/// watcher) keeps the first run's clock: the terminating hook's global timeout counts from the
+/// instance's `Terminating:Wait`, not from the latest process, so a restart buys no second
+/// `max_wait`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_resumed_drain_waits_only_what_is_left_of_max_wait() {
+    let max_wait = 10;
+    let i = Instance::new(max_wait).await;
+    i.hook(&["launch"]).await.ok();
+    i.bbb.add_meeting(DoubleMeeting::new("m1", "Lecture"));
+    let first = std::time::Instant::now();
+    let child = i.spawn(&["drain"], &[]);
+    i.eventually("cordoned", || cordoned(&i)).await;
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    sigterm(&child);
+    assert_eq!(i.finish(child).await.code, EX_TEMPFAIL);
+
+    let resumed = std::time::Instant::now();
+    let again = i.hook(&["drain"]).await;
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(again.stderr.contains("resumed=true"), "{}", again.stderr);
+    assert!(
+        again.stderr.contains("max wait reached"),
+        "{}",
+        again.stderr
+    );
+    assert!(
+        resumed.elapsed() < Duration::from_secs(max_wait - 2),
+        "the resumed drain waited {:?} more, {:?} in all:\n{}",
+        resumed.elapsed(),
+        first.elapsed(),
+        again.stderr
+    );
+    assert!(i.server().is_none(), "deregistered at max_wait");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_watcher_drains_an_instance_whose_launch_never_finished() {
     let i = Instance::new(60).await;

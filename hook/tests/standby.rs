@@ -367,3 +367,62 @@ async fn a_detached_instance_takes_no_new_meeting_until_attached_again() {
     assert_eq!(state_of(&i), ServerState::Enabled, "{}", pass.stderr);
     assert!(i.protected().await, "protected again before it is enabled");
 }
+
+/// AWS runs no launching hook for an attached instance ("Does not apply when you attach or
+/// detach instances", lifecycle hooks' availability): a reboot while detached finds the instance
+/// in no group, and its launch is what joins the fleet once it is attached again. The wait
+/// outside the group is not the join timeout's: the instance is never reported unhealthy for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_reboot_while_detached_joins_the_fleet_once_attached_again() {
+    let i = Instance::new(60).await;
+    i.hook(&["launch"]).await.ok();
+    let asg = i.aws.autoscaling_sdk();
+    asg.detach_instances()
+        .auto_scaling_group_name(&i.group)
+        .instance_ids(&i.instance_id)
+        .should_decrement_desired_capacity(true)
+        .send()
+        .await
+        .expect("DetachInstances");
+    i.imds.set_target_lifecycle_state(Some("Detached"));
+    i.hook_with(&["protect"], &CONSOLIDATING).await.ok();
+    // The shutdown's drain (not terminating) takes the registration out.
+    i.hook(&["drain"]).await.ok();
+    assert!(i.server().is_none());
+
+    let join_timeout = [("BBB_HOOK_JOIN_TIMEOUT", "1")];
+    let boot = i.spawn(&["launch"], &join_timeout);
+    // Detached for three join timeouts while the boot's launch runs.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    assert_ne!(
+        i.server().map(|s| s.state),
+        Some(ServerState::Enabled),
+        "not routable outside the group"
+    );
+    asg.attach_instances()
+        .auto_scaling_group_name(&i.group)
+        .instance_ids(&i.instance_id)
+        .send()
+        .await
+        .expect("AttachInstances");
+    i.imds.set_target_lifecycle_state(Some("InService"));
+    let boot = tokio::time::timeout(std::time::Duration::from_secs(30), boot.wait_with_output())
+        .await
+        .expect("the launch ends once attached")
+        .expect("bbb-hook launch");
+    let stderr = String::from_utf8_lossy(&boot.stderr);
+    assert!(boot.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("waiting"),
+        "the wait outside the group is logged: {stderr}"
+    );
+    assert_eq!(state_of(&i), ServerState::Enabled, "{stderr}");
+    assert!(i.protected().await, "protected before it is enabled");
+    assert!(
+        i.lifecycle
+            .request_bodies("SetInstanceHealth")
+            .await
+            .is_empty(),
+        "never reported unhealthy for the time outside the group"
+    );
+}

@@ -326,7 +326,9 @@ resource "aws_autoscaling_group" "this" {
   # waits one hour for the protection to go and then fails the whole refresh). Meetings stay safe because every replaced server goes
   # through the terminating hook: bbb-hook disables it in Scalelite and holds the hook with heartbeats until
   # its last meeting ended, at most drain.max_wait. A refresh therefore takes up to drain.max_wait per
-  # batch; a failed refresh rolls back to the previous launch template (auto_rollback).
+  # batch. No auto_rollback: this provider writes the new launch template version into the group before it
+  # starts the refresh (terraform-provider-aws#34189), so AWS's rollback "to the previous configuration" would
+  # return to the new template. A failed refresh stops where it is; re-applying the previous ami_id rolls back.
   instance_refresh {
     strategy = "Rolling"
     preferences {
@@ -336,7 +338,7 @@ resource "aws_autoscaling_group" "this" {
       instance_warmup              = var.instance_warmup_seconds
       scale_in_protected_instances = "Refresh"
       standby_instances            = "Wait"
-      auto_rollback                = true
+      auto_rollback                = false
     }
   }
 

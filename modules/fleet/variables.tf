@@ -112,7 +112,7 @@ variable "capacity" {
     max     = number
     desired = number
   })
-  description = "Size of the Auto Scaling group, used at creation only (the group ignores later changes: scaling policies own desired, bbb_schedule raises min and max during events). Change the running group's bounds outside Terraform or by replacing it."
+  description = "Size of the Auto Scaling group, used at creation only (the group ignores later changes: scaling policies own desired, bbb_schedule raises min and max during events). Change the running group's bounds outside Terraform or by replacing it. With min = 0 the group can reach no server, and then no demand brings one back: the participant and CPU metrics come from the servers, and target tracking does not act on a metric with no data. Only bbb_schedule's scale-ups and predictive scaling add servers then, and Scalelite refuses every create meanwhile."
   default = {
     min     = 1
     max     = 10
@@ -279,12 +279,12 @@ variable "cpu_target_percent" {
 
 variable "instance_warmup_seconds" {
   type        = number
-  description = "Seconds a new server needs from launch until it serves meetings (boot, certificate, registration in Scalelite)."
+  description = "The group's instance warm-up (default_instance_warmup, and the scaling policies' and instance refresh's): seconds after a new server is InService during which its metrics are left out and scaling policies do not scale in. Boot, certificate and Scalelite registration happen before InService, inside the launching hook, and the server takes meetings seconds after it. 600 keeps the servers predictive scaling launches predictive_scheduling_buffer_seconds before an hour (600) from being scaled in before that hour's lecture block starts. AWS accepts 0 to 3600."
   default     = 600
 
   validation {
-    condition     = floor(var.instance_warmup_seconds) == var.instance_warmup_seconds && var.instance_warmup_seconds >= 0 && var.instance_warmup_seconds <= 7200
-    error_message = "instance_warmup_seconds must be between 0 and 7200."
+    condition     = floor(var.instance_warmup_seconds) == var.instance_warmup_seconds && var.instance_warmup_seconds >= 0 && var.instance_warmup_seconds <= 3600
+    error_message = "instance_warmup_seconds must be a whole number from 0 to 3600 (AWS's range for the group's default instance warm-up)."
   }
 }
 
@@ -314,7 +314,7 @@ variable "forecast_participants_per_server" {
 
 variable "predictive_scheduling_buffer_seconds" {
   type        = number
-  description = "Seconds before a forecast hour the predictive policy launches its servers (scheduling_buffer_time; under 3600, the forecast's hourly interval). 600 gives a server its boot, certificate and Scalelite registration (instance_warmup_seconds) before a lecture block starts on the hour."
+  description = "Seconds before a forecast hour the predictive policy launches its servers (scheduling_buffer_time; under 3600, the forecast's hourly interval). 600 gives a server its boot, certificate and Scalelite registration (about 3 minutes) before a lecture block starts on the hour, and matches instance_warmup_seconds, which keeps target tracking from scaling the server in before that hour."
   default     = 600
   nullable    = false
 

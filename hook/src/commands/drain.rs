@@ -78,6 +78,9 @@ async fn terminating(ctx: &Context) -> bool {
 /// Drains the instance. `lifecycle`: the terminating hook is known to hold the instance
 /// (otherwise the metadata service is asked).
 pub async fn run(ctx: &Context, lifecycle: bool) -> Result<Outcome, HookError> {
+    // The drain's clock starts before the lock: a launch holding it (DNS, registration) uses
+    // the lifecycle action's time too.
+    let begun = now_secs();
     // The terminating hook holds the instance already: keep it alive while waiting for a
     // launch or a protect pass to release the lock.
     let _lock = if lifecycle {
@@ -112,10 +115,16 @@ pub async fn run(ctx: &Context, lifecycle: bool) -> Result<Outcome, HookError> {
         return Ok(outcome);
     }
     let resumed = state.draining;
+    if !resumed || state.drain_started_at == 0 {
+        state.drain_started_at = begun;
+    }
     state.draining = true;
     state.terminating |= lifecycle;
     ctx.state.save(&state)?;
-    let started = Instant::now();
+    // A resumed drain (a restart, a stop's `ExecStop` after the watcher) goes on with the
+    // first one's clock: the lifecycle hook's global timeout and the unit's stop timeout count
+    // from then, not from this process.
+    let started = since(state.drain_started_at);
     tracing::info!(
         lifecycle,
         resumed,
@@ -125,7 +134,7 @@ pub async fn run(ctx: &Context, lifecycle: bool) -> Result<Outcome, HookError> {
     // 1. No new meeting lands here; 2. meetings end and their recordings are published;
     // 3. leave Scalelite and DNS. Heartbeats run beside these steps, not between them.
     let work = async {
-        let waited = wait_until_idle(ctx, BbbBefore::from(&state)).await?;
+        let waited = wait_until_idle(ctx, started, BbbBefore::from(&state)).await?;
         outcome.waited_past_limit = !waited.idle;
         if !waited.cordoned {
             outcome
@@ -215,6 +224,12 @@ async fn leave(
     Ok(left)
 }
 
+/// The instant `unix_secs` stands for on this process's monotonic clock (now when later).
+fn since(unix_secs: u64) -> Instant {
+    let ago = Duration::from_secs(now_secs().saturating_sub(unix_secs));
+    Instant::now().checked_sub(ago).unwrap_or_else(Instant::now)
+}
+
 /// Time kept after the deregistration's retries, of the drain's finishing time
 /// (`DRAIN_FINISH_SECONDS`), for the record's deletion and the lifecycle action's completion.
 const AFTER_DEREGISTRATION: Duration = Duration::from_secs(60);
@@ -293,9 +308,13 @@ impl BbbBefore {
 /// health check holds too (`super::health`): they count until `max_wait` after its first
 /// failure (as the protect passes saw it, when they did); then, or when it listed none, the
 /// server is judged from its recordings alone.
-async fn wait_until_idle(ctx: &Context, before: BbbBefore) -> Result<Waited, HookError> {
+async fn wait_until_idle(
+    ctx: &Context,
+    started: Instant,
+    before: BbbBefore,
+) -> Result<Waited, HookError> {
     let mut last_meetings = before.last_meetings;
-    let deadline = Instant::now() + ctx.config.max_wait();
+    let deadline = started + ctx.config.max_wait();
     let grace = ctx.settings.bbb_error_grace;
     let mut cordoned = false;
     let mut cordon_error = String::new();

@@ -40,11 +40,27 @@ pub async fn run(
     scalelite: &ScaleliteClient,
     server: &Server,
 ) -> Result<Server, HookError> {
-    let deadline = Instant::now() + time_left(ctx, state);
+    let mut deadline = Instant::now() + time_left(ctx, state);
+    let mut outside = false;
     loop {
         let error = match try_join(ctx, state, scalelite, server, deadline).await {
             Ok(server) => return Ok(server),
             Err(e @ (HookError::Terminating(_) | HookError::Config(_))) => return Err(e),
+            Err(HookError::OutOfGroup(why)) => {
+                // AWS runs no launching hook on `AttachInstances`: this launch is what joins the
+                // fleet once the instance is attached (a reboot while detached, an instance
+                // launched by hand). The join timeout counts in the group only, so the wait
+                // outside it never reports the instance unhealthy.
+                if !outside {
+                    tracing::warn!(reason = %why, "the server joins the fleet once the instance is attached to the Auto Scaling group; waiting");
+                    outside = true;
+                }
+                state.join_started_at = now_secs();
+                ctx.state.save(state)?;
+                deadline = Instant::now() + ctx.settings.join_timeout;
+                tokio::time::sleep(JOIN_RETRY.min(ctx.settings.join_timeout / 10)).await;
+                continue;
+            }
             Err(e) => e,
         };
         // Saved whatever failed: the protection read or set stays known.
@@ -103,10 +119,13 @@ pub fn timed_out(ctx: &Context, state: &HookState) -> bool {
 /// Reports the instance unhealthy, so that the group replaces it, and ends the launch for good.
 pub async fn give_up(ctx: &Context, error: HookError) -> Result<Server, HookError> {
     let id = &ctx.identity.instance_id;
-    if let Ok(Some(TargetState::Standby)) = ctx.imds.target_lifecycle_state().await {
+    if let Ok(Some(away @ (TargetState::Standby | TargetState::Detached))) =
+        ctx.imds.target_lifecycle_state().await
+    {
         // Standby is for rebooting and troubleshooting without the group replacing the
-        // instance: no report there; the launch is retried.
-        tracing::warn!(error = %error, "the server could not join the fleet; the instance is on standby, not reported unhealthy; the launch is retried");
+        // instance, and a detached one is no longer the group's: no report there; the launch
+        // is retried.
+        tracing::warn!(error = %error, target_lifecycle_state = ?away, "the server could not join the fleet; the instance is on standby or detached, not reported unhealthy; the launch is retried");
         return Err(error);
     }
     match ctx.aws.set_instance_health(id, false, false).await {
@@ -161,8 +180,8 @@ async fn wait_in_service(ctx: &Context, deadline: Instant) -> Result<Seen, HookE
                 }
             },
             Ok(None) => {
-                return Err(HookError::Config(format!(
-                    "instance {id} is in no Auto Scaling group"
+                return Err(HookError::OutOfGroup(format!(
+                    "instance {id} is in no Auto Scaling group (detached, or launched outside it)"
                 )))
             }
             Err(e) if e.is_access_denied() => {

@@ -116,6 +116,7 @@ pub async fn run(ctx: &Context, dns_only: bool) -> Result<(), HookError> {
     // from now on drains this registration instead of finding "already drained".
     state.server_id = Some(server.id.clone());
     state.draining = false;
+    state.drain_started_at = 0;
     state.drained = false;
     state.launched_since_drain = false;
     // Launch enables the server: a health cordon from before (a reboot) is gone, and protect

@@ -2,8 +2,9 @@
 //! service. So does an instance detached from the group (`Detached`: "If there is a Classic Load
 //! Balancer attached to the Auto Scaling group, the instances are deregistered from the load
 //! balancer", DetachInstances), until it is attached again; it is no longer the group's to
-//! protect, and a reboot's launch of it fails (it is in no group). What follows says standby for
-//! both.
+//! protect, and a reboot's launch of it registers the server disabled and waits until the instance
+//! is attached again (AWS runs no launching hook on `AttachInstances`; `super::join`). What
+//! follows says standby for both.
 //!
 //! "Instances that are on standby are still part of the Auto Scaling group, but they do not
 //! actively handle load balancer traffic" (EC2 Auto Scaling user guide, "Temporarily remove
