@@ -16,6 +16,12 @@ pub const HEARTBEATS_PER_GLOBAL_TIMEOUT: u64 = 100;
 /// lifecycle action (the hook's `DRAIN_FINISH_SECONDS`).
 pub const DRAIN_FINISH_SECONDS: u64 = 300;
 
+/// What the global timeout's clock has run before the drain's own starts: AWS starts it as the
+/// instance enters `Terminating:Wait`, the hook's lifecycle watcher reads the target lifecycle
+/// state from the metadata service every 10 s (which shows it "when an instance prepares to
+/// transition"), and the drain then counts `max_wait` from its first run, across restarts.
+pub const DRAIN_NOTICE_SECONDS: u64 = 60;
+
 /// The terminating hook's global timeout for a heartbeat timeout of `heartbeat` seconds.
 pub fn global_timeout(heartbeat: u64) -> u64 {
     GLOBAL_TIMEOUT_CAP_SECONDS.min(heartbeat.saturating_mul(HEARTBEATS_PER_GLOBAL_TIMEOUT))
@@ -23,7 +29,7 @@ pub fn global_timeout(heartbeat: u64) -> u64 {
 
 /// The longest `max_wait` a drain can use with that heartbeat timeout.
 pub fn longest_max_wait(heartbeat: u64) -> u64 {
-    global_timeout(heartbeat).saturating_sub(DRAIN_FINISH_SECONDS)
+    global_timeout(heartbeat).saturating_sub(DRAIN_FINISH_SECONDS + DRAIN_NOTICE_SECONDS)
 }
 
 /// Checks the configuration's `drain` block (defaults where an attribute is absent; nothing while a
@@ -58,7 +64,7 @@ pub fn validate(
             format!(
                 "drain.max_wait is {max_wait_text} ({}s), but an instance stays in Terminating:Wait at most the hook's global timeout, \
                  min(48h, 100 x heartbeat_timeout) = {}s with heartbeat_timeout = {heartbeat}, and the drain needs {DRAIN_FINISH_SECONDS}s after max_wait \
-                 to leave Scalelite, DNS and the group. Use a max_wait of at most {longest}s, or a longer drain.heartbeat_timeout.",
+                 to leave Scalelite, DNS and the group, and up to {DRAIN_NOTICE_SECONDS}s before it to notice the termination. Use a max_wait of at most {longest}s, or a longer drain.heartbeat_timeout.",
                 wait.as_secs(),
                 global_timeout(heartbeat),
             ),
@@ -101,7 +107,7 @@ mod tests {
         assert_eq!(global_timeout(30), 3000);
         assert_eq!(global_timeout(900), 90_000);
         assert_eq!(global_timeout(7200), 172_800);
-        assert_eq!(longest_max_wait(900), 89_700);
+        assert_eq!(longest_max_wait(900), 89_640);
     }
 
     #[test]
@@ -109,13 +115,17 @@ mod tests {
         // heartbeat 30 s: the hook holds the instance 3000 s at most, a 4 h wait would be cut off.
         let e = errors(&config(Some(30.0), Some("4h")));
         assert!(!e.is_empty(), "4h with a 30 s heartbeat must be refused");
-        assert!(e.join("\n").contains("2700"), "{e:?}");
+        assert!(e.join("\n").contains("2640"), "{e:?}");
         // The defaults (900 s, 4 h) and a wait just inside the limit pass.
         assert!(errors(&config(None, None)).is_empty());
-        assert!(errors(&config(Some(30.0), Some("45m"))).is_empty());
+        assert!(errors(&config(Some(30.0), Some("44m"))).is_empty());
+        // 45 minutes leaves the drain its finishing time but not the time to notice the
+        // termination (the watcher's poll of the metadata service).
+        assert!(!errors(&config(Some(30.0), Some("45m"))).is_empty());
         assert!(!errors(&config(Some(30.0), Some("46m"))).is_empty());
-        // 48 h is the ceiling whatever the heartbeat: 47h55m is the longest wait.
-        assert!(errors(&config(Some(7200.0), Some("47h 55m"))).is_empty());
+        // 48 h is the ceiling whatever the heartbeat: 47h54m is the longest wait.
+        assert!(errors(&config(Some(7200.0), Some("47h 54m"))).is_empty());
+        assert!(!errors(&config(Some(7200.0), Some("47h 55m"))).is_empty());
         assert!(!errors(&config(Some(7200.0), Some("48h"))).is_empty());
         // An absent max_wait is the default 4 h, too long for a 30 s heartbeat.
         assert!(!errors(&config(Some(30.0), None)).is_empty());

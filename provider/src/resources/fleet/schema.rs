@@ -111,7 +111,7 @@ pub(super) fn schema() -> Schema {
             Attribute::string("max_wait")
                 .default(DEFAULT_MAX_WAIT)
                 .validate(positive_duration())
-                .description("Longest wait for the last meeting to end before termination goes on, e.g. `4h`. At most the terminating hook's global timeout, min(48h, 100 x `heartbeat_timeout`), minus the 5 minutes the drain needs after it; the AMI derives its systemd stop timeouts from it."),
+                .description("Longest wait for the last meeting to end before termination goes on, e.g. `4h`. At most the terminating hook's global timeout, min(48h, 100 x `heartbeat_timeout`), minus the 5 minutes the drain needs after it and the minute it may take to notice the termination; the AMI derives its systemd stop timeouts from it."),
         );
     Schema::new(
         Block::new()
