@@ -17,6 +17,8 @@ struct Bin {
     meetings: Vec<(u64, u32)>,
     /// When its last meeting expires and its last recording is processed.
     busy_until: u64,
+    /// Its recording workers (BBB's one by default).
+    rap: crate::rap::RecordingQueue,
 }
 
 /// Server-hours of the clairvoyant placement over `horizon_s`, billed per minute.
@@ -48,16 +50,27 @@ pub fn clairvoyant_hours(c: &Config, specs: &[MeetingSpec], horizon_s: u64) -> f
                 .iter_mut()
                 .filter(|b| fits(b))
                 .min_by_key(|b| b.busy_until.max(t).abs_diff(busy));
-            match best {
-                Some(b) => {
-                    b.meetings.push((end, m.participants));
-                    b.busy_until = b.busy_until.max(busy);
+            let bin = match best {
+                Some(b) => b,
+                None => {
+                    bins.push(Bin {
+                        meetings: Vec::new(),
+                        busy_until: end,
+                        rap: crate::rap::RecordingQueue::new(c.recording_workers),
+                    });
+                    let Some(b) = bins.last_mut() else { break };
+                    b
                 }
-                None => bins.push(Bin {
-                    meetings: vec![(end, m.participants)],
-                    busy_until: busy,
-                }),
-            }
+            };
+            bin.meetings.push((end, m.participants));
+            // The recording joins the server's queue (queued as placed: a schedule BBB could
+            // beat by taking recordings as they become ready, so still an upper bound).
+            let done = if busy > end {
+                bin.rap.schedule(end, busy - end)
+            } else {
+                end
+            };
+            bin.busy_until = bin.busy_until.max(done);
         }
         minutes += (bins.len() as u64).max(u64::from(c.min_size));
     }

@@ -111,7 +111,7 @@ fn real_main() -> Result<ExitCode, String> {
         );
     }
     let started = std::time::Instant::now();
-    let reports = run_all(&c, &specs);
+    let (horizon, reports) = run_all(&c, &specs);
     let participant_hours: f64 = specs
         .iter()
         .map(|m| f64::from(m.participants) * m.duration_s as f64 / 3600.0)
@@ -133,6 +133,13 @@ fn real_main() -> Result<ExitCode, String> {
             r.breakdown.line(r.participant_minutes),
             r.caught_by_scale_in
         );
+        if r.recordings_unfinished > 0 {
+            println!(
+                "{:<22} WARNING: {} recordings still queued when the simulated span ended: its figures leave out their servers' last hours",
+                r.kind.label(),
+                r.recordings_unfinished
+            );
+        }
     }
     if let Some(r) = reports
         .iter()
@@ -143,7 +150,6 @@ fn real_main() -> Result<ExitCode, String> {
             r.decisions[0], r.decisions[1], r.decisions[2], r.multiplier_updates
         );
     }
-    let horizon = bbb_fleet_sim::horizon_s(&c, &specs);
     let clairvoyant = bbb_fleet_sim::bound::clairvoyant_hours(&c, &specs, horizon);
     let ideal = reports.first().map_or(0.0, |r| r.ideal_hours);
     println!(

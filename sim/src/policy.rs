@@ -91,6 +91,9 @@ pub struct Config {
     /// (c): how long a cordoned server stays protected after its hook first read it idle (the
     /// hook's `BBB_HOOK_RELEASE_AFTER`, 90 s).
     pub release_after_s: u64,
+    /// BBB's recording workers per server: 1, as `bbb-rap-resque-worker.service` ships
+    /// (`sim/src/rap.rs`); each takes one recording's steps at a time.
+    pub recording_workers: u32,
     /// (c): predictive scaling's target value (participants per server over an hour's mean
     /// load; `modules/fleet`'s `forecast_participants_per_server`) and its
     /// `SchedulingBufferTime` (`predictive_scheduling_buffer_seconds`).
@@ -172,6 +175,7 @@ impl Default for Config {
             protect_interval_s: 30,
             drain_max_wait_s: 4 * 3600,
             release_after_s: 90,
+            recording_workers: 1,
             forecast_participants: capacity * 9 / 10,
             forecast_buffer_s: 600,
             forecast_holds_hour: false,
@@ -239,6 +243,7 @@ impl Config {
             "protect_interval_s" => self.protect_interval_s = n(value)?.max(1),
             "drain_max_wait_s" => self.drain_max_wait_s = n(value)?,
             "release_after_s" => self.release_after_s = n(value)?,
+            "recording_workers" => self.recording_workers = n32(value)?.max(1),
             "forecast_buffer_s" => self.forecast_buffer_s = n(value)?.min(3599),
             "forecast_participants" => self.forecast_participants = n32(value)?.max(1),
             "forecast_holds_hour" => self.forecast_holds_hour = on_off(key, value)?,
@@ -296,8 +301,9 @@ impl Config {
         Ok(())
     }
 
-    /// How long BBB takes to process a recording and Scalelite's post-publish step to copy it,
-    /// after the meeting ends: five minutes plus half the meeting's length.
+    /// How long one recording worker takes to process a recording and Scalelite's post-publish
+    /// step to copy it: five minutes plus half the meeting's length. Recordings of one server
+    /// queue for its workers (`sim/src/rap.rs`).
     pub fn recording_processing_s(&self, duration_s: u64) -> u64 {
         300 + duration_s / 2
     }

@@ -19,6 +19,8 @@ pub struct Accounting {
     peak_servers: u32,
     pub creates_refused: u64,
     pub recordings_lost: u64,
+    /// Recordings still queued or processing when the span ended (see `horizon_s`).
+    pub recordings_unfinished: u64,
     pub meetings_dropped: u64,
     /// Live meetings on a server when the group began terminating it: placed after the last
     /// protection pass read the server idle (the drain holds them up to its `max_wait`).
@@ -72,6 +74,7 @@ impl Accounting {
             meetings_dropped: self.meetings_dropped,
             caught_by_scale_in: self.caught_by_scale_in,
             recordings_lost: self.recordings_lost,
+            recordings_unfinished: self.recordings_unfinished,
             over_capacity_share: if self.participant_minutes == 0 {
                 0.0
             } else {
@@ -162,6 +165,8 @@ pub struct Report {
     /// See [`Accounting::caught_by_scale_in`].
     pub caught_by_scale_in: u64,
     pub recordings_lost: u64,
+    /// See [`Accounting::recordings_unfinished`]: 0 unless the span was too short.
+    pub recordings_unfinished: u64,
     pub over_capacity_share: f64,
     pub creates_refused: u64,
     pub steps: usize,

@@ -19,8 +19,10 @@ const JOIN_STEP_S: u64 = 5;
 struct Srv {
     /// Meetings placed here and not yet ended by BBB.
     meetings: Vec<usize>,
-    /// Recordings in processing: (done at, meeting).
+    /// Recordings queued or in processing: (done at, meeting).
     recordings: Vec<(u64, usize)>,
+    /// BBB's recording workers, which process them one at a time each.
+    rap: crate::rap::RecordingQueue,
     /// Draining (terminating lifecycle hook): consecutive idle reads.
     draining: Option<u32>,
     /// The second of each `rule_interval_s` at which this server's hook consolidates.
@@ -68,7 +70,13 @@ impl<'a> World<'a> {
             pool.add_server(&id, 1.0);
             pool.set_state(&id, State::Enabled);
             pool.poll_server(&id, 0, &[]);
-            servers.insert(id, Srv::default());
+            servers.insert(
+                id,
+                Srv {
+                    rap: crate::rap::RecordingQueue::new(c.recording_workers),
+                    ..Srv::default()
+                },
+            );
         }
         Self {
             kind,
@@ -116,6 +124,12 @@ impl<'a> World<'a> {
             }
         }
         self.acc.meetings_dropped = self.dropped();
+        self.acc.recordings_unfinished = self
+            .servers
+            .values()
+            .flat_map(|s| &s.recordings)
+            .filter(|(done, _)| *done > horizon_s)
+            .count() as u64;
         self.acc.finish(self.kind, self.c, self.specs, horizon_s)
     }
 
@@ -139,6 +153,7 @@ impl<'a> World<'a> {
                     self.pool.set_state(&id, State::Enabled);
                     let srv = Srv {
                         consolidation_phase_s: self.first_pass_phase(t),
+                        rap: crate::rap::RecordingQueue::new(self.c.recording_workers),
                         ..Srv::default()
                     };
                     self.servers.insert(id, srv);
@@ -233,10 +248,10 @@ impl<'a> World<'a> {
                     return true;
                 }
                 if spec.recorded() && spec.participants > 0 {
-                    s.recordings.push((
-                        spec.expire_s() + c.recording_processing_s(spec.duration_s),
-                        m,
-                    ));
+                    let done = s
+                        .rap
+                        .schedule(spec.expire_s(), c.recording_processing_s(spec.duration_s));
+                    s.recordings.push((done, m));
                 }
                 forget.push(m);
                 false
