@@ -279,7 +279,7 @@ variable "cpu_target_percent" {
 
 variable "instance_warmup_seconds" {
   type        = number
-  description = "The group's instance warm-up (default_instance_warmup, and the scaling policies' and instance refresh's): seconds after a new server is InService during which its metrics are left out and scaling policies do not scale in. Boot, certificate and Scalelite registration happen before InService, inside the launching hook, and the server takes meetings seconds after it. 600 keeps the servers predictive scaling launches predictive_scheduling_buffer_seconds before an hour (600) from being scaled in before that hour's lecture block starts. AWS accepts 0 to 3600."
+  description = "The group's instance warm-up (default_instance_warmup, and the scaling policies' and instance refresh's): seconds after a new server is InService during which its metrics are left out and scaling policies do not scale in. Boot, certificate and Scalelite registration happen before InService, inside the launching hook, and the server takes meetings seconds after it; 600 is conservative. AWS accepts 0 to 3600."
   default     = 600
 
   validation {
@@ -314,7 +314,7 @@ variable "forecast_participants_per_server" {
 
 variable "predictive_scheduling_buffer_seconds" {
   type        = number
-  description = "Seconds before a forecast hour the predictive policy launches its servers (scheduling_buffer_time; under 3600, the forecast's hourly interval). 600 gives a server its boot, certificate and Scalelite registration (about 3 minutes) before a lecture block starts on the hour, and matches instance_warmup_seconds, which keeps target tracking from scaling the server in before that hour."
+  description = "Seconds before a forecast hour the predictive policy launches its servers (scheduling_buffer_time; under 3600, the forecast's hourly interval). 600 gives a server its boot, certificate and Scalelite registration (about 3 minutes) before a lecture block starts on the hour; the hour's forecast then keeps it for the hour."
   default     = 600
   nullable    = false
 

@@ -100,9 +100,13 @@ pub struct Config {
     pub forecast_participants: u32,
     pub forecast_buffer_s: u64,
     /// (c): whether an hour's forecast capacity holds for the whole hour (target tracking cannot
-    /// scale in below it once the warm-up is over). Off by default: EC2 Auto Scaling documents
-    /// that predictive scaling scales out and "will not scale in", and that the group takes the
-    /// maximum of its policies' capacities at each decision, not a floor for the hour.
+    /// scale in below it). On by default, as AWS describes it: the forecast is "the minimum
+    /// capacity that is needed on an hourly basis" (`GetPredictiveScalingForecast`), and "when
+    /// multiple scaling policies are active, each policy determines the desired capacity
+    /// independently, and the desired capacity is set to the maximum of those" (AWS's EC2 Auto
+    /// Scaling workshop, predictive with dynamic scaling), so while the hour lasts the predictive
+    /// policy's capacity is one of those a scale-in cannot go below. Off plays it as a scale-out
+    /// at the action time only, which target tracking may undo once the warm-up is over.
     pub forecast_holds_hour: bool,
     /// (c): participants per minute before second 0 (the fleet's metric history, whole days;
     /// empty: none), what predictive scaling forecasts from.
@@ -178,7 +182,7 @@ impl Default for Config {
             recording_workers: 1,
             forecast_participants: capacity * 9 / 10,
             forecast_buffer_s: 600,
-            forecast_holds_hour: false,
+            forecast_holds_hour: true,
             prior_demand: Vec::new(),
             rule: bbb_core::scaling::Policy::for_capacity(capacity),
             rule_interval_s: 60,

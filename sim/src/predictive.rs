@@ -15,10 +15,14 @@
 //!   `SchedulingBufferTime` before the hour starts (so that servers launched for it are in
 //!   service at the hour); a forecast below the current capacity does nothing: predictive
 //!   scaling "will not scale in to remove capacity", dynamic scaling does ("How predictive
-//!   scaling works", EC2 Auto Scaling User Guide). With several policies "the desired capacity is
-//!   set to the maximum of those"; target tracking's scale-in waits for the instances' warm-up
-//!   (the simulator's `instance_warmup_s`), so servers launched for an hour stay through its
-//!   start.
+//!   scaling works", EC2 Auto Scaling User Guide). With several policies "each policy determines
+//!   the desired capacity independently, and the desired capacity is set to the maximum of
+//!   those", and the forecast is "the minimum capacity that is needed on an hourly basis"
+//!   (`GetPredictiveScalingForecast`): target tracking does not scale in below the hour's
+//!   forecast while the hour lasts ([`hour_floor`]; `--set forecast_holds_hour=off` plays a
+//!   one-off scale-out that only the warm-up protects).
+//! - The forecast is the weekly copy of the history: a best case for AWS's model, which is not
+//!   public (a plain mean of the earlier days' same hour sizes a lecture block for less).
 
 use crate::policy::Config;
 

@@ -1,6 +1,8 @@
 //! Predictive scaling's servers, launched ahead of an hour, are there when its burst starts:
-//! target tracking's scale-in (its alarm in ALARM since the quiet night) waits for their
-//! warm-up, as AWS documents for the group's default instance warmup.
+//! the forecast is "the minimum capacity that is needed on an hourly basis"
+//! (`GetPredictiveScalingForecast`) and the group's desired capacity is the maximum of what its
+//! policies determine, so target tracking's scale-in (its alarm in ALARM since the quiet night)
+//! cannot take them before the hour is over, whatever the warm-up.
 
 use bbb_fleet_sim::policy::{Config, Kind};
 use bbb_fleet_sim::trace::MeetingSpec;
@@ -21,20 +23,26 @@ fn day() -> (Config, Vec<MeetingSpec>) {
 }
 
 #[test]
-fn the_warm_up_keeps_the_pre_warmed_servers_for_the_burst() {
-    let (c, specs) = day();
-    let warm = bbb_fleet_sim::run(Kind::Consolidating, &c, &specs);
-    let mut cold = c.clone();
-    cold.instance_warmup_s = 0;
-    let cold = bbb_fleet_sim::run(Kind::Consolidating, &cold, &specs);
+fn the_hours_forecast_keeps_the_pre_warmed_servers_for_the_burst() {
+    let (mut c, specs) = day();
+    c.instance_warmup_s = 0;
+    let held = bbb_fleet_sim::run(Kind::Consolidating, &c, &specs);
+    // Played as a scale-out at the action time only, with no warm-up to hold them, target
+    // tracking takes them back before 09:00.
+    c.forecast_holds_hour = false;
+    let undone = bbb_fleet_sim::run(Kind::Consolidating, &c, &specs);
     assert!(
-        warm.over_capacity_share + 0.2 < cold.over_capacity_share,
-        "warm-up {:.3} vs none {:.3}",
-        warm.over_capacity_share,
-        cold.over_capacity_share
+        held.over_capacity_share + 0.2 < undone.over_capacity_share,
+        "held for the hour {:.3} vs scaled out once {:.3}",
+        held.over_capacity_share,
+        undone.over_capacity_share
     );
+    // The warm-up alone holds them too when the forecast is read as a one-off scale-out.
+    c.instance_warmup_s = 600;
+    let warm = bbb_fleet_sim::run(Kind::Consolidating, &c, &specs);
+    assert!(warm.over_capacity_share + 0.2 < undone.over_capacity_share);
     // Without the predictive policy the burst meets the night's one server either way.
     let (c, _) = day();
     let none = bbb_fleet_sim::run(Kind::ConsolidatingOnly, &c, &specs);
-    assert!(warm.over_capacity_share + 0.2 < none.over_capacity_share);
+    assert!(held.over_capacity_share + 0.2 < none.over_capacity_share);
 }
