@@ -24,7 +24,7 @@ pub use trace::MeetingSpec;
 
 /// The simulated span: whole days covering every meeting, its expiry and its recording's own
 /// processing. Recordings that queue for a server's worker (`rap`) can end later: [`run_all`]
-/// then plays every policy again over one more day.
+/// then plays every policy again over one more hour, as often as needed.
 pub fn horizon_s(c: &Config, specs: &[MeetingSpec]) -> u64 {
     let last = specs
         .iter()
@@ -43,8 +43,9 @@ fn run_for(kind: Kind, c: &Config, specs: &[MeetingSpec], span_s: u64) -> Report
     world::World::new(kind, c, specs).run(span_s)
 }
 
-/// Plays the three policies over `specs`, in order (a), (b), (c), over a span of whole days
-/// long enough for every policy's recordings to be processed. Answers the span too.
+/// Plays the three policies over `specs`, in order (a), (b), (c), over a span long enough for
+/// every policy's recordings to be processed (hours past [`horizon_s`], so that a trace's last
+/// day is not followed by a day the forecast would fill from it). Answers the span too.
 pub fn run_all(c: &Config, specs: &[MeetingSpec]) -> (u64, Vec<Report>) {
     let mut span_s = horizon_s(c, specs);
     loop {
@@ -52,13 +53,12 @@ pub fn run_all(c: &Config, specs: &[MeetingSpec]) -> (u64, Vec<Report>) {
             .iter()
             .map(|&k| run_for(k, c, specs, span_s))
             .collect();
-        // Each further day has the group's one idle server at most: a week of them is a trace
-        // whose recordings never finish.
+        // A day of further hours is a trace whose recordings never finish.
         if reports.iter().all(|r| r.recordings_unfinished == 0)
-            || span_s >= horizon_s(c, specs) + 7 * generate::DAY_S
+            || span_s >= horizon_s(c, specs) + generate::DAY_S
         {
             return (span_s, reports);
         }
-        span_s += generate::DAY_S;
+        span_s += 3600;
     }
 }

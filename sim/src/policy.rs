@@ -141,6 +141,15 @@ pub struct Config {
     /// (c): how often each server steers itself from its own `getMeetings`
     /// (`bbb_core::scaling::steer_self`; 0: never, only the fleet-wide rule steers).
     pub self_steer_interval_s: u64,
+    /// A server's CPU (percent) when it carries `capacity` participants, growing in proportion
+    /// with them; what both (a)'s alarms and (c)'s CPU guard read. 100 by default, the model
+    /// (a) has always been measured with; reading BBB's FAQ ("once the CPU reaches 80 %, the
+    /// audio starts to degrade", and a recommended server takes about 200 users) as 80 % at
+    /// capacity makes (a) scale out later (`sim/FINDINGS.md`).
+    pub cpu_at_capacity_percent: u32,
+    /// (c): `modules/fleet`'s CPU guard (`cpu_target_percent`, 60): target tracking on the
+    /// group's average CPU, scale-out only; 0 plays none.
+    pub cpu_guard_percent: u32,
     /// (a): the fleet module's CPU alarms.
     pub cpu_out_percent: u32,
     pub cpu_in_percent: u32,
@@ -193,6 +202,8 @@ impl Default for Config {
             pending_protected: false,
             scalelite: crate::scalelite::Settings::default(),
             self_steer_interval_s: 0,
+            cpu_at_capacity_percent: 100,
+            cpu_guard_percent: 60,
             cpu_out_percent: 80,
             cpu_in_percent: 6,
             cpu_out_periods: 3,
@@ -248,6 +259,8 @@ impl Config {
             "drain_max_wait_s" => self.drain_max_wait_s = n(value)?,
             "release_after_s" => self.release_after_s = n(value)?,
             "recording_workers" => self.recording_workers = n32(value)?.max(1),
+            "cpu_at_capacity_percent" => self.cpu_at_capacity_percent = n32(value)?.max(1),
+            "cpu_guard_percent" => self.cpu_guard_percent = n32(value)?,
             "forecast_buffer_s" => self.forecast_buffer_s = n(value)?.min(3599),
             "forecast_participants" => self.forecast_participants = n32(value)?.max(1),
             "forecast_holds_hour" => self.forecast_holds_hour = on_off(key, value)?,
@@ -303,6 +316,13 @@ impl Config {
             _ => return Err(format!("unknown parameter {key:?}")),
         }
         Ok(())
+    }
+
+    /// A server's CPU (percent, at most 100) with `participants` on it.
+    pub fn cpu_percent(&self, participants: u32) -> f64 {
+        (f64::from(self.cpu_at_capacity_percent) * f64::from(participants)
+            / f64::from(self.capacity.max(1)))
+        .min(100.0)
     }
 
     /// How long one recording worker takes to process a recording and Scalelite's post-publish
@@ -363,6 +383,39 @@ pub struct TargetTracking {
     low: u32,
 }
 
+/// `modules/fleet`'s CPU guard: target tracking on `ASGAverageCPUUtilization` with scale-in
+/// disabled. AWS: with several target tracking policies the group "will scale out ... if any of
+/// the target tracking policies are ready for scale out" (its alarm: 3 datapoints), and scales
+/// to `current capacity x metric / target`.
+#[derive(Clone, Debug, Default)]
+pub struct CpuGuard {
+    high: u32,
+}
+
+impl CpuGuard {
+    /// One datapoint: the group's average CPU over `reporting` servers. The desired capacity it
+    /// scales out to, if any.
+    pub fn observe(
+        &mut self,
+        c: &Config,
+        average_cpu: f64,
+        reporting: u32,
+        desired: u32,
+    ) -> Option<u32> {
+        if c.cpu_guard_percent == 0 || reporting == 0 {
+            return None;
+        }
+        let target = f64::from(c.cpu_guard_percent);
+        self.high = if average_cpu > target {
+            self.high + 1
+        } else {
+            0
+        };
+        let needed = (f64::from(reporting) * average_cpu / target).ceil() as u32;
+        (self.high >= c.tt_out_periods && needed > desired).then_some(needed)
+    }
+}
+
 impl TargetTracking {
     /// One datapoint: the fleet's participants over `reporting` servers. The new desired
     /// capacity, if any; `floor` bounds a scale-in from below.
@@ -412,6 +465,27 @@ mod tests {
         let mut b = CpuAlarms::default();
         for t in 0..10 {
             assert_eq!(b.observe(&c, t * 60, Some(0.0), 2).filter(|&d| d > 2), None);
+        }
+    }
+
+    #[test]
+    fn the_cpu_guard_scales_out_after_three_datapoints_above_its_target_and_never_in() {
+        let c = Config::for_capacity(200); // guard at 60 %, as modules/fleet
+        let mut g = CpuGuard::default();
+        assert_eq!(g.observe(&c, 75.0, 4, 4), None);
+        assert_eq!(g.observe(&c, 75.0, 4, 4), None);
+        // 4 servers at 75 % make 5 at 60 %.
+        assert_eq!(g.observe(&c, 75.0, 4, 4), Some(5));
+        // A datapoint at the target breaks the streak; a quiet fleet never scales in.
+        assert_eq!(g.observe(&c, 60.0, 5, 5), None);
+        for _ in 0..30 {
+            assert_eq!(g.observe(&c, 5.0, 5, 5), None);
+        }
+        let mut off = Config::for_capacity(200);
+        off.cpu_guard_percent = 0;
+        let mut g = CpuGuard::default();
+        for _ in 0..5 {
+            assert_eq!(g.observe(&off, 99.0, 4, 4), None);
         }
     }
 

@@ -47,11 +47,16 @@ pub struct World<'a> {
     meetings: Vec<MeetingRt>,
     cpu: CpuAlarms,
     tt: TargetTracking,
+    cpu_guard: crate::policy::CpuGuard,
     /// Fleet participants per minute (what the hook's metric shows), for the forecast.
     history: Vec<u32>,
     acc: Accounting,
     /// When Scalelite's poller next polls.
     next_poll_s: u64,
+    /// The trace's last `create`: after it the trace has no demand, and a forecast would replay
+    /// the earlier days' into the hours played out for expiries and recordings (a day that
+    /// the trace leaves empty, which a real fleet's next day is not); none is made there.
+    forecast_until_s: u64,
 }
 
 impl<'a> World<'a> {
@@ -88,9 +93,11 @@ impl<'a> World<'a> {
             meetings: vec![MeetingRt::default(); specs.len()],
             cpu: CpuAlarms::default(),
             tt: TargetTracking::default(),
+            cpu_guard: crate::policy::CpuGuard::default(),
             history: c.prior_demand.clone(),
             acc: Accounting::default(),
             next_poll_s: c.poll_phase_s,
+            forecast_until_s: specs.iter().map(|m| m.start_s).max().unwrap_or(0),
         }
     }
 
@@ -368,6 +375,9 @@ pub(crate) struct Fleet {
     participants: u32,
     reporting: u32,
     min_cpu: Option<f64>,
+    /// `ASGAverageCPUUtilization`'s sum and count: servers in service past their warm-up.
+    cpu_sum: f64,
+    cpu_servers: u32,
 }
 
 impl World<'_> {
@@ -376,6 +386,8 @@ impl World<'_> {
             participants: 0,
             reporting: 0,
             min_cpu: None,
+            cpu_sum: 0.0,
+            cpu_servers: 0,
         };
         let mut per_server = Vec::with_capacity(self.servers.len());
         for (id, s) in &self.servers {
@@ -408,8 +420,16 @@ impl World<'_> {
                 fleet.reporting += 1;
             }
             if life == Some(Lifecycle::InService) {
-                let cpu = (100.0 * f64::from(participants) / f64::from(self.c.capacity)).min(100.0);
+                let cpu = self.c.cpu_percent(participants);
                 fleet.min_cpu = Some(fleet.min_cpu.map_or(cpu, |m: f64| m.min(cpu)));
+                let warming = self
+                    .group
+                    .instance(id)
+                    .is_some_and(|i| t < i.launched_s + self.c.launch_s + self.c.instance_warmup_s);
+                if !warming {
+                    fleet.cpu_sum += cpu;
+                    fleet.cpu_servers += 1;
+                }
             }
         }
         self.history.push(fleet.participants);
@@ -448,10 +468,16 @@ impl World<'_> {
             Kind::Target | Kind::ConsolidatingOnly => {
                 // The group's default instance warm-up blocks a policy's scale-in.
                 let floor = if self.warming(t) { desired } else { 0 };
-                if let Some(d) =
+                let tracked =
                     self.tt
-                        .observe(self.c, fleet.participants, fleet.reporting, desired, floor)
-                {
+                        .observe(self.c, fleet.participants, fleet.reporting, desired, floor);
+                // (c') is (c) without the forecast: the module's CPU guard too.
+                let guard = if self.kind == Kind::ConsolidatingOnly {
+                    self.guard(fleet, desired)
+                } else {
+                    None
+                };
+                if let Some(d) = tracked.max(guard) {
                     self.group.set_desired(d);
                 }
             }
@@ -459,9 +485,10 @@ impl World<'_> {
                 // Target tracking, and predictive scaling's scale-out at each hour's action
                 // time (modules/fleet): the group keeps the larger.
                 let minute = self.history.len() - 1;
+                let forecasting = t < self.forecast_until_s;
                 let floor = if self.warming(t) {
                     desired
-                } else if self.c.forecast_holds_hour {
+                } else if self.c.forecast_holds_hour && forecasting {
                     crate::predictive::hour_floor(self.c, &self.history, minute)
                 } else {
                     0
@@ -470,11 +497,20 @@ impl World<'_> {
                     .tt
                     .observe(self.c, fleet.participants, fleet.reporting, desired, floor)
                     .unwrap_or(desired)
-                    .max(floor);
-                let forecast = crate::predictive::scale_out_at(self.c, &self.history, minute);
+                    .max(floor)
+                    .max(self.guard(fleet, desired).unwrap_or(0));
+                let forecast = crate::predictive::scale_out_at(self.c, &self.history, minute)
+                    .filter(|_| forecasting);
                 self.group.set_desired(forecast.map_or(d, |f| d.max(f)));
             }
         }
+    }
+
+    /// `modules/fleet`'s CPU guard on this minute's average CPU: the capacity it scales out to.
+    fn guard(&mut self, fleet: &Fleet, desired: u32) -> Option<u32> {
+        let average = fleet.cpu_sum / f64::from(fleet.cpu_servers.max(1));
+        self.cpu_guard
+            .observe(self.c, average, fleet.cpu_servers, desired)
     }
 
     /// Whether an instance is launching or within the group's default instance warm-up since it
