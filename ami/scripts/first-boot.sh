@@ -91,7 +91,7 @@ unit_stop=$(printf '%s\n' "$timeouts" | sed -n 's/^UNIT_TIMEOUT_STOP_SEC=\([0-9]
 job_timeout=$(printf '%s\n' "$timeouts" | sed -n 's/^SHUTDOWN_JOB_TIMEOUT_SEC=\([0-9]*\)$/\1/p')
 [ -n "$unit_stop" ] && [ -n "$job_timeout" ] || die "bbb-hook timeouts printed no time limits: '$timeouts'"
 /usr/local/lib/bbb-fleet/write-dropins --stop-timeout "$unit_stop" --job-timeout "$job_timeout" \
-  --recordings-dir "${SCALELITE_RECORDINGS_DIR:-}"
+  --recordings-dir "${SCALELITE_RECORDINGS_DIR:-}" --recording-workers "${BBB_RECORDING_WORKERS:-}"
 systemctl daemon-reload
 
 # The lifecycle watcher first, before anything this instance changes outside itself (the A record,

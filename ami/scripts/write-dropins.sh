@@ -12,9 +12,15 @@
 #     bbb-rap-starter: no recording is processed, and none published into the directory under the
 #     mount point, before the EFS is mounted) and on bbb-hook-launch.service (the server joins the fleet
 #     only with its recordings EFS mounted, and at shutdown drains before the EFS is unmounted);
-#     without one, those drop-ins are removed.
+#     without one, those drop-ins are removed;
+#   * with --recording-workers N, Environment=COUNT=N on bbb-rap-resque-worker.service: BBB's unit
+#     runs `rake resque:workers` with COUNT=1, one worker taking every recording of the server in turn;
+#     BBB's documentation ("Increase number of recording workers") raises it with this drop-in. A
+#     server leaves the fleet only once its recordings are published, so the queue is what it waits
+#     for after a lecture block. Without the option the drop-in is removed (BBB's one worker).
 #
 #   write-dropins [--root DIR] --stop-timeout SECONDS --job-timeout SECONDS [--recordings-dir PATH]
+#                 [--recording-workers N]
 #
 # --root writes under DIR instead of / (scripts/check-ami does, into a scratch root). Exits 64 on a
 # bad argument, writing nothing.
@@ -24,9 +30,10 @@ root=
 stop_timeout=
 job_timeout=
 recordings_dir=
+recording_workers=
 usage() {
   printf 'write-dropins: %s\n' "$*" >&2
-  printf 'usage: write-dropins [--root DIR] --stop-timeout SECONDS --job-timeout SECONDS [--recordings-dir PATH]\n' >&2
+  printf 'usage: write-dropins [--root DIR] --stop-timeout SECONDS --job-timeout SECONDS [--recordings-dir PATH] [--recording-workers N]\n' >&2
   exit 64
 }
 while [ $# -gt 0 ]; do
@@ -35,6 +42,7 @@ while [ $# -gt 0 ]; do
     --stop-timeout) stop_timeout=${2:?--stop-timeout needs a value} ;;
     --job-timeout) job_timeout=${2:?--job-timeout needs a value} ;;
     --recordings-dir) recordings_dir=${2-} ;;
+    --recording-workers) recording_workers=${2-} ;;
     *) usage "unknown argument $1" ;;
   esac
   shift 2
@@ -45,6 +53,9 @@ done
 if [ -n "$recordings_dir" ]; then
   # RequiresMountsFor= takes a space-separated list: one absolute path without blanks.
   [[ $recordings_dir =~ ^/[A-Za-z0-9._/-]+$ ]] || usage "--recordings-dir must be an absolute path of letters, digits and ._-/, got '$recordings_dir'"
+fi
+if [ -n "$recording_workers" ]; then
+  [[ $recording_workers =~ ^[1-8]$ ]] || usage "--recording-workers must be a whole number from 1 to 8, got '$recording_workers'"
 fi
 
 units=$root/etc/systemd/system
@@ -84,5 +95,15 @@ RequiresMountsFor=$recordings_dir
     rm -f "$file"
   fi
 done
-printf 'write-dropins: TimeoutStopSec=%s JobTimeoutSec=%s recordings=%s under %s\n' \
-  "$stop_timeout" "$job_timeout" "${recordings_dir:-none}" "${root:-/}" >&2
+file=$units/bbb-rap-resque-worker.service.d/50-bbb-fleet-workers.conf
+if [ -n "$recording_workers" ]; then
+  write "$file" "$header
+# BBB's recording workers (resque:workers): each processes one recording at a time.
+[Service]
+Environment=COUNT=$recording_workers
+"
+else
+  rm -f "$file"
+fi
+printf 'write-dropins: TimeoutStopSec=%s JobTimeoutSec=%s recordings=%s recording workers=%s under %s\n' \
+  "$stop_timeout" "$job_timeout" "${recordings_dir:-none}" "${recording_workers:-BBB default}" "${root:-/}" >&2

@@ -59,6 +59,7 @@ locals {
     var.loki_push_url != null ? "LOKI_PUSH_URL=${var.loki_push_url}" : "",
     var.letsencrypt_email != null ? "LETSENCRYPT_EMAIL=${var.letsencrypt_email}" : "",
     var.recordings != null ? "SCALELITE_RECORDINGS_DIR=${var.recordings.mount_point}" : "",
+    "BBB_RECORDING_WORKERS=${var.recording_workers}",
     # TURN (modules/turn): space-separated URIs and the parameter holding coturn's shared secret; absent = no TURN.
     var.turn != null ? "BBB_TURN_URIS=${join(" ", var.turn.uris)}" : "",
     var.turn != null && length(try(var.turn.stun_uris, [])) > 0 ? "BBB_STUN_URIS=${join(" ", var.turn.stun_uris)}" : "",

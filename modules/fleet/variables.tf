@@ -230,6 +230,17 @@ variable "protect_live_meetings" {
   default     = true
 }
 
+variable "recording_workers" {
+  type        = number
+  description = "BBB recording workers per server (bbb-rap-resque-worker's COUNT; BBB ships 1). Each processes one recording at a time, on the CPUs the meetings use, and a server leaves the fleet only once its recordings are published: with one worker, the recordings of a lecture block's meetings wait for each other. 1 keeps BBB's default."
+  default     = 2
+
+  validation {
+    condition     = floor(var.recording_workers) == var.recording_workers && var.recording_workers >= 1 && var.recording_workers <= 8
+    error_message = "recording_workers must be a whole number from 1 to 8."
+  }
+}
+
 variable "drain" {
   type = object({
     lifecycle_hook_name = optional(string, "bbb-drain")

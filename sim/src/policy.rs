@@ -91,8 +91,9 @@ pub struct Config {
     /// (c): how long a cordoned server stays protected after its hook first read it idle (the
     /// hook's `BBB_HOOK_RELEASE_AFTER`, 90 s).
     pub release_after_s: u64,
-    /// BBB's recording workers per server: 1, as `bbb-rap-resque-worker.service` ships
-    /// (`sim/src/rap.rs`); each takes one recording's steps at a time.
+    /// (b) and (c): BBB's recording workers per server, `modules/fleet`'s `recording_workers`
+    /// (2; `sim/src/rap.rs`), each taking one recording at a time. (a)'s servers run BBB's
+    /// own `bbb-rap-resque-worker.service`: one.
     pub recording_workers: u32,
     /// (c): predictive scaling's target value (participants per server over an hour's mean
     /// load; `modules/fleet`'s `forecast_participants_per_server`) and its
@@ -188,7 +189,7 @@ impl Default for Config {
             protect_interval_s: 30,
             drain_max_wait_s: 4 * 3600,
             release_after_s: 90,
-            recording_workers: 1,
+            recording_workers: 2,
             forecast_participants: capacity * 9 / 10,
             forecast_buffer_s: 600,
             forecast_holds_hour: true,
@@ -316,6 +317,15 @@ impl Config {
             _ => return Err(format!("unknown parameter {key:?}")),
         }
         Ok(())
+    }
+
+    /// The recording workers a server of `kind` runs: BBB's one for (a), the module's for the rest.
+    pub fn recording_workers_of(&self, kind: Kind) -> u32 {
+        if kind == Kind::Cpu {
+            1
+        } else {
+            self.recording_workers
+        }
     }
 
     /// A server's CPU (percent, at most 100) with `participants` on it.

@@ -78,7 +78,7 @@ impl<'a> World<'a> {
             servers.insert(
                 id,
                 Srv {
-                    rap: crate::rap::RecordingQueue::new(c.recording_workers),
+                    rap: crate::rap::RecordingQueue::new(c.recording_workers_of(kind)),
                     ..Srv::default()
                 },
             );
@@ -160,7 +160,9 @@ impl<'a> World<'a> {
                     self.pool.set_state(&id, State::Enabled);
                     let srv = Srv {
                         consolidation_phase_s: self.first_pass_phase(t),
-                        rap: crate::rap::RecordingQueue::new(self.c.recording_workers),
+                        rap: crate::rap::RecordingQueue::new(
+                            self.c.recording_workers_of(self.kind),
+                        ),
                         ..Srv::default()
                     };
                     self.servers.insert(id, srv);
