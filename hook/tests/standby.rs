@@ -35,6 +35,29 @@ async fn standby(i: &Instance, on: bool) {
         .set_target_lifecycle_state(Some(if on { "Standby" } else { "InService" }));
 }
 
+/// The instance is detached from the group (or attached again), and the metadata service says so.
+async fn detached(i: &Instance, detach: bool) {
+    let asg = i.aws.autoscaling_sdk();
+    if detach {
+        asg.detach_instances()
+            .auto_scaling_group_name(&i.group)
+            .instance_ids(&i.instance_id)
+            .should_decrement_desired_capacity(true)
+            .send()
+            .await
+            .expect("DetachInstances");
+    } else {
+        asg.attach_instances()
+            .auto_scaling_group_name(&i.group)
+            .instance_ids(&i.instance_id)
+            .send()
+            .await
+            .expect("AttachInstances");
+    }
+    i.imds
+        .set_target_lifecycle_state(Some(if detach { "Detached" } else { "InService" }));
+}
+
 fn state_of(i: &Instance) -> ServerState {
     i.server().expect("registered").state
 }
@@ -324,15 +347,7 @@ async fn a_detached_instance_takes_no_new_meeting_until_attached_again() {
         .request_bodies("SetInstanceProtection")
         .await
         .len();
-    let asg = i.aws.autoscaling_sdk();
-    asg.detach_instances()
-        .auto_scaling_group_name(&i.group)
-        .instance_ids(&i.instance_id)
-        .should_decrement_desired_capacity(true)
-        .send()
-        .await
-        .expect("DetachInstances");
-    i.imds.set_target_lifecycle_state(Some("Detached"));
+    detached(&i, true).await;
     let pass = i.hook_with(&["protect"], &support::MEETINGS_ONLY).await;
     pass.ok();
     assert_eq!(state_of(&i), ServerState::Cordoned, "{}", pass.stderr);
@@ -355,13 +370,7 @@ async fn a_detached_instance_takes_no_new_meeting_until_attached_again() {
         serde_json::Value::Null,
         "lost with the detachment"
     );
-    asg.attach_instances()
-        .auto_scaling_group_name(&i.group)
-        .instance_ids(&i.instance_id)
-        .send()
-        .await
-        .expect("AttachInstances");
-    i.imds.set_target_lifecycle_state(Some("InService"));
+    detached(&i, false).await;
     let pass = i.hook_with(&["protect"], &CONSOLIDATING).await;
     pass.ok();
     assert_eq!(state_of(&i), ServerState::Enabled, "{}", pass.stderr);
@@ -376,15 +385,7 @@ async fn a_detached_instance_takes_no_new_meeting_until_attached_again() {
 async fn a_reboot_while_detached_joins_the_fleet_once_attached_again() {
     let i = Instance::new(60).await;
     i.hook(&["launch"]).await.ok();
-    let asg = i.aws.autoscaling_sdk();
-    asg.detach_instances()
-        .auto_scaling_group_name(&i.group)
-        .instance_ids(&i.instance_id)
-        .should_decrement_desired_capacity(true)
-        .send()
-        .await
-        .expect("DetachInstances");
-    i.imds.set_target_lifecycle_state(Some("Detached"));
+    detached(&i, true).await;
     i.hook_with(&["protect"], &CONSOLIDATING).await.ok();
     // The shutdown's drain (not terminating) takes the registration out.
     i.hook(&["drain"]).await.ok();
@@ -399,13 +400,7 @@ async fn a_reboot_while_detached_joins_the_fleet_once_attached_again() {
         Some(ServerState::Enabled),
         "not routable outside the group"
     );
-    asg.attach_instances()
-        .auto_scaling_group_name(&i.group)
-        .instance_ids(&i.instance_id)
-        .send()
-        .await
-        .expect("AttachInstances");
-    i.imds.set_target_lifecycle_state(Some("InService"));
+    detached(&i, false).await;
     let boot = tokio::time::timeout(std::time::Duration::from_secs(30), boot.wait_with_output())
         .await
         .expect("the launch ends once attached")
