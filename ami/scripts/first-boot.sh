@@ -93,6 +93,9 @@ job_timeout=$(printf '%s\n' "$timeouts" | sed -n 's/^SHUTDOWN_JOB_TIMEOUT_SEC=\(
 /usr/local/lib/bbb-fleet/write-dropins --stop-timeout "$unit_stop" --job-timeout "$job_timeout" \
   --recordings-dir "${SCALELITE_RECORDINGS_DIR:-}" --recording-workers "${BBB_RECORDING_WORKERS:-}"
 systemctl daemon-reload
+# The recording workers' count takes effect when the unit starts again (bbb-conf --setip below
+# restarts BBB too; this does not depend on it).
+systemctl try-restart bbb-rap-resque-worker.service
 
 # The lifecycle watcher first, before anything this instance changes outside itself (the A record,
 # the registration): if the launch is abandoned, the watcher drains what was done.

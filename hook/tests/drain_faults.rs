@@ -402,3 +402,38 @@ async fn a_failed_relaunch_after_a_drain_leaves_no_record_at_the_termination() {
     assert_eq!(i.record().await, None, "{}", drain.stderr);
     assert!(i.completed(TERMINATING_HOOK).await);
 }
+
+/// A drain at shutdown cut short before it finished (a reboot's) lends its clock to no
+/// terminating drain: the terminating hook's global timeout starts at `Terminating:Wait`, so the
+/// termination's drain gets its whole `max_wait` for the meetings run since.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_terminating_drain_does_not_take_the_clock_of_an_unfinished_shutdown_drain() {
+    let max_wait = 10;
+    let i = Instance::new(max_wait).await;
+    i.hook(&["launch"]).await.ok();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    // As a shutdown's drain cut short an hour ago left it, the launch since failing early.
+    i.edit_state(|state| {
+        state["draining"] = true.into();
+        state["drained"] = false.into();
+        state["terminating"] = false.into();
+        state["drain_started_at"] = (now - 3600).into();
+    });
+    i.bbb.add_meeting(DoubleMeeting::new("m1", "Lecture"));
+    i.imds.set_target_lifecycle_state(Some("Terminated"));
+    let child = i.spawn(&["drain"], &[]);
+    i.eventually("cordoned", || cordoned(&i)).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    i.bbb.end_meeting("m1");
+    let run = i.finish(child).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        !run.stderr.contains("max wait reached"),
+        "the meeting was waited for: {}",
+        run.stderr
+    );
+    assert!(i.completed(TERMINATING_HOOK).await);
+}

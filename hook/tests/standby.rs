@@ -421,3 +421,30 @@ async fn a_reboot_while_detached_joins_the_fleet_once_attached_again() {
         "never reported unhealthy for the time outside the group"
     );
 }
+
+/// A launch that gave up joining before the detachment (a join begun long ago) does not give up
+/// again outside the group: it waits to be attached, as a fresh one does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_launch_long_past_its_join_timeout_waits_while_detached() {
+    let i = Instance::new(60).await;
+    i.hook(&["launch"]).await.ok();
+    detached(&i, true).await;
+    i.hook_with(&["protect"], &CONSOLIDATING).await.ok();
+    i.hook(&["drain"]).await.ok();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    i.edit_state(|state| state["join_started_at"] = (now - 3600).into());
+
+    let boot = i.spawn(&["launch"], &[("BBB_HOOK_JOIN_TIMEOUT", "1")]);
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    detached(&i, false).await;
+    let boot = tokio::time::timeout(std::time::Duration::from_secs(30), boot.wait_with_output())
+        .await
+        .expect("the launch ends once attached")
+        .expect("bbb-hook launch");
+    let stderr = String::from_utf8_lossy(&boot.stderr);
+    assert!(boot.status.success(), "{stderr}");
+    assert_eq!(state_of(&i), ServerState::Enabled, "{stderr}");
+}

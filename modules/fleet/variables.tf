@@ -232,8 +232,8 @@ variable "protect_live_meetings" {
 
 variable "recording_workers" {
   type        = number
-  description = "BBB recording workers per server (bbb-rap-resque-worker's COUNT; BBB ships 1). Each processes one recording at a time, on the CPUs the meetings use, and a server leaves the fleet only once its recordings are published: with one worker, the recordings of a lecture block's meetings wait for each other. 1 keeps BBB's default."
-  default     = 2
+  description = "BBB recording workers per server (bbb-rap-resque-worker's COUNT; BBB ships 1). A server leaves the fleet only once its recordings are published, and one worker processes them one at a time. Raise it only with meeting events off everywhere: BBB says that with defaultKeepEvents or meetingKeepEvents enabled, more workers \"could result in data loss\" (a create parameter front-ends may send: Scalelite's OVERRIDE_CREATE_PARAMS=meetingKeepEvents=false enforces it). See the README."
+  default     = 1
 
   validation {
     condition     = floor(var.recording_workers) == var.recording_workers && var.recording_workers >= 1 && var.recording_workers <= 8
@@ -290,7 +290,7 @@ variable "cpu_target_percent" {
 
 variable "instance_warmup_seconds" {
   type        = number
-  description = "The group's instance warm-up (default_instance_warmup, and the scaling policies' and instance refresh's): seconds after a new server is InService during which its metrics are left out and scaling policies do not scale in. Boot, certificate and Scalelite registration happen before InService, inside the launching hook, and the server takes meetings seconds after it; 600 is conservative. AWS accepts 0 to 3600."
+  description = "The group's instance warm-up (default_instance_warmup, and the scaling policies' and instance refresh's): seconds after a new server is InService during which its metrics are left out and scaling policies do not scale in. Boot, certificate and Scalelite registration happen before InService, inside the launching hook, and the server takes meetings seconds after it. 600 keeps the servers predictive scaling launches predictive_scheduling_buffer_seconds (600) before an hour from being scaled in before that hour's lecture block starts, as AWS recommends with predictive scaling. AWS accepts 0 to 3600."
   default     = 600
 
   validation {
@@ -325,7 +325,7 @@ variable "forecast_participants_per_server" {
 
 variable "predictive_scheduling_buffer_seconds" {
   type        = number
-  description = "Seconds before a forecast hour the predictive policy launches its servers (scheduling_buffer_time; under 3600, the forecast's hourly interval). 600 gives a server its boot, certificate and Scalelite registration (about 3 minutes) before a lecture block starts on the hour; the hour's forecast then keeps it for the hour."
+  description = "Seconds before a forecast hour the predictive policy launches its servers (scheduling_buffer_time; under 3600, the forecast's hourly interval). 600 gives a server its boot, certificate and Scalelite registration (about 3 minutes) before a lecture block starts on the hour; instance_warmup_seconds (600) keeps it until then."
   default     = 600
   nullable    = false
 

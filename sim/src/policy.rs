@@ -92,8 +92,8 @@ pub struct Config {
     /// hook's `BBB_HOOK_RELEASE_AFTER`, 90 s).
     pub release_after_s: u64,
     /// (b) and (c): BBB's recording workers per server, `modules/fleet`'s `recording_workers`
-    /// (2; `sim/src/rap.rs`), each taking one recording at a time. (a)'s servers run BBB's
-    /// own `bbb-rap-resque-worker.service`: one.
+    /// (1, BBB's own; `sim/src/rap.rs`), each taking one recording at a time. (a)'s servers run
+    /// stock BBB: one.
     pub recording_workers: u32,
     /// (c): predictive scaling's target value (participants per server over an hour's mean
     /// load; `modules/fleet`'s `forecast_participants_per_server`) and its
@@ -101,13 +101,14 @@ pub struct Config {
     pub forecast_participants: u32,
     pub forecast_buffer_s: u64,
     /// (c): whether an hour's forecast capacity holds for the whole hour (target tracking cannot
-    /// scale in below it). On by default, as AWS describes it: the forecast is "the minimum
-    /// capacity that is needed on an hourly basis" (`GetPredictiveScalingForecast`), and "when
-    /// multiple scaling policies are active, each policy determines the desired capacity
-    /// independently, and the desired capacity is set to the maximum of those" (AWS's EC2 Auto
-    /// Scaling workshop, predictive with dynamic scaling), so while the hour lasts the predictive
-    /// policy's capacity is one of those a scale-in cannot go below. Off plays it as a scale-out
-    /// at the action time only, which target tracking may undo once the warm-up is over.
+    /// scale in below it). AWS's documentation reads both ways: the forecast is "the minimum
+    /// capacity that is needed on an hourly basis" (`GetPredictiveScalingForecast`) and "each
+    /// policy determines the desired capacity independently, and the desired capacity is set to
+    /// the maximum of those", yet "How predictive scaling works" recommends the default instance
+    /// warm-up so that dynamic scaling does not scale in the instances predictive scaling
+    /// launched, which a floor would not need. Off by default (the conservative reading: a
+    /// scale-out at the action time that only the warm-up protects); on is measured in
+    /// `sim/FINDINGS.md`.
     pub forecast_holds_hour: bool,
     /// (c): participants per minute before second 0 (the fleet's metric history, whole days;
     /// empty: none), what predictive scaling forecasts from.
@@ -189,10 +190,10 @@ impl Default for Config {
             protect_interval_s: 30,
             drain_max_wait_s: 4 * 3600,
             release_after_s: 90,
-            recording_workers: 2,
+            recording_workers: 1,
             forecast_participants: capacity * 9 / 10,
             forecast_buffer_s: 600,
-            forecast_holds_hour: true,
+            forecast_holds_hour: false,
             prior_demand: Vec::new(),
             rule: bbb_core::scaling::Policy::for_capacity(capacity),
             rule_interval_s: 60,

@@ -1,11 +1,13 @@
 //! BBB's recording processing on one server: a queue, not one job per recording.
 //!
 //! Upstream (bigbluebutton/bigbluebutton, `record-and-playback/core/systemd/
-//! bbb-rap-resque-worker.service`): `ExecStart=... rake ... resque:work` with
-//! `QUEUE=rap:archive,rap:publish,rap:process,rap:sanity` and `COUNT=1`, one Resque worker that
-//! takes every step of every recording of the server in turn. Recordings that end together (a
-//! lecture block's) are processed one after the other, so a server hosting several holds its
-//! last one until the queue is through. [`Config::recording_workers`](crate::Config) plays an
+//! bbb-rap-resque-worker.service`, BBB 3.0): `ExecStart=/usr/bin/bundle exec rake -f Rakefile
+//! resque:workers` with `QUEUE=rap:archive,rap:publish,rap:process,rap:sanity,rap:captions,
+//! rap:events` and `COUNT=1`: one Resque worker takes every step of every recording of the
+//! server. It takes jobs by queue priority, so the steps of different recordings interleave,
+//! but the work is done one step at a time: recordings that end together (a lecture block's)
+//! finish no sooner than one after the other would, so a server hosting several holds its last
+//! one until the whole queue is through, which this plays. [`Config::recording_workers`](crate::Config) plays an
 //! image that runs more workers.
 
 /// The workers of one server, each free from a second on.

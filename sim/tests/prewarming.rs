@@ -1,8 +1,7 @@
 //! Predictive scaling's servers, launched ahead of an hour, are there when its burst starts:
-//! the forecast is "the minimum capacity that is needed on an hourly basis"
-//! (`GetPredictiveScalingForecast`) and the group's desired capacity is the maximum of what its
-//! policies determine, so target tracking's scale-in (its alarm in ALARM since the quiet night)
-//! cannot take them before the hour is over, whatever the warm-up.
+//! target tracking's scale-in (its alarm in ALARM since the quiet night) waits for their warm-up,
+//! as AWS documents for the group's default instance warmup; or, read as a floor for its hour
+//! (`forecast_holds_hour`), the forecast keeps them whatever the warm-up.
 
 use bbb_fleet_sim::policy::{Config, Kind};
 use bbb_fleet_sim::trace::MeetingSpec;
@@ -26,6 +25,7 @@ fn day() -> (Config, Vec<MeetingSpec>) {
 fn the_hours_forecast_keeps_the_pre_warmed_servers_for_the_burst() {
     let (mut c, specs) = day();
     c.instance_warmup_s = 0;
+    c.forecast_holds_hour = true;
     let held = bbb_fleet_sim::run(Kind::Consolidating, &c, &specs);
     // Played as a scale-out at the action time only, with no warm-up to hold them, target
     // tracking takes them back before 09:00.

@@ -115,7 +115,9 @@ pub async fn run(ctx: &Context, lifecycle: bool) -> Result<Outcome, HookError> {
         return Ok(outcome);
     }
     let resumed = state.draining;
-    if !resumed || state.drain_started_at == 0 {
+    // The terminating hook's global timeout starts at `Terminating:Wait`: a drain at shutdown
+    // cut short before it (a reboot's, not finished) lends its clock to no terminating drain.
+    if !resumed || state.drain_started_at == 0 || (lifecycle && !state.terminating) {
         state.drain_started_at = begun;
     }
     state.draining = true;

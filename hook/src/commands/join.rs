@@ -190,6 +190,11 @@ async fn wait_in_service(ctx: &Context, deadline: Instant) -> Result<Seen, HookE
                 // the instance is in service, and retried.
                 tracing::warn!(error = %e, "the instance policy does not allow reading the instance's lifecycle state: not waiting for InService; apply the fleet module again");
                 let target = ctx.imds.target_lifecycle_state().await;
+                if let Ok(Some(TargetState::Detached)) = target {
+                    return Err(HookError::OutOfGroup(format!(
+                        "instance {id} is detached from its Auto Scaling group (instance metadata)"
+                    )));
+                }
                 return Ok(Seen {
                     protected: None,
                     standby: matches!(target, Ok(Some(TargetState::Standby))),

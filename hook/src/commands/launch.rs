@@ -51,7 +51,12 @@ pub async fn run(ctx: &Context, dns_only: bool) -> Result<(), HookError> {
         // Past the launching action (a run again after a failure, or a reboot): whatever step
         // keeps failing, the instance is reported unhealthy once the join timeout has passed.
         // Only a join begun by an earlier run can have timed out: this run gets its try.
-        if state.join_started_at == 0 {
+        let detached = matches!(
+            ctx.imds.target_lifecycle_state().await,
+            Ok(Some(TargetState::Detached))
+        );
+        if state.join_started_at == 0 || detached {
+            // Outside the group the join timeout does not run (`super::join`).
             state.join_started_at = now_secs();
             ctx.state.save(&state)?;
         } else if super::join::timed_out(ctx, &state) {
