@@ -383,30 +383,10 @@ async fn a_detached_instance_takes_no_new_meeting_until_attached_again() {
 /// outside the group is not the join timeout's: the instance is never reported unhealthy for it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_reboot_while_detached_joins_the_fleet_once_attached_again() {
-    let i = Instance::new(60).await;
-    i.hook(&["launch"]).await.ok();
-    detached(&i, true).await;
-    i.hook_with(&["protect"], &CONSOLIDATING).await.ok();
-    // The shutdown's drain (not terminating) takes the registration out.
-    i.hook(&["drain"]).await.ok();
-    assert!(i.server().is_none());
-
-    let join_timeout = [("BBB_HOOK_JOIN_TIMEOUT", "1")];
-    let boot = i.spawn(&["launch"], &join_timeout);
+    let i = rebooted_while_detached().await;
     // Detached for three join timeouts while the boot's launch runs.
-    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
-    assert_ne!(
-        i.server().map(|s| s.state),
-        Some(ServerState::Enabled),
-        "not routable outside the group"
-    );
-    detached(&i, false).await;
-    let boot = tokio::time::timeout(std::time::Duration::from_secs(30), boot.wait_with_output())
-        .await
-        .expect("the launch ends once attached")
-        .expect("bbb-hook launch");
-    let stderr = String::from_utf8_lossy(&boot.stderr);
-    assert!(boot.status.success(), "{stderr}");
+    let (ok, stderr) = boot_attached_after(&i, 3).await;
+    assert!(ok, "{stderr}");
     assert!(
         stderr.contains("waiting"),
         "the wait outside the group is logged: {stderr}"
@@ -426,25 +406,46 @@ async fn a_reboot_while_detached_joins_the_fleet_once_attached_again() {
 /// again outside the group: it waits to be attached, as a fresh one does.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_launch_long_past_its_join_timeout_waits_while_detached() {
-    let i = Instance::new(60).await;
-    i.hook(&["launch"]).await.ok();
-    detached(&i, true).await;
-    i.hook_with(&["protect"], &CONSOLIDATING).await.ok();
-    i.hook(&["drain"]).await.ok();
+    let i = rebooted_while_detached().await;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock")
         .as_secs();
     i.edit_state(|state| state["join_started_at"] = (now - 3600).into());
+    let (ok, stderr) = boot_attached_after(&i, 2).await;
+    assert!(ok, "{stderr}");
+    assert_eq!(state_of(&i), ServerState::Enabled, "{stderr}");
+}
 
+/// A launched instance, detached, then shut down for a reboot (its drain, not terminating,
+/// takes the registration out).
+async fn rebooted_while_detached() -> Instance {
+    let i = Instance::new(60).await;
+    i.hook(&["launch"]).await.ok();
+    detached(&i, true).await;
+    i.hook_with(&["protect"], &CONSOLIDATING).await.ok();
+    i.hook(&["drain"]).await.ok();
+    assert!(i.server().is_none());
+    i
+}
+
+/// The boot's launch (join timeout 1 s), the instance attached again after `seconds` outside the
+/// group, during which the server is not routable: whether the launch succeeded, and its log.
+async fn boot_attached_after(i: &Instance, seconds: u64) -> (bool, String) {
     let boot = i.spawn(&["launch"], &[("BBB_HOOK_JOIN_TIMEOUT", "1")]);
-    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-    detached(&i, false).await;
+    tokio::time::sleep(std::time::Duration::from_secs(seconds)).await;
+    assert_ne!(
+        i.server().map(|s| s.state),
+        Some(ServerState::Enabled),
+        "not routable outside the group"
+    );
+    detached(i, false).await;
     let boot = tokio::time::timeout(std::time::Duration::from_secs(30), boot.wait_with_output())
         .await
         .expect("the launch ends once attached")
         .expect("bbb-hook launch");
-    let stderr = String::from_utf8_lossy(&boot.stderr);
-    assert!(boot.status.success(), "{stderr}");
-    assert_eq!(state_of(&i), ServerState::Enabled, "{stderr}");
+    (
+        boot.status.success(),
+        String::from_utf8_lossy(&boot.stderr).into_owned(),
+    )
 }
