@@ -119,10 +119,7 @@ async fn the_wait_for_meetings_a_dead_bbb_listed_counts_from_its_first_failure()
     let i = bbb_dead_under_a_meeting(max_wait).await;
     // As the protect passes left it: bbb-web failing for longer than max_wait.
     assert_eq!(i.state()["health"]["last_meetings"], 1);
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_secs();
+    let now = support::unix_now();
     i.edit_state(|state| {
         state["health"]["failures"] = 40.into();
         state["health"]["failing_since"] = (now - max_wait - 5).into();
@@ -411,10 +408,7 @@ async fn a_terminating_drain_does_not_take_the_clock_of_an_unfinished_shutdown_d
     let max_wait = 10;
     let i = Instance::new(max_wait).await;
     i.hook(&["launch"]).await.ok();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_secs();
+    let now = support::unix_now();
     // As a shutdown's drain cut short an hour ago left it, the launch since failing early.
     i.edit_state(|state| {
         state["draining"] = true.into();

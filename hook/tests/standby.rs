@@ -407,10 +407,7 @@ async fn a_reboot_while_detached_joins_the_fleet_once_attached_again() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_launch_long_past_its_join_timeout_waits_while_detached() {
     let i = rebooted_while_detached().await;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_secs();
+    let now = support::unix_now();
     i.edit_state(|state| state["join_started_at"] = (now - 3600).into());
     let (ok, stderr) = boot_attached_after(&i, 2).await;
     assert!(ok, "{stderr}");

@@ -47,7 +47,8 @@ fn run_for(kind: Kind, c: &Config, specs: &[MeetingSpec], span_s: u64) -> Report
 /// every policy's recordings to be processed (hours past [`horizon_s`], so that a trace's last
 /// day is not followed by a day the forecast would fill from it). Answers the span too.
 pub fn run_all(c: &Config, specs: &[MeetingSpec]) -> (u64, Vec<Report>) {
-    let mut span_s = horizon_s(c, specs);
+    let horizon = horizon_s(c, specs);
+    let mut span_s = horizon;
     loop {
         let reports: Vec<Report> = Kind::ALL
             .iter()
@@ -55,7 +56,7 @@ pub fn run_all(c: &Config, specs: &[MeetingSpec]) -> (u64, Vec<Report>) {
             .collect();
         // A day of further hours is a trace whose recordings never finish.
         if reports.iter().all(|r| r.recordings_unfinished == 0)
-            || span_s >= horizon_s(c, specs) + generate::DAY_S
+            || span_s >= horizon + generate::DAY_S
         {
             return (span_s, reports);
         }

@@ -57,7 +57,7 @@ pub async fn run(
                 }
                 state.join_started_at = now_secs();
                 ctx.state.save(state)?;
-                deadline = Instant::now() + ctx.settings.join_timeout;
+                deadline = Instant::now() + time_left(ctx, state);
                 tokio::time::sleep(JOIN_RETRY.min(ctx.settings.join_timeout / 10)).await;
                 continue;
             }

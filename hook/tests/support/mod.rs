@@ -561,6 +561,14 @@ async fn bind_policy(
 }
 
 /// Sends SIGTERM to a background run.
+/// Unix seconds now, as the hook stamps its state.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+}
+
 pub fn sigterm(child: &tokio::process::Child) {
     let pid = child.id().expect("child still running");
     let status = std::process::Command::new("kill")

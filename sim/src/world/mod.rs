@@ -31,6 +31,16 @@ struct Srv {
     no_meeting_since: Option<u64>,
 }
 
+impl Srv {
+    /// A server as it goes in service: with the recording workers its image runs.
+    fn new(c: &Config, kind: Kind) -> Self {
+        Self {
+            rap: crate::rap::RecordingQueue::new(c.recording_workers_of(kind)),
+            ..Self::default()
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct MeetingRt {
     placed: bool,
@@ -75,13 +85,7 @@ impl<'a> World<'a> {
             pool.add_server(&id, 1.0);
             pool.set_state(&id, State::Enabled);
             pool.poll_server(&id, 0, &[]);
-            servers.insert(
-                id,
-                Srv {
-                    rap: crate::rap::RecordingQueue::new(c.recording_workers_of(kind)),
-                    ..Srv::default()
-                },
-            );
+            servers.insert(id, Srv::new(c, kind));
         }
         Self {
             kind,
@@ -160,10 +164,7 @@ impl<'a> World<'a> {
                     self.pool.set_state(&id, State::Enabled);
                     let srv = Srv {
                         consolidation_phase_s: self.first_pass_phase(t),
-                        rap: crate::rap::RecordingQueue::new(
-                            self.c.recording_workers_of(self.kind),
-                        ),
-                        ..Srv::default()
+                        ..Srv::new(self.c, self.kind)
                     };
                     self.servers.insert(id, srv);
                 }
@@ -427,7 +428,7 @@ impl World<'_> {
                 let warming = self
                     .group
                     .instance(id)
-                    .is_some_and(|i| t < i.launched_s + self.c.launch_s + self.c.instance_warmup_s);
+                    .is_some_and(|i| self.within_warm_up(i, t));
                 if !warming {
                     fleet.cpu_sum += cpu;
                     fleet.cpu_servers += 1;
@@ -522,9 +523,14 @@ impl World<'_> {
     fn warming(&self, t: u64) -> bool {
         self.group.instances.iter().any(|i| match i.lifecycle {
             Lifecycle::Pending { .. } => true,
-            Lifecycle::InService => t < i.launched_s + self.c.launch_s + self.c.instance_warmup_s,
+            Lifecycle::InService => self.within_warm_up(i, t),
             Lifecycle::Terminating { .. } => false,
         })
+    }
+
+    /// Whether `i`, in service, is still within the warm-up since it went in service at `t`.
+    fn within_warm_up(&self, i: &crate::asg::Instance, t: u64) -> bool {
+        t < i.launched_s + self.c.launch_s + self.c.instance_warmup_s
     }
 
     /// Meetings dropped so far (placed, then lost mid-flight).
