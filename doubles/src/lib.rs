@@ -14,6 +14,6 @@ pub use bbb::{BbbDouble, DoubleMeeting, Pace, PipelineStage, RecordingOutcome, R
 pub use freeswitch::FreeswitchDouble;
 pub use imds::{ImdsDouble, InstanceIdentity};
 pub use scalelite::{
-    attendee_load, DoubleServer, PolledMeeting, ScaleliteDouble, LOAD_JOIN_BUFFER_TIME,
+    attendee_load, DoubleServer, PollRead, PolledMeeting, ScaleliteDouble, LOAD_JOIN_BUFFER_TIME,
     LOAD_MIN_USER_COUNT,
 };

@@ -203,6 +203,12 @@ pub struct Settings {
     /// meeting is still running), and a scale-in would take that meeting. Keep it at least
     /// Scalelite's `POLL_INTERVAL` plus 30 s (the poll loop sleeps its interval after each poll).
     pub release_after: Duration,
+    /// How long after a cordon a meeting can still be created here by a `create` Scalelite
+    /// routed before it (`BBB_HOOK_CREATE_IN_FLIGHT`, seconds; default 20: Scalelite sends BBB's
+    /// `create` within its `CONNECT_TIMEOUT` of 5 s and `RESPONSE_TIMEOUT` of 10 s, plus
+    /// margin). A meeting created later than that under a cordon the hook holds was routed here
+    /// despite it (`commands::cordon_leak`).
+    pub create_in_flight: Duration,
     /// How long `launch` tries, after completing the launching lifecycle action, to see the
     /// instance in service, protect it and enable it in Scalelite before it reports the instance
     /// unhealthy for replacement (`BBB_HOOK_JOIN_TIMEOUT`, seconds; default 600: the group's
@@ -315,6 +321,7 @@ impl Settings {
             },
             consolidation_interval: seconds("BBB_HOOK_CONSOLIDATION_INTERVAL", 60)?,
             release_after: seconds("BBB_HOOK_RELEASE_AFTER", 90)?,
+            create_in_flight: seconds("BBB_HOOK_CREATE_IN_FLIGHT", 20)?,
             join_timeout: seconds("BBB_HOOK_JOIN_TIMEOUT", 600)?,
             health_failures: match get("BBB_HOOK_HEALTH_FAILURES") {
                 None => 4,

@@ -91,6 +91,9 @@ pub struct Activity {
     pub moderators: u64,
     /// `videoCount` summed (webcam streams).
     pub video_streams: u64,
+    /// The newest `createTime` (Unix milliseconds) of a meeting that is not a breakout room
+    /// (those BBB creates itself, not through Scalelite); 0 when none runs.
+    pub newest_create_ms: u64,
     /// Recordings BBB's pipeline still works on here, from the meeting's end until Scalelite's
     /// transfer marker (or until published, when this instance has no Scalelite transfer).
     pub recordings_in_progress: Vec<String>,
@@ -128,6 +131,12 @@ pub async fn activity(bbb: &BbbClient, settings: &Settings) -> Result<Activity, 
             .sum(),
         moderators: meetings.iter().map(|m| u64::from(m.moderator_count)).sum(),
         video_streams: meetings.iter().map(|m| u64::from(m.video_count)).sum(),
+        newest_create_ms: meetings
+            .iter()
+            .filter(|m| !m.is_breakout)
+            .map(|m| m.create_time)
+            .max()
+            .unwrap_or(0),
         ..recording_activity(settings)?
     })
 }

@@ -38,6 +38,10 @@ pub struct HookState {
     /// `protect` enables it again when the group wants it back.
     #[serde(default)]
     pub cordoned_for_consolidation: bool,
+    /// Unix milliseconds since when `protect` has seen a cordon of its own held (the health
+    /// check's or consolidation's), or last repaired it (`commands::cordon_leak`); 0 when none is.
+    #[serde(default)]
+    pub cordon_held_since_ms: u64,
     /// Whether Scalelite could route a new meeting here (the registration enabled) when
     /// consolidation last read or wrote its state; `None` until then. With consolidation on,
     /// `protect` keeps a routable server protected even when idle (see `commands::protect`).

@@ -68,7 +68,8 @@ impl Traffic {
     }
 
     /// One pass of Scalelite's poller: every registered server of a running instance is online
-    /// with the load of its BBB's meetings (a cordoned one at zero becomes disabled).
+    /// with the load of its BBB's meetings (a cordoned one at zero becomes disabled), each saved
+    /// from the view read at the pass's start.
     pub fn poll(&self, sb: &Sandbox) {
         poll(sb, &sb.scalelite, self.join_buffer);
     }
@@ -147,7 +148,14 @@ fn poll(sb: &Sandbox, scalelite: &ScaleliteDouble, join_buffer: Duration) {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0);
-    for server in scalelite.servers() {
+    // `Server.all` first, then each server's `getMeetings` and the save of what was read: a
+    // hook's state change in between meets the poller's older view, as in Scalelite.
+    let read: Vec<_> = scalelite
+        .servers()
+        .into_iter()
+        .filter_map(|s| scalelite.poll_read(&s.id).map(|r| (s, r)))
+        .collect();
+    for (server, read) in read {
         let Some(instance_id) = instance_of(sb, &server) else {
             continue;
         };
@@ -164,7 +172,7 @@ fn poll(sb: &Sandbox, scalelite: &ScaleliteDouble, join_buffer: Duration) {
                 .collect::<Vec<_>>()
         });
         if let Some(meetings) = meetings {
-            scalelite.poll_meetings(&server.id, &meetings, join_buffer);
+            scalelite.poll_save(&read, &meetings, join_buffer);
         }
     }
 }

@@ -263,10 +263,7 @@ fn update_server(server: &mut DoubleServer, params: &Map<String, Value>) -> Resp
                 )
             }
         };
-        updated.state = next;
-        if next == ServerState::Disabled {
-            updated.load = None;
-        }
+        updated.change_state(next);
     }
     if present(changes.get("load_multiplier")) {
         let m = changes
@@ -299,8 +296,7 @@ fn panic_server(server: &mut DoubleServer, params: &Map<String, Value>) -> Respo
     // `params.permit(:keep_state)`: top-level, and any present value (even "false") keeps it.
     let keep_state = present(params.get("keep_state"));
     if !keep_state {
-        server.state = ServerState::Disabled;
-        server.load = None;
+        server.change_state(ServerState::Disabled);
     }
     json_status(
         StatusCode::OK,

@@ -4,15 +4,17 @@
 
 mod api;
 mod model;
+mod poller;
 mod routing;
 
 pub use model::DoubleServer;
-pub use routing::{attendee_load, PolledMeeting, LOAD_JOIN_BUFFER_TIME, LOAD_MIN_USER_COUNT};
+pub use poller::{
+    attendee_load, PollRead, PolledMeeting, LOAD_JOIN_BUFFER_TIME, LOAD_MIN_USER_COUNT,
+};
 
 use crate::common::{lock, Instrumentation, Running, Shared};
 use axum::Router;
 use bbb_core::checksum::ChecksumAlgorithm;
-use bbb_core::scalelite::ServerState;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -141,7 +143,8 @@ impl ScaleliteDouble {
     // ---- the poller ----
 
     /// Marks a server online or offline, as the poller does after enough (un)healthy polls.
-    /// Going offline clears the load.
+    /// Going offline clears the load (in the set of its state: a stale `server_load` entry
+    /// stays).
     pub fn set_online(&self, id: &str, online: bool) -> bool {
         self.modify_server(id, |s| {
             s.online = online;
@@ -151,15 +154,16 @@ impl ScaleliteDouble {
         })
     }
 
-    /// Sets the load figure as the poller computes it. A cordoned server whose load reads zero
-    /// becomes disabled (load can read zero while breakout rooms still run).
+    /// Sets the load figure as the poller's save writes it, nothing in between its read and
+    /// its save (a disabled server keeps none; a cordoned server whose load reads zero becomes
+    /// disabled: load can read zero while breakout rooms still run). `None` clears it.
     pub fn set_load(&self, id: &str, load: Option<f64>) -> bool {
-        self.modify_server(id, |s| {
-            s.load = load;
-            if s.state == ServerState::Cordoned && load == Some(0.0) {
-                s.state = ServerState::Disabled;
-                s.load = None;
-            }
+        let Some(read) = self.poll_read(id) else {
+            return false;
+        };
+        self.modify_server(id, |s| match load {
+            Some(l) => s.save_polled(&read, l),
+            None => s.load = None,
         })
     }
 

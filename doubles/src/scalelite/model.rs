@@ -16,6 +16,10 @@ pub struct DoubleServer {
     pub load: Option<f64>,
     pub load_multiplier: f64,
     pub online: bool,
+    /// Its score in Redis' `server_load`, the set `create` routes on, while its state is not
+    /// `enabled`: only Scalelite's poller saving an object it read before a state change puts
+    /// it there (`poller.rs`), and only the next state change takes it out. `None` normally.
+    pub stale_server_load: Option<f64>,
 }
 
 impl DoubleServer {
@@ -31,7 +35,30 @@ impl DoubleServer {
             load: None,
             load_multiplier: 1.0,
             online: false,
+            stale_server_load: None,
         }
+    }
+
+    /// A state change (`updateServer`, `panic`) as `save!` writes it: nothing when the state is
+    /// the same (`state_changed?` is false: the sets stay as they were, a stale `server_load`
+    /// entry too); otherwise the server leaves every set but its new state's, which it enters
+    /// with the load it had (`self.load ||= zscore(...)`: a server without one, such as a
+    /// disabled server, takes its stale `server_load` score, if any).
+    pub fn change_state(&mut self, next: ServerState) {
+        if next == self.state {
+            return;
+        }
+        let had = if self.state == ServerState::Disabled {
+            None
+        } else {
+            self.load
+        };
+        self.load = match next {
+            ServerState::Disabled => None,
+            _ => had.or(self.stale_server_load),
+        };
+        self.stale_server_load = None;
+        self.state = next;
     }
 
     /// The JSON object Scalelite's `server_to_json` renders.

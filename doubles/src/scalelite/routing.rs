@@ -10,49 +10,34 @@
 //!   INCR`); the next poll replaces it. So does each `join` (`server.increment_load(1)`, since
 //!   #1050, 2024), after refusing one whose server is offline or disabled; `XX` leaves a cordoned
 //!   server's load alone (it is not in `server_load`).
-//! * The poller's load: over the server's non-breakout meetings, participants + moderators, a
-//!   meeting younger than `LOAD_JOIN_BUFFER_TIME` (15 min) counting as at least
-//!   `LOAD_MIN_USER_COUNT` (15), times the multiplier. A cordoned server whose load reads zero
-//!   becomes disabled.
-
-use std::time::Duration;
+//! * A server is in `server_load` when its state is `enabled` and it has a load, and also, against
+//!   its state, when Scalelite's poller wrote it back there ([`DoubleServer::stale_server_load`],
+//!   `poller.rs`): `create` routes on the set alone, whatever the server's state says.
+//!
+//! The poller's load and its write-back are in `poller.rs`.
 
 use bbb_core::scalelite::ServerState;
 
 use super::{DoubleServer, ScaleliteDouble};
 use crate::common::lock;
 
-/// Scalelite's `LOAD_MIN_USER_COUNT` default.
-pub const LOAD_MIN_USER_COUNT: u32 = 15;
-/// Scalelite's `LOAD_JOIN_BUFFER_TIME` default.
-pub const LOAD_JOIN_BUFFER_TIME: Duration = Duration::from_secs(15 * 60);
-
-/// One meeting as the poller reads it from `getMeetings`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PolledMeeting {
-    pub participants: u32,
-    pub moderators: u32,
-    pub is_breakout: bool,
-    /// Time since `createTime`.
-    pub age: Duration,
+/// The server's score in Redis' `server_load`, the set `create` picks from: its load when
+/// enabled, its stale entry otherwise.
+fn server_load(s: &DoubleServer) -> Option<f64> {
+    if s.state == ServerState::Enabled {
+        s.load
+    } else {
+        s.stale_server_load
+    }
 }
 
-/// The poller's load of one server's meetings, before the multiplier, with `join_buffer` as
-/// `LOAD_JOIN_BUFFER_TIME` (compressed in the sandbox).
-pub fn attendee_load(meetings: &[PolledMeeting], join_buffer: Duration) -> f64 {
-    meetings
-        .iter()
-        .filter(|m| !m.is_breakout)
-        .map(|m| {
-            let actual = m.participants + m.moderators;
-            if m.age < join_buffer {
-                actual.max(LOAD_MIN_USER_COUNT)
-            } else {
-                actual
-            }
-        })
-        .map(f64::from)
-        .sum()
+/// `ZADD server_load XX INCR`: raises the server's score by `by` when it is in the set.
+fn increment_server_load(s: &mut DoubleServer, by: f64) {
+    if s.state == ServerState::Enabled {
+        s.load = s.load.map(|l| l + by);
+    } else {
+        s.stale_server_load = s.stale_server_load.map(|l| l + by);
+    }
 }
 
 /// `create`'s choice among `servers` for `tag`; `None`: Scalelite answers that no server is
@@ -60,11 +45,11 @@ pub fn attendee_load(meetings: &[PolledMeeting], join_buffer: Duration) -> f64 {
 fn find_available<'a>(servers: &'a [DoubleServer], tag: Option<&str>) -> Option<&'a DoubleServer> {
     let mut available: Vec<&DoubleServer> = servers
         .iter()
-        .filter(|s| s.state == ServerState::Enabled && s.load.is_some())
+        .filter(|s| server_load(s).is_some())
         .collect();
     available.sort_by(|a, b| {
-        a.load
-            .partial_cmp(&b.load)
+        server_load(a)
+            .partial_cmp(&server_load(b))
             .unwrap_or(std::cmp::Ordering::Equal)
             .then_with(|| a.id.cmp(&b.id))
     });
@@ -93,14 +78,14 @@ impl ScaleliteDouble {
         let mut st = lock(&self.state);
         let id = find_available(&st.servers, tag)?.id.clone();
         let server = st.servers.iter_mut().find(|s| s.id == id)?;
-        server.load = server.load.map(|l| l + server.load_multiplier);
+        increment_server_load(server, server.load_multiplier);
         Some(server.clone())
     }
 
     /// A `join` through Scalelite: `true` when the meeting's server takes it (not offline, not
     /// disabled; Scalelite answers `ServerDisabledError` otherwise), and then `1 x multiplier`
-    /// added to an enabled server's load, as `create` does (a cordoned one's is not in
-    /// `server_load`).
+    /// added to its score in `server_load` when it is there, as `create` does (a cordoned one is
+    /// not, unless the poller wrote it back).
     pub fn route_join(&self, id: &str) -> bool {
         let mut st = lock(&self.state);
         let Some(server) = st.servers.iter_mut().find(|s| s.id == id) else {
@@ -109,32 +94,16 @@ impl ScaleliteDouble {
         if !server.online || server.state == ServerState::Disabled {
             return false;
         }
-        if server.state == ServerState::Enabled {
-            server.load = server.load.map(|l| l + server.load_multiplier);
-        }
+        increment_server_load(server, server.load_multiplier);
         true
-    }
-
-    /// One poller pass over one server that answered `getMeetings` with `meetings`: online, and
-    /// its load recomputed ([`attendee_load`] x multiplier; a cordoned server at zero becomes
-    /// disabled).
-    pub fn poll_meetings(
-        &self,
-        id: &str,
-        meetings: &[PolledMeeting],
-        join_buffer: Duration,
-    ) -> bool {
-        let Some(multiplier) = self.server(id).map(|s| s.load_multiplier) else {
-            return false;
-        };
-        let load = attendee_load(meetings, join_buffer) * multiplier;
-        self.set_online(id, true) && self.set_load(id, Some(load))
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::poller::{PolledMeeting, LOAD_JOIN_BUFFER_TIME};
     use super::*;
+    use std::time::Duration;
 
     fn server(id: &str, load: Option<f64>, state: ServerState, tag: Option<&str>) -> DoubleServer {
         DoubleServer {
@@ -147,6 +116,7 @@ mod tests {
             load,
             load_multiplier: 1.0,
             online: load.is_some(),
+            stale_server_load: None,
         }
     }
 
@@ -177,23 +147,6 @@ mod tests {
         );
         assert_eq!(find_available(&tagged, Some("x!")), None);
         assert_eq!(find_available(&[], None), None);
-    }
-
-    #[test]
-    fn young_meetings_count_at_least_the_minimum() {
-        let m = |p, age, breakout| PolledMeeting {
-            participants: p,
-            moderators: 1,
-            is_breakout: breakout,
-            age: Duration::from_secs(age),
-        };
-        let buffer = LOAD_JOIN_BUFFER_TIME;
-        assert_eq!(attendee_load(&[m(2, 60, false)], buffer), 15.0);
-        assert_eq!(attendee_load(&[m(2, 3600, false)], buffer), 3.0);
-        assert_eq!(
-            attendee_load(&[m(30, 60, false), m(9, 60, true)], buffer),
-            31.0
-        );
     }
 
     #[tokio::test]

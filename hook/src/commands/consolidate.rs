@@ -112,7 +112,7 @@ pub async fn run(ctx: &Context, state: &mut HookState) -> Result<(), HookError> 
         return Ok(());
     }
     if server.state == ServerState::Enabled {
-        // Enabled: not (or no longer, an operator enabled it) cordoned by this hook.
+        // Enabled (by this hook's last pass, or an operator): not cordoned by this hook.
         state.cordoned_for_consolidation = false;
     }
     let view = fleet_view(&group, &pool, |id| ctx.config.server_url(id));
@@ -136,6 +136,7 @@ pub async fn run(ctx: &Context, state: &mut HookState) -> Result<(), HookError> 
                 };
                 registration::decide_state(&scalelite, &server, StateChange::Cordon, &why).await?;
                 state.cordoned_for_consolidation = true;
+                state.cordon_held_since_ms = now_millis();
                 state.set_routable(false);
             }
             Action::Enable if state.health.holds_cordon(ctx.settings.health_failures) => {
@@ -152,7 +153,11 @@ pub async fn run(ctx: &Context, state: &mut HookState) -> Result<(), HookError> 
                     ..Why::new(StateChange::Enable, event.reason.as_str())
                 };
                 registration::decide_state(&scalelite, &server, StateChange::Enable, &why).await?;
-                state.cordoned_for_consolidation = false;
+                // Still this hook's until a pass reads the server enabled: Scalelite's poller,
+                // saving a view of the server it read cordoned with no user left, can write
+                // `disabled` over this enable (`lib/tasks/poll.rake`), and the next pass then
+                // enables it again instead of leaving it as an operator's.
+                state.cordon_held_since_ms = 0;
             }
             Action::Enable => {
                 tracing::info!(

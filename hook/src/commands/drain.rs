@@ -16,7 +16,7 @@ use crate::error::HookError;
 use crate::imds::TargetState;
 use crate::local_bbb::{self, Activity};
 use crate::shutdown;
-use crate::state::{now_secs, HookState};
+use crate::state::{now_millis, now_secs, HookState};
 use bbb_core::scalelite::StateChange;
 
 /// How a drain ended, for the exit code and the summary line.
@@ -319,6 +319,8 @@ async fn wait_until_idle(
     let deadline = started + ctx.config.max_wait();
     let grace = ctx.settings.bbb_error_grace;
     let mut cordoned = false;
+    // Unix ms since when the cordon holds (see `super::cordon_leak`).
+    let mut cordoned_since_ms = 0u64;
     let mut cordon_error = String::new();
     let mut idle_reads = 0u32;
     let mut failing_since: Option<Instant> = before.failing_since;
@@ -328,6 +330,7 @@ async fn wait_until_idle(
             match cordon(ctx).await {
                 Ok(()) => {
                     cordoned = true;
+                    cordoned_since_ms = now_millis();
                     // Reads before the cordon do not count: Scalelite could still place a
                     // meeting here.
                     idle_reads = 0;
@@ -367,8 +370,12 @@ async fn wait_until_idle(
         };
         if let Some(a) = activity.as_ref().filter(|a| cordoned && a.meetings > 0) {
             let holder = super::joinable::Holder::Drain;
-            if let Err(e) = super::joinable::check(ctx, a.meetings, holder).await {
-                tracing::warn!(error = %e, "draining server's meetings not checked for joins; retried on the next poll");
+            match super::joinable::check(ctx, a, holder, cordoned_since_ms).await {
+                Ok(true) => cordoned_since_ms = now_millis(),
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "draining server's cordon not checked (joins, routing); retried on the next poll")
+                }
             }
         }
         match &activity {

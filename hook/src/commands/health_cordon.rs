@@ -42,7 +42,7 @@ use super::health::HealthState;
 use super::registration;
 use crate::context::Context;
 use crate::error::HookError;
-use crate::state::HookState;
+use crate::state::{now_millis, HookState};
 
 /// Consecutive failed FreeSWITCH probes before the cordon (see the module documentation).
 pub const CORDON_FAILURES: u32 = 2;
@@ -234,6 +234,10 @@ pub async fn run(ctx: &Context, state: &mut HookState, freeswitch: Option<String
             return;
         }
         state.health.cordon = after;
+        state.cordon_held_since_ms = match step {
+            StateChange::Cordon => now_millis(),
+            _ => 0,
+        };
         state.set_routable(step == StateChange::Enable);
     }
     tracing::warn!(action = %action_s, reason = %reason_s, decision = %record, "health decision");

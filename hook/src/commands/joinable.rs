@@ -23,6 +23,7 @@ use bbb_core::scalelite::{ScaleliteClient, Server, ServerState, StateChange};
 use super::registration;
 use crate::context::Context;
 use crate::error::HookError;
+use crate::local_bbb::Activity;
 
 /// Whose cordon the hook holds, for the log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,17 +45,40 @@ impl Holder {
     }
 }
 
-/// Reads this server's registration and [`keep`]s it joinable while `meetings` run (one
-/// `getServers`; nothing when no meeting runs).
-pub async fn check(ctx: &Context, meetings: usize, holder: Holder) -> Result<(), HookError> {
-    if meetings == 0 {
-        return Ok(());
+/// Checks a cordon the hook holds, once the local BBB's `activity` shows meetings (one
+/// `getServers`; nothing when no meeting runs): [`keep`]s it joinable, and takes the server out of
+/// Scalelite's routing again when a meeting created since `cordoned_since_ms` shows it is still
+/// routed ([`super::cordon_leak`]). `true` when it cordoned the server again: the cordon then
+/// holds from now.
+pub async fn check(
+    ctx: &Context,
+    activity: &Activity,
+    holder: Holder,
+    cordoned_since_ms: u64,
+) -> Result<bool, HookError> {
+    if activity.meetings == 0 {
+        return Ok(false);
     }
     let scalelite = ctx.scalelite().await?;
-    if let Some(server) = registration::find(ctx, &scalelite).await? {
-        keep(&scalelite, &server, meetings, holder).await?;
+    let Some(server) = registration::find(ctx, &scalelite).await? else {
+        return Ok(false);
+    };
+    if keep(&scalelite, &server, activity.meetings, holder)
+        .await?
+        .is_some()
+    {
+        return Ok(true);
     }
-    Ok(())
+    let in_flight = ctx.settings.create_in_flight;
+    super::cordon_leak::repair(
+        &scalelite,
+        &server,
+        activity,
+        holder,
+        cordoned_since_ms,
+        in_flight,
+    )
+    .await
 }
 
 /// Cordons `server` again when Scalelite disabled it while the local BBB runs `meetings`;

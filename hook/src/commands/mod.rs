@@ -12,6 +12,7 @@ pub mod status;
 pub mod timeouts;
 pub mod tls;
 
+mod cordon_leak;
 mod dns;
 mod join;
 mod joinable;

@@ -138,8 +138,8 @@ pub async fn run(ctx: &Context) -> Result<(), HookError> {
     let wanted = ctx.config.protect_live_meetings
         && (activity.is_busy() || routable || just_emptied(ctx, &state));
     let protection = set_protection(ctx, &mut state, wanted, &activity, routable).await;
-    if let Err(e) = keep_joinable(ctx, &state, activity.meetings).await {
-        tracing::warn!(error = %e, "cordoned server's meetings not checked for joins; retried next pass");
+    if let Err(e) = keep_joinable(ctx, &mut state, &activity).await {
+        tracing::warn!(error = %e, "cordoned server not checked (joins, routing); retried next pass");
     }
     // Saved whatever failed: consolidation's cordon must stay recorded as its own.
     if state != stored {
@@ -274,12 +274,14 @@ fn routable_stale_after(ctx: &Context) -> u64 {
     (ctx.settings.consolidation_interval.as_secs() * 10).max(300)
 }
 
-/// [`super::joinable`] for a cordon this hook made (the health check's, or consolidation's):
-/// one `getServers` a pass, only while such a cordon is held and meetings run.
+/// [`super::joinable::check`] for a cordon this hook made (the health check's, or
+/// consolidation's): one `getServers` a pass, only while such a cordon is held and meetings run.
+/// Keeps `cordon_held_since_ms`: from the first pass that sees the cordon held (or its repair),
+/// 0 when none is.
 pub(super) async fn keep_joinable(
     ctx: &Context,
-    state: &HookState,
-    meetings: usize,
+    state: &mut HookState,
+    activity: &local_bbb::Activity,
 ) -> Result<(), HookError> {
     use super::joinable::Holder;
     let holder = if state.health.cordon == super::health_cordon::Cordon::Made {
@@ -287,9 +289,16 @@ pub(super) async fn keep_joinable(
     } else if ctx.settings.consolidation && state.cordoned_for_consolidation {
         Holder::Consolidation
     } else {
+        state.cordon_held_since_ms = 0;
         return Ok(());
     };
-    super::joinable::check(ctx, meetings, holder).await
+    if state.cordon_held_since_ms == 0 {
+        state.cordon_held_since_ms = now_millis();
+    }
+    if super::joinable::check(ctx, activity, holder, state.cordon_held_since_ms).await? {
+        state.cordon_held_since_ms = now_millis();
+    }
+    Ok(())
 }
 
 /// Keeps the registration launch made: re-added (and enabled, as launch left it; cordoned

@@ -103,13 +103,14 @@ pub async fn hold(ctx: &Context, state: &mut HookState, away: Away) -> Result<()
         state.protected = None;
         state.protection_checked_at = 0;
     }
-    let meetings = match local_bbb::read_activity(&ctx.settings).await {
-        Ok(a) => a.meetings,
+    let activity = match local_bbb::read_activity(&ctx.settings).await {
+        Ok(a) => a,
         Err(e) => {
             tracing::info!(error = %e, away = away.as_str(), "instance out of service: BBB unreadable, its meetings not looked at");
-            0
+            local_bbb::Activity::default()
         }
     };
+    let meetings = activity.meetings;
     let scalelite = ctx.scalelite().await?;
     let server = registration::find(ctx, &scalelite).await?;
     let server = take_out(&scalelite, server.as_ref(), state, away, false).await?;
@@ -123,7 +124,7 @@ pub async fn hold(ctx: &Context, state: &mut HookState, away: Away) -> Result<()
             )
             .await?;
         }
-        (Standby::Found, _) => super::protect::keep_joinable(ctx, state, meetings).await?,
+        (Standby::Found, _) => super::protect::keep_joinable(ctx, state, &activity).await?,
         _ => {}
     }
     // After the cordon, which a failed protection must not hold back.

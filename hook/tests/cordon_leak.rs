@@ -1,0 +1,194 @@
+//! A state change the hook makes while Scalelite's poller is between its read of the server and
+//! its save (`lib/tasks/poll.rake`: `Server.all`, then `getMeetings` and `save!` per server;
+//! the double's `poll_read` and `poll_save` play the two halves, `bbb_doubles`' `poller.rs`):
+//!
+//! * a cordon meets a save of the server read enabled: the record says cordoned, the server is
+//!   back in `server_load`, and `create` keeps routing to it. The hook sees a meeting created
+//!   past its cordon and takes the server out (disable, then cordon);
+//! * consolidation's enable meets a save of the server read cordoned with no user left: the save
+//!   writes `disabled`. The hook enables it again at its next pass instead of leaving it as an
+//!   operator's.
+
+mod support;
+
+use std::time::Duration;
+
+use bbb_core::scalelite::ServerState;
+use bbb_doubles::{DoubleMeeting, PollRead, PolledMeeting, LOAD_JOIN_BUFFER_TIME};
+use support::{Instance, CONSOLIDATING};
+
+/// A `create` reaches BBB within half a second of Scalelite routing it, here.
+const IN_FLIGHT: (&str, &str) = ("BBB_HOOK_CREATE_IN_FLIGHT", "0.5");
+
+/// The poller's save of `read`, with the meetings the instance's BBB runs now.
+fn save_poll(i: &Instance, read: &PollRead) {
+    let meetings: Vec<PolledMeeting> = i
+        .bbb
+        .meetings()
+        .iter()
+        .map(|m| PolledMeeting {
+            participants: m.participant_count,
+            moderators: m.moderator_count,
+            is_breakout: m.is_breakout,
+            age: LOAD_JOIN_BUFFER_TIME * 2,
+        })
+        .collect();
+    assert!(i
+        .scalelite
+        .poll_save(read, &meetings, LOAD_JOIN_BUFFER_TIME));
+}
+
+/// A `create` through Scalelite, past the cordon by more than a create in flight takes: the
+/// server Scalelite picked, and the meeting on this instance's BBB when it picked this one.
+async fn create_later(i: &Instance, me: &str, meeting_id: &str) -> Option<String> {
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let routed = i.scalelite.route_create(None)?.id;
+    if routed == me {
+        i.bbb
+            .add_meeting(DoubleMeeting::new(meeting_id, "Routed").with_participants(2, 1));
+    }
+    Some(routed)
+}
+
+/// A launched instance hosting one meeting of 3, and its Scalelite server id.
+async fn launched_with_a_meeting() -> (Instance, String) {
+    let i = Instance::new(60).await;
+    i.hook(&["launch"]).await.ok();
+    i.bbb
+        .add_meeting(DoubleMeeting::new("m1", "Lecture").with_participants(3, 1));
+    let me = i.server().expect("registered").id;
+    (i, me)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_draining_server_scalelite_still_routes_to_is_taken_out_of_its_routing() {
+    let (i, me) = launched_with_a_meeting().await;
+    let read = i.scalelite.poll_read(&me).expect("registered");
+    assert_eq!(read.state, ServerState::Enabled);
+    let child = i.spawn(&["drain"], &[IN_FLIGHT]);
+    i.eventually("cordoned by the drain", || {
+        i.server().is_some_and(|s| s.state == ServerState::Cordoned)
+    })
+    .await;
+    save_poll(&i, &read);
+    assert!(i.server().expect("registered").stale_server_load.is_some());
+    assert_eq!(
+        create_later(&i, &me, "m2").await.as_deref(),
+        Some(me.as_str()),
+        "the poller's write-back routes a create to the cordoned server"
+    );
+    i.eventually("out of scalelite's routing", || {
+        i.server()
+            .is_some_and(|s| s.state == ServerState::Cordoned && s.stale_server_load.is_none())
+    })
+    .await;
+    assert_eq!(
+        i.scalelite.route_create(None),
+        None,
+        "no server left to route to"
+    );
+    assert!(i.scalelite.route_join(&me), "its meetings take joins");
+    assert!(i.bbb.end_meeting("m1") && i.bbb.end_meeting("m2"));
+    let run = i.finish(child).await;
+    run.ok();
+    let events: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("routed_while_cordoned"))
+        .collect();
+    assert_eq!(
+        events.len(),
+        3,
+        "decision, disable, cordon:\n{}",
+        run.stderr
+    );
+    for field in [
+        "cordon=\"drain\"",
+        "newest_create_ms=",
+        "cordoned_since_ms=",
+    ] {
+        assert!(events[0].contains(field), "{field}: {}", events[0]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_consolidation_cordon_scalelite_undid_is_made_again() {
+    let (i, me) = launched_with_a_meeting().await;
+    let env = [CONSOLIDATING[0], CONSOLIDATING[1], IN_FLIGHT];
+    i.hook_with(&["protect"], &env).await.ok();
+    i.want(0).await;
+    let read = i.scalelite.poll_read(&me).expect("registered");
+    let cordon = i.hook_with(&["protect"], &env).await;
+    cordon.ok();
+    assert_eq!(
+        i.server().expect("registered").state,
+        ServerState::Cordoned,
+        "{}",
+        cordon.stderr
+    );
+    save_poll(&i, &read);
+    assert_eq!(
+        create_later(&i, &me, "m2").await.as_deref(),
+        Some(me.as_str())
+    );
+    let repair = i.hook_with(&["protect"], &env).await;
+    repair.ok();
+    let s = i.server().expect("registered");
+    assert_eq!(
+        (s.state, s.stale_server_load),
+        (ServerState::Cordoned, None),
+        "{}",
+        repair.stderr
+    );
+    assert!(
+        repair.stderr.contains("cordon=\"consolidation\""),
+        "{}",
+        repair.stderr
+    );
+    assert_eq!(i.scalelite.route_create(None), None);
+
+    // The meeting routed before the repair is older than the cordon now: no second repair.
+    let again = i.hook_with(&["protect"], &env).await;
+    again.ok();
+    assert!(
+        !again.stderr.contains("routed_while_cordoned"),
+        "{}",
+        again.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_enable_the_poller_wrote_disabled_over_is_made_again() {
+    let i = Instance::new(60).await;
+    i.hook(&["launch"]).await.ok();
+    let me = i.server().expect("registered").id;
+    i.hook_with(&["protect"], &CONSOLIDATING).await.ok();
+    i.want(0).await;
+    i.hook_with(&["protect"], &CONSOLIDATING).await.ok();
+    assert_eq!(i.server().expect("registered").state, ServerState::Cordoned);
+
+    // The poller reads it cordoned (no meeting: it will write `disabled`); demand returns and
+    // the hook enables it before the poller's save.
+    let read = i.scalelite.poll_read(&me).expect("registered");
+    i.want(1).await;
+    let back = i.hook_with(&["protect"], &CONSOLIDATING).await;
+    back.ok();
+    assert_eq!(i.server().expect("registered").state, ServerState::Enabled);
+    save_poll(&i, &read);
+    assert_eq!(i.server().expect("registered").state, ServerState::Disabled);
+
+    let again = i.hook_with(&["protect"], &CONSOLIDATING).await;
+    again.ok();
+    assert_eq!(
+        i.server().expect("registered").state,
+        ServerState::Enabled,
+        "{}",
+        again.stderr
+    );
+    // Read enabled: the hook's no longer, an operator's disable now stays.
+    i.hook_with(&["protect"], &CONSOLIDATING).await.ok();
+    i.scalelite
+        .modify_server(&me, |s| s.change_state(ServerState::Disabled));
+    i.hook_with(&["protect"], &CONSOLIDATING).await.ok();
+    assert_eq!(i.server().expect("registered").state, ServerState::Disabled);
+}
