@@ -204,10 +204,12 @@ pub struct Settings {
     /// Scalelite's `POLL_INTERVAL` plus 30 s (the poll loop sleeps its interval after each poll).
     pub release_after: Duration,
     /// How long after a cordon a meeting can still be created here by a `create` Scalelite
-    /// routed before it (`BBB_HOOK_CREATE_IN_FLIGHT`, seconds; default 20: Scalelite sends BBB's
-    /// `create` within its `CONNECT_TIMEOUT` of 5 s and `RESPONSE_TIMEOUT` of 10 s, plus
-    /// margin). A meeting created later than that under a cordon the hook holds was routed here
-    /// despite it (`commands::cordon_leak`).
+    /// routed before it (`BBB_HOOK_CREATE_IN_FLIGHT`, seconds; default 60). BBB stamps
+    /// `createTime` when the request reaches it, which Scalelite's `CONNECT_TIMEOUT` (5 s) bounds
+    /// only for the connection: a tenant's LRS token call before it (Net::HTTP's 60 s), an upload
+    /// of preloaded slides or a stalled bbb-web can take longer. A meeting created later than
+    /// this under a cordon the hook holds was routed here despite it (`commands::cordon_leak`);
+    /// a slower one costs a needless repair, a longer setting misses the leak's first meetings.
     pub create_in_flight: Duration,
     /// How long `launch` tries, after completing the launching lifecycle action, to see the
     /// instance in service, protect it and enable it in Scalelite before it reports the instance
@@ -321,7 +323,7 @@ impl Settings {
             },
             consolidation_interval: seconds("BBB_HOOK_CONSOLIDATION_INTERVAL", 60)?,
             release_after: seconds("BBB_HOOK_RELEASE_AFTER", 90)?,
-            create_in_flight: seconds("BBB_HOOK_CREATE_IN_FLIGHT", 20)?,
+            create_in_flight: seconds("BBB_HOOK_CREATE_IN_FLIGHT", 60)?,
             join_timeout: seconds("BBB_HOOK_JOIN_TIMEOUT", 600)?,
             health_failures: match get("BBB_HOOK_HEALTH_FAILURES") {
                 None => 4,

@@ -38,8 +38,9 @@ pub struct HookState {
     /// `protect` enables it again when the group wants it back.
     #[serde(default)]
     pub cordoned_for_consolidation: bool,
-    /// Unix milliseconds since when `protect` has seen a cordon of its own held (the health
-    /// check's or consolidation's), or last repaired it (`commands::cordon_leak`); 0 when none is.
+    /// Unix milliseconds since when a cordon of `protect`'s own (the health check's or
+    /// consolidation's) is in force: when it was made, first read cordoned, or last made again
+    /// (`commands::cordon_leak`); 0 when none is.
     #[serde(default)]
     pub cordon_held_since_ms: u64,
     /// Whether Scalelite could route a new meeting here (the registration enabled) when

@@ -5,9 +5,9 @@
 //! * a cordon meets a save of the server read enabled: the record says cordoned, the server is
 //!   back in `server_load`, and `create` keeps routing to it. The hook sees a meeting created
 //!   past its cordon and takes the server out (disable, then cordon);
-//! * consolidation's enable meets a save of the server read cordoned with no user left: the save
-//!   writes `disabled`. The hook enables it again at its next pass instead of leaving it as an
-//!   operator's.
+//! * an enable (consolidation's, the health check's) meets a save of the server read cordoned
+//!   with no user left: the save writes `disabled`. The hook enables it again at its next pass
+//!   instead of leaving it as an operator's.
 
 mod support;
 
@@ -26,12 +26,7 @@ fn save_poll(i: &Instance, read: &PollRead) {
         .bbb
         .meetings()
         .iter()
-        .map(|m| PolledMeeting {
-            participants: m.participant_count,
-            moderators: m.moderator_count,
-            is_breakout: m.is_breakout,
-            age: LOAD_JOIN_BUFFER_TIME * 2,
-        })
+        .map(|m| PolledMeeting::of(m, LOAD_JOIN_BUFFER_TIME * 2))
         .collect();
     assert!(i
         .scalelite
@@ -50,19 +45,9 @@ async fn create_later(i: &Instance, me: &str, meeting_id: &str) -> Option<String
     Some(routed)
 }
 
-/// A launched instance hosting one meeting of 3, and its Scalelite server id.
-async fn launched_with_a_meeting() -> (Instance, String) {
-    let i = Instance::new(60).await;
-    i.hook(&["launch"]).await.ok();
-    i.bbb
-        .add_meeting(DoubleMeeting::new("m1", "Lecture").with_participants(3, 1));
-    let me = i.server().expect("registered").id;
-    (i, me)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_draining_server_scalelite_still_routes_to_is_taken_out_of_its_routing() {
-    let (i, me) = launched_with_a_meeting().await;
+    let (i, me) = Instance::launched_with_a_meeting().await;
     let read = i.scalelite.poll_read(&me).expect("registered");
     assert_eq!(read.state, ServerState::Enabled);
     let child = i.spawn(&["drain"], &[IN_FLIGHT]);
@@ -113,7 +98,7 @@ async fn a_draining_server_scalelite_still_routes_to_is_taken_out_of_its_routing
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_consolidation_cordon_scalelite_undid_is_made_again() {
-    let (i, me) = launched_with_a_meeting().await;
+    let (i, me) = Instance::launched_with_a_meeting().await;
     let env = [CONSOLIDATING[0], CONSOLIDATING[1], IN_FLIGHT];
     i.hook_with(&["protect"], &env).await.ok();
     i.want(0).await;
@@ -185,10 +170,65 @@ async fn an_enable_the_poller_wrote_disabled_over_is_made_again() {
         "{}",
         again.stderr
     );
+    assert_eq!(
+        i.scalelite.route_create(None),
+        None,
+        "no load until the next poll"
+    );
+    save_poll(&i, &i.scalelite.poll_read(&me).expect("registered"));
+    assert_eq!(
+        i.scalelite.route_create(None).map(|s| s.id),
+        Some(me.clone())
+    );
     // Read enabled: the hook's no longer, an operator's disable now stays.
     i.hook_with(&["protect"], &CONSOLIDATING).await.ok();
     i.scalelite
         .modify_server(&me, |s| s.change_state(ServerState::Disabled));
     i.hook_with(&["protect"], &CONSOLIDATING).await.ok();
     assert_eq!(i.server().expect("registered").state, ServerState::Disabled);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_health_uncordon_the_poller_wrote_disabled_over_is_made_again() {
+    let env = [("BBB_HOOK_HEALTH_FAILURES", "4")];
+    let (i, me) = Instance::launched_with_a_meeting().await;
+    i.freeswitch.kill();
+    for _ in 0..2 {
+        i.hook_with(&["protect"], &env).await.ok();
+    }
+    assert_eq!(i.server().expect("registered").state, ServerState::Cordoned);
+
+    // Its users left a while ago (an old meeting counts its real zero); the poller reads the
+    // server cordoned, FreeSWITCH comes back and the hook lifts its cordon before the save.
+    assert!(i.bbb.set_participants("m1", 0, 0));
+    let read = i.scalelite.poll_read(&me).expect("registered");
+    i.freeswitch.revive().await.expect("revive");
+    let lifted = i.hook_with(&["protect"], &env).await;
+    lifted.ok();
+    assert_eq!(
+        i.server().expect("registered").state,
+        ServerState::Enabled,
+        "{}",
+        lifted.stderr
+    );
+    save_poll(&i, &read);
+    assert_eq!(i.server().expect("registered").state, ServerState::Disabled);
+
+    let again = i.hook_with(&["protect"], &env).await;
+    again.ok();
+    assert_eq!(
+        i.server().expect("registered").state,
+        ServerState::Enabled,
+        "{}",
+        again.stderr
+    );
+    // Read enabled: the check lets go.
+    let release = i.hook_with(&["protect"], &env).await;
+    release.ok();
+    assert!(
+        release.stderr.contains("action=release"),
+        "{}",
+        release.stderr
+    );
+    assert_eq!(i.state()["health"]["cordon"], "none");
 }

@@ -7,7 +7,7 @@
 mod support;
 
 use bbb_core::scalelite::ServerState;
-use bbb_doubles::{DoubleMeeting, PolledMeeting, LOAD_JOIN_BUFFER_TIME};
+use bbb_doubles::{PolledMeeting, LOAD_JOIN_BUFFER_TIME};
 use support::Instance;
 
 const ENV: [(&str, &str); 1] = [("BBB_HOOK_HEALTH_FAILURES", "4")];
@@ -23,23 +23,13 @@ fn poll(i: &Instance, id: &str, participants: u32) {
     assert!(i.scalelite.poll_meetings(id, &[m], LOAD_JOIN_BUFFER_TIME));
 }
 
-/// A launched instance hosting one meeting of 3, and its Scalelite server id.
-async fn launched_with_a_meeting() -> (Instance, String) {
-    let i = Instance::new(60).await;
-    i.hook(&["launch"]).await.ok();
-    i.bbb
-        .add_meeting(DoubleMeeting::new("m1", "Lecture").with_participants(3, 1));
-    let me = i.server().expect("registered").id;
-    (i, me)
-}
-
 fn state_of(i: &Instance) -> ServerState {
     i.server().expect("registered").state
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_server_scalelite_disables_under_the_health_cordon_is_cordoned_again() {
-    let (i, me) = launched_with_a_meeting().await;
+    let (i, me) = Instance::launched_with_a_meeting().await;
     i.freeswitch.kill();
     for _ in 0..2 {
         poll(&i, &me, 4);
@@ -99,7 +89,7 @@ async fn a_server_scalelite_disables_under_the_health_cordon_is_cordoned_again()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_draining_server_scalelite_disables_is_cordoned_again_while_meetings_run() {
-    let (i, me) = launched_with_a_meeting().await;
+    let (i, me) = Instance::launched_with_a_meeting().await;
     let child = i.spawn(&["drain"], &[]);
     i.eventually("cordoned by the drain", || {
         i.server().is_some_and(|s| s.state == ServerState::Cordoned)

@@ -163,11 +163,11 @@ fn poll(sb: &Sandbox, scalelite: &ScaleliteDouble, join_buffer: Duration) {
             i.bbb
                 .meetings()
                 .iter()
-                .map(|m| PolledMeeting {
-                    participants: m.participant_count,
-                    moderators: m.moderator_count,
-                    is_breakout: m.is_breakout,
-                    age: Duration::from_millis(now_ms.saturating_sub(m.create_time)),
+                .map(|m| {
+                    PolledMeeting::of(
+                        m,
+                        Duration::from_millis(now_ms.saturating_sub(m.create_time)),
+                    )
                 })
                 .collect::<Vec<_>>()
         });

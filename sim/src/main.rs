@@ -128,10 +128,13 @@ fn real_main() -> Result<ExitCode, String> {
     print!("{}", report::table(&reports));
     for r in &reports {
         println!(
-            "{:<22} {}; meetings caught by a scale-in {}",
+            "{:<22} {}; meetings caught by a scale-in {}; cordons undone by the poller {} ({} creates routed to them, {} repaired)",
             r.kind.label(),
             r.breakdown.line(r.participant_minutes),
-            r.caught_by_scale_in
+            r.caught_by_scale_in,
+            r.write_backs[0],
+            r.write_backs[1],
+            r.write_backs[2]
         );
         if r.recordings_unfinished > 0 {
             println!(

@@ -132,6 +132,15 @@ pub struct Config {
     /// 1 s a poll, once an hour). 15 s starts it between two protect passes.
     pub poll_phase_s: u64,
     pub poll_duration_s: u64,
+    /// Whether the poller saves each server from the view it read at the start of the poll
+    /// (Scalelite's `poll:servers`, `poll_duration_s` later here): a state change the hooks make
+    /// in between meets that older view (`scalelite.rs`). Off: read and save at one instant.
+    pub poll_write_back: bool,
+    /// Whether the hooks take a server whose cordon the poller undid out of the routing again
+    /// (`hook/src/commands/cordon_leak.rs`: a meeting created past the cordon by more than
+    /// `create_in_flight_s`, read at a protect pass, answered by `disable` then `cordon`).
+    pub cordon_repair: bool,
+    pub create_in_flight_s: u64,
     /// Whether a launching instance flagged protected (the group's
     /// `NewInstancesProtectedFromScaleIn`) is spared by a scale-in. AWS documents only that
     /// protection "starts when the instance state is InService", not whether or which launching
@@ -201,6 +210,9 @@ impl Default for Config {
             protect_new_instances: true,
             poll_phase_s: 15,
             poll_duration_s: 1,
+            poll_write_back: true,
+            cordon_repair: true,
+            create_in_flight_s: 60,
             pending_protected: false,
             scalelite: crate::scalelite::Settings::default(),
             self_steer_interval_s: 0,
@@ -278,6 +290,9 @@ impl Config {
             "protect_new_instances" => self.protect_new_instances = on_off(key, value)?,
             "poll_phase_s" => self.poll_phase_s = n(value)?,
             "poll_duration_s" => self.poll_duration_s = n(value)?,
+            "poll_write_back" => self.poll_write_back = on_off(key, value)?,
+            "cordon_repair" => self.cordon_repair = on_off(key, value)?,
+            "create_in_flight_s" => self.create_in_flight_s = n(value)?,
             "pending_protected" => self.pending_protected = on_off(key, value)?,
             "scalelite_poll_interval_s" => self.scalelite.poll_interval_s = n(value)?.max(1),
             "scalelite_load_min_user_count" => self.scalelite.load_min_user_count = n32(value)?,

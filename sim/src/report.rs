@@ -27,6 +27,11 @@ pub struct Accounting {
     pub caught_by_scale_in: u64,
     /// `updateServer` calls that changed a `load_multiplier` ((c) with spreading).
     pub multiplier_updates: u64,
+    /// The poller's write-back: saves that left a cordoned or disabled server in `server_load`,
+    /// `create`s routed to such a server, and the hooks' repairs of it.
+    pub write_backs: u64,
+    pub routed_while_cordoned: u64,
+    pub cordon_repairs: u64,
     cordons: u64,
     enables: u64,
     unprotects: u64,
@@ -92,6 +97,11 @@ impl Accounting {
             peak_servers: self.peak_servers,
             decisions: [self.cordons, self.enables, self.unprotects],
             multiplier_updates: self.multiplier_updates,
+            write_backs: [
+                self.write_backs,
+                self.routed_while_cordoned,
+                self.cordon_repairs,
+            ],
             breakdown: self.breakdown,
             participant_minutes: self.participant_minutes,
         }
@@ -178,6 +188,9 @@ pub struct Report {
     pub decisions: [u64; 3],
     /// `load_multiplier` updates sent ((c) with spreading).
     pub multiplier_updates: u64,
+    /// See [`Accounting::write_backs`]: cordons the poller undid, `create`s routed to them,
+    /// repairs.
+    pub write_backs: [u64; 3],
     pub breakdown: Breakdown,
     pub participant_minutes: u64,
 }

@@ -19,6 +19,13 @@
 //! - State changes (`Server#save!`): to cordoned, the load moves from `server_load` to
 //!   `cordoned_server_load`; to enabled, back again; a disabled server has no load, so one
 //!   enabled from disabled (or freshly added) is not routable until the next poll gives it one.
+//! - The poller's write-back (`poll:servers`): it reads every server (`Server.all`), then polls
+//!   each and `save!`s the object it read, which writes a changed load into the set of the
+//!   state it *read*. A cordon made in between leaves the server in `server_load`, routed by
+//!   `create` although its state says cordoned ([`Server::stale_server_load`]), until its
+//!   next state change; an enable made in between of a server read cordoned with no user left is
+//!   overwritten with `disabled`. [`Scalelite::read`] and [`Scalelite::save_polled`] play the two
+//!   halves, [`Scalelite::poll_server`] both at once.
 
 use std::collections::BTreeMap;
 
@@ -49,6 +56,40 @@ pub struct Server {
     pub online: bool,
     pub load_multiplier: f64,
     healthy_counter: u32,
+    /// Its score in `server_load` while its state is not enabled: the poller's save of a view
+    /// read before a cordon or a disable puts it there.
+    pub stale_server_load: Option<f64>,
+    /// Its score in `cordoned_server_load` while its state is not cordoned, the same way.
+    pub stale_cordoned_load: Option<f64>,
+}
+
+/// A server as the poller's `Server.all` read it: what its `save!` writes from.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Read {
+    pub state: State,
+    pub load: Option<f64>,
+    pub online: bool,
+    pub load_multiplier: f64,
+}
+
+impl Server {
+    /// Its score in `server_load`, the set `create` picks from.
+    pub fn score(&self) -> Option<f64> {
+        if self.state == State::Enabled {
+            self.load
+        } else {
+            self.stale_server_load
+        }
+    }
+
+    /// `ZADD server_load XX INCR`: raises its score by `by` when it is in the set.
+    fn increment(&mut self, by: f64) {
+        if self.state == State::Enabled {
+            self.load = self.load.map(|l| l + by);
+        } else {
+            self.stale_server_load = self.stale_server_load.map(|l| l + by);
+        }
+    }
 }
 
 /// A meeting as the poller reads it from `getMeetings`.
@@ -130,6 +171,8 @@ impl Scalelite {
                 online: false,
                 load_multiplier,
                 healthy_counter: 0,
+                stale_server_load: None,
+                stale_cordoned_load: None,
             },
         );
     }
@@ -143,7 +186,10 @@ impl Scalelite {
         self.servers.get(id)
     }
 
-    /// `updateServer` with `state`.
+    /// `updateServer` with `state`: nothing when it is the same (`state_changed?` is false, the
+    /// sets stay as they are); otherwise the server leaves every set but its new state's, which
+    /// it enters with the load it had or, without one (a disabled server has none), its score in
+    /// the other set (`self.load ||= zscore(...)`), or the stale entry it has in the new one.
     pub fn set_state(&mut self, id: &str, state: State) {
         let Some(s) = self.servers.get_mut(id) else {
             return;
@@ -151,13 +197,20 @@ impl Scalelite {
         if s.state == state {
             return;
         }
+        let had = if s.state == State::Disabled {
+            None
+        } else {
+            s.load
+        };
+        let (in_server_load, in_cordoned) = (s.stale_server_load, s.stale_cordoned_load);
+        s.load = match state {
+            State::Disabled => None,
+            State::Enabled => had.or(in_cordoned).or(in_server_load),
+            State::Cordoned => had.or(in_server_load).or(in_cordoned),
+        };
+        s.stale_server_load = None;
+        s.stale_cordoned_load = None;
         s.state = state;
-        if state == State::Disabled {
-            // save!: a disabled server's load is cleared, it leaves both sets.
-            s.load = None;
-        }
-        // Otherwise the load moves between the two sets unchanged; a server coming from
-        // disabled has none.
     }
 
     /// `updateServer` with `load_multiplier` (non-zero): stored at once, so the next `create`'s
@@ -173,14 +226,14 @@ impl Scalelite {
 
     /// Whether the server is in `server_load` (what `create` chooses from).
     fn routable(s: &Server) -> bool {
-        s.state == State::Enabled && s.load.is_some()
+        s.score().is_some()
     }
 
     /// `Server.find_available` without tags: the lowest score, ties to the smaller id.
     pub fn find_available(&self) -> Option<&str> {
         let mut best: Option<(&str, f64)> = None;
         for (id, s) in &self.servers {
-            if let (true, Some(load)) = (Self::routable(s), s.load) {
+            if let Some(load) = s.score() {
                 // BTreeMap iterates ids in order, so a strict `<` keeps the smaller id on ties.
                 if best.is_none_or(|(_, b)| load < b) {
                     best = Some((id, load));
@@ -193,15 +246,11 @@ impl Scalelite {
     /// How many other servers `find_available` would choose before `id` (routable, with a
     /// lower score, ties to the smaller id); every routable one when `id` is not routable.
     pub fn lighter_routable(&self, id: &str) -> u32 {
-        let own = self
-            .servers
-            .get(id)
-            .filter(|s| Self::routable(s))
-            .and_then(|s| s.load);
+        let own = self.servers.get(id).and_then(Server::score);
         self.servers
             .iter()
             .filter(|(other, s)| other.as_str() != id && Self::routable(s))
-            .filter(|(other, s)| match (own, s.load) {
+            .filter(|(other, s)| match (own, s.score()) {
                 (Some(mine), Some(theirs)) => {
                     theirs < mine || (theirs == mine && other.as_str() < id)
                 }
@@ -224,11 +273,7 @@ impl Scalelite {
             }
         };
         if let Some(s) = self.servers.get_mut(&server_id) {
-            if Self::routable(s) {
-                if let Some(load) = s.load.as_mut() {
-                    *load += s.load_multiplier;
-                }
-            }
+            s.increment(s.load_multiplier);
         }
         Ok(server_id)
     }
@@ -242,11 +287,7 @@ impl Scalelite {
             .ok_or(Refusal::MeetingNotFound)?;
         match self.servers.get_mut(server_id) {
             Some(s) if s.online && s.state != State::Disabled => {
-                if Self::routable(s) {
-                    if let Some(load) = s.load.as_mut() {
-                        *load += f64::from(users) * s.load_multiplier;
-                    }
-                }
+                s.increment(f64::from(users) * s.load_multiplier);
                 Ok(server_id)
             }
             _ => Err(Refusal::ServerUnavailable),
@@ -281,30 +322,73 @@ impl Scalelite {
             .sum()
     }
 
-    /// One poll of one server that answered `getMeetings` with `meetings`.
+    /// One poll of one server that answered `getMeetings` with `meetings`, with nothing in
+    /// between its read and its save.
     pub fn poll_server(&mut self, id: &str, now_s: u64, meetings: &[PolledMeeting]) {
+        if let Some(read) = self.read(id) {
+            self.save_polled(id, &read, now_s, meetings);
+        }
+    }
+
+    /// The first half of a poll of `id`: `Server.all`'s read.
+    pub fn read(&self, id: &str) -> Option<Read> {
+        self.servers.get(id).map(|s| Read {
+            state: s.state,
+            load: if s.state == State::Disabled {
+                None
+            } else {
+                s.load
+            },
+            online: s.online,
+            load_multiplier: s.load_multiplier,
+        })
+    }
+
+    /// The second half: the poller's `save!` of `read`, with the load from `meetings`. `true`
+    /// when the save left the server in `server_load` against its state.
+    pub fn save_polled(
+        &mut self,
+        id: &str,
+        read: &Read,
+        now_s: u64,
+        meetings: &[PolledMeeting],
+    ) -> bool {
         let attendees = self.attendees_load(now_s, meetings);
         let Some(s) = self.servers.get_mut(id) else {
-            return;
+            return false;
         };
-        let total = f64::from(attendees) * s.load_multiplier;
-        if s.online {
-            s.load = Some(total);
-        } else {
+        let total = f64::from(attendees) * read.load_multiplier;
+        if !read.online {
             s.healthy_counter += 1;
             if s.healthy_counter < SERVER_HEALTHY_THRESHOLD {
-                return;
+                return false;
             }
             s.healthy_counter = 0;
-            s.load = Some(total);
-            s.online = true;
         }
-        if s.state == State::Cordoned && s.load.unwrap_or(0.0) == 0.0 {
+        s.online = true;
+        if read.state == State::Cordoned && total == 0.0 {
+            // `state_changed?`: written, and `handle_disabled_state` empties every set.
             s.state = State::Disabled;
-        }
-        if s.state == State::Disabled {
             s.load = None;
+            s.stale_server_load = None;
+            s.stale_cordoned_load = None;
+            return false;
         }
+        if read.load == Some(total) {
+            return false; // `load_changed?` is false: no set is written.
+        }
+        match (read.state, s.state) {
+            (State::Enabled, State::Enabled) | (State::Cordoned, State::Cordoned) => {
+                s.load = Some(total)
+            }
+            (State::Enabled, _) => {
+                s.stale_server_load = Some(total);
+                return true;
+            }
+            (State::Cordoned, _) => s.stale_cordoned_load = Some(total),
+            (State::Disabled, _) => {} // no load is written
+        }
+        false
     }
 }
 

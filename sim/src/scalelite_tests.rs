@@ -225,3 +225,28 @@ fn each_join_raises_an_enabled_servers_score_and_a_cordoned_ones_not() {
         "not in server_load"
     );
 }
+
+/// `poll:servers` reads a server enabled, a hook cordons it, the save writes its new load into
+/// `server_load`: routed though cordoned, the same cordon again changes nothing, a disable then
+/// a cordon take it out. Read cordoned with no user left and enabled meanwhile: `disabled`.
+#[test]
+fn the_poller_saves_the_view_it_read() {
+    let mut s = pool(&[("a", 10.0), ("b", 30.0)]);
+    let read = s.read("a").expect("a");
+    s.set_state("a", State::Cordoned);
+    assert!(s.save_polled("a", &read, 1000, &[meeting(0, 4)]));
+    assert_eq!(s.server("a").and_then(|x| x.stale_server_load), Some(5.0));
+    assert_eq!(s.create("m1"), Ok("a".to_owned()));
+    s.poll_server("a", 1060, &[meeting(0, 4)]);
+    s.set_state("a", State::Cordoned);
+    assert_eq!(s.find_available(), Some("a"), "the same state: no change");
+    s.set_state("a", State::Disabled);
+    s.set_state("a", State::Cordoned);
+    assert_eq!(s.find_available(), Some("b"));
+
+    let read = s.read("a").expect("a");
+    assert_eq!(read.state, State::Cordoned);
+    s.set_state("a", State::Enabled);
+    assert!(!s.save_polled("a", &read, 1200, &[]));
+    assert_eq!(s.server("a").map(|x| x.state), Some(State::Disabled));
+}

@@ -20,6 +20,10 @@ pub struct DoubleServer {
     /// `enabled`: only Scalelite's poller saving an object it read before a state change puts
     /// it there (`poller.rs`), and only the next state change takes it out. `None` normally.
     pub stale_server_load: Option<f64>,
+    /// Its score in `cordoned_server_load` while its state is not `cordoned`, put there the
+    /// same way (a save of an object read cordoned); an `enable` from `disabled` takes it as the
+    /// load (`self.load ||= zscore('cordoned_server_load', id)`). `None` normally.
+    pub stale_cordoned_load: Option<f64>,
 }
 
 impl DoubleServer {
@@ -36,14 +40,16 @@ impl DoubleServer {
             load_multiplier: 1.0,
             online: false,
             stale_server_load: None,
+            stale_cordoned_load: None,
         }
     }
 
     /// A state change (`updateServer`, `panic`) as `save!` writes it: nothing when the state is
-    /// the same (`state_changed?` is false: the sets stay as they were, a stale `server_load`
-    /// entry too); otherwise the server leaves every set but its new state's, which it enters
-    /// with the load it had (`self.load ||= zscore(...)`: a server without one, such as a
-    /// disabled server, takes its stale `server_load` score, if any).
+    /// the same (`state_changed?` is false: the sets stay as they were, stale entries too);
+    /// otherwise the server leaves every set but its new state's, which it enters with the load it
+    /// had, or, without one (a disabled server has none), the score it has in the other set
+    /// (`self.load ||= zscore(...)`: `server_load` for a cordon, `cordoned_server_load` for an
+    /// enable), or keeps the stale entry it already has in the new state's set.
     pub fn change_state(&mut self, next: ServerState) {
         if next == self.state {
             return;
@@ -53,11 +59,14 @@ impl DoubleServer {
         } else {
             self.load
         };
+        let (server_load, cordoned_load) = (self.stale_server_load, self.stale_cordoned_load);
         self.load = match next {
             ServerState::Disabled => None,
-            _ => had.or(self.stale_server_load),
+            ServerState::Enabled => had.or(cordoned_load).or(server_load),
+            ServerState::Cordoned => had.or(server_load).or(cordoned_load),
         };
         self.stale_server_load = None;
+        self.stale_cordoned_load = None;
         self.state = next;
     }
 

@@ -17,8 +17,15 @@
 //!     ([`DoubleServer::stale_server_load`]). Sending the same state again changes nothing
 //!     (`state_changed?` is false); only another state change takes it out;
 //!   - read cordoned with no user left, then enabled: the save writes `disabled` over it;
+//!   - read cordoned, then enabled or disabled: the load goes into `cordoned_server_load`
+//!     ([`DoubleServer::stale_cordoned_load`]), which an `enable` from `disabled` then takes;
 //!   - read disabled, then enabled or cordoned: nothing is written (the load stays unset
 //!     until the next poll).
+//!
+//! Not played: the poller's offline path (`SERVER_UNHEALTHY_THRESHOLD` failed polls clear the
+//! load in the set of the state read) and its healthy threshold (a server offline comes back
+//! only after `SERVER_HEALTHY_THRESHOLD` answers, 1 by default): `poll_save` marks the server
+//! online at once.
 //!
 //! [`ScaleliteDouble::poll_read`] and [`ScaleliteDouble::poll_save`] play the two halves;
 //! [`ScaleliteDouble::poll_meetings`] both at once.
@@ -42,6 +49,18 @@ pub struct PolledMeeting {
     pub is_breakout: bool,
     /// Time since `createTime`.
     pub age: Duration,
+}
+
+impl PolledMeeting {
+    /// The poller's reading of a meeting of the BBB double, `age` after its `createTime`.
+    pub fn of(m: &crate::bbb::DoubleMeeting, age: Duration) -> Self {
+        Self {
+            participants: m.participant_count,
+            moderators: m.moderator_count,
+            is_breakout: m.is_breakout,
+            age,
+        }
+    }
 }
 
 /// The poller's load of one server's meetings, before the multiplier, with `join_buffer` as
@@ -91,8 +110,8 @@ impl DoubleServer {
             (ServerState::Enabled, ServerState::Enabled) => self.load = Some(load),
             (ServerState::Enabled, _) => self.stale_server_load = Some(load),
             (ServerState::Cordoned, ServerState::Cordoned) => self.load = Some(load),
-            // Into `cordoned_server_load`, which nothing routes on; or nothing (disabled).
-            _ => {}
+            (ServerState::Cordoned, _) => self.stale_cordoned_load = Some(load),
+            _ => {} // Read disabled: no load is written.
         }
     }
 }
@@ -221,6 +240,41 @@ mod tests {
             (ServerState::Cordoned, None, None)
         );
         assert_eq!(d.route_create(None).unwrap().id, "b");
+    }
+
+    /// The same race with the load the poller computes equal to the one it read: `load_changed?`
+    /// is false, no set is written, the cordon holds.
+    #[tokio::test]
+    async fn a_cordon_during_a_poll_that_reads_the_same_load_holds() {
+        let d = ScaleliteDouble::start("s").await.unwrap();
+        d.insert_server(enabled("a", 5.0));
+        let read = d.poll_read("a").unwrap();
+        d.modify_server("a", |s| s.change_state(ServerState::Cordoned));
+        assert!(d.poll_save(&read, &[meeting(4)], LOAD_JOIN_BUFFER_TIME));
+        assert_eq!(d.server("a").unwrap().stale_server_load, None);
+        assert_eq!(d.route_create(None), None);
+    }
+
+    /// Read cordoned, disabled by the hook's repair before the save: the save's load lands in
+    /// `cordoned_server_load`, and the cordon that follows takes it from there (`load ||=
+    /// zscore('server_load')` finds nothing, the stale entry stays), as an enable would.
+    #[tokio::test]
+    async fn a_save_between_a_disable_and_a_cordon_keeps_the_load() {
+        let d = ScaleliteDouble::start("s").await.unwrap();
+        let mut a = enabled("a", 3.0);
+        a.state = ServerState::Cordoned;
+        d.insert_server(a);
+        let read = d.poll_read("a").unwrap();
+        d.modify_server("a", |s| s.change_state(ServerState::Disabled));
+        assert!(d.poll_save(&read, &[meeting(6)], LOAD_JOIN_BUFFER_TIME));
+        assert_eq!(d.server("a").unwrap().stale_cordoned_load, Some(7.0));
+        d.modify_server("a", |s| s.change_state(ServerState::Cordoned));
+        let a = d.server("a").unwrap();
+        assert_eq!(
+            (a.state, a.load, a.stale_cordoned_load),
+            (ServerState::Cordoned, Some(7.0), None)
+        );
+        assert_eq!(d.route_create(None), None, "cordoned: not routed");
     }
 
     /// The poller read a cordoned server whose last user has left; a hook enables it before

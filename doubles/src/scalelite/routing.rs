@@ -117,6 +117,7 @@ mod tests {
             load_multiplier: 1.0,
             online: load.is_some(),
             stale_server_load: None,
+            stale_cordoned_load: None,
         }
     }
 

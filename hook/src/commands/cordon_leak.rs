@@ -12,13 +12,20 @@
 //!
 //! Nothing in Scalelite's API shows it, but the local BBB does: a meeting (not a breakout room,
 //! which BBB makes itself) created later than the cordon by more than a `create` in flight takes
-//! (`BBB_HOOK_CREATE_IN_FLIGHT`) was routed here despite it. The hook then disables the server and
-//! cordons it again: two state changes, which take it out of every set, the cordon keeping its
-//! meetings joinable again (joins are refused in between, for the milliseconds of one request).
-//! Scalelite's `create` sends a meeting id it knows to the server that hosts it only while that
-//! meeting still runs there (a stale one on a cordoned server is re-allocated), so a re-created
-//! meeting does not come here. A meeting created on BBB directly (not through Scalelite) past a
-//! cordon reads the same and costs one needless repair.
+//! (`BBB_HOOK_CREATE_IN_FLIGHT`, 60 s) was routed here despite it. The hook then disables the
+//! server and cordons it again: two state changes, which take it out of every set (a save of the
+//! poller's older view that meets them writes nothing for a server it read disabled, and only
+//! `cordoned_server_load` for one it read cordoned), the cordon keeping its meetings joinable again
+//! (joins are refused in between, for the milliseconds of one request). The load reads
+//! "unavailable" until the next poll.
+//!
+//! What else can create a meeting here past a cordon, through Scalelite: a `create` for a meeting
+//! id Scalelite knows goes to that meeting's server, for a cordoned one only while the meeting
+//! runs there (`isMeetingRunning`; else it is re-allocated), so a `create` racing another for the
+//! same id, or arriving just as that meeting ended, can make it again here. Those, a `create`
+//! slower than the in-flight time, and a meeting created on BBB directly read the same and cost
+//! one needless repair. A leak that routes nothing past the in-flight time is left until the poller
+//! disables the emptied server: it routed nothing.
 
 use std::time::Duration;
 
@@ -75,7 +82,14 @@ pub async fn repair(
         meetings: Some(activity.meetings),
         ..Why::new(StateChange::Cordon, "routed_while_cordoned")
     };
-    registration::write_state(scalelite, &disabled, StateChange::Cordon, &cordon).await?;
+    // Once more at once if refused: disabled, the server's meetings refuse their joins (and
+    // `joinable` would cordon it again only at the next pass).
+    if let Err(e) =
+        registration::write_state(scalelite, &disabled, StateChange::Cordon, &cordon).await
+    {
+        tracing::warn!(error = %e, "cordon after the disable refused, retrying once");
+        registration::write_state(scalelite, &disabled, StateChange::Cordon, &cordon).await?;
+    }
     Ok(true)
 }
 

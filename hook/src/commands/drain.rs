@@ -370,12 +370,8 @@ async fn wait_until_idle(
         };
         if let Some(a) = activity.as_ref().filter(|a| cordoned && a.meetings > 0) {
             let holder = super::joinable::Holder::Drain;
-            match super::joinable::check(ctx, a, holder, cordoned_since_ms).await {
-                Ok(true) => cordoned_since_ms = now_millis(),
-                Ok(false) => {}
-                Err(e) => {
-                    tracing::warn!(error = %e, "draining server's cordon not checked (joins, routing); retried on the next poll")
-                }
+            if let Err(e) = super::joinable::check(ctx, a, holder, &mut cordoned_since_ms).await {
+                tracing::warn!(error = %e, "draining server's cordon not checked (joins, routing); retried on the next poll");
             }
         }
         match &activity {

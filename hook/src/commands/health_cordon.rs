@@ -26,7 +26,9 @@
 //! only a cordon this check made, and not when consolidation wants the server cordoned too (it
 //! takes the cordon over, `cordoned_for_consolidation`, and enables it when the group wants it
 //! back), nor once the
-//! instance was reported unhealthy (the group replaces it). A server found cordoned or disabled
+//! instance was reported unhealthy (the group replaces it). The cordon counts as held until a pass
+//! reads the server enabled: Scalelite's poller can write `disabled` over the enable
+//! ([`super::cordon_leak`]), and the next pass enables it again. A server found cordoned or disabled
 //! already (consolidation, an operator) is left as it is; the drain's own cordon is never seen
 //! (`protect` does not run while draining). While the check holds a cordon
 //! ([`HealthState::holds_cordon`]) consolidation does not enable the server and registration
@@ -204,7 +206,10 @@ pub async fn run(ctx: &Context, state: &mut HookState, freeswitch: Option<String
     let change = match action {
         Action::None => return,
         Action::Cordon => Some((StateChange::Cordon, Cordon::Made)),
-        Action::Uncordon => Some((StateChange::Enable, Cordon::None)),
+        // Held until a pass reads the server enabled (then `Release`): Scalelite's poller, saving
+        // a view of the server it read cordoned with no user left, can write `disabled` over this
+        // enable (`lib/tasks/poll.rake`), and the next pass then enables it again.
+        Action::Uncordon => Some((StateChange::Enable, Cordon::Made)),
         Action::Adopt => {
             state.health.cordon = Cordon::Found;
             None

@@ -24,6 +24,7 @@ use super::registration;
 use crate::context::Context;
 use crate::error::HookError;
 use crate::local_bbb::Activity;
+use crate::state::now_millis;
 
 /// Whose cordon the hook holds, for the log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,37 +49,51 @@ impl Holder {
 /// Checks a cordon the hook holds, once the local BBB's `activity` shows meetings (one
 /// `getServers`; nothing when no meeting runs): [`keep`]s it joinable, and takes the server out of
 /// Scalelite's routing again when a meeting created since `cordoned_since_ms` shows it is still
-/// routed ([`super::cordon_leak`]). `true` when it cordoned the server again: the cordon then
-/// holds from now.
+/// routed ([`super::cordon_leak`]). Keeps `cordoned_since_ms` (Unix ms): 0 while the server reads
+/// enabled (the cordon is not in force), now when it reads cordoned with none recorded (a cordon
+/// found, not made) and when the hook cordons it again.
 pub async fn check(
     ctx: &Context,
     activity: &Activity,
     holder: Holder,
-    cordoned_since_ms: u64,
-) -> Result<bool, HookError> {
+    cordoned_since_ms: &mut u64,
+) -> Result<(), HookError> {
     if activity.meetings == 0 {
-        return Ok(false);
+        return Ok(());
     }
     let scalelite = ctx.scalelite().await?;
     let Some(server) = registration::find(ctx, &scalelite).await? else {
-        return Ok(false);
+        return Ok(());
     };
-    if keep(&scalelite, &server, activity.meetings, holder)
-        .await?
-        .is_some()
-    {
-        return Ok(true);
+    let recordoned = match server.state {
+        ServerState::Enabled => {
+            *cordoned_since_ms = 0;
+            false
+        }
+        ServerState::Disabled => keep(&scalelite, &server, activity.meetings, holder)
+            .await?
+            .is_some(),
+        ServerState::Cordoned if *cordoned_since_ms == 0 => {
+            *cordoned_since_ms = now_millis();
+            false
+        }
+        ServerState::Cordoned => {
+            let in_flight = ctx.settings.create_in_flight;
+            super::cordon_leak::repair(
+                &scalelite,
+                &server,
+                activity,
+                holder,
+                *cordoned_since_ms,
+                in_flight,
+            )
+            .await?
+        }
+    };
+    if recordoned {
+        *cordoned_since_ms = now_millis();
     }
-    let in_flight = ctx.settings.create_in_flight;
-    super::cordon_leak::repair(
-        &scalelite,
-        &server,
-        activity,
-        holder,
-        cordoned_since_ms,
-        in_flight,
-    )
-    .await
+    Ok(())
 }
 
 /// Cordons `server` again when Scalelite disabled it while the local BBB runs `meetings`;

@@ -276,8 +276,8 @@ fn routable_stale_after(ctx: &Context) -> u64 {
 
 /// [`super::joinable::check`] for a cordon this hook made (the health check's, or
 /// consolidation's): one `getServers` a pass, only while such a cordon is held and meetings run.
-/// Keeps `cordon_held_since_ms`: from the first pass that sees the cordon held (or its repair),
-/// 0 when none is.
+/// `cordon_held_since_ms` is set by the cordon's maker and kept by the check; 0 when no such
+/// cordon is held.
 pub(super) async fn keep_joinable(
     ctx: &Context,
     state: &mut HookState,
@@ -292,13 +292,7 @@ pub(super) async fn keep_joinable(
         state.cordon_held_since_ms = 0;
         return Ok(());
     };
-    if state.cordon_held_since_ms == 0 {
-        state.cordon_held_since_ms = now_millis();
-    }
-    if super::joinable::check(ctx, activity, holder, state.cordon_held_since_ms).await? {
-        state.cordon_held_since_ms = now_millis();
-    }
-    Ok(())
+    super::joinable::check(ctx, activity, holder, &mut state.cordon_held_since_ms).await
 }
 
 /// Keeps the registration launch made: re-added (and enabled, as launch left it; cordoned

@@ -447,6 +447,17 @@ impl Instance {
             .protected_from_scale_in
     }
 
+    /// A launched instance hosting one meeting of 3 (`m1`), and its Scalelite server id.
+    #[allow(dead_code)]
+    pub async fn launched_with_a_meeting() -> (Self, String) {
+        let i = Self::new(60).await;
+        i.hook(&["launch"]).await.ok();
+        i.bbb
+            .add_meeting(bbb_doubles::DoubleMeeting::new("m1", "Lecture").with_participants(3, 1));
+        let me = i.server().expect("registered").id;
+        (i, me)
+    }
+
     /// Makes this server the group's surplus: a [`CONSOLIDATING`] pass (which protects it,
     /// enabled in Scalelite), the group's desired capacity to 0, and the pass that cordons it,
     /// returned.

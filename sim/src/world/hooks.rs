@@ -50,6 +50,9 @@ impl World<'_> {
         for (id, want) in changes {
             self.group.set_protected(&id, want);
         }
+        if self.c.cordon_repair && self.kind != Kind::Cpu {
+            self.repair_cordons(t);
+        }
         for (id, since) in no_meeting {
             if let Some(s) = self.servers.get_mut(&id) {
                 s.no_meeting_since = since;
@@ -62,7 +65,7 @@ impl World<'_> {
         for v in self.views(t) {
             let lighter = self.pool.lighter_routable(&v.instance_id);
             if let Some(d) = scaling::steer_self(&v, lighter, &self.c.rule) {
-                self.pool.set_state(&d.instance_id, State::Cordoned);
+                self.cordon(&d.instance_id, t);
                 self.acc.count_decision(d.action);
             }
         }
@@ -166,8 +169,8 @@ impl World<'_> {
         let plan = scaling::decide(&view, &self.c.rule);
         for d in plan.changes().filter(|d| due.contains(&d.instance_id)) {
             match d.action {
-                Action::Cordon => self.pool.set_state(&d.instance_id, State::Cordoned),
-                Action::Enable => self.pool.set_state(&d.instance_id, State::Enabled),
+                Action::Cordon => self.cordon(&d.instance_id, t),
+                Action::Enable => self.enable(&d.instance_id),
                 // The hooks leave protection to their protect pass (local meetings and
                 // recordings); only a controller that saw every BBB could act on it.
                 Action::Unprotect if self.c.rule_view == RuleView::Omniscient => {

@@ -4,11 +4,12 @@ use crate::asg::{Group, GroupEvent, Lifecycle};
 use crate::breakdown::{OverCause, ServerUse};
 use crate::policy::{Config, CpuAlarms, Kind, TargetTracking};
 use crate::report::{Accounting, Report};
-use crate::scalelite::{PolledMeeting, Refusal, Scalelite, State};
+use crate::scalelite::{PolledMeeting, Read, Refusal, Scalelite, State};
 use crate::trace::MeetingSpec;
 use std::collections::BTreeMap;
 
 mod hooks;
+mod write_back;
 
 /// The group's own loop and the protect timer run this often (seconds).
 const GROUP_STEP_S: u64 = 10;
@@ -29,6 +30,8 @@ struct Srv {
     consolidation_phase_s: u64,
     /// When its hook first read it without a meeting since it last hosted one.
     no_meeting_since: Option<u64>,
+    /// Since when a cordon its hook made holds (`write_back.rs`).
+    cordoned_since: Option<u64>,
 }
 
 impl Srv {
@@ -63,6 +66,10 @@ pub struct World<'a> {
     acc: Accounting,
     /// When Scalelite's poller next polls.
     next_poll_s: u64,
+    /// The poll under way: each server as `Server.all` read it and its `getMeetings`, saved at
+    /// `saves_at` (`write_back.rs`).
+    pending_saves: Vec<(String, Read, Vec<PolledMeeting>)>,
+    saves_at: u64,
     /// The trace's last `create`: after it the trace has no demand, and a forecast would replay
     /// the earlier days' into the hours played out for expiries and recordings (a day that
     /// the trace leaves empty, which a real fleet's next day is not); none is made there.
@@ -101,6 +108,8 @@ impl<'a> World<'a> {
             history: c.prior_demand.clone(),
             acc: Accounting::default(),
             next_poll_s: c.poll_phase_s,
+            pending_saves: Vec::new(),
+            saves_at: 0,
             forecast_until_s: specs.iter().map(|m| m.start_s).max().unwrap_or(0),
         }
     }
@@ -109,6 +118,7 @@ impl<'a> World<'a> {
     pub fn run(mut self, horizon_s: u64) -> Report {
         let mut next = 0usize;
         for t in 0..horizon_s {
+            self.save_due(t);
             if t % GROUP_STEP_S == 0 {
                 self.group_step(t);
             }
@@ -193,7 +203,7 @@ impl<'a> World<'a> {
         match self.kind {
             Kind::Cpu => self.terminate(id, t),
             Kind::Target | Kind::Consolidating | Kind::ConsolidatingOnly => {
-                self.pool.set_state(id, State::Cordoned);
+                self.cordon(id, t);
                 if let Some(s) = self.servers.get_mut(id) {
                     s.draining = Some(0);
                 }
@@ -205,6 +215,13 @@ impl<'a> World<'a> {
         match self.pool.create(&format!("m{m}")) {
             Ok(server) => {
                 self.meetings[m].placed = true;
+                if self
+                    .pool
+                    .server(&server)
+                    .is_some_and(|s| s.state != State::Enabled)
+                {
+                    self.acc.routed_while_cordoned += 1;
+                }
                 match self.servers.get_mut(&server) {
                     Some(s) => s.meetings.push(m),
                     None => self.meetings[m].dropped = true,
@@ -346,9 +363,7 @@ impl<'a> World<'a> {
                 .collect();
             polled.push((id.clone(), ms));
         }
-        for (id, ms) in polled {
-            self.pool.poll_server(&id, t, &ms);
-        }
+        self.poll_all(t, polled);
     }
 
     /// Users who joined since the last step (`JOIN_STEP_S`) go through Scalelite's `join`: each
