@@ -243,17 +243,41 @@ pub(crate) fn apply(root: &Path, op: &Op) -> std::io::Result<()> {
     }
 }
 
+/// [`apply`] without ever creating `root` itself: the directories below it one at a time, so
+/// that a `root` removed meanwhile fails with `NotFound` instead of being created again.
+fn apply_below(root: &Path, op: &Op) -> std::io::Result<()> {
+    let dir = match op {
+        Op::Touch(rel) => Path::new(rel).parent().map(Path::to_path_buf),
+        Op::Mkdir(rel) => Some(PathBuf::from(rel)),
+        Op::Remove(_) => None,
+    };
+    if let Some(dir) = dir {
+        let mut at = root.to_path_buf();
+        for part in dir.components() {
+            at.push(part);
+            match std::fs::create_dir(&at) {
+                Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(e),
+                _ => {}
+            }
+        }
+    }
+    match op {
+        Op::Touch(rel) => std::fs::write(root.join(rel), ""),
+        Op::Mkdir(_) => Ok(()),
+        Op::Remove(_) => apply(root, op),
+    }
+}
+
 /// Plays `steps` on a thread of its own, scaled by `scale`; stops when `root` is gone (the
 /// instance it belonged to was removed), rather than create it again.
 pub(crate) fn play_timed(root: PathBuf, steps: VecDeque<Step>, scale: f64) {
     std::thread::spawn(move || {
         for s in steps {
             std::thread::sleep(s.after.mul_f64(scale.max(0.0)));
-            if !root.is_dir() {
-                return;
-            }
-            if let Err(e) = apply(&root, &s.op) {
-                eprintln!("bbb double: recording step {} failed: {e}", s.what);
+            match apply_below(&root, &s.op) {
+                Ok(()) => {}
+                Err(_) if !root.is_dir() => return,
+                Err(e) => eprintln!("bbb double: recording step {} failed: {e}", s.what),
             }
         }
     });
