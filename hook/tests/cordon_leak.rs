@@ -11,39 +11,8 @@
 
 mod support;
 
-use std::time::Duration;
-
 use bbb_core::scalelite::ServerState;
-use bbb_doubles::{DoubleMeeting, PollRead, PolledMeeting, LOAD_JOIN_BUFFER_TIME};
-use support::{Instance, CONSOLIDATING};
-
-/// A `create` reaches BBB within half a second of Scalelite routing it, here.
-const IN_FLIGHT: (&str, &str) = ("BBB_HOOK_CREATE_IN_FLIGHT", "0.5");
-
-/// The poller's save of `read`, with the meetings the instance's BBB runs now.
-fn save_poll(i: &Instance, read: &PollRead) {
-    let meetings: Vec<PolledMeeting> = i
-        .bbb
-        .meetings()
-        .iter()
-        .map(|m| PolledMeeting::of(m, LOAD_JOIN_BUFFER_TIME * 2))
-        .collect();
-    assert!(i
-        .scalelite
-        .poll_save(read, &meetings, LOAD_JOIN_BUFFER_TIME));
-}
-
-/// A `create` through Scalelite, past the cordon by more than a create in flight takes: the
-/// server Scalelite picked, and the meeting on this instance's BBB when it picked this one.
-async fn create_later(i: &Instance, me: &str, meeting_id: &str) -> Option<String> {
-    tokio::time::sleep(Duration::from_millis(700)).await;
-    let routed = i.scalelite.route_create(None)?.id;
-    if routed == me {
-        i.bbb
-            .add_meeting(DoubleMeeting::new(meeting_id, "Routed").with_participants(2, 1));
-    }
-    Some(routed)
-}
+use support::{Instance, CONSOLIDATING, IN_FLIGHT};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_draining_server_scalelite_still_routes_to_is_taken_out_of_its_routing() {
@@ -55,10 +24,10 @@ async fn a_draining_server_scalelite_still_routes_to_is_taken_out_of_its_routing
         i.server().is_some_and(|s| s.state == ServerState::Cordoned)
     })
     .await;
-    save_poll(&i, &read);
+    i.save_poll(&read);
     assert!(i.server().expect("registered").stale_server_load.is_some());
     assert_eq!(
-        create_later(&i, &me, "m2").await.as_deref(),
+        i.create_later(&me, "m2").await.as_deref(),
         Some(me.as_str()),
         "the poller's write-back routes a create to the cordoned server"
     );
@@ -111,26 +80,12 @@ async fn a_consolidation_cordon_scalelite_undid_is_made_again() {
         "{}",
         cordon.stderr
     );
-    save_poll(&i, &read);
+    i.save_poll(&read);
     assert_eq!(
-        create_later(&i, &me, "m2").await.as_deref(),
+        i.create_later(&me, "m2").await.as_deref(),
         Some(me.as_str())
     );
-    let repair = i.hook_with(&["protect"], &env).await;
-    repair.ok();
-    let s = i.server().expect("registered");
-    assert_eq!(
-        (s.state, s.stale_server_load),
-        (ServerState::Cordoned, None),
-        "{}",
-        repair.stderr
-    );
-    assert!(
-        repair.stderr.contains("cordon=\"consolidation\""),
-        "{}",
-        repair.stderr
-    );
-    assert_eq!(i.scalelite.route_create(None), None);
+    i.protect_repairs(&env, "consolidation").await;
 
     // The meeting routed before the repair is older than the cordon now: no second repair.
     let again = i.hook_with(&["protect"], &env).await;
@@ -159,7 +114,7 @@ async fn an_enable_the_poller_wrote_disabled_over_is_made_again() {
     let back = i.hook_with(&["protect"], &CONSOLIDATING).await;
     back.ok();
     assert_eq!(i.server().expect("registered").state, ServerState::Enabled);
-    save_poll(&i, &read);
+    i.save_poll(&read);
     assert_eq!(i.server().expect("registered").state, ServerState::Disabled);
 
     let again = i.hook_with(&["protect"], &CONSOLIDATING).await;
@@ -175,7 +130,7 @@ async fn an_enable_the_poller_wrote_disabled_over_is_made_again() {
         None,
         "no load until the next poll"
     );
-    save_poll(&i, &i.scalelite.poll_read(&me).expect("registered"));
+    i.save_poll(&i.scalelite.poll_read(&me).expect("registered"));
     assert_eq!(
         i.scalelite.route_create(None).map(|s| s.id),
         Some(me.clone())
@@ -211,7 +166,7 @@ async fn a_health_uncordon_the_poller_wrote_disabled_over_is_made_again() {
         "{}",
         lifted.stderr
     );
-    save_poll(&i, &read);
+    i.save_poll(&read);
     assert_eq!(i.server().expect("registered").state, ServerState::Disabled);
 
     let again = i.hook_with(&["protect"], &env).await;

@@ -10,7 +10,7 @@ mod support;
 
 use bbb_core::scalelite::ServerState;
 use bbb_doubles::{DoubleMeeting, PolledMeeting, LOAD_JOIN_BUFFER_TIME};
-use support::{Instance, CONSOLIDATING};
+use support::{Instance, CONSOLIDATING, IN_FLIGHT};
 
 /// The group puts the instance on standby (or back in service), and the metadata service says so.
 async fn standby(i: &Instance, on: bool) {
@@ -229,6 +229,36 @@ async fn a_lost_standby_cordon_is_made_again() {
     assert_eq!(state_of(&i), ServerState::Cordoned, "{}", pass.stderr);
     standby(&i, false).await;
     i.hook_with(&["protect"], &CONSOLIDATING).await.ok();
+    assert_eq!(state_of(&i), ServerState::Enabled);
+}
+
+/// The standby's cordon meets a save of Scalelite's poller that read the server enabled
+/// (`lib/tasks/poll.rake`: `Server.all`, then `save!` per server): the record says cordoned, but
+/// the server is back in `server_load` and takes new meetings on a server the operator is about
+/// to work on. The next pass on standby sees a meeting created past the cordon and takes the
+/// server out of the routing (disable, then cordon), as the other cordons' checks do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_standby_cordon_scalelite_undid_is_made_again() {
+    let (i, me) = Instance::launched_with_a_meeting().await;
+    let env = [CONSOLIDATING[0], CONSOLIDATING[1], IN_FLIGHT];
+    standby(&i, true).await;
+    let read = i.scalelite.poll_read(&me).expect("registered");
+    assert_eq!(read.state, ServerState::Enabled);
+    let pass = i.hook_with(&["protect"], &env).await;
+    pass.ok();
+    assert_eq!(state_of(&i), ServerState::Cordoned, "{}", pass.stderr);
+    i.save_poll(&read);
+    assert_eq!(
+        i.create_later(&me, "m2").await.as_deref(),
+        Some(me.as_str()),
+        "the poller's write-back routes a create to the server on standby"
+    );
+    i.protect_repairs(&env, "standby").await;
+    assert!(i.scalelite.route_join(&me), "its meetings keep their joins");
+
+    // Back in service, the server is enabled as before.
+    standby(&i, false).await;
+    i.hook_with(&["protect"], &env).await.ok();
     assert_eq!(state_of(&i), ServerState::Enabled);
 }
 

@@ -17,7 +17,10 @@
 //!   Cordoned, not disabled: its meetings go on and keep their joins ([`super::joinable`] keeps
 //!   them joinable while they run), and no meeting is ended here. New meetings go elsewhere; as
 //!   for any cordon, a `create` for a meeting id Scalelite still maps to this server and that
-//!   still runs here comes here (`app/controllers/bigbluebutton_api_controller.rb`);
+//!   still runs here comes here (`app/controllers/bigbluebutton_api_controller.rb`). A cordon
+//!   Scalelite's poller undid (its save of the server read enabled puts it back into
+//!   `server_load`) shows as a meeting created here past the cordon: the server is taken out of
+//!   the routing again, disabled then cordoned ([`super::cordon_leak`]);
 //! - a launch (a reboot on standby) that finds the instance on standby registers the server
 //!   and leaves it disabled, and a launch that keeps failing there is not reported unhealthy
 //!   (standby is for rebooting "without worrying about Amazon EC2 Auto Scaling terminating the
@@ -42,7 +45,7 @@ use super::registration::{self, Why};
 use crate::context::Context;
 use crate::error::HookError;
 use crate::local_bbb;
-use crate::state::HookState;
+use crate::state::{now_millis, HookState};
 
 /// Why the instance is out of the group's service while it runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,7 +97,7 @@ pub enum Standby {
 
 /// A `protect` pass with the instance on standby: takes the server out of Scalelite's routing
 /// (again, when a write was lost or the server enabled since), keeps the meetings of a cordon
-/// the hook holds joinable, and protects an instance that hosts meetings. BBB unreadable (down
+/// the hook holds joinable and that cordon out of the routing ([`super::joinable::check`]), and protects an instance that hosts meetings. BBB unreadable (down
 /// for the maintenance the standby is for) only skips the meetings' part.
 pub async fn hold(ctx: &Context, state: &mut HookState, away: Away) -> Result<(), HookError> {
     if away == Away::Detached {
@@ -115,12 +118,13 @@ pub async fn hold(ctx: &Context, state: &mut HookState, away: Away) -> Result<()
     let server = registration::find(ctx, &scalelite).await?;
     let server = take_out(&scalelite, server.as_ref(), state, away, false).await?;
     match (state.standby, server) {
-        (Standby::Made, Some(server)) => {
-            super::joinable::keep(
-                &scalelite,
-                &server,
-                meetings,
+        // One more `getServers`, while meetings run on standby.
+        (Standby::Made, Some(_)) => {
+            super::joinable::check(
+                ctx,
+                &activity,
                 super::joinable::Holder::Standby,
+                &mut state.cordon_held_since_ms,
             )
             .await?;
         }
@@ -179,6 +183,9 @@ pub async fn take_out(
             warn: !first,
             ..Why::new(StateChange::Cordon, away.reason())
         };
+        // A cordon made now: a meeting created here past it was routed here despite it
+        // (`super::cordon_leak`).
+        state.cordon_held_since_ms = now_millis();
         let server =
             registration::write_state(scalelite, server, StateChange::Cordon, &why).await?;
         state.set_routable(false);

@@ -65,6 +65,11 @@ pub struct Run {
 /// with it, an idle server Scalelite can route to stays protected, `tests/scale_in.rs`).
 pub const MEETINGS_ONLY: [(&str, &str); 1] = [("BBB_FLEET_CONSOLIDATION", "off")];
 
+/// A `create` reaches BBB within half a second of Scalelite routing it, here
+/// (`BBB_HOOK_CREATE_IN_FLIGHT`).
+#[allow(dead_code)]
+pub const IN_FLIGHT: (&str, &str) = ("BBB_HOOK_CREATE_IN_FLIGHT", "0.5");
+
 /// `protect` consolidating at every pass, a cordoned server released as soon as it is idle.
 #[allow(dead_code)]
 pub const CONSOLIDATING: [(&str, &str); 2] = [
@@ -456,6 +461,61 @@ impl Instance {
             .add_meeting(bbb_doubles::DoubleMeeting::new("m1", "Lecture").with_participants(3, 1));
         let me = i.server().expect("registered").id;
         (i, me)
+    }
+
+    /// The poller's save of `read` (`poll_read`, taken earlier), with the meetings this
+    /// instance's BBB runs now, each past Scalelite's join buffer.
+    #[allow(dead_code)]
+    pub fn save_poll(&self, read: &bbb_doubles::PollRead) {
+        use bbb_doubles::{PolledMeeting, LOAD_JOIN_BUFFER_TIME};
+        let meetings: Vec<PolledMeeting> = self
+            .bbb
+            .meetings()
+            .iter()
+            .map(|m| PolledMeeting::of(m, LOAD_JOIN_BUFFER_TIME * 2))
+            .collect();
+        assert!(self
+            .scalelite
+            .poll_save(read, &meetings, LOAD_JOIN_BUFFER_TIME));
+    }
+
+    /// A `create` through Scalelite later than a create in flight takes ([`IN_FLIGHT`]): the
+    /// server Scalelite picked, and `meeting_id` on this instance's BBB when it picked `me`.
+    #[allow(dead_code)]
+    pub async fn create_later(&self, me: &str, meeting_id: &str) -> Option<String> {
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        let routed = self.scalelite.route_create(None)?.id;
+        if routed == me {
+            self.bbb.add_meeting(
+                bbb_doubles::DoubleMeeting::new(meeting_id, "Routed").with_participants(2, 1),
+            );
+        }
+        Some(routed)
+    }
+
+    /// A `protect` pass (with `env`) that finds the cordon `holder` holds undone by Scalelite's
+    /// poller and repairs it: the server cordoned and out of `server_load`, the event naming
+    /// the holder, no `create` routed to it.
+    #[allow(dead_code)]
+    pub async fn protect_repairs(&self, env: &[(&str, &str)], holder: &str) -> Run {
+        let repair = self.hook_with(&["protect"], env).await;
+        repair.ok();
+        let s = self.server().expect("registered");
+        assert_eq!(
+            (s.state, s.stale_server_load),
+            (bbb_core::scalelite::ServerState::Cordoned, None),
+            "{}",
+            repair.stderr
+        );
+        let event = format!("cordon=\"{holder}\"");
+        assert!(
+            repair.stderr.contains("reason=routed_while_cordoned")
+                && repair.stderr.contains(&event),
+            "{event}: {}",
+            repair.stderr
+        );
+        assert_eq!(self.scalelite.route_create(None), None, "no new meeting");
+        repair
     }
 
     /// Makes this server the group's surplus: a [`CONSOLIDATING`] pass (which protects it,
