@@ -38,6 +38,11 @@ pub struct HookState {
     /// `protect` enables it again when the group wants it back.
     #[serde(default)]
     pub cordoned_for_consolidation: bool,
+    /// Consolidation enabled the server and no pass has read it enabled since: a `disabled` read
+    /// then is Scalelite's poller writing over the enable (enabled again), a `cordoned` one
+    /// someone else's cordon (the poller never writes one), which consolidation leaves.
+    #[serde(default)]
+    pub consolidation_enable_unread: bool,
     /// Unix milliseconds since when a cordon of `protect`'s own (the health check's or
     /// consolidation's) is in force: when it was made, first read cordoned, or last made again
     /// (`commands::cordon_leak`); 0 when none is.

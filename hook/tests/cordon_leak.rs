@@ -187,3 +187,35 @@ async fn a_health_uncordon_the_poller_wrote_disabled_over_is_made_again() {
     );
     assert_eq!(i.state()["health"]["cordon"], "none");
 }
+
+/// An operator's cordon right after consolidation's enable (before a pass reads the server
+/// enabled) is left as it is: Scalelite's poller only ever writes `disabled`, never `cordoned`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_operators_cordon_after_the_hooks_enable_stays() {
+    let i = Instance::new(60).await;
+    i.hook(&["launch"]).await.ok();
+    let me = i.server().expect("registered").id;
+    i.hook_with(&["protect"], &CONSOLIDATING).await.ok();
+    i.want(0).await;
+    i.hook_with(&["protect"], &CONSOLIDATING).await.ok();
+    assert_eq!(i.server().expect("registered").state, ServerState::Cordoned);
+    i.want(1).await;
+    i.hook_with(&["protect"], &CONSOLIDATING).await.ok();
+    assert_eq!(i.server().expect("registered").state, ServerState::Enabled);
+
+    i.scalelite
+        .modify_server(&me, |s| s.change_state(ServerState::Cordoned));
+    let pass = i.hook_with(&["protect"], &CONSOLIDATING).await;
+    pass.ok();
+    assert_eq!(
+        i.server().expect("registered").state,
+        ServerState::Cordoned,
+        "{}",
+        pass.stderr
+    );
+    assert!(
+        pass.stderr.contains("reason=\"cordoned_by_someone_else\""),
+        "{}",
+        pass.stderr
+    );
+}

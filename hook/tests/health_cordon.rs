@@ -306,3 +306,29 @@ async fn a_relaunch_with_freeswitch_still_dead_is_cordoned_again() {
     again.ok();
     assert_eq!(state_of(&i), ServerState::Cordoned, "{}", again.stderr);
 }
+
+/// FreeSWITCH dies again right after the check lifted its cordon (a crash loop): the server is
+/// cordoned again, not left enabled without audio while the lift is watched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn freeswitch_dying_again_after_the_lift_is_cordoned_again() {
+    let env = [("BBB_HOOK_HEALTH_FAILURES", "4")];
+    let (i, _me) = Instance::launched_with_a_meeting().await;
+    i.freeswitch.kill();
+    for _ in 0..2 {
+        i.hook_with(&["protect"], &env).await.ok();
+    }
+    assert_eq!(i.server().expect("registered").state, ServerState::Cordoned);
+    i.freeswitch.revive().await.expect("revive");
+    i.hook_with(&["protect"], &env).await.ok();
+    assert_eq!(i.server().expect("registered").state, ServerState::Enabled);
+    i.freeswitch.kill();
+    let mut last = String::new();
+    for _ in 0..2 {
+        last = i.hook_with(&["protect"], &env).await.stderr;
+    }
+    assert_eq!(
+        i.server().expect("registered").state,
+        ServerState::Cordoned,
+        "{last}"
+    );
+}

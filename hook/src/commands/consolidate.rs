@@ -89,6 +89,23 @@ pub async fn run(ctx: &Context, state: &mut HookState) -> Result<(), HookError> 
             .as_ref()
             .is_some_and(|s| s.state == ServerState::Enabled),
     );
+    if let Some(s) = &server {
+        if s.state == ServerState::Enabled {
+            // Enabled (by this hook's last pass, or an operator): not cordoned by this hook.
+            state.cordoned_for_consolidation = false;
+            state.consolidation_enable_unread = false;
+        } else if state.consolidation_enable_unread && s.state == ServerState::Cordoned {
+            // Cordoned since this hook's enable: not by Scalelite's poller, which only ever writes
+            // `disabled` (`lib/tasks/poll.rake`), so an operator's (or a tool's), left as it is.
+            tracing::info!(
+                server_id = %s.id,
+                reason = "cordoned_by_someone_else",
+                "consolidation: the server this hook enabled reads cordoned since; someone else's cordon, left as it is"
+            );
+            state.cordoned_for_consolidation = false;
+            state.consolidation_enable_unread = false;
+        }
+    }
     let group = match ctx
         .aws
         .describe_auto_scaling_group(&ctx.config.autoscaling_group_name)
@@ -111,10 +128,6 @@ pub async fn run(ctx: &Context, state: &mut HookState) -> Result<(), HookError> 
     {
         return Ok(());
     }
-    if server.state == ServerState::Enabled {
-        // Enabled (by this hook's last pass, or an operator): not cordoned by this hook.
-        state.cordoned_for_consolidation = false;
-    }
     let view = fleet_view(&group, &pool, |id| ctx.config.server_url(id));
     let policy = scaling::Policy::for_capacity(ctx.settings.server_capacity);
     let plan = scaling::decide(&view, &policy);
@@ -123,6 +136,7 @@ pub async fn run(ctx: &Context, state: &mut HookState) -> Result<(), HookError> 
             // The rule wants the server cordoned too: FreeSWITCH back, the health check leaves
             // the cordon (consolidation's now) instead of lifting it.
             state.cordoned_for_consolidation = true;
+            state.consolidation_enable_unread = false;
             tracing::info!(action = "adopt", reason = event.reason.as_str(), decision = %event, "consolidation decision: the health check's cordon is consolidation's too");
         }
         match event.action {
@@ -136,6 +150,7 @@ pub async fn run(ctx: &Context, state: &mut HookState) -> Result<(), HookError> 
                 };
                 registration::decide_state(&scalelite, &server, StateChange::Cordon, &why).await?;
                 state.cordoned_for_consolidation = true;
+                state.consolidation_enable_unread = false;
                 state.cordon_held_since_ms = now_millis();
                 state.set_routable(false);
             }
@@ -157,6 +172,7 @@ pub async fn run(ctx: &Context, state: &mut HookState) -> Result<(), HookError> 
                 // saving a view of the server it read cordoned with no user left, can write
                 // `disabled` over this enable (`lib/tasks/poll.rake`), and the next pass then
                 // enables it again instead of leaving it as an operator's.
+                state.consolidation_enable_unread = true;
                 state.cordon_held_since_ms = 0;
             }
             Action::Enable => {

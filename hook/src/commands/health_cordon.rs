@@ -26,9 +26,11 @@
 //! only a cordon this check made, and not when consolidation wants the server cordoned too (it
 //! takes the cordon over, `cordoned_for_consolidation`, and enables it when the group wants it
 //! back), nor once the
-//! instance was reported unhealthy (the group replaces it). The cordon counts as held until a pass
-//! reads the server enabled: Scalelite's poller can write `disabled` over the enable
-//! ([`super::cordon_leak`]), and the next pass enables it again. A server found cordoned or disabled
+//! instance was reported unhealthy (the group replaces it). Until a pass reads the server enabled
+//! the lift is watched ([`Cordon::Lifting`], one `getServers` a pass): Scalelite's poller can
+//! write `disabled` over the enable ([`super::cordon_leak`]), and the next pass enables it again;
+//! a cordon read then is someone else's (the poller never writes one), left as it is; FreeSWITCH
+//! failing again cordons the server again. A server found cordoned or disabled
 //! already (consolidation, an operator) is left as it is; the drain's own cordon is never seen
 //! (`protect` does not run while draining). While the check holds a cordon
 //! ([`HealthState::holds_cordon`]) consolidation does not enable the server and registration
@@ -66,6 +68,10 @@ pub enum Cordon {
     Made,
     /// It found the server cordoned or disabled already: left as it is when FreeSWITCH is back.
     Found,
+    /// It lifted its cordon (enabled the server, FreeSWITCH back) and no pass has read the server
+    /// enabled since: Scalelite's poller may have written `disabled` over the enable (enabled
+    /// again). Not a cordon: FreeSWITCH failing again cordons the server at once.
+    Lifting,
 }
 
 impl HealthState {
@@ -73,7 +79,7 @@ impl HealthState {
     /// place, or FreeSWITCH failed past the cordon threshold (the cordon itself may have failed).
     /// Consolidation and registration repair then never enable the server.
     pub fn holds_cordon(&self, threshold: u32) -> bool {
-        self.cordon != Cordon::None
+        matches!(self.cordon, Cordon::Made | Cordon::Found)
             || (threshold > 0 && self.freeswitch_failures >= cordon_after(threshold))
     }
 }
@@ -133,6 +139,7 @@ pub fn needs_server(h: &HealthState, freeswitch_failing: bool, threshold: u32) -
     match h.cordon {
         Cordon::None => after > 0 && freeswitch_failing && h.freeswitch_failures >= after,
         Cordon::Made | Cordon::Found => after == 0 || !freeswitch_failing,
+        Cordon::Lifting => true,
     }
 }
 
@@ -145,9 +152,14 @@ pub fn decide(i: &Inputs) -> (Action, Reason) {
         }
         return match (i.cordon, i.server_state) {
             (Cordon::Made | Cordon::Found, _) => (Action::None, Reason::Held),
-            (Cordon::None, Some("enabled")) => (Action::Cordon, Reason::FreeswitchDead),
-            (Cordon::None, Some(_)) => (Action::Adopt, Reason::AlreadyCordoned),
+            (Cordon::None | Cordon::Lifting, Some("enabled")) => {
+                (Action::Cordon, Reason::FreeswitchDead)
+            }
+            // Its own enable the poller wrote `disabled` over: cordoned, its meetings joinable.
+            (Cordon::Lifting, Some("disabled")) => (Action::Cordon, Reason::FreeswitchDead),
+            (Cordon::None | Cordon::Lifting, Some(_)) => (Action::Adopt, Reason::AlreadyCordoned),
             (Cordon::None, None) => (Action::None, Reason::NotRegistered),
+            (Cordon::Lifting, None) => (Action::Release, Reason::NotRegistered),
         };
     }
     let back = if i.cordon_after == 0 {
@@ -165,6 +177,18 @@ pub fn decide(i: &Inputs) -> (Action, Reason) {
         Cordon::Made => match i.server_state {
             Some("cordoned" | "disabled") => (Action::Uncordon, back),
             // Enabled by someone else already, or no longer registered.
+            _ => (Action::Release, back),
+        },
+        Cordon::Lifting if i.cordoned_for_consolidation => {
+            (Action::Release, Reason::CordonedForConsolidation)
+        }
+        Cordon::Lifting => match i.server_state {
+            // The poller's save of the server it read cordoned with no user left
+            // (`lib/tasks/poll.rake`, the only state it writes).
+            Some("disabled") => (Action::Uncordon, back),
+            // The poller never writes `cordoned`: someone else's cordon, left as it is.
+            Some("cordoned") => (Action::Release, Reason::NotOurs),
+            // Read enabled (the lift holds), or no longer registered.
             _ => (Action::Release, back),
         },
     }
@@ -206,10 +230,10 @@ pub async fn run(ctx: &Context, state: &mut HookState, freeswitch: Option<String
     let change = match action {
         Action::None => return,
         Action::Cordon => Some((StateChange::Cordon, Cordon::Made)),
-        // Held until a pass reads the server enabled (then `Release`): Scalelite's poller, saving
-        // a view of the server it read cordoned with no user left, can write `disabled` over this
-        // enable (`lib/tasks/poll.rake`), and the next pass then enables it again.
-        Action::Uncordon => Some((StateChange::Enable, Cordon::Made)),
+        // `Lifting` until a pass reads the server enabled (then `Release`): Scalelite's poller,
+        // saving a view of the server it read cordoned with no user left, can write `disabled`
+        // over this enable (`lib/tasks/poll.rake`), and the next pass then enables it again.
+        Action::Uncordon => Some((StateChange::Enable, Cordon::Lifting)),
         Action::Adopt => {
             state.health.cordon = Cordon::Found;
             None
@@ -285,6 +309,7 @@ pub async fn readd_cordoned(
     // cordoned: disabled, the meetings it still runs could not be joined.
     let server = registration::write_state(scalelite, server, StateChange::Cordon, &why).await?;
     state.health.cordon = Cordon::Made;
+    state.cordon_held_since_ms = now_millis();
     Ok(server)
 }
 
@@ -382,6 +407,52 @@ mod tests {
             ..back
         };
         assert_eq!(decide(&off), (Action::Uncordon, Reason::CheckOff));
+    }
+
+    #[test]
+    fn a_lift_is_watched_until_read_enabled() {
+        let lifting = Inputs {
+            freeswitch: None,
+            freeswitch_failures: 0,
+            cordon: Cordon::Lifting,
+            server_state: Some("disabled"),
+            ..inputs()
+        };
+        assert_eq!(
+            decide(&lifting),
+            (Action::Uncordon, Reason::FreeswitchBack),
+            "the poller wrote disabled over the enable"
+        );
+        let cordoned = Inputs {
+            server_state: Some("cordoned"),
+            ..lifting.clone()
+        };
+        assert_eq!(decide(&cordoned), (Action::Release, Reason::NotOurs));
+        let enabled = Inputs {
+            server_state: Some("enabled"),
+            ..lifting.clone()
+        };
+        assert_eq!(decide(&enabled), (Action::Release, Reason::FreeswitchBack));
+        for state in ["enabled", "disabled"] {
+            let dead_again = Inputs {
+                freeswitch: Some("refused".into()),
+                freeswitch_failures: 2,
+                server_state: Some(state),
+                ..lifting.clone()
+            };
+            assert_eq!(
+                decide(&dead_again),
+                (Action::Cordon, Reason::FreeswitchDead),
+                "{state}"
+            );
+        }
+        let h = HealthState {
+            cordon: Cordon::Lifting,
+            freeswitch_failures: 2,
+            ..HealthState::default()
+        };
+        assert!(needs_server(&h, true, 4), "FreeSWITCH dead again is seen");
+        assert!(!h.holds_cordon(0), "not a cordon");
     }
 
     #[test]
