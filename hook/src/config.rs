@@ -206,8 +206,9 @@ pub struct Settings {
     /// How long after a cordon a meeting can still be created here by a `create` Scalelite
     /// routed before it (`BBB_HOOK_CREATE_IN_FLIGHT`, seconds; default 60). BBB stamps
     /// `createTime` when the request reaches it, which Scalelite's `CONNECT_TIMEOUT` (5 s) bounds
-    /// only for the connection: a tenant's LRS token call before it (Net::HTTP's 60 s), an upload
-    /// of preloaded slides or a stalled bbb-web can take longer. A meeting created later than
+    /// only for the connection: a tenant's LRS token call between the routing and the request to
+    /// BBB (`lrs_payload_service.rb` sets no timeout: Net::HTTP's 60 s to open plus 60 s to read),
+    /// an upload of preloaded slides or a stalled bbb-web can take longer. A meeting created later than
     /// this under a cordon the hook holds was routed here despite it (`commands::cordon_leak`);
     /// a slower one costs a needless repair, a longer setting misses the leak's first meetings.
     pub create_in_flight: Duration,

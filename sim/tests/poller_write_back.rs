@@ -60,5 +60,15 @@ fn a_poll_read_and_saved_at_once_leaves_the_cordon_alone() {
     let (mut c, specs) = cordon_during_a_poll();
     c.poll_write_back = false;
     let r = bbb_fleet_sim::run(Kind::Consolidating, &c, &specs);
+    assert!(
+        r.decisions[0] >= 1,
+        "the surplus server is cordoned: {:?}",
+        r.decisions
+    );
     assert_eq!(r.write_backs, [0, 0, 0]);
+    let on = bbb_fleet_sim::run(Kind::Consolidating, &cordon_during_a_poll().0, &specs);
+    assert_eq!(
+        r.decisions[0], on.decisions[0],
+        "the same cordons, only the poller's timing differs"
+    );
 }

@@ -101,6 +101,7 @@ impl DoubleServer {
             self.state = ServerState::Disabled;
             self.load = None;
             self.stale_server_load = None;
+            self.stale_cordoned_load = None;
             return;
         }
         if read.load == Some(load) {

@@ -36,6 +36,9 @@ use super::registration::{self, Why};
 use crate::error::HookError;
 use crate::local_bbb::Activity;
 
+/// How long the repair waits before it sends a refused cordon once more.
+const CORDON_RETRY_AFTER: Duration = Duration::from_secs(1);
+
 /// Whether a meeting created at `newest_create_ms` came through a `create` Scalelite routed here
 /// after the cordon held since `cordoned_since_ms` (0: none held): later than it by more than
 /// `in_flight`.
@@ -70,25 +73,28 @@ pub async fn repair(
         reason = "routed_while_cordoned",
         "a meeting was created here after the cordon: scalelite still routes to this server (its poller wrote it back into server_load); disabled and cordoned again to take it out"
     );
-    let disable = Why {
+    let why = |change| Why {
         cordon: Some(holder.as_str()),
         meetings: Some(activity.meetings),
-        ..Why::new(StateChange::Disable, "routed_while_cordoned")
+        ..Why::new(change, "routed_while_cordoned")
     };
-    let disabled =
-        registration::write_state(scalelite, server, StateChange::Disable, &disable).await?;
-    let cordon = Why {
-        cordon: Some(holder.as_str()),
-        meetings: Some(activity.meetings),
-        ..Why::new(StateChange::Cordon, "routed_while_cordoned")
-    };
-    // Once more at once if refused: disabled, the server's meetings refuse their joins (and
-    // `joinable` would cordon it again only at the next pass).
+    let (disable, cordon) = (why(StateChange::Disable), why(StateChange::Cordon));
+    // The cordon is sent whatever the disable's answer: a disable Scalelite applied but answered
+    // with an error (a timeout, a proxy's 502) would otherwise leave the server disabled, its
+    // meetings' joins refused until the next pass; a cordon of a server still cordoned writes
+    // nothing.
     if let Err(e) =
-        registration::write_state(scalelite, &disabled, StateChange::Cordon, &cordon).await
+        registration::write_state(scalelite, server, StateChange::Disable, &disable).await
     {
-        tracing::warn!(error = %e, "cordon after the disable refused, retrying once");
-        registration::write_state(scalelite, &disabled, StateChange::Cordon, &cordon).await?;
+        tracing::warn!(server_id = %server.id, error = %e, "disable refused or unanswered; the cordon is sent anyway");
+    }
+    // Once more, a second later, if refused: disabled, the server's meetings refuse their joins
+    // (and `joinable` would cordon it again only at the next pass).
+    if let Err(e) = registration::write_state(scalelite, server, StateChange::Cordon, &cordon).await
+    {
+        tracing::warn!(server_id = %server.id, error = %e, "cordon after the disable refused, retrying once in 1 s");
+        tokio::time::sleep(CORDON_RETRY_AFTER).await;
+        registration::write_state(scalelite, server, StateChange::Cordon, &cordon).await?;
     }
     Ok(true)
 }

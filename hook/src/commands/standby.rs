@@ -221,6 +221,7 @@ pub async fn release(ctx: &Context, state: &mut HookState) -> Result<(), HookErr
         Some(server) if server.state == ServerState::Enabled => state.set_routable(true),
         Some(_) if state.health.holds_cordon(ctx.settings.health_failures) => {
             state.health.cordon = super::health_cordon::Cordon::Made;
+            state.cordon_held_since_ms = now_millis();
             tracing::warn!(
                 freeswitch_failures = state.health.freeswitch_failures,
                 "instance back in service from standby: left cordoned, FreeSWITCH is not answering"

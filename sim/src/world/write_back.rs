@@ -6,7 +6,9 @@
 //! sees a meeting created on its server past the cordon by more than `create_in_flight_s` at its
 //! next protect pass, and disables and cordons the server again
 //! (`hook/src/commands/cordon_leak.rs`). The hook's drain checks every 10 s; here at the protect
-//! passes too.
+//! passes too. A cordon of a server cordoned already keeps its time here, while the hook's drain
+//! and consolidation restart it with every cordon they send (a drain after consolidation's
+//! cordon): the hook may repair such a leak a little later than the simulator does.
 
 use super::World;
 use crate::scalelite::{PolledMeeting, State};
