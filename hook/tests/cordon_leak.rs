@@ -97,8 +97,9 @@ async fn a_consolidation_cordon_scalelite_undid_is_made_again() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn an_enable_the_poller_wrote_disabled_over_is_made_again() {
+/// A launched instance with no meeting that consolidation cordoned (the group wants none), and
+/// its Scalelite server id.
+async fn cordoned_by_consolidation() -> (Instance, String) {
     let i = Instance::new(60).await;
     i.hook(&["launch"]).await.ok();
     let me = i.server().expect("registered").id;
@@ -106,6 +107,12 @@ async fn an_enable_the_poller_wrote_disabled_over_is_made_again() {
     i.want(0).await;
     i.hook_with(&["protect"], &CONSOLIDATING).await.ok();
     assert_eq!(i.server().expect("registered").state, ServerState::Cordoned);
+    (i, me)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_enable_the_poller_wrote_disabled_over_is_made_again() {
+    let (i, me) = cordoned_by_consolidation().await;
 
     // The poller reads it cordoned (no meeting: it will write `disabled`); demand returns and
     // the hook enables it before the poller's save.
@@ -192,13 +199,7 @@ async fn a_health_uncordon_the_poller_wrote_disabled_over_is_made_again() {
 /// enabled) is left as it is: Scalelite's poller only ever writes `disabled`, never `cordoned`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_operators_cordon_after_the_hooks_enable_stays() {
-    let i = Instance::new(60).await;
-    i.hook(&["launch"]).await.ok();
-    let me = i.server().expect("registered").id;
-    i.hook_with(&["protect"], &CONSOLIDATING).await.ok();
-    i.want(0).await;
-    i.hook_with(&["protect"], &CONSOLIDATING).await.ok();
-    assert_eq!(i.server().expect("registered").state, ServerState::Cordoned);
+    let (i, me) = cordoned_by_consolidation().await;
     i.want(1).await;
     i.hook_with(&["protect"], &CONSOLIDATING).await.ok();
     assert_eq!(i.server().expect("registered").state, ServerState::Enabled);
