@@ -43,8 +43,8 @@ pub struct HookState {
     /// someone else's cordon (the poller never writes one), which consolidation leaves.
     #[serde(default)]
     pub consolidation_enable_unread: bool,
-    /// Unix milliseconds since when a cordon of `protect`'s own (the health check's or
-    /// consolidation's) is in force: when it was made, first read cordoned, or last made again
+    /// Unix milliseconds since when a cordon of `protect`'s own (the health check's,
+    /// consolidation's or the standby's) is in force: when it was made, first read cordoned, or last made again
     /// (`commands::cordon_leak`); 0 when none is.
     #[serde(default)]
     pub cordon_held_since_ms: u64,

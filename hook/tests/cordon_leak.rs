@@ -12,6 +12,7 @@
 mod support;
 
 use bbb_core::scalelite::ServerState;
+use bbb_doubles::{DoubleMeeting, LOAD_JOIN_BUFFER_TIME};
 use support::{Instance, CONSOLIDATING, IN_FLIGHT};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -84,6 +85,20 @@ async fn a_consolidation_cordon_scalelite_undid_is_made_again() {
     assert_eq!(
         i.create_later(&me, "m2").await.as_deref(),
         Some(me.as_str())
+    );
+    // The disable refused at every try: the cordon is sent anyway, and the cordon's time kept,
+    // so that the next pass repairs again (the server is still routed).
+    i.scalelite.fail_next_calls("updateServer", 4, 502);
+    let refused = i.hook_with(&["protect"], &env).await;
+    assert!(
+        refused.stderr.contains("the cordon is sent anyway"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        i.server().expect("registered").stale_server_load.is_some(),
+        "{}",
+        refused.stderr
     );
     i.protect_repairs(&env, "consolidation").await;
 
@@ -216,6 +231,43 @@ async fn an_operators_cordon_after_the_hooks_enable_stays() {
     );
     assert!(
         pass.stderr.contains("reason=\"cordoned_by_someone_else\""),
+        "{}",
+        pass.stderr
+    );
+}
+
+/// The poller writes `disabled` over consolidation's enable while a meeting already runs there;
+/// the joinable check cordons the server again (its meeting's joins) before consolidation's
+/// next pass, which still counts that cordon its own and enables the server the group wants back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_cordon_kept_joinable_after_the_hooks_enable_is_still_consolidations() {
+    let (i, me) = cordoned_by_consolidation().await;
+    let read = i.scalelite.poll_read(&me).expect("registered");
+    i.want(1).await;
+    i.hook_with(&["protect"], &CONSOLIDATING).await.ok();
+    assert_eq!(i.server().expect("registered").state, ServerState::Enabled);
+    i.bbb
+        .add_meeting(DoubleMeeting::new("m1", "Routed").with_participants(2, 1));
+    // The save of its older `getMeetings` (no meeting then).
+    assert!(i.scalelite.poll_save(&read, &[], LOAD_JOIN_BUFFER_TIME));
+    assert_eq!(i.server().expect("registered").state, ServerState::Disabled);
+    let not_due = [
+        ("BBB_HOOK_CONSOLIDATION_INTERVAL", "3600"),
+        CONSOLIDATING[1],
+    ];
+    let kept = i.hook_with(&["protect"], &not_due).await;
+    kept.ok();
+    assert_eq!(
+        i.server().expect("registered").state,
+        ServerState::Cordoned,
+        "{}",
+        kept.stderr
+    );
+    let pass = i.hook_with(&["protect"], &CONSOLIDATING).await;
+    pass.ok();
+    assert_eq!(
+        i.server().expect("registered").state,
+        ServerState::Enabled,
         "{}",
         pass.stderr
     );

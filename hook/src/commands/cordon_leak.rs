@@ -82,11 +82,12 @@ pub async fn repair(
     // The cordon is sent whatever the disable's answer: a disable Scalelite applied but answered
     // with an error (a timeout, a proxy's 502) would otherwise leave the server disabled, its
     // meetings' joins refused until the next pass; a cordon of a server still cordoned writes
-    // nothing.
-    if let Err(e) =
-        registration::write_state(scalelite, server, StateChange::Disable, &disable).await
-    {
-        tracing::warn!(server_id = %server.id, error = %e, "disable refused or unanswered; the cordon is sent anyway");
+    // nothing. The disable's error is answered then, so that the cordon's time is kept and the
+    // next pass repairs again (the disable may not have been applied: still routed).
+    let disabled =
+        registration::write_state(scalelite, server, StateChange::Disable, &disable).await;
+    if let Err(e) = &disabled {
+        tracing::warn!(server_id = %server.id, error = %e, "disable refused or unanswered; the cordon is sent anyway, the repair retried next pass");
     }
     // Once more, a second later, if refused: disabled, the server's meetings refuse their joins
     // (and `joinable` would cordon it again only at the next pass).
@@ -96,7 +97,7 @@ pub async fn repair(
         tokio::time::sleep(CORDON_RETRY_AFTER).await;
         registration::write_state(scalelite, server, StateChange::Cordon, &cordon).await?;
     }
-    Ok(true)
+    disabled.map(|_| true)
 }
 
 #[cfg(test)]

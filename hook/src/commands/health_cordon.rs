@@ -179,6 +179,8 @@ pub fn decide(i: &Inputs) -> (Action, Reason) {
             // Enabled by someone else already, or no longer registered.
             _ => (Action::Release, back),
         },
+        // Reported unhealthy since the lift: the group replaces the instance, not enabled again.
+        Cordon::Lifting if i.reported => (Action::Release, Reason::ReportedUnhealthy),
         Cordon::Lifting if i.cordoned_for_consolidation => {
             (Action::Release, Reason::CordonedForConsolidation)
         }
@@ -453,6 +455,20 @@ mod tests {
         };
         assert!(needs_server(&h, true, 4), "FreeSWITCH dead again is seen");
         assert!(!h.holds_cordon(0), "not a cordon");
+        let healthy = HealthState {
+            freeswitch_failures: 0,
+            ..h
+        };
+        assert!(!healthy.holds_cordon(4), "consolidation may enable it");
+        let reported = Inputs {
+            reported: true,
+            ..lifting
+        };
+        assert_eq!(
+            decide(&reported),
+            (Action::Release, Reason::ReportedUnhealthy),
+            "not enabled again once reported"
+        );
     }
 
     #[test]

@@ -51,19 +51,19 @@ impl Holder {
 /// Scalelite's routing again when a meeting created since `cordoned_since_ms` shows it is still
 /// routed ([`super::cordon_leak`]). Keeps `cordoned_since_ms` (Unix ms): 0 while the server reads
 /// enabled (the cordon is not in force), now when it reads cordoned with none recorded (a cordon
-/// found, not made) and when the hook cordons it again.
+/// found, not made) and when the hook cordons it again. `true` when it cordoned the server again.
 pub async fn check(
     ctx: &Context,
     activity: &Activity,
     holder: Holder,
     cordoned_since_ms: &mut u64,
-) -> Result<(), HookError> {
+) -> Result<bool, HookError> {
     if activity.meetings == 0 {
-        return Ok(());
+        return Ok(false);
     }
     let scalelite = ctx.scalelite().await?;
     let Some(server) = registration::find(ctx, &scalelite).await? else {
-        return Ok(());
+        return Ok(false);
     };
     let recordoned = match server.state {
         ServerState::Enabled => {
@@ -93,7 +93,7 @@ pub async fn check(
     if recordoned {
         *cordoned_since_ms = now_millis();
     }
-    Ok(())
+    Ok(recordoned)
 }
 
 /// Cordons `server` again when Scalelite disabled it while the local BBB runs `meetings`;

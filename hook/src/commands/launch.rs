@@ -127,6 +127,7 @@ pub async fn run(ctx: &Context, dns_only: bool) -> Result<(), HookError> {
     // Launch enables the server: a health cordon from before (a reboot) is gone, and protect
     // cordons again if FreeSWITCH is still dead.
     state.health.cordon = super::health_cordon::Cordon::None;
+    state.cordon_held_since_ms = 0;
     ctx.state.save(&state)?;
     // The group may have begun terminating the instance meanwhile (the launching action timed
     // out, a scale-in took the pending instance): then the server is not enabled, and the

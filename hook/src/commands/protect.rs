@@ -277,7 +277,10 @@ fn routable_stale_after(ctx: &Context) -> u64 {
 /// [`super::joinable::check`] for a cordon this hook made (the health check's, or
 /// consolidation's): one `getServers` a pass, only while such a cordon is held and meetings run.
 /// `cordon_held_since_ms` is set by the cordon's maker and kept by the check; 0 when no such
-/// cordon is held.
+/// cordon is held (the standby's is kept by [`super::standby::hold`], which runs instead of
+/// this). A server consolidation enabled and the check cordoned again (the poller wrote
+/// `disabled` over the enable while meetings run) is consolidation's cordon again, enabled by
+/// its next pass that wants it back.
 pub(super) async fn keep_joinable(
     ctx: &Context,
     state: &mut HookState,
@@ -292,7 +295,12 @@ pub(super) async fn keep_joinable(
         state.cordon_held_since_ms = 0;
         return Ok(());
     };
-    super::joinable::check(ctx, activity, holder, &mut state.cordon_held_since_ms).await
+    let recordoned =
+        super::joinable::check(ctx, activity, holder, &mut state.cordon_held_since_ms).await?;
+    if recordoned && holder == Holder::Consolidation {
+        state.consolidation_enable_unread = false;
+    }
+    Ok(())
 }
 
 /// Keeps the registration launch made: re-added (and enabled, as launch left it; cordoned

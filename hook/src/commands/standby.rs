@@ -97,8 +97,9 @@ pub enum Standby {
 
 /// A `protect` pass with the instance on standby: takes the server out of Scalelite's routing
 /// (again, when a write was lost or the server enabled since), keeps the meetings of a cordon
-/// the hook holds joinable and that cordon out of the routing ([`super::joinable::check`]), and protects an instance that hosts meetings. BBB unreadable (down
-/// for the maintenance the standby is for) only skips the meetings' part.
+/// the hook holds joinable and that cordon out of the routing ([`super::joinable::check`]),
+/// and protects an instance that hosts meetings. BBB unreadable (down for the maintenance the
+/// standby is for) only skips the meetings' part.
 pub async fn hold(ctx: &Context, state: &mut HookState, away: Away) -> Result<(), HookError> {
     if away == Away::Detached {
         // "If you detach an instance that is protected from scale-in, its … protection setting
