@@ -24,6 +24,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / ".demo"
+# The release binaries scripts/demo built (cargo's target directory, which it passes).
+BINARIES = Path(os.environ.get("BBB_DEMO_BINARIES") or ROOT / "target" / "release")
 START = time.monotonic()
 
 
@@ -74,7 +76,7 @@ class Terraform:
 
 
 def main() -> int:
-    doubles = subprocess.Popen([str(ROOT / "target/release/bbb-doubles"), "--bbb-count", "3"],
+    doubles = subprocess.Popen([str(BINARIES / "bbb-doubles"), "--bbb-count", "3"],
                                stdout=subprocess.PIPE, text=True)
     try:
         endpoints = json.loads(doubles.stdout.readline())
@@ -92,7 +94,7 @@ def play(endpoints: dict) -> int:
 
     shutil.rmtree(WORK, ignore_errors=True)
     (WORK / "plugins").mkdir(parents=True)
-    (WORK / "plugins" / "terraform-provider-bbb").symlink_to(ROOT / "target/release/terraform-provider-bbb")
+    (WORK / "plugins" / "terraform-provider-bbb").symlink_to(BINARIES / "terraform-provider-bbb")
     for tf in (ROOT / "examples/local").glob("*.tf"):
         shutil.copy(tf, WORK)
     (WORK / "cli.tfrc").write_text(

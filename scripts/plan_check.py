@@ -43,6 +43,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import cargo_target
+
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ROOT / ".tools" / "provider-schemas"
 FIXTURES = ROOT / "scripts" / "plan-fixtures"
@@ -104,13 +106,12 @@ def rel(p: Path) -> str:
 
 
 def cargo_bin(name: str) -> Path:
-    target = Path(os.environ.get("CARGO_TARGET_DIR") or ROOT / "target")
-    return target / "debug" / name
+    return cargo_target.binary(name)
 
 
 def build_binaries() -> None:
-    subprocess.run(["cargo", "build", "--quiet", "--locked", "-p", "bbb-plancheck", "--bin", "terraform-provider-plancheck",
-                    "-p", "terraform-provider-bbb", "--bin", "terraform-provider-bbb"], cwd=ROOT, check=True)
+    """The plan-check provider and the real bbb provider, with the tests' features (cargo_target.py)."""
+    cargo_target.build(quiet=True)
 
 
 class Env:

@@ -76,12 +76,16 @@ pub(crate) struct Instrumentation {
     delay: Duration,
     /// Call name -> (requests left to fail, status).
     fail_calls: HashMap<String, (u32, u16)>,
+    /// Call name -> (requests left to carry out and then answer with an error, status).
+    lose_answers: HashMap<String, (u32, u16)>,
 }
 
 /// What to do to a request before answering it normally.
 pub(crate) struct Fault {
     pub delay: Option<Duration>,
     pub fail: Option<StatusCode>,
+    /// The request is carried out, and this status answered instead of its result.
+    pub answer_lost: Option<StatusCode>,
 }
 
 impl Instrumentation {
@@ -100,15 +104,17 @@ impl Instrumentation {
             self.fail_next -= 1;
             Some(status(self.fail_status))
         } else {
-            match self.fail_calls.get_mut(call) {
-                Some((left, code)) if *left > 0 => {
-                    *left -= 1;
-                    Some(status(*code))
-                }
-                _ => None,
-            }
+            take_one(&mut self.fail_calls, call).map(status)
         };
-        Fault { delay, fail }
+        let answer_lost = match fail {
+            Some(_) => None,
+            None => take_one(&mut self.lose_answers, call).map(status),
+        };
+        Fault {
+            delay,
+            fail,
+            answer_lost,
+        }
     }
 
     pub(crate) fn calls(&self, call: &str) -> u64 {
@@ -132,25 +138,43 @@ impl Instrumentation {
         self.fail_calls.insert(call.to_owned(), (n, status));
     }
 
+    pub(crate) fn lose_next_answers(&mut self, call: &str, n: u32, status: u16) {
+        self.lose_answers.insert(call.to_owned(), (n, status));
+    }
+
     pub(crate) fn delay_next(&mut self, n: u32, delay: Duration) {
         self.delay_next = n;
         self.delay = delay;
     }
 }
 
+/// One pending fault of `call` in `faults`, taken: its status.
+fn take_one(faults: &mut HashMap<String, (u32, u16)>, call: &str) -> Option<u16> {
+    match faults.get_mut(call) {
+        Some((left, code)) if *left > 0 => {
+            *left -= 1;
+            Some(*code)
+        }
+        _ => None,
+    }
+}
+
 /// Applies a fault: sleeps, then answers with the injected status if there is one.
-pub(crate) async fn apply_fault(fault: Fault) -> Option<Response> {
+pub(crate) async fn apply_fault(fault: &Fault) -> Option<Response> {
     if let Some(d) = fault.delay {
         tokio::time::sleep(d).await;
     }
-    fault.fail.map(|status| {
-        (
-            status,
-            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            status.canonical_reason().unwrap_or("error").to_owned(),
-        )
-            .into_response()
-    })
+    fault.fail.map(status_response)
+}
+
+/// A bare error answer (a proxy's, or the server's error page): `status` and its reason.
+pub(crate) fn status_response(status: StatusCode) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        status.canonical_reason().unwrap_or("error").to_owned(),
+    )
+        .into_response()
 }
 
 /// Escapes text for an XML element.

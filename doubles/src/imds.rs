@@ -162,7 +162,7 @@ async fn handle(
 ) -> Response {
     let path = uri.path().to_owned();
     let fault = lock(&state).instrumentation.record(&path);
-    if let Some(resp) = apply_fault(fault).await {
+    if let Some(resp) = apply_fault(&fault).await {
         return resp;
     }
     let mut s = lock(&state);

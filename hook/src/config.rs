@@ -208,9 +208,10 @@ pub struct Settings {
     /// `createTime` when the request reaches it, which Scalelite's `CONNECT_TIMEOUT` (5 s) bounds
     /// only for the connection: a tenant's LRS token call between the routing and the request to
     /// BBB (`lrs_payload_service.rb` sets no timeout: Net::HTTP's 60 s to open plus 60 s to read),
-    /// an upload of preloaded slides or a stalled bbb-web can take longer. A meeting created later than
-    /// this under a cordon the hook holds was routed here despite it (`commands::cordon_leak`);
-    /// a slower one costs a needless repair, a longer setting misses the leak's first meetings.
+    /// an upload of preloaded slides or a stalled bbb-web can take longer. A meeting created
+    /// later than this under a cordon the hook holds was routed here despite it
+    /// (`commands::cordon_leak`); a slower one costs a needless repair, a longer setting misses
+    /// the leak's first meetings.
     pub create_in_flight: Duration,
     /// How long `launch` tries, after completing the launching lifecycle action, to see the
     /// instance in service, protect it and enable it in Scalelite before it reports the instance

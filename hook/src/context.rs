@@ -1,7 +1,8 @@
 //! Everything a command works with, built from the environment, the metadata service, the
 //! fleet configuration and the secrets.
 
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use bbb_core::aws::{AwsClients, AwsConfig};
 use bbb_core::scalelite::{ScaleliteClient, ScaleliteConfig, Server};
@@ -28,7 +29,14 @@ pub struct Context {
     pub config: FleetConfig,
     pub aws: AwsClients,
     pub state: StateDir,
+    /// The Scalelite client of this run and when its secret was read ([`Context::scalelite`]).
+    scalelite: Mutex<Option<(Instant, ScaleliteClient)>>,
 }
+
+/// How long a run reuses Scalelite's secret once read from SSM. A `protect` pass (a few seconds)
+/// reads it once instead of once per step; the long runs (the drain, a launch that waits) read it
+/// again after this, so that a secret rotated in SSM is taken within a minute.
+const SCALELITE_SECRET_REUSE: Duration = Duration::from_secs(60);
 
 async fn aws_clients(region: &str, settings: &Settings) -> Result<AwsClients, HookError> {
     AwsClients::new(&AwsConfig {
@@ -84,6 +92,7 @@ impl Context {
             config,
             aws,
             state,
+            scalelite: Mutex::new(None),
         })
     }
 
@@ -103,13 +112,28 @@ impl Context {
             .map_err(HookError::aws("read Scalelite's secret"))
     }
 
-    /// A Scalelite client.
+    /// A Scalelite client: the run's, while its secret was read less than
+    /// [`SCALELITE_SECRET_REUSE`] ago, else a new one with the secret read again.
     pub async fn scalelite(&self) -> Result<ScaleliteClient, HookError> {
+        if let Some((read_at, client)) = &*self.cached_scalelite() {
+            if read_at.elapsed() < SCALELITE_SECRET_REUSE {
+                return Ok(client.clone());
+            }
+        }
+        let read_at = Instant::now();
         let secret = self.scalelite_secret().await?;
         let mut cfg = ScaleliteConfig::new(self.config.scalelite_url.clone(), secret);
         cfg.timeout = self.settings.request_timeout;
         cfg.max_retries = 2;
-        ScaleliteClient::new(cfg).map_err(|e| HookError::Config(format!("scalelite_url: {e}")))
+        let client = ScaleliteClient::new(cfg)
+            .map_err(|e| HookError::Config(format!("scalelite_url: {e}")))?;
+        *self.cached_scalelite() = Some((read_at, client.clone()));
+        Ok(client)
+    }
+
+    fn cached_scalelite(&self) -> std::sync::MutexGuard<'_, Option<(Instant, ScaleliteClient)>> {
+        // Nothing panics while holding it; a poisoned lock still holds a whole value.
+        self.scalelite.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 

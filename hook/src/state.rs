@@ -44,8 +44,8 @@ pub struct HookState {
     #[serde(default)]
     pub consolidation_enable_unread: bool,
     /// Unix milliseconds since when a cordon of `protect`'s own (the health check's,
-    /// consolidation's or the standby's) is in force: when it was made, first read cordoned, or last made again
-    /// (`commands::cordon_leak`); 0 when none is.
+    /// consolidation's or the standby's) is in force: when it was made, first read cordoned, or
+    /// last made again (`commands::cordon_leak`); 0 when none is.
     #[serde(default)]
     pub cordon_held_since_ms: u64,
     /// Whether Scalelite could route a new meeting here (the registration enabled) when
@@ -106,6 +106,20 @@ impl HookState {
     pub fn set_routable(&mut self, routable: bool) {
         self.routable = Some(routable);
         self.routable_at = now_secs();
+    }
+
+    /// Consolidation holds the server's cordon (made, adopted, or made again by the joinable
+    /// check), its enable no longer pending a read.
+    pub fn consolidation_holds_cordon(&mut self) {
+        self.cordoned_for_consolidation = true;
+        self.consolidation_enable_unread = false;
+    }
+
+    /// Consolidation holds nothing of the server's state any more: read enabled, or cordoned by
+    /// someone else since its enable.
+    pub fn consolidation_lets_go(&mut self) {
+        self.cordoned_for_consolidation = false;
+        self.consolidation_enable_unread = false;
     }
 }
 

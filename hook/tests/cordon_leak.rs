@@ -66,10 +66,14 @@ async fn a_draining_server_scalelite_still_routes_to_is_taken_out_of_its_routing
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_consolidation_cordon_scalelite_undid_is_made_again() {
+/// `protect` consolidating at every pass, a `create` in flight for half a second.
+const ENV: [(&str, &str); 3] = [CONSOLIDATING[0], CONSOLIDATING[1], IN_FLIGHT];
+
+/// An instance hosting a meeting whose consolidation cordon the poller's save undid, and a
+/// meeting `create` routed to it since (`m2`); its Scalelite server id.
+async fn consolidation_cordon_undone() -> (Instance, String) {
     let (i, me) = Instance::launched_with_a_meeting().await;
-    let env = [CONSOLIDATING[0], CONSOLIDATING[1], IN_FLIGHT];
+    let env = ENV;
     i.hook_with(&["protect"], &env).await.ok();
     i.want(0).await;
     let read = i.scalelite.poll_read(&me).expect("registered");
@@ -86,6 +90,13 @@ async fn a_consolidation_cordon_scalelite_undid_is_made_again() {
         i.create_later(&me, "m2").await.as_deref(),
         Some(me.as_str())
     );
+    (i, me)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_consolidation_cordon_scalelite_undid_is_made_again() {
+    let (i, _) = consolidation_cordon_undone().await;
+    let env = ENV;
     // The disable refused at every try: the cordon is sent anyway, and the cordon's time kept,
     // so that the next pass repairs again (the server is still routed).
     i.scalelite.fail_next_calls("updateServer", 4, 502);
@@ -110,6 +121,31 @@ async fn a_consolidation_cordon_scalelite_undid_is_made_again() {
         "{}",
         again.stderr
     );
+}
+
+/// The repair's disable carried out by Scalelite but every answer to it lost (a proxy's
+/// timeout): the cordon is sent all the same, so the server is left cordoned, its meetings'
+/// joins accepted, not disabled, and out of `server_load`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_repair_whose_disable_answer_is_lost_still_cordons() {
+    let (i, me) = consolidation_cordon_undone().await;
+    // The client tries three times; each try is carried out and answered 504.
+    i.scalelite.lose_next_answers("updateServer", 3, 504);
+    let repair = i.hook_with(&["protect"], &ENV).await;
+    let s = i.server().expect("registered");
+    assert_eq!(
+        (s.state, s.stale_server_load),
+        (ServerState::Cordoned, None),
+        "{}",
+        repair.stderr
+    );
+    assert!(
+        repair.stderr.contains("the cordon is sent anyway"),
+        "{}",
+        repair.stderr
+    );
+    assert!(i.scalelite.route_join(&me), "its meetings keep their joins");
+    assert_eq!(i.scalelite.route_create(None), None, "no new meeting");
 }
 
 /// A launched instance with no meeting that consolidation cordoned (the group wants none), and

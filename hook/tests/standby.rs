@@ -62,6 +62,21 @@ fn state_of(i: &Instance) -> ServerState {
     i.server().expect("registered").state
 }
 
+/// Every user of the server's one meeting drops at once (a network blip), and Scalelite's
+/// poller reads its load zero: the cordoned server is disabled.
+fn users_drop(i: &Instance, me: &str) {
+    let dropped = PolledMeeting {
+        participants: 0,
+        moderators: 0,
+        is_breakout: false,
+        age: LOAD_JOIN_BUFFER_TIME * 2,
+    };
+    assert!(i
+        .scalelite
+        .poll_meetings(me, &[dropped], LOAD_JOIN_BUFFER_TIME));
+    assert_eq!(state_of(i), ServerState::Disabled);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_server_on_standby_takes_no_new_meeting_and_takes_them_again_once_back_in_service() {
     let i = Instance::new(60).await;
@@ -262,6 +277,54 @@ async fn a_standby_cordon_scalelite_undid_is_made_again() {
     assert_eq!(state_of(&i), ServerState::Enabled);
 }
 
+/// While meetings run on standby, a pass reads Scalelite's servers once: the standby's cordon
+/// and its joinable check share the read, which still finds a cordon Scalelite's poller turned
+/// `disabled` and makes it again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_pass_on_standby_reads_the_servers_once() {
+    let (i, me) = Instance::launched_with_a_meeting().await;
+    standby(&i, true).await;
+    i.hook_with(&["protect"], &support::MEETINGS_ONLY)
+        .await
+        .ok();
+    assert_eq!(state_of(&i), ServerState::Cordoned);
+
+    let before = i.scalelite.calls("getServers");
+    let pass = i.hook_with(&["protect"], &support::MEETINGS_ONLY).await;
+    pass.ok();
+    assert_eq!(
+        i.scalelite.calls("getServers") - before,
+        1,
+        "{}",
+        pass.stderr
+    );
+    assert_eq!(
+        pass.stderr
+            .matches("/scalelite-secret\" duration_ms")
+            .count(),
+        1,
+        "Scalelite's secret read once a pass: {}",
+        pass.stderr
+    );
+
+    users_drop(&i, &me);
+    let before = i.scalelite.calls("getServers");
+    let pass = i.hook_with(&["protect"], &support::MEETINGS_ONLY).await;
+    pass.ok();
+    assert_eq!(state_of(&i), ServerState::Cordoned, "{}", pass.stderr);
+    assert!(
+        pass.stderr.contains("cordon=\"standby\""),
+        "{}",
+        pass.stderr
+    );
+    assert_eq!(
+        i.scalelite.calls("getServers") - before,
+        1,
+        "{}",
+        pass.stderr
+    );
+}
+
 /// Meetings on standby are protected (the group may scale in as soon as the instance is back in
 /// service), and a BBB stopped for the maintenance does not fail the pass.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -322,16 +385,7 @@ async fn a_cordon_found_at_the_standby_keeps_its_meetings_joinable() {
     i.hook_with(&["protect"], &CONSOLIDATING).await.ok();
     assert_eq!(i.state()["standby"], "found");
 
-    let dropped = PolledMeeting {
-        participants: 0,
-        moderators: 0,
-        is_breakout: false,
-        age: LOAD_JOIN_BUFFER_TIME * 2,
-    };
-    assert!(i
-        .scalelite
-        .poll_meetings(&me, &[dropped], LOAD_JOIN_BUFFER_TIME));
-    assert_eq!(state_of(&i), ServerState::Disabled);
+    users_drop(&i, &me);
     let pass = i.hook_with(&["protect"], &CONSOLIDATING).await;
     pass.ok();
     assert_eq!(state_of(&i), ServerState::Cordoned, "{}", pass.stderr);

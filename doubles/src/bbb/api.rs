@@ -51,7 +51,7 @@ pub(super) async fn handle(
     let call = rest.trim_start_matches('/');
     let counted = if call.is_empty() { "version" } else { call };
     let fault = lock(&state).instrumentation.record(counted);
-    if let Some(resp) = apply_fault(fault).await {
+    if let Some(resp) = apply_fault(&fault).await {
         return resp;
     }
     if method != Method::GET

@@ -3,7 +3,7 @@
 
 use super::model::{as_param_string, present, to_decimal, DoubleServer};
 use super::State;
-use crate::common::{apply_fault, lock, xml_escape, xml_response, Shared};
+use crate::common::{apply_fault, lock, status_response, xml_escape, xml_response, Shared};
 use axum::body::Bytes;
 use axum::extract;
 use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
@@ -80,26 +80,42 @@ pub(super) async fn handle(
         let mut st = lock(&state);
         (st.instrumentation.record(call), st.available)
     };
-    if let Some(resp) = apply_fault(fault).await {
+    if let Some(resp) = apply_fault(&fault).await {
         return resp;
     }
     if !available {
         return bad_gateway();
     }
+    let answer = carry_out(&state, call, &method, &uri, &headers, &body);
+    match fault.answer_lost {
+        Some(status) => status_response(status),
+        None => answer,
+    }
+}
+
+/// A request that reached Scalelite: checked and carried out, its answer.
+fn carry_out(
+    state: &Shared<State>,
+    call: &str,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Response {
     // Rails routes: `get` routes also answer HEAD; anything else falls through to
     // `errors#unsupported_request`.
     let route_ok = CALLS.iter().any(|(name, m)| {
-        *name == call && (*m == method || (*m == Method::GET && method == Method::HEAD))
+        *name == call && (m == method || (*m == Method::GET && *method == Method::HEAD))
     });
     if !route_ok {
         return unsupported_request();
     }
     // ScaleliteApiController#verify_content_type runs before the checksum check.
-    if method == Method::POST && !body.is_empty() && !is_json_mime(&headers) {
+    if *method == Method::POST && !body.is_empty() && !is_json_mime(headers) {
         return failed("unsupportedContentType", "Unsupported content type");
     }
     let raw_query = uri.query().unwrap_or_default();
-    if !checksum_ok(&state, call, raw_query) {
+    if !checksum_ok(state, call, raw_query) {
         return failed(
             "checksumError",
             "You did not pass the checksum security check",
@@ -109,8 +125,8 @@ pub(super) async fn handle(
         .into_iter()
         .map(|(k, v)| (k, Value::String(v)))
         .collect();
-    if method == Method::POST && !body.is_empty() {
-        match serde_json::from_slice::<Value>(&body) {
+    if *method == Method::POST && !body.is_empty() {
+        match serde_json::from_slice::<Value>(body) {
             Ok(Value::Object(obj)) => params.extend(obj),
             Ok(other) => {
                 params.insert("_json".to_owned(), other);
@@ -119,11 +135,11 @@ pub(super) async fn handle(
         }
     }
     match call {
-        "getServers" => get_servers(&state),
-        "addServer" => add_server(&state, &params),
+        "getServers" => get_servers(state),
+        "addServer" => add_server(state, &params),
         _ => {
             let id = params.get("id").map(as_param_string).unwrap_or_default();
-            let mut st = lock(&state);
+            let mut st = lock(state);
             let Some(idx) = st.servers.iter().position(|s| s.id == id) else {
                 return error(
                     StatusCode::NOT_FOUND,

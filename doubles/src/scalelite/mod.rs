@@ -212,6 +212,16 @@ impl ScaleliteDouble {
             .fail_next_calls(call, n, status);
     }
 
+    /// The next `n` requests to `call` are carried out (an `updateServer` changes the state),
+    /// then answered HTTP `status` instead of their result: an answer lost after Scalelite
+    /// applied the change (a proxy's timeout, a dropped connection), which the client cannot
+    /// tell from a request refused.
+    pub fn lose_next_answers(&self, call: &str, n: u32, status: u16) {
+        lock(&self.state)
+            .instrumentation
+            .lose_next_answers(call, n, status);
+    }
+
     /// The next `n` requests wait `delay` before being handled.
     pub fn delay_next(&self, n: u32, delay: Duration) {
         lock(&self.state).instrumentation.delay_next(n, delay);

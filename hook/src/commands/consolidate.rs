@@ -92,8 +92,7 @@ pub async fn run(ctx: &Context, state: &mut HookState) -> Result<(), HookError> 
     if let Some(s) = &server {
         if s.state == ServerState::Enabled {
             // Enabled (by this hook's last pass, or an operator): not cordoned by this hook.
-            state.cordoned_for_consolidation = false;
-            state.consolidation_enable_unread = false;
+            state.consolidation_lets_go();
         } else if state.consolidation_enable_unread && s.state == ServerState::Cordoned {
             // Cordoned since this hook's enable: not by Scalelite's poller, which only ever writes
             // `disabled` (`lib/tasks/poll.rake`), so an operator's (or a tool's), left as it is.
@@ -102,8 +101,7 @@ pub async fn run(ctx: &Context, state: &mut HookState) -> Result<(), HookError> 
                 reason = "cordoned_by_someone_else",
                 "consolidation: the server this hook enabled reads cordoned since; someone else's cordon, left as it is"
             );
-            state.cordoned_for_consolidation = false;
-            state.consolidation_enable_unread = false;
+            state.consolidation_lets_go();
         }
     }
     let group = match ctx
@@ -135,8 +133,7 @@ pub async fn run(ctx: &Context, state: &mut HookState) -> Result<(), HookError> 
         if adopts_health_cordon(state, &server, event.reason) {
             // The rule wants the server cordoned too: FreeSWITCH back, the health check leaves
             // the cordon (consolidation's now) instead of lifting it.
-            state.cordoned_for_consolidation = true;
-            state.consolidation_enable_unread = false;
+            state.consolidation_holds_cordon();
             tracing::info!(action = "adopt", reason = event.reason.as_str(), decision = %event, "consolidation decision: the health check's cordon is consolidation's too");
         }
         match event.action {
@@ -149,8 +146,7 @@ pub async fn run(ctx: &Context, state: &mut HookState) -> Result<(), HookError> 
                     ..Why::new(StateChange::Cordon, event.reason.as_str())
                 };
                 registration::decide_state(&scalelite, &server, StateChange::Cordon, &why).await?;
-                state.cordoned_for_consolidation = true;
-                state.consolidation_enable_unread = false;
+                state.consolidation_holds_cordon();
                 state.cordon_held_since_ms = now_millis();
                 state.set_routable(false);
             }

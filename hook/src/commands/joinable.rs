@@ -65,12 +65,35 @@ pub async fn check(
     let Some(server) = registration::find(ctx, &scalelite).await? else {
         return Ok(false);
     };
+    check_server(
+        ctx,
+        &scalelite,
+        &server,
+        activity,
+        holder,
+        cordoned_since_ms,
+    )
+    .await
+}
+
+/// [`check`] on `server` as the caller read it this pass (no `getServers` of its own).
+pub async fn check_server(
+    ctx: &Context,
+    scalelite: &ScaleliteClient,
+    server: &Server,
+    activity: &Activity,
+    holder: Holder,
+    cordoned_since_ms: &mut u64,
+) -> Result<bool, HookError> {
+    if activity.meetings == 0 {
+        return Ok(false);
+    }
     let recordoned = match server.state {
         ServerState::Enabled => {
             *cordoned_since_ms = 0;
             false
         }
-        ServerState::Disabled => keep(&scalelite, &server, activity.meetings, holder)
+        ServerState::Disabled => keep(scalelite, server, activity.meetings, holder)
             .await?
             .is_some(),
         ServerState::Cordoned if *cordoned_since_ms == 0 => {
@@ -80,8 +103,8 @@ pub async fn check(
         ServerState::Cordoned => {
             let in_flight = ctx.settings.create_in_flight;
             super::cordon_leak::repair(
-                &scalelite,
-                &server,
+                scalelite,
+                server,
                 activity,
                 holder,
                 *cordoned_since_ms,

@@ -298,7 +298,7 @@ pub(super) async fn keep_joinable(
     let recordoned =
         super::joinable::check(ctx, activity, holder, &mut state.cordon_held_since_ms).await?;
     if recordoned && holder == Holder::Consolidation {
-        state.consolidation_enable_unread = false;
+        state.consolidation_holds_cordon();
     }
     Ok(())
 }

@@ -119,10 +119,12 @@ pub async fn hold(ctx: &Context, state: &mut HookState, away: Away) -> Result<()
     let server = registration::find(ctx, &scalelite).await?;
     let server = take_out(&scalelite, server.as_ref(), state, away, false).await?;
     match (state.standby, server) {
-        // One more `getServers`, while meetings run on standby.
-        (Standby::Made, Some(_)) => {
-            super::joinable::check(
+        // On the server as `take_out` left it: no `getServers` of its own.
+        (Standby::Made, Some(server)) => {
+            super::joinable::check_server(
                 ctx,
+                &scalelite,
+                &server,
                 &activity,
                 super::joinable::Holder::Standby,
                 &mut state.cordon_held_since_ms,

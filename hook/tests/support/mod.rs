@@ -515,6 +515,15 @@ impl Instance {
             repair.stderr
         );
         assert_eq!(self.scalelite.route_create(None), None, "no new meeting");
+        assert_eq!(
+            repair
+                .stderr
+                .matches("/scalelite-secret\" duration_ms")
+                .count(),
+            1,
+            "Scalelite's secret read once a pass: {}",
+            repair.stderr
+        );
         repair
     }
 
