@@ -24,8 +24,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / ".demo"
-# The release binaries scripts/demo built (cargo's target directory, which it passes).
-BINARIES = Path(os.environ.get("BBB_DEMO_BINARIES") or ROOT / "target" / "release")
+# The release binaries scripts/demo built (in cargo's target directory, which it passes).
+if os.environ.get("BBB_DEMO_BINARIES"):
+    BINARIES = Path(os.environ["BBB_DEMO_BINARIES"])
+else:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import cargo_target
+
+    BINARIES = cargo_target.target_dir() / "release"
+
 START = time.monotonic()
 
 

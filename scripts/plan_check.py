@@ -293,7 +293,11 @@ def main() -> int:
     if not (SCHEMAS / "index.json").is_file():
         print("plan check: no provider schemas; run scripts/install-tools", file=sys.stderr)
         return 1
-    build_binaries()
+    try:
+        build_binaries()
+    except cargo_target.CargoError as e:
+        print(f"plan check: {e}", file=sys.stderr)
+        return 1
     with tempfile.TemporaryDirectory(prefix="plan-check-") as tmp:
         env = Env(Path(tmp))
         env.setup()

@@ -76,16 +76,23 @@ pub(crate) struct Instrumentation {
     delay: Duration,
     /// Call name -> (requests left to fail, status).
     fail_calls: HashMap<String, (u32, u16)>,
-    /// Call name -> (requests left to carry out and then answer with an error, status).
-    lose_answers: HashMap<String, (u32, u16)>,
+    /// Call name -> (requests left to answer with an error, (status, how long after the
+    /// answer the request is carried out: zero for before it)).
+    lose_answers: HashMap<String, (u32, LostAnswer)>,
+}
+
+/// A request carried out `after` its answer (zero: before it), and answered `status` instead
+/// of its result.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LostAnswer {
+    pub status: StatusCode,
+    pub after: Duration,
 }
 
 /// What to do to a request before answering it normally.
 pub(crate) struct Fault {
     pub delay: Option<Duration>,
     pub fail: Option<StatusCode>,
-    /// The request is carried out, and this status answered instead of its result.
-    pub answer_lost: Option<StatusCode>,
 }
 
 impl Instrumentation {
@@ -98,23 +105,19 @@ impl Instrumentation {
         } else {
             None
         };
-        let status =
-            |code: u16| StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let fail = if self.fail_next > 0 {
             self.fail_next -= 1;
             Some(status(self.fail_status))
         } else {
             take_one(&mut self.fail_calls, call).map(status)
         };
-        let answer_lost = match fail {
-            Some(_) => None,
-            None => take_one(&mut self.lose_answers, call).map(status),
-        };
-        Fault {
-            delay,
-            fail,
-            answer_lost,
-        }
+        Fault { delay, fail }
+    }
+
+    /// For a request to `call` that is carried out: the status to answer instead of its
+    /// result, when its answer is to be lost.
+    pub(crate) fn take_lost_answer(&mut self, call: &str) -> Option<LostAnswer> {
+        take_one(&mut self.lose_answers, call)
     }
 
     pub(crate) fn calls(&self, call: &str) -> u64 {
@@ -129,17 +132,21 @@ impl Instrumentation {
         self.calls.clear();
     }
 
-    pub(crate) fn fail_next(&mut self, n: u32, status: u16) {
+    pub(crate) fn fail_next(&mut self, n: u32, code: u16) {
         self.fail_next = n;
-        self.fail_status = status;
+        self.fail_status = code;
     }
 
     pub(crate) fn fail_next_calls(&mut self, call: &str, n: u32, status: u16) {
         self.fail_calls.insert(call.to_owned(), (n, status));
     }
 
-    pub(crate) fn lose_next_answers(&mut self, call: &str, n: u32, status: u16) {
-        self.lose_answers.insert(call.to_owned(), (n, status));
+    pub(crate) fn lose_next_answers(&mut self, call: &str, n: u32, code: u16, after: Duration) {
+        let lost = LostAnswer {
+            status: status(code),
+            after,
+        };
+        self.lose_answers.insert(call.to_owned(), (n, lost));
     }
 
     pub(crate) fn delay_next(&mut self, n: u32, delay: Duration) {
@@ -148,12 +155,17 @@ impl Instrumentation {
     }
 }
 
-/// One pending fault of `call` in `faults`, taken: its status.
-fn take_one(faults: &mut HashMap<String, (u32, u16)>, call: &str) -> Option<u16> {
+/// `code` as a status (500 when it is none).
+fn status(code: u16) -> StatusCode {
+    StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+/// One pending fault of `call` in `faults`, taken.
+fn take_one<T: Copy>(faults: &mut HashMap<String, (u32, T)>, call: &str) -> Option<T> {
     match faults.get_mut(call) {
-        Some((left, code)) if *left > 0 => {
+        Some((left, fault)) if *left > 0 => {
             *left -= 1;
-            Some(*code)
+            Some(*fault)
         }
         _ => None,
     }

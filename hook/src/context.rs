@@ -131,6 +131,18 @@ impl Context {
         Ok(client)
     }
 
+    /// Drops the run's Scalelite client when `e` is Scalelite refusing its secret (a checksum
+    /// error), so the next call reads the secret from SSM again: a secret rotated in SSM and
+    /// replaced in Scalelite at once is taken at the next retry, not up to a minute later.
+    pub fn forget_scalelite_on(&self, e: &HookError) {
+        if e.is_checksum_error() && self.cached_scalelite().take().is_some() {
+            tracing::warn!(
+                parameter = %self.config.scalelite_secret_parameter,
+                "scalelite refused the secret (checksum error): it is read again from SSM at the next call"
+            );
+        }
+    }
+
     fn cached_scalelite(&self) -> std::sync::MutexGuard<'_, Option<(Instant, ScaleliteClient)>> {
         // Nothing panics while holding it; a poisoned lock still holds a whole value.
         self.scalelite.lock().unwrap_or_else(|e| e.into_inner())

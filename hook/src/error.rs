@@ -99,12 +99,17 @@ impl HookError {
         }
     }
 
+    /// Whether Scalelite refused the secret the request was signed with.
+    pub fn is_checksum_error(&self) -> bool {
+        matches!(self, Self::Scalelite { source, .. } if source.is_checksum_error())
+    }
+
     /// The process exit code for this error.
     pub fn exit_code(&self) -> u8 {
         match self {
             Self::Config(_) | Self::Terminating(_) | Self::ReportedUnhealthy(_) => EXIT_CONFIG,
             Self::Interrupted(_) | Self::NotInService(_) | Self::OutOfGroup(_) => EXIT_TEMPFAIL,
-            Self::Scalelite { source, .. } if source.is_checksum_error() => EXIT_CONFIG,
+            Self::Scalelite { .. } if self.is_checksum_error() => EXIT_CONFIG,
             Self::Aws { source, .. } if matches!(**source, AwsError::Config(_)) => EXIT_CONFIG,
             Self::Metadata(_) | Self::Aws { .. } | Self::Scalelite { .. } | Self::Bbb { .. } => {
                 EXIT_TEMPFAIL

@@ -11,6 +11,8 @@
 
 mod support;
 
+use std::time::Duration;
+
 use bbb_core::scalelite::ServerState;
 use bbb_doubles::{DoubleMeeting, LOAD_JOIN_BUFFER_TIME};
 use support::{Instance, CONSOLIDATING, IN_FLIGHT};
@@ -123,15 +125,24 @@ async fn a_consolidation_cordon_scalelite_undid_is_made_again() {
     );
 }
 
-/// The repair's disable carried out by Scalelite but every answer to it lost (a proxy's
-/// timeout): the cordon is sent all the same, so the server is left cordoned, its meetings'
-/// joins accepted, not disabled, and out of `server_load`.
+/// The repair's disable carried out by Scalelite but every answer to it lost (nginx's 502 when
+/// the upstream's connection closes before its answer): the cordon is sent all the same, so the
+/// server is left cordoned, its meetings' joins accepted, not disabled, and out of
+/// `server_load`. The pass ends in the disable's error, so the next one repairs once more (its
+/// disable answered), and the one after has nothing to do.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_repair_whose_disable_answer_is_lost_still_cordons() {
     let (i, me) = consolidation_cordon_undone().await;
-    // The client tries three times; each try is carried out and answered 504.
-    i.scalelite.lose_next_answers("updateServer", 3, 504);
+    // The client tries three times; each try is carried out and answered 502.
+    i.scalelite.lose_next_answers("updateServer", 3, 502);
+    let updates = i.scalelite.calls("updateServer");
     let repair = i.hook_with(&["protect"], &ENV).await;
+    assert_eq!(
+        i.scalelite.calls("updateServer"),
+        updates + 4,
+        "three disables, one cordon:\n{}",
+        repair.stderr
+    );
     let s = i.server().expect("registered");
     assert_eq!(
         (s.state, s.stale_server_load),
@@ -145,6 +156,59 @@ async fn a_repair_whose_disable_answer_is_lost_still_cordons() {
         repair.stderr
     );
     assert!(i.scalelite.route_join(&me), "its meetings keep their joins");
+    assert_eq!(i.scalelite.route_create(None), None, "no new meeting");
+
+    let again = i.hook_with(&["protect"], &ENV).await;
+    assert_eq!(
+        i.scalelite.calls("updateServer"),
+        updates + 6,
+        "the next pass repairs once more (disable, cordon):\n{}",
+        again.stderr
+    );
+    let last = i.hook_with(&["protect"], &ENV).await;
+    last.ok();
+    assert_eq!(
+        i.scalelite.calls("updateServer"),
+        updates + 6,
+        "then no more:\n{}",
+        last.stderr
+    );
+    let s = i.server().expect("registered");
+    assert_eq!(
+        (s.state, s.stale_server_load),
+        (ServerState::Cordoned, None)
+    );
+}
+
+/// The repair's disable given up on by the proxy (504) and carried out by Scalelite two seconds
+/// later, after the repair's cordon: the server ends disabled, which refuses its meetings'
+/// joins. The next pass cordons it again (the joinable check: the hook holds consolidation's
+/// cordon and BBB runs meetings), so the joins are accepted again and no meeting is routed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_repair_disable_applied_after_its_cordon_is_cordoned_again() {
+    let (i, me) = consolidation_cordon_undone().await;
+    i.scalelite
+        .apply_late_next("updateServer", 3, 504, Duration::from_secs(2));
+    let repair = i.hook_with(&["protect"], &ENV).await;
+    i.eventually("the late disables carried out", || {
+        i.server().is_some_and(|s| s.state == ServerState::Disabled)
+    })
+    .await;
+    assert!(
+        !i.scalelite.route_join(&me),
+        "a disabled server's meetings refuse joins:\n{}",
+        repair.stderr
+    );
+
+    let again = i.hook_with(&["protect"], &ENV).await;
+    let s = i.server().expect("registered");
+    assert_eq!(
+        (s.state, s.stale_server_load),
+        (ServerState::Cordoned, None),
+        "{}",
+        again.stderr
+    );
+    assert!(i.scalelite.route_join(&me), "joins accepted again");
     assert_eq!(i.scalelite.route_create(None), None, "no new meeting");
 }
 

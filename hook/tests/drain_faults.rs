@@ -1,6 +1,6 @@
 //! The drain when its neighbours misbehave: a BBB answering errors (D5), a meeting created right
 //! after the first idle read (G9), Scalelite down at the cordon or at the deregistration (D6),
-//! and SIGTERM while watching or draining (P1).
+//! Scalelite's secret rotated mid-drain, and SIGTERM while watching or draining (P1).
 
 mod support;
 
@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use bbb_core::aws::ownership;
 use bbb_core::scalelite::ServerState;
+use bbb_core::testing::put_parameter;
 use bbb_doubles::DoubleMeeting;
 use support::{sigterm, Instance, TERMINATING_HOOK};
 
@@ -209,6 +210,37 @@ async fn the_deregistration_is_retried_while_scalelite_recovers() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(i.server().is_none(), "deregistered once Scalelite was back");
     assert_eq!(i.record().await, None);
+    assert!(i.completed(TERMINATING_HOOK).await);
+}
+
+/// Scalelite's secret rotated while a drain runs, in SSM and in Scalelite at once (Scalelite
+/// restarted with the new secret only): at Scalelite's checksum error the drain reads the secret
+/// again for its next try, instead of keeping the one it read for up to a minute, and
+/// deregisters well within its timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_secret_rotated_mid_drain_is_read_again_at_the_checksum_error() {
+    const ROTATED: &str = "scalelite-secret-rotated-0a1b2c3d4e5f";
+    let i = Instance::new(60).await;
+    i.hook(&["launch"]).await.ok();
+    i.bbb.add_meeting(DoubleMeeting::new("m1", "Lecture"));
+    i.imds.set_target_lifecycle_state(Some("Terminated"));
+    let child = i.spawn(&["drain"], &[("BBB_HOOK_DEREGISTER_TIMEOUT", "20")]);
+    i.eventually("cordoned", || cordoned(&i)).await;
+    let parameter = i.config["scalelite_secret_parameter"]
+        .as_str()
+        .expect("the secret's parameter");
+    put_parameter(&i.aws, parameter, ROTATED, true).await;
+    i.scalelite.replace_secrets(&[ROTATED]);
+    i.bbb.end_meeting("m1");
+    let run = i.finish(child).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        i.server().is_none(),
+        "deregistered with the new secret:\n{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("read again from SSM"), "{}", run.stderr);
+    assert!(!run.stderr.contains(ROTATED) && !run.stdout.contains(ROTATED));
     assert!(i.completed(TERMINATING_HOOK).await);
 }
 

@@ -13,6 +13,7 @@ mod support;
 
 use bbb_core::aws::AwsClients;
 use bbb_core::scalelite::ServerState;
+use bbb_core::testing::put_parameter;
 use support::{Instance, CONSOLIDATING, LAUNCHING_HOOK};
 
 /// The instance's lifecycle state as the group reports it (through the stub).
@@ -108,6 +109,34 @@ async fn a_failure_after_the_completion_is_retried_until_the_server_joins() {
     assert_eq!(i.server().expect("registered").state, ServerState::Enabled);
     assert!(i.protected().await, "{}", run.stderr);
     assert_eq!(i.state()["launched"], true);
+}
+
+/// Scalelite's secret rotated (in SSM and in Scalelite at once) while the launch waits to retry
+/// its join: the enable meets Scalelite's checksum error, and the next try reads the secret
+/// again instead of keeping the one the launch read for up to a minute (past the join timeout,
+/// which would report the instance unhealthy).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_secret_rotated_while_the_join_retries_is_read_again() {
+    const ROTATED: &str = "scalelite-secret-rotated-5f4e3d2c1b0a";
+    let i = Instance::new(60).await;
+    i.deny_next_protection().await;
+    let child = i.spawn(&["launch"], &[("BBB_HOOK_JOIN_TIMEOUT", "30")]);
+    // The denied protection fails the first try; the next comes 3 s later.
+    i.eventually_async("the first join try", || async {
+        i.lifecycle.requests("SetInstanceProtection").await > 0
+    })
+    .await;
+    let parameter = i.config["scalelite_secret_parameter"]
+        .as_str()
+        .expect("the secret's parameter");
+    put_parameter(&i.aws, parameter, ROTATED, true).await;
+    i.scalelite.replace_secrets(&[ROTATED]);
+    let run = i.finish(child).await;
+    run.ok();
+    assert!(run.stderr.contains("read again from SSM"), "{}", run.stderr);
+    assert_eq!(i.server().expect("registered").state, ServerState::Enabled);
+    assert_eq!(i.state()["launched"], true);
+    assert!(!run.stderr.contains(ROTATED) && !run.stdout.contains(ROTATED));
 }
 
 /// An instance that never comes in service (or whose server can never be enabled) is reported

@@ -8,6 +8,9 @@ use crate::secret::Secret;
 use serde_json::{json, Map, Value};
 use std::time::Duration;
 
+/// How long an idle connection to Scalelite is kept for the next call.
+const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// How to reach a Scalelite.
 #[derive(Clone, Debug)]
 pub struct ScaleliteConfig {
@@ -79,6 +82,10 @@ impl ScaleliteClient {
         let http = reqwest::Client::builder()
             .timeout(config.timeout)
             .connect_timeout(config.timeout)
+            // Under the idle timeouts of what usually fronts Scalelite (an AWS load balancer's
+            // 60 s, nginx's 75 s keepalive): a kept connection is dropped here before the proxy
+            // closes it under a request, which a call not retried (`addServer`) would fail on.
+            .pool_idle_timeout(POOL_IDLE_TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| ScaleliteError::Config(format!("HTTP client: {}", e.without_url())))?;

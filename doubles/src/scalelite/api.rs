@@ -3,7 +3,7 @@
 
 use super::model::{as_param_string, present, to_decimal, DoubleServer};
 use super::State;
-use crate::common::{apply_fault, lock, status_response, xml_escape, xml_response, Shared};
+use crate::common::{apply_fault, lock, xml_escape, xml_response, Shared};
 use axum::body::Bytes;
 use axum::extract;
 use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
@@ -76,21 +76,31 @@ pub(super) async fn handle(
     let Some(call) = path.strip_prefix("/scalelite/api/") else {
         return unsupported_request();
     };
-    let (fault, available) = {
-        let mut st = lock(&state);
-        (st.instrumentation.record(call), st.available)
-    };
+    let fault = lock(&state).instrumentation.record(call);
     if let Some(resp) = apply_fault(&fault).await {
         return resp;
     }
-    if !available {
-        return bad_gateway();
+    let answer_lost = {
+        let mut st = lock(&state);
+        if !st.available {
+            return proxy_error(StatusCode::BAD_GATEWAY);
+        }
+        st.instrumentation.take_lost_answer(call)
+    };
+    let Some(lost) = answer_lost else {
+        return carry_out(&state, call, &method, &uri, &headers, &body);
+    };
+    if lost.after.is_zero() {
+        carry_out(&state, call, &method, &uri, &headers, &body);
+    } else {
+        // Still in the works behind the proxy that gave up on it.
+        let call = call.to_owned();
+        tokio::spawn(async move {
+            tokio::time::sleep(lost.after).await;
+            carry_out(&state, &call, &method, &uri, &headers, &body);
+        });
     }
-    let answer = carry_out(&state, call, &method, &uri, &headers, &body);
-    match fault.answer_lost {
-        Some(status) => status_response(status),
-        None => answer,
-    }
+    proxy_error(lost.status)
 }
 
 /// A request that reached Scalelite: checked and carried out, its answer.
@@ -323,15 +333,23 @@ fn panic_server(server: &mut DoubleServer, params: &Map<String, Value>) -> Respo
     )
 }
 
-/// What nginx in front of Scalelite answers while the Scalelite API container is down
-/// (`proxy_pass` to an upstream that refuses connections): 502 with nginx's error page.
-fn bad_gateway() -> Response {
+/// nginx's own error page for `status`, as the proxy in front of Scalelite answers it: 502
+/// while the Scalelite API container is down (`proxy_pass` to an upstream that refuses
+/// connections) or when the upstream closed the connection before its answer.
+fn proxy_error(status: StatusCode) -> Response {
+    let title = format!(
+        "{} {}",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or("Error")
+    );
     (
-        StatusCode::BAD_GATEWAY,
+        status,
         [(axum::http::header::CONTENT_TYPE, "text/html")],
-        "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n\
-         <center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n\
-         </body>\r\n</html>\r\n",
+        format!(
+            "<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n\
+             <center><h1>{title}</h1></center>\r\n<hr><center>nginx</center>\r\n\
+             </body>\r\n</html>\r\n"
+        ),
     )
         .into_response()
 }

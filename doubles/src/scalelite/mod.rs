@@ -76,6 +76,13 @@ impl ScaleliteDouble {
         lock(&self.state).secrets.push(secret.into());
     }
 
+    /// Accepts these secrets only, as Scalelite does once restarted with a new
+    /// `LOADBALANCER_SECRET` (a list, read at boot by `config/application.rb`): a request
+    /// signed with a secret no longer listed answers `checksumError`.
+    pub fn replace_secrets(&self, secrets: &[&str]) {
+        lock(&self.state).secrets = secrets.iter().map(|s| (*s).to_owned()).collect();
+    }
+
     /// Restricts the accepted checksum algorithms (`LOADBALANCER_CHECKSUM_ALGORITHM`).
     pub fn set_allowed_algorithms(&self, algorithms: &[ChecksumAlgorithm]) {
         lock(&self.state).allowed_algorithms = algorithms.to_vec();
@@ -200,26 +207,38 @@ impl ScaleliteDouble {
     }
 
     /// The next `n` requests answer HTTP `status` (500, 502, 503, ...) without doing anything.
+    /// Sets the count (a call before replaces what was left of it).
     pub fn fail_next(&self, n: u32, status: u16) {
         lock(&self.state).instrumentation.fail_next(n, status);
     }
 
     /// The next `n` requests to `call` (`updateServer`, `deleteServer`, ...) answer HTTP
-    /// `status` without doing anything; other calls are answered normally.
+    /// `status` without doing anything; other calls are answered normally. Sets the count.
     pub fn fail_next_calls(&self, call: &str, n: u32, status: u16) {
         lock(&self.state)
             .instrumentation
             .fail_next_calls(call, n, status);
     }
 
-    /// The next `n` requests to `call` are carried out (an `updateServer` changes the state),
-    /// then answered HTTP `status` instead of their result: an answer lost after Scalelite
-    /// applied the change (a proxy's timeout, a dropped connection), which the client cannot
-    /// tell from a request refused.
+    /// The next `n` requests to `call` that reach Scalelite are carried out (an `updateServer`
+    /// changes the state), then answered with nginx's error page for `status` instead of their
+    /// result: an answer lost after Scalelite applied the change (502: the upstream's connection
+    /// closed before its answer), which the client cannot tell from a request refused. Requests
+    /// refused while the API is down do not count. Sets the count.
     pub fn lose_next_answers(&self, call: &str, n: u32, status: u16) {
         lock(&self.state)
             .instrumentation
-            .lose_next_answers(call, n, status);
+            .lose_next_answers(call, n, status, Duration::ZERO);
+    }
+
+    /// The next `n` requests to `call` that reach Scalelite are answered with nginx's error page
+    /// for `status` at once and carried out `after` that: a request the proxy gave up on (504
+    /// past its `proxy_read_timeout`) while Scalelite still worked on it, whose change lands
+    /// after whatever the client did next. Sets the count.
+    pub fn apply_late_next(&self, call: &str, n: u32, status: u16, after: Duration) {
+        lock(&self.state)
+            .instrumentation
+            .lose_next_answers(call, n, status, after);
     }
 
     /// The next `n` requests wait `delay` before being handled.

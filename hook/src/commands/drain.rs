@@ -256,6 +256,7 @@ async fn leave_scalelite(ctx: &Context, finish_by: Instant) -> Result<(), HookEr
             Ok(()) => return Ok(()),
             Err(e) => e,
         };
+        ctx.forget_scalelite_on(&e);
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() || shutdown::requested() {
             return Err(e);
@@ -336,6 +337,7 @@ async fn wait_until_idle(
                     idle_reads = 0;
                 }
                 Err(e) => {
+                    ctx.forget_scalelite_on(&e);
                     if cordon_error.is_empty() {
                         tracing::warn!(error = %e, "scalelite unreachable, cannot cordon; retried on every poll");
                     }

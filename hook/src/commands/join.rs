@@ -37,13 +37,17 @@ const JOIN_RETRY: Duration = Duration::from_secs(10);
 pub async fn run(
     ctx: &Context,
     state: &mut HookState,
-    scalelite: &ScaleliteClient,
     server: &Server,
 ) -> Result<Server, HookError> {
     let mut deadline = Instant::now() + time_left(ctx, state);
     let mut outside = false;
     loop {
-        let error = match try_join(ctx, state, scalelite, server, deadline).await {
+        // The run's client, or a new one when Scalelite refused the last one's secret.
+        let attempt = match ctx.scalelite().await {
+            Ok(scalelite) => try_join(ctx, state, &scalelite, server, deadline).await,
+            Err(e) => Err(e),
+        };
+        let error = match attempt {
             Ok(server) => return Ok(server),
             Err(e @ (HookError::Terminating(_) | HookError::Config(_))) => return Err(e),
             Err(HookError::OutOfGroup(why)) => {
@@ -63,6 +67,7 @@ pub async fn run(
             }
             Err(e) => e,
         };
+        ctx.forget_scalelite_on(&error);
         // Saved whatever failed: the protection read or set stays known.
         ctx.state.save(state)?;
         let left = deadline.saturating_duration_since(Instant::now());

@@ -104,7 +104,7 @@ pub async fn run(ctx: &Context, dns_only: bool) -> Result<(), HookError> {
             (Err(e), Err(_)) | (Ok(()), Err(e)) => Err(e),
         }
     };
-    let ((), (scalelite, server)) = if completed {
+    let ((), (_, server)) = if completed {
         // Run again after the action was completed (a failure since, a reboot): nothing to
         // keep alive.
         work.await?
@@ -149,7 +149,7 @@ pub async fn run(ctx: &Context, dns_only: bool) -> Result<(), HookError> {
         state.join_started_at = now_secs();
         ctx.state.save(&state)?;
     }
-    let server = super::join::run(ctx, &mut state, &scalelite, &server).await?;
+    let server = super::join::run(ctx, &mut state, &server).await?;
     state.launched = true;
     state.join_started_at = 0;
     ctx.state.save(&state)?;
