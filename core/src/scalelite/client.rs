@@ -82,9 +82,10 @@ impl ScaleliteClient {
         let http = reqwest::Client::builder()
             .timeout(config.timeout)
             .connect_timeout(config.timeout)
-            // Under the idle timeouts of what usually fronts Scalelite (an AWS load balancer's
-            // 60 s, nginx's 75 s keepalive): a kept connection is dropped here before the proxy
-            // closes it under a request, which a call not retried (`addServer`) would fail on.
+            // Under nginx's default 75 s `keepalive_timeout` (Scalelite's nginx keeps it; reqwest's
+            // own default is 90 s, above it) and the NLB's 350 s: a kept connection is dropped here
+            // before the proxy closes it under a request, which a call not retried (`addServer`)
+            // would fail on.
             .pool_idle_timeout(POOL_IDLE_TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
             .build()

@@ -77,8 +77,9 @@ impl ScaleliteDouble {
     }
 
     /// Accepts these secrets only, as Scalelite does once restarted with a new
-    /// `LOADBALANCER_SECRET` (a list, read at boot by `config/application.rb`): a request
-    /// signed with a secret no longer listed answers `checksumError`.
+    /// `LOADBALANCER_SECRET` (one value) and `LOADBALANCER_SECRETS` (colon-separated), both read
+    /// at boot by `config/application.rb`: a request signed with a secret no longer listed
+    /// answers `checksumError`.
     pub fn replace_secrets(&self, secrets: &[&str]) {
         lock(&self.state).secrets = secrets.iter().map(|s| (*s).to_owned()).collect();
     }
